@@ -1,0 +1,215 @@
+//! Diagnostics: findings of rules and problems reading input, with positions, in both
+//! languages; and the run's report that every output format renders.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::source::SourceFile;
+use crate::tree::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// Output language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+/// A text in Chinese and English.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Text {
+        Text {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh if !self.zh.is_empty() => &self.zh,
+            Lang::En if !self.en.is_empty() => &self.en,
+            Lang::Zh => &self.en,
+            Lang::En => &self.zh,
+        }
+    }
+}
+
+/// What a diagnostic is about: a rule's finding, or input/policy/script trouble
+/// (which makes the run exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Finding,
+    Input,
+    Tool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: String,
+    /// The policy that declares the rule, for findings.
+    pub policy: Option<String>,
+    pub severity: Severity,
+    pub origin: Origin,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub span: Option<Span>,
+    pub message: Text,
+    /// The rule's short title, used as the label under the offending field.
+    pub title: Option<Text>,
+    pub clause: Option<String>,
+    /// The document the clause is in (文号).
+    pub source_doc: Option<String>,
+    pub quote: Option<String>,
+    pub help: Option<Text>,
+    pub source: Option<Arc<SourceFile>>,
+}
+
+impl Diagnostic {
+    /// A positioned problem in a file (input, policy or script).
+    pub fn problem(
+        origin: Origin,
+        code: &str,
+        source: &Arc<SourceFile>,
+        span: Span,
+        message: Text,
+    ) -> Diagnostic {
+        let (line, column) = source.line_col(span.start as usize);
+        Diagnostic {
+            rule: code.to_owned(),
+            policy: None,
+            severity: Severity::Error,
+            origin,
+            file: source.name.clone(),
+            line,
+            column,
+            span: Some(span),
+            message,
+            title: None,
+            clause: None,
+            source_doc: None,
+            quote: None,
+            help: None,
+            source: Some(Arc::clone(source)),
+        }
+    }
+
+    /// A problem with no file to point into (usage errors, unreadable paths).
+    pub fn unplaced(origin: Origin, code: &str, file: &str, message: Text) -> Diagnostic {
+        Diagnostic {
+            rule: code.to_owned(),
+            policy: None,
+            severity: Severity::Error,
+            origin,
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+            span: None,
+            message,
+            title: None,
+            clause: None,
+            source_doc: None,
+            quote: None,
+            help: None,
+            source: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: Text) -> Diagnostic {
+        self.help = Some(help);
+        self
+    }
+
+    fn sort_key(&self) -> (&str, usize, usize, &str) {
+        (&self.file, self.line, self.column, &self.rule)
+    }
+}
+
+/// Everything one `check` run found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    pub files_checked: usize,
+    pub documents_checked: usize,
+    /// Compliance figures for the summary (name → measured, threshold, ok).
+    pub figures: Vec<Figure>,
+    /// Which policy was applied, for the summary.
+    pub policy: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub id: String,
+    #[serde(skip)]
+    pub title: Text,
+    pub measured: f64,
+    pub numerator: i64,
+    pub denominator: i64,
+    pub threshold: f64,
+    pub ok: bool,
+}
+
+impl Report {
+    pub fn sort(&mut self) {
+        self.diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.diagnostics
+            .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+    }
+
+    pub fn has_input_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.origin != Origin::Finding)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    /// Exit status: 2 when anything could not be read or evaluated, else 1 when a
+    /// finding reaches `fail_on`, else 0.
+    pub fn exit_code(&self, fail_on: Severity) -> i32 {
+        if self.has_input_errors() {
+            2
+        } else if self
+            .diagnostics
+            .iter()
+            .any(|d| d.origin == Origin::Finding && d.severity >= fail_on)
+        {
+            1
+        } else {
+            0
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `explain` and `rules`: rule documentation as policy staff read it.
+
+use serde_json::json;
+
+use crate::diag::Lang;
+use crate::policy::{param_text, Policy, Rule};
+use crate::report::Format;
+
+pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{}/{} — {} / {}\n",
+        rule.policy, rule.id, rule.title.zh, rule.title.en
+    ));
+    out.push_str(&format!(
+        "severity: {}    on: {}    each: {:?}\n",
+        rule.severity.as_str(),
+        rule.on.join(", "),
+        rule.each
+    ));
+    out.push_str(&format!(
+        "clause: {} {}\n  「{}」\n",
+        policy.source, rule.clause, rule.quote
+    ));
+    if !rule.params.is_empty() {
+        out.push_str(if lang == Lang::Zh {
+            "参数（当前规则集的取值）:\n"
+        } else {
+            "parameters (values in the active policy):\n"
+        });
+        let mut names: Vec<_> = rule.params.keys().collect();
+        names.sort();
+        for name in names {
+            out.push_str(&format!("  {name} = {}\n", param_text(&rule.params[name])));
+        }
+    }
+    out.push_str(&format!(
+        "message: {}\nhelp: {}\n",
+        rule.messages
+            .get("default")
+            .map(|m| m.get(lang))
+            .unwrap_or_default(),
+        rule.help.get(lang)
+    ));
+    out.push_str(&format!("script: {}\n\n", rule.script_path));
+    out.push_str(&rule.doc);
+    out
+}
+
+pub fn list(policy: &Policy, format: Format, lang: Lang) -> String {
+    match format {
+        Format::Json => {
+            let rules: Vec<_> = policy
+                .rules
+                .iter()
+                .map(|r| json!({"id": r.id, "policy": r.policy, "severity": r.severity, "clause": r.clause, "title": {"zh": r.title.zh, "en": r.title.en}, "on": r.on, "params": r.params.iter().map(|(k, v)| (k.to_string(), param_text(v))).collect::<std::collections::BTreeMap<_, _>>()}))
+                .collect();
+            serde_json::to_string_pretty(
+                &json!({"policy": policy.id, "chain": policy.chain, "rules": rules}),
+            )
+            .unwrap_or_default()
+        }
+        Format::Human => policy
+            .rules
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:<30} {:<8} {:<8} {}",
+                    r.id,
+                    r.severity.as_str(),
+                    r.clause,
+                    r.title.get(lang)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}

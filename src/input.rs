@@ -1,0 +1,271 @@
+//! Finding and reading the documents of a submission: walk the given paths, decode,
+//! parse, dispatch on `kind`, validate. Every problem becomes a positioned diagnostic
+//! and the other files are still read.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rhai::ImmutableString;
+
+use crate::diag::{Diagnostic, Origin, Text};
+use crate::schema::{self, KindSchema};
+use crate::source::SourceFile;
+use crate::tree::Tree;
+use crate::yaml;
+
+/// YAML and JSON are read whole; larger record sets belong in tables.
+pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+const DOCUMENT_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+/// Kinds that live beside submissions but are not checked as submissions.
+const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest", "Waivers"];
+
+/// A validated document of a submission.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub schema: &'static KindSchema,
+    pub tree: Arc<Tree>,
+    pub department: ImmutableString,
+    pub year: Option<i64>,
+}
+
+impl Document {
+    pub fn kind(&self) -> &'static str {
+        self.schema.kind
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub files: usize,
+}
+
+/// Reads every document under `paths` (files or folders).
+pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        for file in document_files(path, &mut loaded.diagnostics) {
+            loaded.files += 1;
+            load_file(&file, &mut loaded);
+        }
+    }
+    loaded
+}
+
+fn document_files(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let shown = path.display().to_string();
+    if path.is_file() {
+        if has_document_extension(path) {
+            return vec![path.to_path_buf()];
+        }
+        diagnostics.push(Diagnostic::unplaced(
+            Origin::Input,
+            "input/unsupported-file",
+            &shown,
+            Text::new(
+                "不支持的文件类型：请提供 .yaml、.yml 或 .json 文件",
+                "unsupported file type: give .yaml, .yml or .json files",
+            ),
+        ));
+        return Vec::new();
+    }
+    if !path.exists() {
+        diagnostics.push(Diagnostic::unplaced(
+            Origin::Input,
+            "input/not-found",
+            &shown,
+            Text::new("路径不存在", "no such file or folder"),
+        ));
+        return Vec::new();
+    }
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(path)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() && has_document_extension(e.path()) => {
+                files.push(e.into_path())
+            }
+            Ok(_) => {}
+            Err(e) => diagnostics.push(Diagnostic::unplaced(
+                Origin::Input,
+                "input/unreadable",
+                &e.path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or(shown.clone()),
+                Text::new(format!("无法读取：{e}"), format!("cannot read: {e}")),
+            )),
+        }
+    }
+    files
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| n.starts_with('.'))
+}
+
+fn has_document_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| DOCUMENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn load_file(path: &Path, loaded: &mut Loaded) {
+    let shown = path.display().to_string();
+    let unreadable = |loaded: &mut Loaded, zh: String, en: String| {
+        loaded.diagnostics.push(Diagnostic::unplaced(
+            Origin::Input,
+            "input/unreadable",
+            &shown,
+            Text::new(zh, en),
+        ))
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > MAX_DOCUMENT_BYTES => {
+            let mib = MAX_DOCUMENT_BYTES / 1024 / 1024;
+            return unreadable(
+                loaded,
+                format!("文件超过 {mib} MiB；大批量记录请使用 CSV 或 XLSX 表格"),
+                format!(
+                    "file is larger than {mib} MiB; supply large record sets as CSV or XLSX tables"
+                ),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return unreadable(
+                loaded,
+                format!("无法读取：{e}"),
+                format!("cannot read: {e}"),
+            )
+        }
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return unreadable(
+                loaded,
+                format!("无法读取：{e}"),
+                format!("cannot read: {e}"),
+            )
+        }
+    };
+    let source = match SourceFile::decode(shown.clone(), &bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            loaded.diagnostics.push(Diagnostic::unplaced(
+                Origin::Input,
+                "input/encoding",
+                &shown,
+                Text::new(e.zh(), e.to_string()),
+            ));
+            return;
+        }
+    };
+    if let Some(encoding) = source.encoding {
+        eprintln!("note: {shown}: read as {encoding}");
+    }
+    load_source(&source, loaded);
+}
+
+/// Parses and validates the documents of one decoded file.
+pub fn load_source(source: &Arc<SourceFile>, loaded: &mut Loaded) {
+    let trees = match yaml::load(source) {
+        Ok(trees) => trees,
+        Err(e) => {
+            loaded.diagnostics.push(input_error(source, &e));
+            return;
+        }
+    };
+    if trees.is_empty() {
+        loaded.diagnostics.push(Diagnostic::problem(
+            Origin::Input,
+            "input/empty",
+            source,
+            crate::tree::Span::new(0, 0),
+            Text::new(
+                "文件为空：没有可检查的文档（需要 `kind:` 等字段）",
+                "the file is empty: no document to check (a document starts with `kind:`)",
+            ),
+        ));
+        return;
+    }
+    for mut tree in trees {
+        let root_span = tree.report_span(tree.root);
+        if !matches!(tree.root_node().value, crate::tree::Value::Map(_)) {
+            loaded.diagnostics.push(Diagnostic::problem(
+                Origin::Input,
+                "input/wrong-type",
+                source,
+                root_span,
+                Text::new(
+                    "文档应为映射（`kind: …` 等字段）",
+                    "a document must be a mapping (`kind: …` and fields)",
+                ),
+            ));
+            continue;
+        }
+        let Some(kind) = schema::header_str(&tree, "kind") else {
+            loaded.diagnostics.push(Diagnostic::problem(
+                Origin::Input,
+                "input/unknown-kind",
+                source,
+                root_span,
+                Text::new(
+                    "文档缺少 `kind:`（Plan、ItemList、ObjectLibrary、PersonnelLibrary、Results）",
+                    "the document has no `kind:` (Plan, ItemList, ObjectLibrary, PersonnelLibrary, Results)",
+                ),
+            ));
+            continue;
+        };
+        if SKIPPED_KINDS.contains(&kind.as_str()) {
+            continue;
+        }
+        let Some(schema) = schema::kind_schema(&kind) else {
+            let kind_node = tree.get(tree.root, "kind").unwrap_or(tree.root);
+            let names = schema::KINDS.iter().map(|k| k.kind);
+            let hint = schema::suggest(&kind, names);
+            loaded.diagnostics.push(Diagnostic::problem(
+                Origin::Input,
+                "input/unknown-kind",
+                source,
+                tree.report_span(kind_node),
+                Text::new(
+                    format!("未知的文档类型 `{kind}`{}（可用：Plan、ItemList、ObjectLibrary、PersonnelLibrary、Results）", hint.replace("; did you mean", "；是否应为").replace('?', "？")),
+                    format!("unknown document kind `{kind}`{hint} (kinds: Plan, ItemList, ObjectLibrary, PersonnelLibrary, Results)"),
+                ),
+            ));
+            continue;
+        };
+        let errors = schema::validate(&mut tree, schema);
+        if !errors.is_empty() {
+            loaded
+                .diagnostics
+                .extend(errors.iter().map(|e| input_error(source, e)));
+            continue;
+        }
+        let department = schema::header_str(&tree, "department").unwrap_or_default();
+        let year = tree.int_at(tree.root, "year");
+        loaded.documents.push(Document {
+            schema,
+            tree: Arc::new(tree),
+            department,
+            year,
+        });
+    }
+}
+
+pub fn input_error(source: &Arc<SourceFile>, e: &yaml::LoadError) -> Diagnostic {
+    Diagnostic::problem(
+        Origin::Input,
+        e.code,
+        source,
+        e.span,
+        Text::new(e.zh.clone(), e.en.clone()),
+    )
+}

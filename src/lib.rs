@@ -1,0 +1,23 @@
+//! spotlint: policy-as-code validation of 双随机、一公开 spot-check submissions.
+//!
+//! Documents (plans, item lists, libraries, results) are read with positions kept
+//! ([`yaml`], [`schema`], [`input`]), grouped into submissions ([`submission`]), checked
+//! by the rules of a YAML policy ([`policy`]) whose logic runs in a sandboxed Rhai
+//! engine ([`engine`]), and reported with exact file:line:column ([`report`]).
+
+pub mod calendar;
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod engine;
+pub mod explain;
+pub mod input;
+pub mod policy;
+pub mod ratio;
+pub mod report;
+pub mod schema;
+pub mod source;
+pub mod submission;
+pub mod tree;
+pub mod uscc;
+pub mod yaml;

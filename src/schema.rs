@@ -1,0 +1,869 @@
+//! The document kinds of the v1 formats, as data: strict, typed validation with
+//! positioned errors (unknown field with a did-you-mean, wrong type, impossible date),
+//! normalisation of values for rules, and JSON Schema for editors.
+
+use chrono::NaiveDate;
+use rhai::ImmutableString;
+
+use crate::tree::{NodeId, Span, Tree, Value};
+use crate::yaml::LoadError;
+
+#[derive(Debug)]
+pub enum Ty {
+    Str,
+    Int,
+    Bool,
+    Date,
+    /// A decimal (`0.05`) or a percent string (`"5%"`); normalised to a number.
+    Ratio,
+    Enum(&'static [&'static str]),
+    List(&'static Ty),
+    Obj(&'static [Field]),
+    /// Per-risk-class ratios `{A: …, B: …, C: …, D: …}`.
+    RiskRatios,
+    /// Anything (policy parameters); checked where it is used.
+    Any,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    /// The Chinese name (and table header) of the field.
+    pub zh: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+const fn f(name: &'static str, zh: &'static str, ty: Ty, doc: &'static str) -> Field {
+    Field {
+        name,
+        zh,
+        ty,
+        required: false,
+        doc,
+    }
+}
+
+const fn req(name: &'static str, zh: &'static str, ty: Ty, doc: &'static str) -> Field {
+    Field {
+        name,
+        zh,
+        ty,
+        required: true,
+        doc,
+    }
+}
+
+pub const ENTITY_TYPES: &[&str] = &["enterprise", "individual", "cooperative", "other"];
+pub const CHANNELS: &[&str] = &["gsxt", "website", "credit_wuhan", "internet_plus"];
+pub const RISK_CLASSES: &[&str] = &["A", "B", "C", "D"];
+
+const DISCLOSURE: &[Field] = &[
+    f(
+        "website_url",
+        "公示网址",
+        Ty::Str,
+        "Address of the page on the department's official website.",
+    ),
+    f(
+        "published_on",
+        "公示日期",
+        Ty::Date,
+        "Date published on the website.",
+    ),
+];
+
+const PUBLICATION: &[Field] = &[
+    f(
+        "website_url",
+        "公示网址",
+        Ty::Str,
+        "Address of the page on the department's official website.",
+    ),
+    f(
+        "published_on",
+        "公示日期",
+        Ty::Date,
+        "Date published on the website.",
+    ),
+    f(
+        "platform_entered_on",
+        "录入平台日期",
+        Ty::Date,
+        "Date entered into the provincial spot-check platform.",
+    ),
+];
+
+const OBJECT_FILTER: &[Field] = &[
+    f(
+        "industry",
+        "所处行业",
+        Ty::Str,
+        "Library objects of this industry.",
+    ),
+    f(
+        "licence_category",
+        "许可类别",
+        Ty::Str,
+        "Library objects of this licence category.",
+    ),
+    f(
+        "entity_type",
+        "主体类型",
+        Ty::Enum(ENTITY_TYPES),
+        "Library objects of this entity type.",
+    ),
+    f(
+        "description",
+        "检查对象",
+        Ty::Str,
+        "The objects as the published plan words them.",
+    ),
+];
+
+const CREDIT_RISK: &[Field] = &[
+    f(
+        "applied",
+        "应用信用风险分类",
+        Ty::Bool,
+        "Does the task apply credit-risk classification results?",
+    ),
+    f(
+        "classification",
+        "分类类型",
+        Ty::Enum(&["general", "industry"]),
+        "general (通用型) or industry (行业型).",
+    ),
+    f(
+        "ratios",
+        "分类抽查比例",
+        Ty::RiskRatios,
+        "Sampling ratio per risk class A (low) .. D (high).",
+    ),
+];
+
+const TASK: &[Field] = &[
+    req("id", "任务编号", Ty::Str, "Task id, unique in the plan."),
+    f("name", "抽查任务名称", Ty::Str, "Task name."),
+    f(
+        "joint",
+        "是否联合抽查",
+        Ty::Bool,
+        "Is this a joint (部门联合) task?",
+    ),
+    f(
+        "lead",
+        "发起部门",
+        Ty::Str,
+        "Lead department of a joint task.",
+    ),
+    f(
+        "partners",
+        "配合部门",
+        Ty::List(&Ty::Str),
+        "Partner departments of a joint task.",
+    ),
+    f(
+        "items",
+        "抽查事项",
+        Ty::List(&Ty::Str),
+        "Item ids from the department's item list.",
+    ),
+    f(
+        "objects",
+        "检查对象",
+        Ty::Obj(OBJECT_FILTER),
+        "Which library objects form the population.",
+    ),
+    f(
+        "level",
+        "检查层级",
+        Ty::Enum(&["city", "district"]),
+        "Who carries the task out: city or district.",
+    ),
+    f(
+        "implements",
+        "承接市级任务",
+        Ty::Str,
+        "In a district joint plan: the city joint-plan task it carries out.",
+    ),
+    f(
+        "hotspot",
+        "民生热点",
+        Ty::Bool,
+        "民生关注热点 / 风险突出领域.",
+    ),
+    f(
+        "credit_risk",
+        "信用风险分类",
+        Ty::Obj(CREDIT_RISK),
+        "Credit-risk differentiated sampling.",
+    ),
+    f(
+        "ratio",
+        "抽查比例",
+        Ty::Ratio,
+        "Single sampling ratio when classification is not applied.",
+    ),
+    f("frequency", "抽查频次", Ty::Int, "Checks per year (次/年)."),
+    f("start", "开始日期", Ty::Date, "Start date."),
+    f(
+        "end",
+        "结束日期",
+        Ty::Date,
+        "End date: results must be entered by then.",
+    ),
+];
+
+const PLAN: &[Field] = &[
+    req("kind", "类型", Ty::Str, "Plan"),
+    req(
+        "department",
+        "部门",
+        Ty::Str,
+        "Issuing department (for a joint plan: the office).",
+    ),
+    f(
+        "level",
+        "层级",
+        Ty::Enum(&["city", "district"]),
+        "city or district.",
+    ),
+    f(
+        "district",
+        "区",
+        Ty::Str,
+        "District name when level is district.",
+    ),
+    req("year", "年度", Ty::Int, "Plan year."),
+    f(
+        "scope",
+        "计划类型",
+        Ty::Enum(&["department", "joint"]),
+        "department, or joint (部门联合抽查计划).",
+    ),
+    f(
+        "industry_credit_mechanism",
+        "行业信用分类机制",
+        Ty::Bool,
+        "Has the department its own industry credit-risk mechanism?",
+    ),
+    f(
+        "publication",
+        "公示",
+        Ty::Obj(PUBLICATION),
+        "Website publication and platform entry.",
+    ),
+    f(
+        "approval",
+        "审批",
+        Ty::Obj(&[
+            f(
+                "approved_on",
+                "批准日期",
+                Ty::Date,
+                "Approved by the city government on.",
+            ),
+            f("approved_by", "批准机关", Ty::Str, "Approving body."),
+        ]),
+        "Approval of a city joint plan.",
+    ),
+    f(
+        "tasks",
+        "抽查任务",
+        Ty::List(&Ty::Obj(TASK)),
+        "The plan's tasks.",
+    ),
+];
+
+const ITEM: &[Field] = &[
+    req("id", "事项编号", Ty::Str, "Item id."),
+    f(
+        "category",
+        "事项类别",
+        Ty::Enum(&["general", "key"]),
+        "general (一般检查事项) or key (重点检查事项).",
+    ),
+    f("name", "抽查事项", Ty::Str, "Item name."),
+    f(
+        "objects",
+        "检查对象",
+        Ty::Str,
+        "Objects the item applies to.",
+    ),
+    f("method", "检查方式", Ty::Str, "Inspection method."),
+    f("basis", "抽查依据", Ty::Str, "Legal basis."),
+];
+
+const ITEM_LIST: &[Field] = &[
+    req("kind", "类型", Ty::Str, "ItemList"),
+    req("department", "部门", Ty::Str, "Department."),
+    f("updated_on", "更新日期", Ty::Date, "Last update."),
+    f(
+        "publication",
+        "公开",
+        Ty::Obj(DISCLOSURE),
+        "Disclosure to the public.",
+    ),
+    f(
+        "filing",
+        "备案",
+        Ty::Obj(&[
+            f("office", "备案机关", Ty::Str, "Office filed with."),
+            f("filed_on", "备案日期", Ty::Date, "Filing date."),
+        ]),
+        "Filing with the city joint-meeting office.",
+    ),
+    f("items", "事项", Ty::List(&Ty::Obj(ITEM)), "The items."),
+];
+
+pub const OBJECT: &[Field] = &[
+    f(
+        "uscc",
+        "统一社会信用代码",
+        Ty::Str,
+        "统一社会信用代码 (market entities).",
+    ),
+    f("id", "编号", Ty::Str, "Own id for objects without a USCC."),
+    f("name", "名称", Ty::Str, "Name."),
+    f(
+        "entity_type",
+        "主体类型",
+        Ty::Enum(ENTITY_TYPES),
+        "enterprise 企业 | individual 个体工商户 | cooperative 农民专业合作社 | other.",
+    ),
+    f("licence_category", "许可类别", Ty::Str, "Licence category."),
+    f("industry", "所处行业", Ty::Str, "Industry."),
+    f(
+        "risk_level",
+        "风险等级",
+        Ty::Enum(RISK_CLASSES),
+        "Credit-risk class A (low) .. D (high), 通用型.",
+    ),
+    f("tags", "标签", Ty::List(&Ty::Str), "行业型 labels."),
+];
+
+const OBJECT_LIBRARY: &[Field] = &[
+    req("kind", "类型", Ty::Str, "ObjectLibrary"),
+    req("department", "部门", Ty::Str, "Department."),
+    f("updated_on", "更新日期", Ty::Date, "Last update."),
+    f(
+        "objects",
+        "检查对象",
+        Ty::List(&Ty::Obj(OBJECT)),
+        "The objects.",
+    ),
+];
+
+pub const PERSON: &[Field] = &[
+    req("id", "人员编号", Ty::Str, "Person id."),
+    f("name", "姓名", Ty::Str, "Name."),
+    f(
+        "certificate",
+        "执法证号",
+        Ty::Str,
+        "Enforcement certificate number.",
+    ),
+    f(
+        "qualification",
+        "执法资质",
+        Ty::Str,
+        "Enforcement qualification.",
+    ),
+    f("expertise", "业务专长", Ty::List(&Ty::Str), "Expertise."),
+    f("active", "在岗", Ty::Bool, "Currently active."),
+];
+
+const PERSONNEL_LIBRARY: &[Field] = &[
+    req("kind", "类型", Ty::Str, "PersonnelLibrary"),
+    req("department", "部门", Ty::Str, "Department."),
+    f("updated_on", "更新日期", Ty::Date, "Last update."),
+    f(
+        "roster",
+        "在编执法人员",
+        Ty::List(&Ty::Str),
+        "Everyone the department holds as enforcement staff.",
+    ),
+    f(
+        "people",
+        "执法人员",
+        Ty::List(&Ty::Obj(PERSON)),
+        "The people.",
+    ),
+];
+
+pub const RESULT: &[Field] = &[
+    f(
+        "object",
+        "检查对象",
+        Ty::Str,
+        "USCC or library id of the inspected object.",
+    ),
+    f(
+        "entity_type",
+        "主体类型",
+        Ty::Enum(ENTITY_TYPES),
+        "Entity type of the object.",
+    ),
+    f(
+        "inspectors",
+        "检查人员",
+        Ty::List(&Ty::Str),
+        "Person ids of the inspectors.",
+    ),
+    f(
+        "finished_on",
+        "检查完成日期",
+        Ty::Date,
+        "The day the inspection ended.",
+    ),
+    f("outcome", "检查结果", Ty::Str, "Published result category."),
+    f(
+        "problem",
+        "是否发现问题",
+        Ty::Bool,
+        "Did the check find a problem?",
+    ),
+    f(
+        "crime_suspected",
+        "是否涉嫌犯罪",
+        Ty::Bool,
+        "Is a crime suspected?",
+    ),
+    f(
+        "entered_on",
+        "录入日期",
+        Ty::Date,
+        "Entered into the provincial platform on.",
+    ),
+    f(
+        "publication",
+        "公示",
+        Ty::Obj(&[
+            f(
+                "channel",
+                "公示渠道",
+                Ty::Enum(CHANNELS),
+                "gsxt | website | credit_wuhan | internet_plus.",
+            ),
+            f("published_on", "公示日期", Ty::Date, "Published on."),
+        ]),
+        "Publication of the result.",
+    ),
+    f(
+        "follow_up",
+        "后续处置",
+        Ty::Obj(&[
+            f(
+                "action",
+                "后续处置措施",
+                Ty::Str,
+                "责令整改 | 立案查处 | 移送司法机关 | …",
+            ),
+            f(
+                "responsible",
+                "后续处置责任部门",
+                Ty::Str,
+                "Responsible department (谁管辖、谁负责).",
+            ),
+            f(
+                "done_on",
+                "后续处置日期",
+                Ty::Date,
+                "Date of the follow-up.",
+            ),
+        ]),
+        "Follow-up of a problem.",
+    ),
+];
+
+const RESULTS: &[Field] = &[
+    req("kind", "类型", Ty::Str, "Results"),
+    req("department", "部门", Ty::Str, "Department."),
+    req("year", "年度", Ty::Int, "Year."),
+    req("task", "抽查任务", Ty::Str, "Task id in the plan."),
+    f(
+        "records",
+        "检查结果",
+        Ty::List(&Ty::Obj(RESULT)),
+        "One record per inspected object.",
+    ),
+];
+
+/// A document kind: its name, fields and the list a per-record rule walks.
+#[derive(Debug)]
+pub struct KindSchema {
+    pub kind: &'static str,
+    pub zh: &'static str,
+    pub fields: &'static [Field],
+    /// The field holding the kind's records (`records`, `objects`, …).
+    pub records: &'static str,
+}
+
+pub const KINDS: &[KindSchema] = &[
+    KindSchema {
+        kind: "Plan",
+        zh: "年度抽查计划",
+        fields: PLAN,
+        records: "tasks",
+    },
+    KindSchema {
+        kind: "ItemList",
+        zh: "抽查事项清单",
+        fields: ITEM_LIST,
+        records: "items",
+    },
+    KindSchema {
+        kind: "ObjectLibrary",
+        zh: "检查对象名录库",
+        fields: OBJECT_LIBRARY,
+        records: "objects",
+    },
+    KindSchema {
+        kind: "PersonnelLibrary",
+        zh: "执法人员库",
+        fields: PERSONNEL_LIBRARY,
+        records: "people",
+    },
+    KindSchema {
+        kind: "Results",
+        zh: "抽查结果",
+        fields: RESULTS,
+        records: "records",
+    },
+];
+
+pub fn kind_schema(kind: &str) -> Option<&'static KindSchema> {
+    KINDS.iter().find(|k| k.kind == kind)
+}
+
+/// Validates a document against its kind and normalises values in place (dates checked,
+/// ratios as numbers, verbatim text for text fields). Returns every problem found.
+pub fn validate(tree: &mut Tree, schema: &KindSchema) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let root = tree.root;
+    check_obj(tree, root, schema.fields, &mut errors);
+    errors
+}
+
+fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut Vec<LoadError>) {
+    let entries = match &tree.node(id).value {
+        Value::Map(entries) => entries.clone(),
+        other => {
+            errors.push(wrong_type(
+                tree.report_span(id),
+                "mapping",
+                other.type_name(),
+            ));
+            return;
+        }
+    };
+    for (key, child) in &entries {
+        match fields.iter().find(|f| f.name == key.as_str()) {
+            Some(field) => check_value(tree, *child, field, errors),
+            None => {
+                let span = tree.node(*child).key_span.unwrap_or(tree.node(*child).span);
+                errors.push(unknown_field(span, key, fields));
+            }
+        }
+    }
+    for field in fields.iter().filter(|f| f.required) {
+        if tree.get_present(id, field.name).is_none() {
+            errors.push(LoadError {
+                code: "input/missing-field",
+                span: tree.report_span(id),
+                en: format!("missing required field `{}` ({})", field.name, field.doc),
+                zh: format!("缺少必填字段 `{}`（{}）", field.name, field.zh),
+            });
+        }
+    }
+}
+
+fn check_value(tree: &mut Tree, id: NodeId, field: &'static Field, errors: &mut Vec<LoadError>) {
+    if matches!(tree.node(id).value, Value::Null) {
+        return;
+    }
+    check_ty(tree, id, &field.ty, field, errors);
+}
+
+fn check_ty(
+    tree: &mut Tree,
+    id: NodeId,
+    ty: &'static Ty,
+    field: &'static Field,
+    errors: &mut Vec<LoadError>,
+) {
+    let span = tree.node(id).span;
+    let value = tree.node(id).value.clone();
+    let normalised = match (ty, &value) {
+        (Ty::Any, _) | (Ty::Str, Value::Str(_)) => return,
+        (Ty::Str, Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
+            tree.node(id).raw.clone().map(Value::Str)
+        }
+        (Ty::Int, Value::Int(_)) => return,
+        (Ty::Int, Value::Str(s)) => s.trim().parse::<i64>().ok().map(Value::Int),
+        (Ty::Bool, Value::Bool(_)) => return,
+        (Ty::Bool, Value::Str(s)) => parse_bool(s).map(Value::Bool),
+        (Ty::Date, Value::Str(s)) => match parse_date(s) {
+            Ok(_) => return,
+            Err(e) => {
+                errors.push(e.at(span, s));
+                return;
+            }
+        },
+        (Ty::Ratio, Value::Int(i)) if (0..=1).contains(i) => Some(Value::Float(*i as f64)),
+        (Ty::Ratio, Value::Float(x)) if (0.0..=1.0).contains(x) => return,
+        (Ty::Ratio, Value::Float(_) | Value::Int(_)) => {
+            errors.push(LoadError {
+                code: "input/bad-value",
+                span,
+                en: "a ratio is a decimal between 0 and 1 (0.05) or a percent string (\"5%\")"
+                    .into(),
+                zh: "抽查比例应为 0 到 1 之间的小数（0.05）或百分数字符串（\"5%\"）".into(),
+            });
+            return;
+        }
+        (Ty::Ratio, Value::Str(s)) => crate::ratio::parse_fraction(s).map(Value::Float),
+        (Ty::Enum(allowed), Value::Str(s)) => {
+            if allowed.contains(&s.as_str()) {
+                return;
+            }
+            errors.push(LoadError {
+                code: "input/bad-value",
+                span,
+                en: format!(
+                    "`{s}` is not one of: {}{}",
+                    allowed.join(", "),
+                    suggest(s, allowed.iter().copied())
+                ),
+                zh: format!(
+                    "`{s}` 不是允许的取值：{}{}",
+                    allowed.join("、"),
+                    suggest(s, allowed.iter().copied())
+                ),
+            });
+            return;
+        }
+        (Ty::List(inner), Value::Seq(items)) => {
+            for item in items {
+                if matches!(tree.node(*item).value, Value::Null) {
+                    errors.push(wrong_type(tree.node(*item).span, expected(inner), "null"));
+                } else {
+                    check_ty(tree, *item, inner, field, errors);
+                }
+            }
+            return;
+        }
+        (Ty::Obj(fields), Value::Map(_)) => {
+            check_obj(tree, id, fields, errors);
+            return;
+        }
+        (Ty::RiskRatios, Value::Map(entries)) => {
+            for (class, child) in entries {
+                if RISK_CLASSES.contains(&class.as_str()) {
+                    if !matches!(tree.node(*child).value, Value::Null) {
+                        check_ty(tree, *child, &Ty::Ratio, field, errors);
+                    }
+                } else {
+                    let key_span = tree.node(*child).key_span.unwrap_or(span);
+                    errors.push(LoadError {
+                        code: "input/unknown-field",
+                        span: key_span,
+                        en: format!(
+                            "unknown risk class `{class}`; classes are A (low), B, C, D (high)"
+                        ),
+                        zh: format!("未知的风险等级 `{class}`；等级为 A（低）、B、C、D（高）"),
+                    });
+                }
+            }
+            return;
+        }
+        _ => None,
+    };
+    match normalised {
+        Some(v) => tree.nodes[id as usize].value = v,
+        None => {
+            let shown = match &value {
+                Value::Str(s) => format!("`{s}`"),
+                other => other.type_name().to_owned(),
+            };
+            errors.push(LoadError {
+                code: "input/wrong-type",
+                span: tree.report_span(id),
+                en: format!("`{}` must be {}, found {shown}", field.name, expected(ty)),
+                zh: format!("`{}` 应为{}，实为 {shown}", field.name, expected_zh(ty)),
+            });
+        }
+    }
+}
+
+fn expected(ty: &Ty) -> &'static str {
+    match ty {
+        Ty::Str => "text",
+        Ty::Int => "a whole number",
+        Ty::Bool => "true or false",
+        Ty::Date => "a date YYYY-MM-DD",
+        Ty::Ratio => "a ratio (0.05 or \"5%\")",
+        Ty::Enum(_) => "one of the listed values",
+        Ty::List(_) => "a list",
+        Ty::Obj(_) | Ty::RiskRatios => "a mapping",
+        Ty::Any => "a value",
+    }
+}
+
+fn expected_zh(ty: &Ty) -> &'static str {
+    match ty {
+        Ty::Str => "文本",
+        Ty::Int => "整数",
+        Ty::Bool => "true 或 false",
+        Ty::Date => "日期 YYYY-MM-DD",
+        Ty::Ratio => "比例（0.05 或 \"5%\"）",
+        Ty::Enum(_) => "列出的取值之一",
+        Ty::List(_) => "列表",
+        Ty::Obj(_) | Ty::RiskRatios => "映射",
+        Ty::Any => "值",
+    }
+}
+
+fn wrong_type(span: Span, expected: &str, found: &str) -> LoadError {
+    LoadError {
+        code: "input/wrong-type",
+        span,
+        en: format!("expected {expected}, found {found}"),
+        zh: format!("应为 {expected}，实为 {found}"),
+    }
+}
+
+fn unknown_field(span: Span, key: &str, fields: &'static [Field]) -> LoadError {
+    let by_zh = fields.iter().find(|f| f.zh == key);
+    let hint = match by_zh {
+        Some(f) => format!("; did you mean `{}`?", f.name),
+        None => suggest(key, fields.iter().map(|f| f.name)),
+    };
+    let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    LoadError {
+        code: "input/unknown-field",
+        span,
+        en: format!(
+            "unknown field `{key}`{hint} (known fields: {})",
+            known.join(", ")
+        ),
+        zh: format!(
+            "未知字段 `{key}`{}（可用字段：{}）",
+            hint.replace("; did you mean", "；是否应为")
+                .replace('?', "？"),
+            known.join(", ")
+        ),
+    }
+}
+
+/// "; did you mean `x`?" for the closest known name, if any is close.
+pub fn suggest<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let lower = given.to_lowercase();
+    known
+        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), k))
+        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_default()
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim() {
+        "true" | "True" | "TRUE" | "是" | "Y" | "y" | "yes" => Some(true),
+        "false" | "False" | "FALSE" | "否" | "N" | "n" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Why a date field is not a date.
+#[derive(Debug)]
+pub enum DateError {
+    Format,
+    Impossible,
+}
+
+impl DateError {
+    fn at(&self, span: Span, text: &str) -> LoadError {
+        match self {
+            DateError::Format => LoadError {
+                code: "input/bad-date",
+                span,
+                en: format!("`{text}` is not a date; write it as YYYY-MM-DD, e.g. 2024-05-30"),
+                zh: format!("`{text}` 不是日期，请写作 YYYY-MM-DD，例如 2024-05-30"),
+            },
+            DateError::Impossible => LoadError {
+                code: "input/bad-date",
+                span,
+                en: format!("`{text}` is not a real calendar date"),
+                zh: format!("`{text}` 不是真实存在的日期"),
+            },
+        }
+    }
+}
+
+/// Parses a strict ISO date `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
+    let b = s.as_bytes();
+    let shape_ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape_ok {
+        return Err(DateError::Format);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DateError::Impossible)
+}
+
+/// Text of a string node, for headers read before validation.
+pub fn header_str(tree: &Tree, key: &str) -> Option<ImmutableString> {
+    let node = tree.node(tree.get(tree.root, key)?);
+    match &node.value {
+        Value::Str(s) => Some(s.clone()),
+        _ => node.raw.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn check(text: &str) -> Vec<LoadError> {
+        let source = SourceFile::from_text("t.yaml", text);
+        let mut trees = crate::yaml::load(&source).unwrap();
+        let kind = header_str(&trees[0], "kind").unwrap();
+        validate(&mut trees[0], kind_schema(&kind).unwrap())
+    }
+
+    #[test]
+    fn unknown_field_suggests_the_closest() {
+        let errors = check("kind: Results\ndepartment: d\nyear: 2024\ntask: T\nrecords:\n  - finishd_on: 2024-01-02\n");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, "input/unknown-field");
+        assert!(
+            errors[0].en.contains("did you mean `finished_on`"),
+            "{}",
+            errors[0].en
+        );
+    }
+
+    #[test]
+    fn dates_types_and_required_fields() {
+        let errors = check("kind: Results\ndepartment: d\nyear: twenty\nrecords:\n  - finished_on: 2024-02-30\n    problem: maybe\n    inspectors: P1\n");
+        let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "input/wrong-type",
+                "input/bad-date",
+                "input/wrong-type",
+                "input/wrong-type",
+                "input/missing-field"
+            ]
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! User files as text: decoding (UTF-8, UTF-8/UTF-16 with BOM, GB18030/GBK) and positions.
+
+use std::sync::Arc;
+
+use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
+
+/// A decoded input file. Offsets are byte offsets into `text`; lines are 1-based and
+/// columns 1-based counted in characters, as editors and SARIF readers show them.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+    /// The encoding the bytes were read as, when it was not plain UTF-8.
+    pub encoding: Option<&'static str>,
+    line_starts: Vec<usize>,
+}
+
+/// Why a file's bytes could not be read as text.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the file is binary (NUL byte at byte {offset}), not a text document")]
+    Binary { offset: usize },
+    #[error("the bytes are neither UTF-8 nor GB18030/GBK text (first bad byte at {offset})")]
+    Undecodable { offset: usize },
+}
+
+impl DecodeError {
+    pub fn zh(&self) -> String {
+        match self {
+            DecodeError::Binary { offset } => {
+                format!("文件是二进制数据（第 {offset} 字节为 NUL），不是文本文档")
+            }
+            DecodeError::Undecodable { offset } => {
+                format!(
+                    "文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本（第 {offset} 字节无法解码）"
+                )
+            }
+        }
+    }
+}
+
+impl SourceFile {
+    /// Wraps text already known to be UTF-8 (policies, embedded files, tests).
+    pub fn from_text(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
+        let text: String = text.into();
+        let text = normalise_newlines(text);
+        Arc::new(SourceFile {
+            name: name.into(),
+            line_starts: line_starts(&text),
+            text,
+            encoding: None,
+        })
+    }
+
+    /// Decodes a file as exported by Chinese office software: UTF-8 (with or without a
+    /// BOM), UTF-16 with a BOM, or GB18030 (a superset of GBK).
+    pub fn decode(name: impl Into<String>, bytes: &[u8]) -> Result<Arc<SourceFile>, DecodeError> {
+        let name = name.into();
+        let (text, encoding) = decode_bytes(bytes)?;
+        let text = normalise_newlines(text);
+        Ok(Arc::new(SourceFile {
+            name,
+            line_starts: line_starts(&text),
+            text,
+            encoding,
+        }))
+    }
+
+    /// Byte offset of a 1-based line and a 0-based character column, clamped to the text.
+    pub fn offset_of(&self, line: usize, char_col: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        let line_text = &rest[..line_end];
+        let within = line_text
+            .char_indices()
+            .nth(char_col)
+            .map(|(i, _)| i)
+            .unwrap_or(line_text.len());
+        start + within
+    }
+
+    /// 1-based line and 1-based character column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line_index = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts[line_index];
+        let col = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
+        (line_index + 1, col + 1)
+    }
+
+    /// The text of a 1-based line, without its newline.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        let rest = &self.text[start..];
+        &rest[..rest.find('\n').unwrap_or(rest.len())]
+    }
+}
+
+fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeError> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return utf8(rest).map(|t| (t, Some("UTF-8 with BOM")));
+    }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        let (encoding, label) = if bytes[0] == 0xFF {
+            (UTF_16LE, "UTF-16LE")
+        } else {
+            (UTF_16BE, "UTF-16BE")
+        };
+        let (text, had_errors) = encoding.decode_with_bom_removal(bytes);
+        if had_errors {
+            return Err(DecodeError::Undecodable { offset: 0 });
+        }
+        return Ok((text.into_owned(), Some(label)));
+    }
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(DecodeError::Binary { offset });
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok((text.to_owned(), None)),
+        Err(utf8_error) => {
+            let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
+            if had_errors {
+                Err(DecodeError::Undecodable {
+                    offset: utf8_error.valid_up_to(),
+                })
+            } else {
+                Ok((text.into_owned(), Some("GB18030")))
+            }
+        }
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(DecodeError::Binary { offset });
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|e| DecodeError::Undecodable {
+        offset: e.utf8_error().valid_up_to() + 3,
+    })
+}
+
+/// CRLF and lone CR become LF so that every later position counts lines the same way.
+fn normalise_newlines(text: String) -> String {
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_gbk_bom_and_crlf() {
+        let (gbk, _, _) = GB18030.encode("部门: 武汉\r\n年度: 2024\r\n");
+        let file = SourceFile::decode("a.yaml", &gbk).unwrap();
+        assert_eq!(file.encoding, Some("GB18030"));
+        assert_eq!(file.text, "部门: 武汉\n年度: 2024\n");
+        let bom = SourceFile::decode("b.yaml", b"\xEF\xBB\xBFkind: Plan\n").unwrap();
+        assert_eq!(bom.text, "kind: Plan\n");
+        assert!(matches!(
+            SourceFile::decode("c", b"ab\0cd"),
+            Err(DecodeError::Binary { offset: 2 })
+        ));
+    }
+
+    #[test]
+    fn positions_count_characters() {
+        let file = SourceFile::from_text("a", "名称: 武汉\nx: 1\n");
+        let offset = file.offset_of(1, 4);
+        assert_eq!(&file.text[offset..offset + 3], "武");
+        assert_eq!(file.line_col(offset), (1, 5));
+        assert_eq!(file.line_col(file.offset_of(2, 3)), (2, 4));
+        assert_eq!(file.line_text(2), "x: 1");
+    }
+}

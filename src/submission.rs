@@ -1,0 +1,121 @@
+//! Submissions: a department's documents for one year, indexed once (task id → task,
+//! object code → object, person id → person, item id → item) so joins are lookups.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::input::Document;
+use crate::tree::{NodeId, Tree, Value};
+
+/// A node of a document: what scripts see as a record, task, object or document.
+#[derive(Debug, Clone)]
+pub struct NodeRef {
+    pub tree: Arc<Tree>,
+    pub id: NodeId,
+}
+
+impl NodeRef {
+    pub fn root(doc: &Document) -> NodeRef {
+        NodeRef {
+            tree: Arc::clone(&doc.tree),
+            id: doc.tree.root,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Submission {
+    pub department: String,
+    pub year: Option<i64>,
+    pub documents: Vec<Document>,
+    /// Every plan of the run, for rules that join plans across departments
+    /// (a district joint plan and the city's).
+    pub all_plans: Arc<Vec<Document>>,
+    pub tasks: HashMap<String, NodeRef>,
+    pub objects: HashMap<String, NodeRef>,
+    pub people: HashMap<String, NodeRef>,
+    pub items: HashMap<String, NodeRef>,
+}
+
+impl Submission {
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Document> + 'a {
+        self.documents.iter().filter(move |d| d.kind() == kind)
+    }
+}
+
+/// Groups documents by (department, year). Undated documents (item list, libraries)
+/// join every year of their department.
+pub fn group(documents: &[Document]) -> Vec<Arc<Submission>> {
+    let all_plans = Arc::new(
+        documents
+            .iter()
+            .filter(|d| d.kind() == "Plan")
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let mut keys: Vec<(String, Option<i64>)> = Vec::new();
+    for doc in documents.iter().filter(|d| d.year.is_some()) {
+        let key = (doc.department.to_string(), doc.year);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    for doc in documents.iter().filter(|d| d.year.is_none()) {
+        if !keys.iter().any(|(dept, _)| dept == doc.department.as_str()) {
+            keys.push((doc.department.to_string(), None));
+        }
+    }
+    keys.into_iter()
+        .map(|(department, year)| {
+            let docs: Vec<Document> = documents
+                .iter()
+                .filter(|d| {
+                    d.department.as_str() == department && (d.year.is_none() || d.year == year)
+                })
+                .cloned()
+                .collect();
+            Arc::new(index(department, year, docs, Arc::clone(&all_plans)))
+        })
+        .collect()
+}
+
+fn index(
+    department: String,
+    year: Option<i64>,
+    documents: Vec<Document>,
+    all_plans: Arc<Vec<Document>>,
+) -> Submission {
+    let mut sub = Submission {
+        department,
+        year,
+        documents,
+        all_plans,
+        tasks: HashMap::new(),
+        objects: HashMap::new(),
+        people: HashMap::new(),
+        items: HashMap::new(),
+    };
+    for doc in &sub.documents {
+        let tree = &doc.tree;
+        let records = tree.get(tree.root, doc.schema.records);
+        let records = records.map(|r| tree.seq(r).to_vec()).unwrap_or_default();
+        let target = match doc.kind() {
+            "Plan" => &mut sub.tasks,
+            "ObjectLibrary" => &mut sub.objects,
+            "PersonnelLibrary" => &mut sub.people,
+            "ItemList" => &mut sub.items,
+            _ => continue,
+        };
+        for record in records {
+            for key in ["id", "uscc"] {
+                if let Some(Value::Str(code)) = tree.get(record, key).map(|n| &tree.node(n).value) {
+                    target.entry(code.to_string()).or_insert(NodeRef {
+                        tree: Arc::clone(tree),
+                        id: record,
+                    });
+                }
+            }
+        }
+    }
+    sub
+}

@@ -1,0 +1,201 @@
+//! Position-keeping document trees: every mapping key, value and sequence element keeps
+//! its byte span in the source, so any finding can point at the exact field.
+
+use std::sync::Arc;
+
+use rhai::ImmutableString;
+
+use crate::source::SourceFile;
+
+pub type NodeId = u32;
+
+/// A byte range in the source text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        let start = u32::try_from(start).unwrap_or(u32::MAX);
+        let end = u32::try_from(end).unwrap_or(u32::MAX).max(start);
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(ImmutableString),
+    Seq(Vec<NodeId>),
+    Map(Vec<(ImmutableString, NodeId)>),
+}
+
+impl Value {
+    /// The type name users see in "expected …, found …" messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Int(_) => "integer",
+            Value::Float(_) => "number",
+            Value::Str(_) => "string",
+            Value::Seq(_) => "list",
+            Value::Map(_) => "mapping",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub value: Value,
+    /// Where the value is written.
+    pub span: Span,
+    /// Where the key naming this value is written, for mapping values.
+    pub key_span: Option<Span>,
+    /// The source text of a plain scalar that was read as a non-string (`007`, `true`),
+    /// so that a field declared as text can take it back verbatim.
+    pub raw: Option<ImmutableString>,
+}
+
+/// One document: an arena of nodes (no recursion to build, walk or drop) and its file.
+#[derive(Debug)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+    pub root: NodeId,
+    pub source: Arc<SourceFile>,
+}
+
+impl Tree {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub fn root_node(&self) -> &Node {
+        self.node(self.root)
+    }
+
+    /// The value under `key` when `id` is a mapping.
+    pub fn get(&self, id: NodeId, key: &str) -> Option<NodeId> {
+        match &self.node(id).value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(_, v)| *v),
+            _ => None,
+        }
+    }
+
+    /// The non-null value under `key`; YAML `null`/`~` counts as absent.
+    pub fn get_present(&self, id: NodeId, key: &str) -> Option<NodeId> {
+        self.get(id, key)
+            .filter(|v| !matches!(self.node(*v).value, Value::Null))
+    }
+
+    pub fn str_at(&self, id: NodeId, key: &str) -> Option<&str> {
+        match &self.node(self.get(id, key)?).value {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn int_at(&self, id: NodeId, key: &str) -> Option<i64> {
+        match &self.node(self.get(id, key)?).value {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn seq(&self, id: NodeId) -> &[NodeId] {
+        match &self.node(id).value {
+            Value::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// Resolves a relative path such as `records[3].entered_on` or `publication.channel`
+    /// from `from`. Returns the deepest node reached and whether the whole path was found,
+    /// so a missing field can be reported at its parent.
+    pub fn resolve(&self, from: NodeId, path: &str) -> (NodeId, bool) {
+        let mut at = from;
+        for step in path_steps(path) {
+            let next = match step {
+                PathStep::Key(key) => self.get(at, key),
+                PathStep::Index(i) => self.seq(at).get(i).copied(),
+            };
+            match next {
+                Some(n) => at = n,
+                None => return (at, false),
+            }
+        }
+        (at, true)
+    }
+
+    /// The span a finding about this node should underline: scalars at their value,
+    /// collections at their key (a whole block would be unreadable).
+    pub fn report_span(&self, id: NodeId) -> Span {
+        let node = self.node(id);
+        match (&node.value, node.key_span) {
+            (Value::Seq(_) | Value::Map(_), Some(key)) => key,
+            (Value::Null, Some(key)) if node.span.is_empty() => key,
+            _ => node.span,
+        }
+    }
+}
+
+enum PathStep<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn path_steps(path: &str) -> impl Iterator<Item = PathStep<'_>> {
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .flat_map(|segment| {
+            let (key, indexes) = match segment.find('[') {
+                Some(i) => (&segment[..i], &segment[i..]),
+                None => (segment, ""),
+            };
+            let key_step = (!key.is_empty()).then_some(PathStep::Key(key));
+            let index_steps = indexes
+                .split(['[', ']'])
+                .filter(|s| !s.is_empty())
+                .map(|s| PathStep::Index(s.trim().parse().unwrap_or(usize::MAX)));
+            key_step.into_iter().chain(index_steps)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml;
+
+    #[test]
+    fn resolves_paths_and_reports_missing_at_parent() {
+        let source = SourceFile::from_text("t.yaml", "records:\n  - a: 1\n  - a: 2\n    b: x\n");
+        let docs = yaml::load(&source).unwrap();
+        let tree = &docs[0];
+        let (node, found) = tree.resolve(tree.root, "records[1].b");
+        assert!(found);
+        assert_eq!(
+            source.line_col(tree.report_span(node).start as usize),
+            (4, 8)
+        );
+        let (parent, found) = tree.resolve(tree.root, "records[0].b");
+        assert!(!found);
+        assert_eq!(
+            source.line_col(tree.report_span(parent).start as usize),
+            (2, 5)
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! The integration suite: one binary, one module per area.
+
+mod bad_input;
+mod cli;
+mod rules;
+mod util;
