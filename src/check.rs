@@ -1,17 +1,18 @@
-//! The `check` job: load the policy, read the documents, group submissions, evaluate,
-//! and collect one report.
+//! The `check` job: read the documents, choose and load the policy, group submissions,
+//! evaluate, apply waivers, and collect one report.
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::diag::Report;
+use crate::diag::{Diagnostic, Origin, Report, Text};
 use crate::engine::{self, CompiledPolicy, Limits};
-use crate::input;
+use crate::input::{self, Loaded};
 use crate::policy::{self, Policy, Store};
 use crate::submission;
+use crate::waivers;
 
-/// Which policy to apply: a file on disk, or the shipped one.
+/// Which policy to apply: a file on disk, or the shipped one effective for the year.
 #[derive(Debug, Clone)]
 pub enum PolicyChoice {
     Shipped,
@@ -24,12 +25,91 @@ pub struct CheckOptions {
     pub policy: PolicyChoice,
     pub as_of: NaiveDate,
     pub limits: Limits,
+    /// Waiver files named on the command line (waivers beside the submission are
+    /// picked up as documents of `kind: Waivers`).
+    pub waivers: Vec<PathBuf>,
+}
+
+impl CheckOptions {
+    pub fn new(paths: Vec<PathBuf>, policy: PolicyChoice, as_of: NaiveDate) -> CheckOptions {
+        CheckOptions {
+            paths,
+            policy,
+            as_of,
+            limits: Limits::default(),
+            waivers: Vec::new(),
+        }
+    }
+}
+
+pub struct Outcome {
+    pub report: Report,
+    pub policy: Option<Policy>,
+}
+
+/// The shipped policies that declare an `effective` range, as (path, from, to).
+fn selectable_shipped() -> Vec<(String, String, String)> {
+    Store::embedded_names()
+        .filter(|n| {
+            n.starts_with("policies/")
+                && n.ends_with(".yaml")
+                && !n.contains("/calendar/")
+                && !n.contains("/tests/")
+        })
+        .filter_map(|name| {
+            let text = Store::Embedded.read(Path::new(name)).ok()?;
+            let source = crate::source::SourceFile::from_text(name, text);
+            let tree = crate::yaml::load(&source).ok()?.into_iter().next()?;
+            let effective = tree.get_present(tree.root, "effective")?;
+            Some((
+                name.to_owned(),
+                tree.str_at(effective, "from")
+                    .unwrap_or("0000-01-01")
+                    .to_owned(),
+                tree.str_at(effective, "to")
+                    .unwrap_or("9999-12-31")
+                    .to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The shipped policy for a year: the one whose `effective` range holds it.
+pub fn shipped_policy_for(year: Option<i64>) -> (String, Option<String>) {
+    let candidates = selectable_shipped();
+    let Some(year) = year else {
+        return (policy::DEFAULT_POLICY.to_owned(), None);
+    };
+    let hit = candidates.iter().find(|(_, from, to)| {
+        let y = |d: &str| d.get(..4).and_then(|s| s.parse::<i64>().ok());
+        y(from).is_some_and(|f| f <= year) && y(to).is_some_and(|t| t >= year)
+    });
+    match hit {
+        Some((name, _, _)) => (name.clone(), None),
+        None => (
+            policy::DEFAULT_POLICY.to_owned(),
+            Some(format!(
+                "no shipped policy is effective for {year}; using {}",
+                policy::DEFAULT_POLICY
+            )),
+        ),
+    }
 }
 
 /// Loads the chosen policy; problems in it are diagnostics of the report.
 pub fn load_policy(choice: &PolicyChoice) -> Result<Policy, Report> {
+    load_policy_for(choice, None)
+}
+
+fn load_policy_for(choice: &PolicyChoice, year: Option<i64>) -> Result<Policy, Report> {
     let loaded = match choice {
-        PolicyChoice::Shipped => policy::load(Store::Embedded, Path::new(policy::DEFAULT_POLICY)),
+        PolicyChoice::Shipped => {
+            let (path, note) = shipped_policy_for(year);
+            if let Some(note) = note {
+                eprintln!("note: {note}");
+            }
+            policy::load(Store::Embedded, Path::new(&path))
+        }
         PolicyChoice::File(path) => policy::load(Store::Disk, path),
     };
     loaded.map_err(|diagnostics| Report {
@@ -38,16 +118,62 @@ pub fn load_policy(choice: &PolicyChoice) -> Result<Policy, Report> {
     })
 }
 
-pub fn run(options: &CheckOptions) -> Report {
-    let policy = match load_policy(&options.policy) {
+pub fn run(options: &CheckOptions) -> Outcome {
+    let mut loaded = input::load_paths(&options.paths);
+    for file in &options.waivers {
+        let extra = input::load_paths(std::slice::from_ref(file));
+        if extra.waivers.is_empty() && extra.diagnostics.is_empty() {
+            loaded.diagnostics.push(Diagnostic::unplaced(
+                Origin::Input,
+                "input/waivers",
+                &file.display().to_string(),
+                Text::new(
+                    "豁免文件中没有 `kind: Waivers` 文档",
+                    "the waiver file holds no `kind: Waivers` document",
+                ),
+            ));
+        }
+        loaded.waivers.extend(extra.waivers);
+        loaded.diagnostics.extend(extra.diagnostics);
+    }
+    let year = loaded.documents.iter().filter_map(|d| d.year).max();
+    let policy = match load_policy_for(&options.policy, year) {
         Ok(p) => p,
-        Err(report) => return report,
+        Err(mut report) => {
+            report.diagnostics.extend(loaded.diagnostics);
+            report.sort();
+            return Outcome {
+                report,
+                policy: None,
+            };
+        }
     };
-    check_with(&policy, options)
+    if matches!(options.policy, PolicyChoice::Shipped) {
+        eprintln!(
+            "policy: {} ({}, built in){}",
+            policy.id,
+            policy.path,
+            year.map(|y| format!(" for {y}")).unwrap_or_default()
+        );
+    }
+    let report = check_loaded(&policy, options, loaded);
+    Outcome {
+        report,
+        policy: Some(policy),
+    }
 }
 
-/// Checks the documents under `options.paths` against an already loaded policy.
+/// Checks documents against an already loaded policy.
 pub fn check_with(policy: &Policy, options: &CheckOptions) -> Report {
+    check_loaded(policy, options, input::load_paths(&options.paths))
+}
+
+/// Checks documents already read (policy tests build them from inline YAML).
+pub fn check_documents(policy: &Policy, options: &CheckOptions, loaded: Loaded) -> Report {
+    check_loaded(policy, options, loaded)
+}
+
+fn check_loaded(policy: &Policy, options: &CheckOptions, loaded: Loaded) -> Report {
     let compiled = CompiledPolicy::new(policy, &options.limits);
     let mut report = Report {
         policy: policy.id.clone(),
@@ -56,14 +182,25 @@ pub fn check_with(policy: &Policy, options: &CheckOptions) -> Report {
     report
         .diagnostics
         .extend(compiled.compile_errors().cloned());
-    let loaded = input::load_paths(&options.paths);
     report.files_checked = loaded.files;
     report.documents_checked = loaded.documents.len();
     report.diagnostics.extend(loaded.diagnostics);
     let submissions = submission::group(&loaded.documents);
     let evaluation = engine::evaluate(policy, &compiled, &submissions, options.as_of);
-    report.diagnostics.extend(evaluation.diagnostics);
+    let waivers: Vec<_> = loaded
+        .waivers
+        .into_iter()
+        .flat_map(waivers::from_tree)
+        .collect();
+    let (kept, waived) = waivers::apply(evaluation.diagnostics, &waivers, options.as_of);
+    report.diagnostics.extend(kept);
+    report.waived = waived;
     report.figures = evaluation.figures;
     report.sort();
     report
+}
+
+/// Today's date, the default of `--as-of`.
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
 }

@@ -1,5 +1,6 @@
-//! Command line: `check`, `explain`, `rules`. Exit codes: 0 clean, 1 findings at or
-//! above `--fail-on`, 2 input, usage, policy or script errors.
+//! Command line: `check`, `explain`, `rules`, `test`, `policy check`, `schema`.
+//! Exit codes: 0 clean, 1 findings at or above `--fail-on` (or failing policy tests),
+//! 2 input, usage, policy or script errors.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::check::{self, CheckOptions, PolicyChoice};
 use crate::diag::{Lang, Report, Severity};
-use crate::engine::Limits;
+use crate::engine::{CompiledPolicy, Limits};
 use crate::report::{self, Format, Style};
 
 pub const EXIT_CLEAN: i32 = 0;
@@ -33,16 +34,25 @@ pub enum FailOn {
     Warning,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check plans, item lists, libraries and results (files or folders; default: here).
     Check {
         paths: Vec<PathBuf>,
-        /// Policy file (default: the shipped wuhan-2024 policy).
+        /// Policy file (default: the shipped policy effective for the submission's year).
         #[arg(long)]
         policy: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Write the report to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
         /// Evaluation date for time-dependent rules (default: today).
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
@@ -51,6 +61,9 @@ pub enum Command {
         /// Lowest severity that makes the run fail (exit 1).
         #[arg(long, value_enum, default_value = "error")]
         fail_on: FailOn,
+        /// Waiver file (waivers beside the submission are also picked up).
+        #[arg(long)]
+        waivers: Vec<PathBuf>,
         /// Operation limit per script call.
         #[arg(long, default_value_t = Limits::default().max_operations)]
         max_operations: u64,
@@ -68,7 +81,32 @@ pub enum Command {
         #[arg(long)]
         policy: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        format: ListFormat,
+        #[arg(long, value_enum, default_value = "zh")]
+        lang: Lang,
+    },
+    /// Run policy tests (`kind: PolicyTest` files; default: policies/tests).
+    Test {
+        paths: Vec<PathBuf>,
+        /// Policy for tests that name none (default: the shipped policy).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Policy maintenance.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Print the JSON Schema of a document kind (Plan, ItemList, ObjectLibrary,
+    /// PersonnelLibrary, Results, Policy, Waivers, PolicyTest).
+    Schema { kind: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Lint a policy: schema, scripts (compiled), parameters, rule ids, extends chain.
+    Check {
+        file: PathBuf,
         #[arg(long, value_enum, default_value = "zh")]
         lang: Lang,
     },
@@ -110,9 +148,11 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             paths,
             policy,
             format,
+            output,
             as_of,
             lang,
             fail_on,
+            waivers,
             max_operations,
         } => {
             let paths = if paths.is_empty() {
@@ -120,22 +160,49 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             } else {
                 paths
             };
-            let options = CheckOptions {
-                paths,
-                policy: choice(policy),
-                as_of: as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
-                limits: Limits {
-                    max_operations,
-                    ..Limits::default()
-                },
-            };
-            let report = check::run(&options);
+            let mut options =
+                CheckOptions::new(paths, choice(policy), as_of.unwrap_or_else(check::today));
+            options.limits.max_operations = max_operations;
+            options.waivers = waivers;
+            let outcome = check::run(&options);
             let fail_on = match fail_on {
                 FailOn::Error => Severity::Error,
                 FailOn::Warning => Severity::Warning,
             };
-            emit(&report, format, lang, style, out);
-            report.exit_code(fail_on)
+            let code = outcome.report.exit_code(fail_on);
+            let style = if output.is_some() {
+                Style {
+                    color: false,
+                    ..style
+                }
+            } else {
+                style
+            };
+            match output {
+                Some(path) => match std::fs::File::create(&path) {
+                    Ok(mut file) => emit(
+                        &outcome.report,
+                        outcome.policy.as_ref(),
+                        format,
+                        lang,
+                        style,
+                        &mut file,
+                    ),
+                    Err(e) => {
+                        eprintln!("error: cannot write {}: {e}", path.display());
+                        return EXIT_ERROR;
+                    }
+                },
+                None => emit(
+                    &outcome.report,
+                    outcome.policy.as_ref(),
+                    format,
+                    lang,
+                    style,
+                    out,
+                ),
+            }
+            code
         }
         Command::Explain { rule, policy, lang } => match check::load_policy(&choice(policy)) {
             Err(report) => fail(&report, lang, style, out),
@@ -159,20 +226,79 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
         } => match check::load_policy(&choice(policy)) {
             Err(report) => fail(&report, lang, style, out),
             Ok(policy) => {
-                let _ = writeln!(out, "{}", crate::explain::list(&policy, format, lang));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    crate::explain::list(&policy, format == ListFormat::Json, lang)
+                );
                 EXIT_CLEAN
+            }
+        },
+        Command::Test { paths, policy } => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from("policies/tests")]
+            } else {
+                paths
+            };
+            let run = crate::policytest::run(&paths, &choice(policy));
+            let _ = write!(out, "{}", crate::policytest::render(&run));
+            run.exit_code()
+        }
+        Command::Policy {
+            command: PolicyCommand::Check { file, lang },
+        } => match check::load_policy(&PolicyChoice::File(file)) {
+            Err(report) => fail(&report, lang, style, out),
+            Ok(policy) => {
+                let compiled = CompiledPolicy::new(&policy, &Limits::default());
+                let report = Report {
+                    diagnostics: compiled.compile_errors().cloned().collect(),
+                    ..Report::default()
+                };
+                if report.diagnostics.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "{}: {} rules ({}), ok",
+                        policy.path,
+                        policy.rules.len(),
+                        policy.chain.join(" → ")
+                    );
+                    EXIT_CLEAN
+                } else {
+                    fail(&report, lang, style, out)
+                }
+            }
+        },
+        Command::Schema { kind } => match crate::explain::schema_for(&kind) {
+            Some(schema) => {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&schema).unwrap_or_default()
+                );
+                EXIT_CLEAN
+            }
+            None => {
+                eprintln!("error: no schema for `{kind}` (Plan, ItemList, ObjectLibrary, PersonnelLibrary, Results, Policy, Waivers, PolicyTest)");
+                EXIT_ERROR
             }
         },
     }
 }
 
 fn fail(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> i32 {
-    emit(report, Format::Human, lang, style, out);
+    emit(report, None, Format::Human, lang, style, out);
     EXIT_ERROR
 }
 
-fn emit(report: &Report, format: Format, lang: Lang, style: Style, out: &mut dyn Write) {
-    if let Err(e) = report::write(report, format, lang, style, out) {
+fn emit(
+    report: &Report,
+    policy: Option<&crate::policy::Policy>,
+    format: Format,
+    lang: Lang,
+    style: Style,
+    out: &mut dyn Write,
+) {
+    if let Err(e) = report::write(report, policy, format, lang, style, out) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write the report: {e}");
         }

@@ -92,6 +92,8 @@ pub struct Diagnostic {
     pub quote: Option<String>,
     pub help: Option<Text>,
     pub source: Option<Arc<SourceFile>>,
+    /// Ids of the reported record (object, id, uscc, task), for waivers to match.
+    pub targets: Vec<String>,
 }
 
 impl Diagnostic {
@@ -120,6 +122,7 @@ impl Diagnostic {
             quote: None,
             help: None,
             source: Some(Arc::clone(source)),
+            targets: Vec::new(),
         }
     }
 
@@ -141,6 +144,7 @@ impl Diagnostic {
             quote: None,
             help: None,
             source: None,
+            targets: Vec::new(),
         }
     }
 
@@ -164,6 +168,8 @@ pub struct Report {
     pub figures: Vec<Figure>,
     /// Which policy was applied, for the summary.
     pub policy: String,
+    /// Findings set aside by waivers.
+    pub waived: Vec<crate::waivers::Waived>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -97,7 +97,7 @@ struct CalendarGap(CalendarError);
 
 pub struct CompiledPolicy {
     engine: Engine,
-    asts: Vec<Result<AST, Diagnostic>>,
+    asts: Vec<Result<AST, Box<Diagnostic>>>,
 }
 
 fn build_engine(limits: &Limits, calendar: &Arc<Calendar>) -> Engine {
@@ -118,7 +118,7 @@ impl CompiledPolicy {
             .iter()
             .map(|rule| {
                 let ast = engine.compile(&rule.script.text).map_err(|e| {
-                    script_diagnostic(
+                    Box::new(script_diagnostic(
                         rule,
                         e.position(),
                         Text::new(
@@ -129,7 +129,7 @@ impl CompiledPolicy {
                                 e.err_type()
                             ),
                         ),
-                    )
+                    ))
                 })?;
                 let has_check = ast
                     .iter_functions()
@@ -137,7 +137,7 @@ impl CompiledPolicy {
                 if has_check {
                     Ok(ast)
                 } else {
-                    Err(script_diagnostic(
+                    Err(Box::new(script_diagnostic(
                         rule,
                         Position::new(1, 1),
                         Text::new(
@@ -147,7 +147,7 @@ impl CompiledPolicy {
                                 rule.id
                             ),
                         ),
-                    ))
+                    )))
                 }
             })
             .collect();
@@ -186,7 +186,9 @@ impl CompiledPolicy {
     }
 
     pub fn compile_errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.asts.iter().filter_map(|a| a.as_ref().err())
+        self.asts
+            .iter()
+            .filter_map(|a| a.as_ref().err().map(|d| &**d))
     }
 }
 
@@ -292,35 +294,37 @@ pub fn evaluate(
                 .iter()
                 .filter(|d| rule.on.contains(&d.kind()))
                 .collect();
-            let call =
-                |name: &str, target: Dynamic, doc: Option<&Document>| -> Result<(), Diagnostic> {
-                    let ctx = Ctx {
-                        run: Arc::clone(&run),
-                        doc: doc.map(NodeRef::root),
-                    };
-                    let mut scope = Scope::new();
-                    let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-                    compiled
-                        .engine
-                        .call_fn_with_options::<Dynamic>(
-                            options,
-                            &mut scope,
-                            ast,
-                            name,
-                            (target.clone(), ctx.clone()),
-                        )
-                        .map(|_| ())
-                        .map_err(|mut e| {
-                            if let EvalAltResult::ErrorTooManyOperations(pos) = e.unwrap_inner() {
-                                if pos.is_none() {
-                                    e = Box::new(EvalAltResult::ErrorTooManyOperations(
-                                        compiled.locate_runaway(rule, name, &target, &ctx),
-                                    ));
-                                }
-                            }
-                            runtime_diagnostic(rule, &e, &target)
-                        })
+            let call = |name: &str,
+                        target: Dynamic,
+                        doc: Option<&Document>|
+             -> Result<(), Box<Diagnostic>> {
+                let ctx = Ctx {
+                    run: Arc::clone(&run),
+                    doc: doc.map(NodeRef::root),
                 };
+                let mut scope = Scope::new();
+                let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+                compiled
+                    .engine
+                    .call_fn_with_options::<Dynamic>(
+                        options,
+                        &mut scope,
+                        ast,
+                        name,
+                        (target.clone(), ctx.clone()),
+                    )
+                    .map(|_| ())
+                    .map_err(|mut e| {
+                        if let EvalAltResult::ErrorTooManyOperations(pos) = e.unwrap_inner() {
+                            if pos.is_none() {
+                                *e = EvalAltResult::ErrorTooManyOperations(
+                                    compiled.locate_runaway(rule, name, &target, &ctx),
+                                );
+                            }
+                        }
+                        Box::new(runtime_diagnostic(rule, &e, &target))
+                    })
+            };
             let result = match rule.each {
                 Each::Submission if !docs.is_empty() => {
                     call("check", Dynamic::from(SubmissionRef(Arc::clone(sub))), None)
@@ -383,7 +387,7 @@ pub fn evaluate(
                     }
                 }));
             if let Err(d) = result {
-                out.diagnostics.push(d);
+                out.diagnostics.push(*d);
                 break 'subs;
             }
         }
@@ -450,6 +454,14 @@ fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
     d.source_doc = Some(rule.source.clone());
     d.quote = Some(rule.quote.clone());
     d.help = Some(Text::new(fill(&rule.help.zh), fill(&rule.help.en)));
+    d.targets = ["object", "uscc", "id", "task"]
+        .iter()
+        .filter_map(|k| {
+            tree.str_at(raw.at.id, k)
+                .or_else(|| tree.str_at(tree.root, k))
+        })
+        .map(str::to_owned)
+        .collect();
     d
 }
 

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::diag::Lang;
 use crate::policy::{param_text, Policy, Rule};
-use crate::report::Format;
 
 pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
     let mut out = String::new();
@@ -47,9 +46,20 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
     out
 }
 
-pub fn list(policy: &Policy, format: Format, lang: Lang) -> String {
-    match format {
-        Format::Json => {
+/// JSON Schema of a document kind or of the policy-side formats.
+pub fn schema_for(kind: &str) -> Option<serde_json::Value> {
+    let schema = match kind {
+        "Policy" => &crate::policy::POLICY_SCHEMA,
+        "Waivers" => &crate::waivers::WAIVERS_SCHEMA,
+        "PolicyTest" => &crate::policytest::TEST_SCHEMA,
+        other => crate::schema::kind_schema(other)?,
+    };
+    Some(crate::schema::json_schema(schema))
+}
+
+pub fn list(policy: &Policy, as_json: bool, lang: Lang) -> String {
+    match as_json {
+        true => {
             let rules: Vec<_> = policy
                 .rules
                 .iter()
@@ -60,7 +70,7 @@ pub fn list(policy: &Policy, format: Format, lang: Lang) -> String {
             )
             .unwrap_or_default()
         }
-        Format::Human => policy
+        false => policy
             .rules
             .iter()
             .map(|r| {

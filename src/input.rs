@@ -18,7 +18,7 @@ pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
 
 const DOCUMENT_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 /// Kinds that live beside submissions but are not checked as submissions.
-const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest", "Waivers"];
+const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest"];
 
 /// A validated document of a submission.
 #[derive(Debug, Clone)]
@@ -38,6 +38,8 @@ impl Document {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub documents: Vec<Document>,
+    /// `kind: Waivers` documents found beside the submission or named by `--waivers`.
+    pub waivers: Vec<Arc<Tree>>,
     pub diagnostics: Vec<Diagnostic>,
     pub files: usize,
 }
@@ -195,23 +197,29 @@ pub fn load_source(source: &Arc<SourceFile>, loaded: &mut Loaded) {
         ));
         return;
     }
-    for mut tree in trees {
-        let root_span = tree.report_span(tree.root);
-        if !matches!(tree.root_node().value, crate::tree::Value::Map(_)) {
-            loaded.diagnostics.push(Diagnostic::problem(
-                Origin::Input,
-                "input/wrong-type",
-                source,
-                root_span,
-                Text::new(
-                    "文档应为映射（`kind: …` 等字段）",
-                    "a document must be a mapping (`kind: …` and fields)",
-                ),
-            ));
-            continue;
-        }
-        let Some(kind) = schema::header_str(&tree, "kind") else {
-            loaded.diagnostics.push(Diagnostic::problem(
+    for tree in trees {
+        load_tree(source, tree, loaded);
+    }
+}
+
+/// Dispatches one parsed document on its `kind` and validates it.
+pub fn load_tree(source: &Arc<SourceFile>, mut tree: Tree, loaded: &mut Loaded) {
+    let root_span = tree.report_span(tree.root);
+    if !matches!(tree.root_node().value, crate::tree::Value::Map(_)) {
+        loaded.diagnostics.push(Diagnostic::problem(
+            Origin::Input,
+            "input/wrong-type",
+            source,
+            root_span,
+            Text::new(
+                "文档应为映射（`kind: …` 等字段）",
+                "a document must be a mapping (`kind: …` and fields)",
+            ),
+        ));
+        return;
+    }
+    let Some(kind) = schema::header_str(&tree, "kind") else {
+        loaded.diagnostics.push(Diagnostic::problem(
                 Origin::Input,
                 "input/unknown-kind",
                 source,
@@ -221,16 +229,27 @@ pub fn load_source(source: &Arc<SourceFile>, loaded: &mut Loaded) {
                     "the document has no `kind:` (Plan, ItemList, ObjectLibrary, PersonnelLibrary, Results)",
                 ),
             ));
-            continue;
-        };
-        if SKIPPED_KINDS.contains(&kind.as_str()) {
-            continue;
+        return;
+    };
+    if SKIPPED_KINDS.contains(&kind.as_str()) {
+        return;
+    }
+    if kind.as_str() == "Waivers" {
+        let errors = schema::validate(&mut tree, &crate::waivers::WAIVERS_SCHEMA);
+        if errors.is_empty() {
+            loaded.waivers.push(Arc::new(tree));
+        } else {
+            loaded
+                .diagnostics
+                .extend(errors.iter().map(|e| input_error(source, e)));
         }
-        let Some(schema) = schema::kind_schema(&kind) else {
-            let kind_node = tree.get(tree.root, "kind").unwrap_or(tree.root);
-            let names = schema::KINDS.iter().map(|k| k.kind);
-            let hint = schema::suggest(&kind, names);
-            loaded.diagnostics.push(Diagnostic::problem(
+        return;
+    }
+    let Some(schema) = schema::kind_schema(&kind) else {
+        let kind_node = tree.get(tree.root, "kind").unwrap_or(tree.root);
+        let names = schema::KINDS.iter().map(|k| k.kind);
+        let hint = schema::suggest(&kind, names);
+        loaded.diagnostics.push(Diagnostic::problem(
                 Origin::Input,
                 "input/unknown-kind",
                 source,
@@ -240,24 +259,23 @@ pub fn load_source(source: &Arc<SourceFile>, loaded: &mut Loaded) {
                     format!("unknown document kind `{kind}`{hint} (kinds: Plan, ItemList, ObjectLibrary, PersonnelLibrary, Results)"),
                 ),
             ));
-            continue;
-        };
-        let errors = schema::validate(&mut tree, schema);
-        if !errors.is_empty() {
-            loaded
-                .diagnostics
-                .extend(errors.iter().map(|e| input_error(source, e)));
-            continue;
-        }
-        let department = schema::header_str(&tree, "department").unwrap_or_default();
-        let year = tree.int_at(tree.root, "year");
-        loaded.documents.push(Document {
-            schema,
-            tree: Arc::new(tree),
-            department,
-            year,
-        });
+        return;
+    };
+    let errors = schema::validate(&mut tree, schema);
+    if !errors.is_empty() {
+        loaded
+            .diagnostics
+            .extend(errors.iter().map(|e| input_error(source, e)));
+        return;
     }
+    let department = schema::header_str(&tree, "department").unwrap_or_default();
+    let year = tree.int_at(tree.root, "year");
+    loaded.documents.push(Document {
+        schema,
+        tree: Arc::new(tree),
+        department,
+        year,
+    });
 }
 
 pub fn input_error(source: &Arc<SourceFile>, e: &yaml::LoadError) -> Diagnostic {

@@ -816,6 +816,55 @@ fn merge_params(
     }
 }
 
+/// Applies `rule id → {param: value}` overrides (policy tests), with the same checks
+/// as a policy's `overrides`.
+pub fn override_params(
+    tree: &Tree,
+    source: &Arc<SourceFile>,
+    overrides: NodeId,
+    policy: &mut Policy,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let Value::Map(entries) = &tree.node(overrides).value else {
+        return Err(vec![Diagnostic::problem(
+            Origin::Tool,
+            "policy/bad-param",
+            source,
+            tree.report_span(overrides),
+            Text::new(
+                "`params` 应为 规则编号 → {参数: 值} 的映射",
+                "`params` must map rule ids to {param: value}",
+            ),
+        )]);
+    };
+    for (rule_id, params) in entries {
+        match policy.rules.iter_mut().find(|r| r.id == rule_id.as_str()) {
+            Some(rule) => merge_params(tree, source, *params, rule, &mut errors),
+            None => {
+                let span = tree
+                    .node(*params)
+                    .key_span
+                    .unwrap_or(tree.report_span(*params));
+                errors.push(Diagnostic::problem(
+                    Origin::Tool,
+                    "policy/unknown-rule",
+                    source,
+                    span,
+                    Text::new(
+                        format!("规则集中没有规则 `{rule_id}`"),
+                        format!("the policy has no rule `{rule_id}`"),
+                    ),
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 fn same_kind(a: &Dynamic, b: &Dynamic) -> bool {
     let numeric = |d: &Dynamic| d.is_int() || d.is_float();
     a.type_id() == b.type_id() || (numeric(a) && numeric(b))

@@ -11,12 +11,17 @@ use miette::{
 use serde_json::json;
 
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
+use crate::formats;
+use crate::policy::Policy;
 use crate::source::SourceFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Junit,
+    Github,
 }
 
 /// How the human report looks; tests pin colour off and a fixed width.
@@ -42,6 +47,7 @@ impl SourceCode for Src {
 
 pub fn write(
     report: &Report,
+    policy: Option<&Policy>,
     format: Format,
     lang: Lang,
     style: Style,
@@ -53,6 +59,12 @@ pub fn write(
             serde_json::to_writer_pretty(&mut *out, &to_json(report, lang))?;
             writeln!(out)
         }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &formats::sarif(report, policy, lang))?;
+            writeln!(out)
+        }
+        Format::Junit => out.write_all(formats::junit(report, policy, lang).as_bytes()),
+        Format::Github => out.write_all(formats::github(report, lang).as_bytes()),
     }
 }
 
@@ -134,6 +146,32 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
 fn write_human(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> io::Result<()> {
     for d in &report.diagnostics {
         writeln!(out, "{}", render_diagnostic(d, lang, style))?;
+    }
+    if !report.waived.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            if lang == Lang::Zh {
+                "已豁免："
+            } else {
+                "Waived:"
+            }
+        )?;
+        for w in &report.waived {
+            let d = &w.diagnostic;
+            writeln!(
+                out,
+                "  {}:{}:{} {} — {}（{}，{} {}）",
+                d.file,
+                d.line,
+                d.column,
+                d.rule,
+                w.reason,
+                w.approved_by,
+                if lang == Lang::Zh { "至" } else { "until" },
+                w.expires_on
+            )?;
+        }
     }
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
@@ -227,9 +265,15 @@ pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
         .iter()
         .map(|f| json!({"id": f.id, "title": f.title.get(lang), "measured": f.measured, "numerator": f.numerator, "denominator": f.denominator, "threshold": f.threshold, "ok": f.ok}))
         .collect();
+    let waived: Vec<_> = report
+        .waived
+        .iter()
+        .map(|w| json!({"rule": w.diagnostic.rule, "file": w.diagnostic.file, "line": w.diagnostic.line, "column": w.diagnostic.column, "message": w.diagnostic.message.get(lang), "reason": w.reason, "approved_by": w.approved_by, "expires_on": w.expires_on.to_string()}))
+        .collect();
     json!({
         "version": 1,
         "diagnostics": diagnostics,
+        "waived": waived,
         "summary": {
             "policy": report.policy,
             "files": report.files_checked,
@@ -237,6 +281,7 @@ pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
             "errors": report.count(Severity::Error),
             "warnings": report.count(Severity::Warning),
             "input_errors": report.diagnostics.iter().filter(|d| d.origin != Origin::Finding).count(),
+            "waived": report.waived.len(),
             "by_rule": by_rule,
             "figures": figures,
         }

@@ -597,7 +597,10 @@ fn check_ty(
     let span = tree.node(id).span;
     let value = tree.node(id).value.clone();
     let normalised = match (ty, &value) {
-        (Ty::Any, _) | (Ty::Str, Value::Str(_)) => return,
+        (Ty::Any, _) => return,
+        // Empty text is no text: `name: ""` is as absent as `name: ~`.
+        (Ty::Str, Value::Str(s)) if s.trim().is_empty() => Some(Value::Null),
+        (Ty::Str, Value::Str(_)) => return,
         (Ty::Str, Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
             tree.node(id).raw.clone().map(Value::Str)
         }
@@ -647,7 +650,9 @@ fn check_ty(
         }
         (Ty::List(inner), Value::Seq(items)) => {
             for item in items {
-                if matches!(tree.node(*item).value, Value::Null) {
+                let empty_text =
+                    matches!(&tree.node(*item).value, Value::Str(s) if s.trim().is_empty());
+                if matches!(tree.node(*item).value, Value::Null) || empty_text {
                     errors.push(wrong_type(tree.node(*item).span, expected(inner), "null"));
                 } else {
                     check_ty(tree, *item, inner, field, errors);
@@ -816,6 +821,55 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
         return Err(DateError::Format);
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DateError::Impossible)
+}
+
+/// JSON Schema (draft-07) of a document kind, for editors (yaml-language-server).
+pub fn json_schema(schema: &KindSchema) -> serde_json::Value {
+    let mut root = object_schema(schema.fields);
+    root["$schema"] = serde_json::json!("http://json-schema.org/draft-07/schema#");
+    root["title"] = serde_json::json!(format!("{} — {}", schema.kind, schema.zh));
+    root["properties"]["kind"] = serde_json::json!({"const": schema.kind});
+    root
+}
+
+fn object_schema(fields: &[Field]) -> serde_json::Value {
+    let properties: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|f| {
+            let mut s = ty_schema(&f.ty);
+            s["description"] = serde_json::json!(format!("{}（{}）", f.doc, f.zh));
+            (f.name.to_owned(), s)
+        })
+        .collect();
+    let required: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name)
+        .collect();
+    serde_json::json!({"type": "object", "additionalProperties": false, "properties": properties, "required": required})
+}
+
+fn ty_schema(ty: &Ty) -> serde_json::Value {
+    use serde_json::json;
+    let nullable = |t: serde_json::Value| json!({"anyOf": [t, {"type": "null"}]});
+    match ty {
+        Ty::Str => nullable(json!({"type": ["string", "number", "boolean"]})),
+        Ty::Int => nullable(json!({"type": "integer"})),
+        Ty::Bool => nullable(json!({"type": "boolean"})),
+        Ty::Date => nullable(json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})),
+        Ty::Ratio => nullable(
+            json!({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": "^\\s*[0-9.]+\\s*[%％]\\s*$"}]}),
+        ),
+        Ty::Enum(values) => nullable(json!({"enum": values})),
+        Ty::List(inner) => nullable(json!({"type": "array", "items": ty_schema(inner)})),
+        Ty::Obj(fields) => nullable(object_schema(fields)),
+        Ty::RiskRatios => nullable(json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {"A": ty_schema(&Ty::Ratio), "B": ty_schema(&Ty::Ratio), "C": ty_schema(&Ty::Ratio), "D": ty_schema(&Ty::Ratio)},
+        })),
+        Ty::Any => json!({}),
+    }
 }
 
 /// Text of a string node, for headers read before validation.

@@ -460,7 +460,7 @@ fn is_float(text: &str) -> bool {
             && (!whole.is_empty() || frac.is_some_and(|f| !f.is_empty()))
             && (frac.is_some() || exponent.is_some())
     };
-    let exponent_ok = exponent.is_none_or(|e| is_decimal_int(e));
+    let exponent_ok = exponent.is_none_or(is_decimal_int);
     mantissa_ok && exponent_ok
 }
 

@@ -7,17 +7,12 @@ use std::path::Path;
 
 use spotlint::check::{self, CheckOptions, PolicyChoice};
 use spotlint::diag::{Lang, Origin};
-use spotlint::engine::Limits;
 
 use crate::util::root;
 
 fn options(dir: &Path) -> CheckOptions {
-    CheckOptions {
-        paths: vec![dir.to_path_buf()],
-        policy: PolicyChoice::Shipped,
-        as_of: chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date"),
-        limits: Limits::default(),
-    }
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    CheckOptions::new(vec![dir.to_path_buf()], PolicyChoice::Shipped, as_of)
 }
 
 /// (file, line) of every `# expect: <rule>` marker under `dir`.
@@ -69,7 +64,7 @@ fn every_rule_has_docs_and_fixtures_and_flags_exactly_the_marked_lines() {
             continue;
         }
         for (dir, must_flag) in [(&pass, false), (&fail, true)] {
-            let report = check::run(&options(dir));
+            let report = check::run(&options(dir)).report;
             let problems: Vec<_> = report
                 .diagnostics
                 .iter()
@@ -111,7 +106,7 @@ fn every_rule_has_docs_and_fixtures_and_flags_exactly_the_marked_lines() {
                     .iter()
                     .map(|d| {
                         let file = Path::new(&d.file)
-                            .strip_prefix(&root())
+                            .strip_prefix(root())
                             .map(|p| p.display().to_string())
                             .unwrap_or(d.file.clone());
                         format!(
