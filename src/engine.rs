@@ -369,8 +369,19 @@ pub fn evaluate(
                 .extend(findings.into_iter().map(|f| finding(rule, &run.params, f)));
             let figures =
                 std::mem::take(&mut *run.figures.lock().unwrap_or_else(|p| p.into_inner()));
+            // Tallies arrive one record at a time: add up those of the same figure.
+            let mut merged: Vec<(String, i64, i64, f64)> = Vec::new();
+            for (id, num, den, threshold) in figures {
+                match merged.iter_mut().find(|m| m.0 == id) {
+                    Some(m) => {
+                        m.1 += num;
+                        m.2 += den;
+                    }
+                    None => merged.push((id, num, den, threshold)),
+                }
+            }
             out.figures
-                .extend(figures.into_iter().map(|(id, num, den, threshold)| {
+                .extend(merged.into_iter().map(|(id, num, den, threshold)| {
                     let measured = if den == 0 {
                         1.0
                     } else {
@@ -378,7 +389,7 @@ pub fn evaluate(
                     };
                     Figure {
                         id,
-                        title: rule.title.clone(),
+                        title: rule.figure.clone().unwrap_or_else(|| rule.title.clone()),
                         measured,
                         numerator: num,
                         denominator: den,
@@ -631,6 +642,14 @@ fn register_types(engine: &mut Engine) {
             |c: &mut Ctx, id: ImmutableString, numerator: i64, denominator: i64, threshold: f64| {
                 if let Ok(mut figures) = c.run.figures.lock() {
                     figures.push((id.to_string(), numerator, denominator, threshold));
+                }
+            },
+        )
+        .register_fn(
+            "tally",
+            |c: &mut Ctx, id: ImmutableString, passed: bool, threshold: f64| {
+                if let Ok(mut figures) = c.run.figures.lock() {
+                    figures.push((id.to_string(), i64::from(passed), 1, threshold));
                 }
             },
         );

@@ -95,6 +95,8 @@ pub struct Rule {
     pub params: Map,
     pub messages: BTreeMap<String, Text>,
     pub help: Text,
+    /// Name of the compliance figure the rule reports, if any.
+    pub figure: Option<Text>,
     pub script_path: String,
     pub script: Arc<SourceFile>,
     /// Documentation from the script's `//!` header.
@@ -233,6 +235,13 @@ const RULE: &[Field] = &[
         ty: Ty::Obj(TEXT),
         required: true,
         doc: "How to fix it.",
+    },
+    Field {
+        name: "figure",
+        zh: "合规指标",
+        ty: Ty::Obj(TEXT),
+        required: false,
+        doc: "Name of the compliance figure the rule measures, for the summary.",
     },
     Field {
         name: "since",
@@ -962,6 +971,7 @@ fn load_rule(
             .get_present(node, "help")
             .map(|t| text_of(tree, t))
             .unwrap_or_default(),
+        figure: tree.get_present(node, "figure").map(|t| text_of(tree, t)),
         doc: doc_header(&script_text),
         script: SourceFile::from_text(shown.clone(), script_text),
         script_path: shown,

@@ -210,9 +210,14 @@ fn write_human(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -
     }
     let summary = match lang {
         Lang::Zh => format!(
-            "检查了 {} 个文件、{} 个文档：{errors} 个错误，{warnings} 个警告{}。",
+            "检查了 {} 个文件、{} 个文档：{errors} 个错误，{warnings} 个警告{}{}。",
             report.files_checked,
             report.documents_checked,
+            if report.waived.is_empty() {
+                String::new()
+            } else {
+                format!("，{} 个已豁免", report.waived.len())
+            },
             if input_problems > 0 {
                 format!("（其中 {input_problems} 个为无法读取的输入或规则问题）")
             } else {
@@ -220,9 +225,14 @@ fn write_human(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -
             }
         ),
         Lang::En => format!(
-            "Checked {} files, {} documents: {errors} errors, {warnings} warnings{}.",
+            "Checked {} files, {} documents: {errors} errors, {warnings} warnings{}{}.",
             report.files_checked,
             report.documents_checked,
+            if report.waived.is_empty() {
+                String::new()
+            } else {
+                format!(", {} waived", report.waived.len())
+            },
             if input_problems > 0 {
                 format!(" ({input_problems} of them input or policy problems)")
             } else {
