@@ -28,6 +28,8 @@ pub struct CheckOptions {
     /// Waiver files named on the command line (waivers beside the submission are
     /// picked up as documents of `kind: Waivers`).
     pub waivers: Vec<PathBuf>,
+    /// Read and validate only; no rule runs (the benchmark's baseline).
+    pub parse_only: bool,
 }
 
 impl CheckOptions {
@@ -38,6 +40,7 @@ impl CheckOptions {
             as_of,
             limits: Limits::default(),
             waivers: Vec::new(),
+            parse_only: false,
         }
     }
 }
@@ -135,6 +138,18 @@ pub fn run(options: &CheckOptions) -> Outcome {
         }
         loaded.waivers.extend(extra.waivers);
         loaded.diagnostics.extend(extra.diagnostics);
+    }
+    if options.parse_only {
+        let report = Report {
+            files_checked: loaded.files,
+            documents_checked: loaded.documents.len(),
+            diagnostics: loaded.diagnostics,
+            ..Report::default()
+        };
+        return Outcome {
+            report,
+            policy: None,
+        };
     }
     let year = loaded.documents.iter().filter_map(|d| d.year).max();
     let policy = match load_policy_for(&options.policy, year) {

@@ -67,6 +67,12 @@ pub enum Command {
         /// Operation limit per script call.
         #[arg(long, default_value_t = Limits::default().max_operations)]
         max_operations: u64,
+        /// Only read and validate the documents (benchmark baseline).
+        #[arg(long, hide = true)]
+        parse_only: bool,
+        /// Print timing and peak memory to stderr as one JSON line (benchmarks).
+        #[arg(long, hide = true)]
+        stats: bool,
     },
     /// Explain a rule: what it checks, why (clause and quote), parameters, example, fix.
     Explain {
@@ -154,7 +160,10 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             fail_on,
             waivers,
             max_operations,
+            parse_only,
+            stats,
         } => {
+            let started = std::time::Instant::now();
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
@@ -164,7 +173,14 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
                 CheckOptions::new(paths, choice(policy), as_of.unwrap_or_else(check::today));
             options.limits.max_operations = max_operations;
             options.waivers = waivers;
+            options.parse_only = parse_only;
             let outcome = check::run(&options);
+            if stats {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"seconds": started.elapsed().as_secs_f64(), "peak_rss_kib": peak_rss_kib(), "documents": outcome.report.documents_checked, "diagnostics": outcome.report.diagnostics.len()})
+                );
+            }
             let fail_on = match fail_on {
                 FailOn::Error => Severity::Error,
                 FailOn::Warning => Severity::Warning,
@@ -283,6 +299,13 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             }
         },
     }
+}
+
+/// Peak resident memory of this process (Linux), for `--stats`.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn fail(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> i32 {

@@ -11,6 +11,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
+use rayon::prelude::*;
 use rhai::{
     Array, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position, Scope,
     AST,
@@ -351,7 +352,9 @@ pub fn evaluate(
                             .get(tree.root, doc.schema.records)
                             .map(|r| tree.seq(r))
                             .unwrap_or(&[]);
-                        records.iter().try_for_each(|record| {
+                        // Records are independent: one compiled script set, shared by all
+                        // threads; findings are collected under a lock and sorted later.
+                        records.par_iter().try_for_each(|record| {
                             call(
                                 "check",
                                 Dynamic::from(NodeRef {
@@ -531,20 +534,12 @@ fn display(v: &Dynamic) -> String {
 /// A document value as seen by scripts: scalars as values, lists as arrays, mappings as
 /// node references (no copy of the document).
 fn node_value(node: &NodeRef, id: crate::tree::NodeId) -> Dynamic {
-    match &node.tree.node(id).value {
-        Value::Null => Dynamic::UNIT,
-        Value::Bool(b) => Dynamic::from_bool(*b),
-        Value::Int(i) => Dynamic::from_int(*i),
-        Value::Float(f) => Dynamic::from_float(*f),
-        Value::Str(s) => Dynamic::from(s.clone()),
-        Value::Seq(items) => {
-            Dynamic::from_array(items.iter().map(|i| node_value(node, *i)).collect())
-        }
-        Value::Map(_) => Dynamic::from(NodeRef {
+    node.tree.to_dynamic_with(id, &|map| {
+        Dynamic::from(NodeRef {
             tree: Arc::clone(&node.tree),
-            id,
-        }),
-    }
+            id: map,
+        })
+    })
 }
 
 fn register_types(engine: &mut Engine) {
@@ -577,26 +572,8 @@ fn register_types(engine: &mut Engine) {
                 .line_col(n.tree.report_span(n.id).start as usize)
                 .0 as i64
         })
-        .register_fn("to_string", |n: &mut NodeRef| {
-            format!(
-                "<node at {}:{}>",
-                n.tree.source.name,
-                n.tree
-                    .source
-                    .line_col(n.tree.report_span(n.id).start as usize)
-                    .0
-            )
-        })
-        .register_fn("to_debug", |n: &mut NodeRef| {
-            format!(
-                "<node at {}:{}>",
-                n.tree.source.name,
-                n.tree
-                    .source
-                    .line_col(n.tree.report_span(n.id).start as usize)
-                    .0
-            )
-        });
+        .register_fn("to_string", describe)
+        .register_fn("to_debug", describe);
 
     engine
         .register_type_with_name::<Ctx>("Context")
@@ -690,6 +667,16 @@ fn register_types(engine: &mut Engine) {
         .register_fn("item", |s: &mut SubmissionRef, id: ImmutableString| {
             lookup(&s.0.items, &id)
         });
+}
+
+/// `<node at file:line>`, for `print` and `debug` in scripts.
+fn describe(n: &mut NodeRef) -> String {
+    let line = n
+        .tree
+        .source
+        .line_col(n.tree.report_span(n.id).start as usize)
+        .0;
+    format!("<node at {}:{line}>", n.tree.source.name)
 }
 
 fn docs_of(sub: &Submission, kind: &str) -> Array {

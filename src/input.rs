@@ -16,7 +16,10 @@ use crate::yaml;
 /// YAML and JSON are read whole; larger record sets belong in tables.
 pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
 
-const DOCUMENT_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+const DOCUMENT_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv", "xlsx", "xls"];
+const TABLE_EXTENSIONS: &[&str] = &["csv", "xlsx", "xls"];
+/// Tables hold the large record sets; they are read whole, so still bounded.
+pub const MAX_TABLE_BYTES: u64 = 512 * 1024 * 1024;
 /// Kinds that live beside submissions but are not checked as submissions.
 const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest"];
 
@@ -67,8 +70,8 @@ fn document_files(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf
             "input/unsupported-file",
             &shown,
             Text::new(
-                "不支持的文件类型：请提供 .yaml、.yml 或 .json 文件",
-                "unsupported file type: give .yaml, .yml or .json files",
+                "不支持的文件类型：请提供 .yaml、.yml、.json、.csv 或 .xlsx 文件",
+                "unsupported file type: give .yaml, .yml, .json, .csv or .xlsx files",
             ),
         ));
         return Vec::new();
@@ -127,9 +130,20 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
             Text::new(zh, en),
         ))
     };
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let is_table = TABLE_EXTENSIONS.contains(&extension.as_str());
+    let limit = if is_table {
+        MAX_TABLE_BYTES
+    } else {
+        MAX_DOCUMENT_BYTES
+    };
     match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > MAX_DOCUMENT_BYTES => {
-            let mib = MAX_DOCUMENT_BYTES / 1024 / 1024;
+        Ok(meta) if meta.len() > limit => {
+            let mib = limit / 1024 / 1024;
             return unreadable(
                 loaded,
                 format!("文件超过 {mib} MiB；大批量记录请使用 CSV 或 XLSX 表格"),
@@ -157,6 +171,23 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
             )
         }
     };
+    if is_table {
+        match crate::table::load_table(&shown, &bytes, extension != "csv") {
+            Ok(trees) => {
+                if let Some(encoding) = trees.first().and_then(|t| t.source.encoding) {
+                    eprintln!("note: {shown}: read as {encoding}");
+                }
+                for tree in trees {
+                    let source = Arc::clone(&tree.source);
+                    load_tree(&source, tree, loaded);
+                }
+            }
+            Err(errors) => loaded
+                .diagnostics
+                .extend(errors.iter().map(|e| input_error(&e.source, &e.error))),
+        }
+        return;
+    }
     let source = match SourceFile::decode(shown.clone(), &bytes) {
         Ok(s) => s,
         Err(e) => {

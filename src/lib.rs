@@ -20,6 +20,7 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod submission;
+pub mod table;
 pub mod tree;
 pub mod uscc;
 pub mod waivers;

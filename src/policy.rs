@@ -1036,23 +1036,17 @@ fn text_of(tree: &Tree, id: NodeId) -> Text {
 
 /// A YAML value as a Rhai value (parameters).
 pub fn to_dynamic(tree: &Tree, id: NodeId) -> Dynamic {
-    match &tree.node(id).value {
-        Value::Null => Dynamic::UNIT,
-        Value::Bool(b) => Dynamic::from_bool(*b),
-        Value::Int(i) => Dynamic::from_int(*i),
-        Value::Float(f) => Dynamic::from_float(*f),
-        Value::Str(s) => Dynamic::from(s.clone()),
-        Value::Seq(items) => {
-            Dynamic::from_array(items.iter().map(|i| to_dynamic(tree, *i)).collect())
-        }
-        Value::Map(entries) => {
-            let map: Map = entries
-                .iter()
-                .map(|(k, v)| (k.as_str().into(), to_dynamic(tree, *v)))
-                .collect();
-            Dynamic::from_map(map)
-        }
-    }
+    tree.to_dynamic_with(id, &|map| {
+        let entries = match &tree.node(map).value {
+            Value::Map(entries) => entries.as_slice(),
+            _ => &[],
+        };
+        let map: Map = entries
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), to_dynamic(tree, *v)))
+            .collect();
+        Dynamic::from_map(map)
+    })
 }
 
 impl Policy {

@@ -173,6 +173,24 @@ fn write_human(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -
             )?;
         }
     }
+    if report.diagnostics.len() > 1 {
+        writeln!(
+            out,
+            "{}",
+            if lang == Lang::Zh {
+                "按规则统计："
+            } else {
+                "By rule:"
+            }
+        )?;
+        for (rule, counts) in counts_by_rule(report) {
+            let shown: Vec<String> = counts
+                .iter()
+                .map(|(severity, n)| format!("{n} {severity}"))
+                .collect();
+            writeln!(out, "  {rule:<32} {}", shown.join(", "))?;
+        }
+    }
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
     let input_problems = report
@@ -243,6 +261,19 @@ fn write_human(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -
     writeln!(out, "{summary}")
 }
 
+/// rule → severity → number of diagnostics.
+fn counts_by_rule(report: &Report) -> BTreeMap<&str, BTreeMap<&str, usize>> {
+    let mut by_rule: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for d in &report.diagnostics {
+        *by_rule
+            .entry(&d.rule)
+            .or_default()
+            .entry(d.severity.as_str())
+            .or_default() += 1;
+    }
+    by_rule
+}
+
 pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
     let diagnostics: Vec<_> = report
         .diagnostics
@@ -262,14 +293,7 @@ pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
             })
         })
         .collect();
-    let mut by_rule: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
-    for d in &report.diagnostics {
-        *by_rule
-            .entry(&d.rule)
-            .or_default()
-            .entry(d.severity.as_str())
-            .or_default() += 1;
-    }
+    let by_rule = counts_by_rule(report);
     let figures: Vec<_> = report
         .figures
         .iter()

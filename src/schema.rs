@@ -59,34 +59,24 @@ pub const ENTITY_TYPES: &[&str] = &["enterprise", "individual", "cooperative", "
 pub const CHANNELS: &[&str] = &["gsxt", "website", "credit_wuhan", "internet_plus"];
 pub const RISK_CLASSES: &[&str] = &["A", "B", "C", "D"];
 
-const DISCLOSURE: &[Field] = &[
-    f(
-        "website_url",
-        "公示网址",
-        Ty::Str,
-        "Address of the page on the department's official website.",
-    ),
-    f(
-        "published_on",
-        "公示日期",
-        Ty::Date,
-        "Date published on the website.",
-    ),
-];
+const WEBSITE_URL: Field = f(
+    "website_url",
+    "公示网址",
+    Ty::Str,
+    "Address of the page on the department's official website.",
+);
+const PUBLISHED_ON: Field = f(
+    "published_on",
+    "公示日期",
+    Ty::Date,
+    "Date published on the website.",
+);
+
+const DISCLOSURE: &[Field] = &[WEBSITE_URL, PUBLISHED_ON];
 
 const PUBLICATION: &[Field] = &[
-    f(
-        "website_url",
-        "公示网址",
-        Ty::Str,
-        "Address of the page on the department's official website.",
-    ),
-    f(
-        "published_on",
-        "公示日期",
-        Ty::Date,
-        "Date published on the website.",
-    ),
+    WEBSITE_URL,
+    PUBLISHED_ON,
     f(
         "platform_entered_on",
         "录入平台日期",

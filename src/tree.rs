@@ -153,6 +153,32 @@ impl Tree {
     }
 }
 
+impl Tree {
+    /// A value as a Rhai value; `on_map` decides what a mapping becomes (a copied map
+    /// for parameters, a reference into the tree for scripts' records).
+    pub fn to_dynamic_with(
+        &self,
+        id: NodeId,
+        on_map: &dyn Fn(NodeId) -> rhai::Dynamic,
+    ) -> rhai::Dynamic {
+        use rhai::Dynamic;
+        match &self.node(id).value {
+            Value::Null => Dynamic::UNIT,
+            Value::Bool(b) => Dynamic::from_bool(*b),
+            Value::Int(i) => Dynamic::from_int(*i),
+            Value::Float(f) => Dynamic::from_float(*f),
+            Value::Str(s) => Dynamic::from(s.clone()),
+            Value::Seq(items) => Dynamic::from_array(
+                items
+                    .iter()
+                    .map(|i| self.to_dynamic_with(*i, on_map))
+                    .collect(),
+            ),
+            Value::Map(_) => on_map(id),
+        }
+    }
+}
+
 enum PathStep<'a> {
     Key(&'a str),
     Index(usize),

@@ -3,5 +3,6 @@
 mod bad_input;
 mod cli;
 mod rules;
+mod tables;
 mod util;
 mod workflow;

@@ -1,0 +1,247 @@
+//! Scale benchmark: generates a deterministic province-style data set (sizes as
+//! arguments, about 2% violations of each per-record rule), then times the release
+//! binary on it: a parse-only pass, the full policy, and four hot rules only.
+//!
+//! cargo bench --bench scale -- --records 100000 --objects 20000 --people 5000
+//!
+//! Figures are printed as a Markdown table (records/s, wall time, peak memory, ratio to
+//! the parse-only pass) for the README.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A tiny deterministic generator (SplitMix64): the same sizes give the same files.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// True about `percent` % of the time.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+const WEIGHTS: [u64; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
+
+fn uscc(n: u64) -> String {
+    let body = format!("91420102MA{:07}", n % 10_000_000);
+    let sum: u64 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(c, w)| CHARSET.iter().position(|x| *x == c).unwrap_or(0) as u64 * w)
+        .sum();
+    let check = (31 - sum % 31) % 31;
+    format!("{body}{}", CHARSET[check as usize] as char)
+}
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const DEPT: &str = "湖北省某市市场监督管理局";
+const TASKS: u64 = 40;
+const RECORDS_PER_FILE: u64 = 20_000;
+
+fn generate(dir: &Path, records: u64, objects: u64, people: u64) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut rng = Rng(2024);
+    let mut plan = format!("kind: Plan\ndepartment: {DEPT}\nlevel: city\nyear: 2024\nscope: department\nindustry_credit_mechanism: false\npublication: {{website_url: https://example.gov.cn/plan, published_on: 2024-03-20, platform_entered_on: 2024-03-21}}\ntasks:\n");
+    for t in 0..TASKS {
+        writeln!(plan, "  - {{id: T{t:03}, name: 任务{t}, joint: {}, lead: {DEPT}, partners: [某市商务局], items: [I{t:03}], objects: {{industry: 行业{}}}, level: city, credit_risk: {{applied: true, classification: general, ratios: {{A: 0.01, B: 0.02, C: 0.05, D: 0.10}}}}, start: 2024-02-01, end: 2024-12-20}}", t % 2 == 0, t % 20).ok();
+    }
+    std::fs::write(dir.join("plan.yaml"), plan)?;
+    let mut items = format!("kind: ItemList\ndepartment: {DEPT}\nupdated_on: 2024-02-01\npublication: {{website_url: https://example.gov.cn/items, published_on: 2024-02-05}}\nfiling: {{office: 联席会议办公室, filed_on: 2024-02-08}}\nitems:\n");
+    for t in 0..TASKS {
+        writeln!(items, "  - {{id: I{t:03}, category: {}, name: 事项{t}, objects: 对象, method: 现场检查, basis: 某法第{t}条}}", if t % 3 == 0 { "key" } else { "general" }).ok();
+    }
+    std::fs::write(dir.join("items.yaml"), items)?;
+    let mut lib =
+        format!("kind: ObjectLibrary\ndepartment: {DEPT}\nupdated_on: 2024-02-20\nobjects:\n");
+    for o in 0..objects {
+        let code = if rng.chance(2) {
+            format!("{}X", &uscc(o)[..17])
+        } else {
+            uscc(o)
+        };
+        writeln!(lib, "  - {{uscc: {code}, name: 企业{o}, entity_type: enterprise, licence_category: 许可{}, industry: 行业{}, risk_level: {}}}", o % 7, o % 20, ["A", "B", "C", "D"][(o % 4) as usize]).ok();
+    }
+    std::fs::write(dir.join("objects.yaml"), lib)?;
+    let mut staff =
+        format!("kind: PersonnelLibrary\ndepartment: {DEPT}\nupdated_on: 2024-02-20\npeople:\n");
+    for p in 0..people {
+        writeln!(staff, "  - {{id: P{p:05}, name: 人员{p}, certificate: 鄂执法{p:08}, qualification: 行政执法证, expertise: [食品安全], active: true}}").ok();
+    }
+    std::fs::write(dir.join("personnel.yaml"), staff)?;
+    let files = records.div_ceil(RECORDS_PER_FILE);
+    for f in 0..files {
+        let task = f % TASKS;
+        let mut out =
+            format!("kind: Results\ndepartment: {DEPT}\nyear: 2024\ntask: T{task:03}\nrecords:\n");
+        for r in (f * RECORDS_PER_FILE)..((f + 1) * RECORDS_PER_FILE).min(records) {
+            let object = if rng.chance(2) {
+                uscc(objects + r)
+            } else {
+                uscc(rng.below(objects.max(1)))
+            };
+            let inspectors = if rng.chance(2) {
+                format!("[P{:05}]", rng.below(people))
+            } else {
+                format!("[P{:05}, P{:05}]", rng.below(people), rng.below(people))
+            };
+            let (finished, entered) = if rng.chance(2) {
+                ("2024-04-30", "2024-05-31")
+            } else {
+                ("2024-06-03", "2024-06-20")
+            };
+            let publication = if rng.chance(2) {
+                String::new()
+            } else if rng.chance(2) {
+                ", publication: {channel: website, published_on: 2024-06-21}".to_owned()
+            } else {
+                ", publication: {channel: gsxt, published_on: 2024-06-21}".to_owned()
+            };
+            let problem = rng.chance(10);
+            let follow_up = if problem && !rng.chance(20) {
+                ", follow_up: {action: 责令整改, responsible: 某市市场监督管理局, done_on: 2024-07-01}"
+            } else {
+                ""
+            };
+            writeln!(out, "  - {{object: {object}, entity_type: enterprise, inspectors: {inspectors}, finished_on: {finished}, outcome: 未发现问题, problem: {problem}, entered_on: {entered}{publication}{follow_up}}}").ok();
+        }
+        std::fs::write(dir.join(format!("results-{f:04}.yaml")), out)?;
+    }
+    Ok(())
+}
+
+struct Measured {
+    seconds: f64,
+    peak_kib: u64,
+    diagnostics: u64,
+}
+
+fn measure(binary: &str, args: &[&str]) -> Measured {
+    let out = Command::new(binary)
+        .args(args)
+        .output()
+        .expect("spotlint runs");
+    let stats = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v.get("seconds").is_some())
+        .unwrap_or_else(|| panic!("no --stats line: {}", String::from_utf8_lossy(&out.stderr)));
+    Measured {
+        seconds: stats["seconds"].as_f64().unwrap_or_default(),
+        peak_kib: stats["peak_rss_kib"].as_u64().unwrap_or_default(),
+        diagnostics: stats["diagnostics"].as_u64().unwrap_or_default(),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let records = arg(&args, "--records", 100_000);
+    let objects = arg(&args, "--objects", 20_000);
+    let people = arg(&args, "--people", 5_000);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join(format!("target/bench-data/r{records}-o{objects}-p{people}"));
+    if !dir.join("plan.yaml").exists() {
+        generate(&dir, records, objects, people).expect("generate the data set");
+    }
+    let four = dir.join("four-rules.yaml");
+    let wuhan = root.join("policies/wuhan-2024.yaml");
+    let keep = [
+        "result-entry-deadline",
+        "result-inspectors-count",
+        "objects-uscc",
+        "result-publication-channel",
+    ];
+    let mut disable: Vec<String> = Vec::new();
+    for path in [root.join("policies/national.yaml"), wuhan.clone()] {
+        let text = std::fs::read_to_string(path).expect("policy");
+        disable.extend(
+            text.lines()
+                .filter_map(|l| l.trim().strip_prefix("- id: "))
+                .filter(|id| !keep.contains(id))
+                .map(str::to_owned),
+        );
+    }
+    std::fs::write(
+        &four,
+        format!(
+            "kind: Policy\nid: four-rules\nextends: {}\ndisable: [{}]\n",
+            wuhan.display(),
+            disable.join(", ")
+        ),
+    )
+    .expect("write policy");
+
+    let binary = env!("CARGO_BIN_EXE_spotlint");
+    let data = dir.to_str().expect("utf-8 path");
+    let common = [
+        "check",
+        data,
+        "--format",
+        "json",
+        "--as-of",
+        "2024-12-31",
+        "--stats",
+    ];
+    let runs = [
+        ("parse only", [&common[..], &["--parse-only"]].concat()),
+        ("full policy (31 rules)", common.to_vec()),
+        (
+            "four rules",
+            [
+                &common[..],
+                &["--policy", four.to_str().expect("utf-8 path")],
+            ]
+            .concat(),
+        ),
+    ];
+    println!(
+        "data: {records} result records, {objects} objects, {people} people ({})",
+        dir.display()
+    );
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!();
+    println!("| run | wall (s) | records/s | peak memory (MiB) | × parse-only | diagnostics |");
+    println!("|---|---|---|---|---|---|");
+    let mut baseline = None;
+    for (name, args) in runs {
+        // Best of three, as the machine may be busy.
+        let best = (0..3)
+            .map(|_| measure(binary, &args))
+            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+            .expect("three runs");
+        let base = *baseline.get_or_insert(best.seconds);
+        println!(
+            "| {name} | {:.2} | {:.0} | {:.0} | {:.2} | {} |",
+            best.seconds,
+            records as f64 / best.seconds,
+            best.peak_kib as f64 / 1024.0,
+            best.seconds / base,
+            best.diagnostics
+        );
+    }
+}

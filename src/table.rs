@@ -1,0 +1,2329 @@
+//! CSV and spreadsheet (XLSX/XLSM, XLS, XLSB, ODS) tables read as documents.
+//!
+//! A table holds one record per row under a header row (docs/formats.md, "Tables").
+//! Its rows become the same position-keeping [`Tree`]s that [`crate::yaml::load`] makes
+//! of the equivalent YAML, so [`crate::schema::validate`] and the rules work unchanged:
+//! a `Value::Map` root with `kind`, the document fields and the record list
+//! (`records`, `objects` or `people`), each record a `Value::Map` whose values carry
+//! `key_span`. Cell values stay text (`Value::Str`) — booleans (`是`/`否`), enums and
+//! dates are typed by the validator, which then reports errors at the cell — except
+//! that `year` is read as an integer (with `raw`, as the YAML loader does), dates
+//! written `2024/4/30`, `2024.4.30` or `2024年4月30日` (or with a time of day after
+//! them) are rewritten `2024-04-30`, and list columns are split into sequences.
+//!
+//! # Reading rules
+//!
+//! * The header is the first non-blank row. Header names are English field names or
+//!   their Chinese names; matching ignores case, spaces anywhere, `_` and `-`, a
+//!   leading or trailing `*` (a "required" mark), full-width forms (`ＴＡＳＫ`, `（）`,
+//!   `【】`, the ideographic space) and **one trailing bracketed note**: `检查人员（ID）`,
+//!   `检查完成日期(YYYY-MM-DD)` and `是否发现问题【是/否】` are the columns
+//!   `inspectors`, `finished_on` and `problem`.
+//! * The kind comes from a `kind`/`类型` column (first non-empty cell; `Results` or
+//!   `抽查结果` and so on), otherwise from the headers: `task` and `object` make a
+//!   Results table, `certificate` or `qualification` a PersonnelLibrary, `uscc` or
+//!   `risk_level` an ObjectLibrary.
+//! * An unknown header is an error at its cell with a did-you-mean; so is a column
+//!   that belongs to another kind and a column given twice. A missing `department`
+//!   (and for Results `year` and `task`) column is an error at the header row.
+//! * Rows are grouped into one document per `department` (libraries) or per
+//!   (`department`, `year`, `task`) (Results), in order of first appearance; an empty
+//!   cell in one of those columns is an error at that cell. `updated_on` (and a
+//!   PersonnelLibrary's `roster`) is taken from the first row that gives it; a row of
+//!   the same document giving another value is an error at that cell. A row with
+//!   document fields only creates the document without adding a record.
+//! * Empty (or blank) cells are absent values. Blank rows are skipped. List columns
+//!   (`inspectors`, `expertise`, `tags`, `roster`) split on `;` `；` `、` `,` `，` and line
+//!   breaks; each item keeps its own span.
+//! * CSV rows must have as many cells as the header has columns (up to its last
+//!   non-empty header cell): fewer cells is an error at the row, and a non-empty cell
+//!   beyond the header (or under an empty header cell) is an error at that cell;
+//!   empty trailing cells, as spreadsheet programs export them, are accepted.
+//! * CSV is decoded by [`SourceFile::decode`] (UTF-8, UTF-8 with BOM, UTF-16 with BOM,
+//!   GB18030/GBK), comma-separated, or tab-separated when the header line has tabs and
+//!   no comma. Bytes that start like a workbook (ZIP or OLE signature) are read as a
+//!   workbook even when `is_xlsx` is false.
+//! * Workbooks: every visible, non-empty worksheet is a table of its own (hidden
+//!   sheets, which templates use for drop-down lists, and chart sheets are skipped).
+//!   Date-formatted cells become `YYYY-MM-DD`; whole numbers lose their `.0`; an Excel
+//!   error value (`#N/A`) in a used column is an error at its cell.
+//!
+//! # Positions
+//!
+//! Every value node's `span` covers its cell (for list items: the item inside the cell).
+//! A record map's span is its row's first non-empty cell; values inside a record have
+//! `key_span` = their own cell (the header is the key, but [`Tree::report_span`] shows
+//! lists and mappings at their key, and a finding must stay on its row). The root map,
+//! `kind` (when not given by a column) and the record list's `key_span` are the header
+//! row; document fields (`department`, `year`, …) have their value at the cell of the
+//! document's first row and their `key_span` at their header cell.
+//!
+//! * **CSV**: spans are byte ranges in the decoded text (`SourceFile::text`), so
+//!   `line_col` gives the physical line (= row, unless an earlier quoted cell holds a
+//!   line break) and the cell's character column. Field offsets are found by walking
+//!   the raw record from the byte position the `csv` crate reports, with quoted fields;
+//!   spans of quoted cells cover the text inside the quotes.
+//! * **Workbooks**: each sheet gets a synthetic [`SourceFile`] named `{path}!{sheet}`
+//!   whose line *n* is sheet row *n*, cells separated by one tab each (`\t`, `\n`, `\r`
+//!   inside a cell are shown as spaces, same byte length), so that miette shows the row
+//!   as the snippet. The cell under a span is recovered from its line (the row) and the
+//!   number of tabs before it on that line (the column): [`cell_ref`] turns a diagnostic's
+//!   offset into `Sheet1!C12`, and [`cell_name`] formats a (sheet, row, column).
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Cursor;
+use std::sync::Arc;
+
+use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
+use rhai::ImmutableString;
+
+use crate::schema;
+use crate::source::SourceFile;
+use crate::tree::{Node, NodeId, Span, Tree, Value};
+use crate::yaml::LoadError;
+
+/// Problems reported per table before reading stops: enough to fix a broken export,
+/// not a flood.
+pub const MAX_ERRORS: usize = 100;
+/// Size of the text shown for one worksheet; larger sheets are refused.
+pub const MAX_SHEET_TEXT: usize = 512 * 1024 * 1024;
+
+/// A problem in a table, with the file it is positioned in: the decoded CSV, or the
+/// synthetic text of one worksheet (`path!Sheet1`). Problems that have no place (bytes
+/// that are no text, a file that is no workbook) carry an empty `SourceFile` named
+/// `path_shown` and the span `0..0`. For a diagnostic:
+/// `crate::input::input_error(&e.source, &e.error)`.
+#[derive(Debug, Clone)]
+pub struct TableError {
+    pub source: Arc<SourceFile>,
+    pub error: LoadError,
+}
+
+/// Reads a CSV file (UTF-8, UTF-8 BOM, UTF-16 BOM, GB18030/GBK) or a workbook
+/// (`is_xlsx`: XLSX/XLSM, XLS, XLSB or ODS, recognised from the bytes) into documents,
+/// one per department (and for Results per year and task), in order of first
+/// appearance. Each tree's `source` is the file's (or worksheet's) text.
+///
+/// On any problem no documents are returned, but every problem found (up to
+/// [`MAX_ERRORS`] per table) is, each with its source and span. Values are not typed
+/// here: run [`crate::schema::validate`] on each tree as for YAML documents.
+pub fn load_table(
+    path_shown: &str,
+    bytes: &[u8],
+    is_xlsx: bool,
+) -> Result<Vec<Tree>, Vec<TableError>> {
+    if is_xlsx || looks_like_workbook(bytes) {
+        load_workbook(path_shown, bytes)
+    } else {
+        load_csv(path_shown, bytes)
+    }
+}
+
+/// `Sheet1!C12` for 1-based `row` and `col`; sheet names other than letters, digits
+/// and `_` are quoted as Excel does (`'My sheet'!A1`).
+pub fn cell_name(sheet: &str, row: usize, col: usize) -> String {
+    let plain = !sheet.is_empty() && sheet.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let sheet = if plain {
+        sheet.to_owned()
+    } else {
+        format!("'{}'", sheet.replace('\'', "''"))
+    };
+    format!("{sheet}!{}{row}", column_letters(col))
+}
+
+/// Spreadsheet column letters of a 1-based column: 1 → `A`, 27 → `AA`.
+pub fn column_letters(col: usize) -> String {
+    let mut n = col;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
+/// The cell (`Sheet1!C12`) at byte `offset` of a worksheet source made by
+/// [`load_table`] from the workbook shown as `path_shown`; `None` for other sources.
+/// The row is the offset's line, the column one more than the tabs before it.
+pub fn cell_ref(path_shown: &str, source: &SourceFile, offset: usize) -> Option<String> {
+    let sheet = source.name.strip_prefix(path_shown)?.strip_prefix('!')?;
+    let offset = offset.min(source.text.len());
+    let (line, _) = source.line_col(offset);
+    let start = source.offset_of(line, 0);
+    let tabs = source.text.get(start..offset)?.matches('\t').count();
+    Some(cell_name(sheet, line, tabs + 1))
+}
+
+// ---------------------------------------------------------------------------------
+// Columns
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Text,
+    Int,
+    Date,
+    List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Kind,
+    Doc,
+    Record,
+}
+
+#[derive(Debug)]
+struct Column {
+    /// The column's English header name.
+    id: &'static str,
+    /// Its Chinese header names.
+    zh: &'static [&'static str],
+    /// The key in the document (`publication` for `publication_channel`).
+    key: &'static str,
+    /// The key inside `key` for flattened nested fields.
+    sub: Option<&'static str>,
+    shape: Shape,
+    place: Place,
+}
+
+const fn col(id: &'static str, zh: &'static [&'static str], shape: Shape, place: Place) -> Column {
+    Column {
+        id,
+        zh,
+        key: id,
+        sub: None,
+        shape,
+        place,
+    }
+}
+
+const fn nested(
+    id: &'static str,
+    zh: &'static [&'static str],
+    key: &'static str,
+    sub: &'static str,
+    shape: Shape,
+) -> Column {
+    Column {
+        id,
+        zh,
+        key,
+        sub: Some(sub),
+        shape,
+        place: Place::Record,
+    }
+}
+
+use Place::{Doc, Record};
+use Shape::{Date, Int, List, Text};
+
+const COLUMNS: &[Column] = &[
+    col("kind", &["类型"], Text, Place::Kind),
+    col("department", &["部门"], Text, Doc),
+    col("updated_on", &["更新日期"], Date, Doc),
+    col("year", &["年度"], Int, Doc),
+    col("task", &["抽查任务"], Text, Doc),
+    col("roster", &["在编执法人员"], List, Doc),
+    // Results records
+    col("object", &["检查对象"], Text, Record),
+    col("entity_type", &["主体类型"], Text, Record),
+    col("inspectors", &["检查人员"], List, Record),
+    col("finished_on", &["检查完成日期"], Date, Record),
+    col("outcome", &["检查结果"], Text, Record),
+    col("problem", &["是否发现问题"], Text, Record),
+    col("crime_suspected", &["是否涉嫌犯罪"], Text, Record),
+    col("entered_on", &["录入日期"], Date, Record),
+    nested(
+        "publication_channel",
+        &["公示渠道"],
+        "publication",
+        "channel",
+        Text,
+    ),
+    nested(
+        "published_on",
+        &["公示日期"],
+        "publication",
+        "published_on",
+        Date,
+    ),
+    nested(
+        "follow_up_action",
+        &["后续处置措施"],
+        "follow_up",
+        "action",
+        Text,
+    ),
+    nested(
+        "follow_up_responsible",
+        &["后续处置责任部门"],
+        "follow_up",
+        "responsible",
+        Text,
+    ),
+    nested(
+        "follow_up_done_on",
+        &["后续处置日期"],
+        "follow_up",
+        "done_on",
+        Date,
+    ),
+    // ObjectLibrary and PersonnelLibrary records
+    col("uscc", &["统一社会信用代码"], Text, Record),
+    col("id", &["编号", "人员编号"], Text, Record),
+    col("name", &["名称", "姓名"], Text, Record),
+    col("licence_category", &["许可类别"], Text, Record),
+    col("industry", &["所处行业"], Text, Record),
+    col("risk_level", &["风险等级"], Text, Record),
+    col("tags", &["标签"], List, Record),
+    col("certificate", &["执法证号"], Text, Record),
+    col("qualification", &["执法资质"], Text, Record),
+    col("expertise", &["业务专长"], List, Record),
+    col("active", &["在岗"], Text, Record),
+];
+
+fn column(id: &str) -> Option<&'static Column> {
+    COLUMNS.iter().find(|c| c.id == id)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TableKind {
+    ObjectLibrary,
+    PersonnelLibrary,
+    Results,
+}
+
+const TABLE_KINDS: [TableKind; 3] = [
+    TableKind::ObjectLibrary,
+    TableKind::PersonnelLibrary,
+    TableKind::Results,
+];
+
+impl TableKind {
+    fn name(self) -> &'static str {
+        match self {
+            TableKind::ObjectLibrary => "ObjectLibrary",
+            TableKind::PersonnelLibrary => "PersonnelLibrary",
+            TableKind::Results => "Results",
+        }
+    }
+
+    fn zh(self) -> &'static str {
+        schema::kind_schema(self.name()).map_or("", |k| k.zh)
+    }
+
+    fn records_key(self) -> &'static str {
+        schema::kind_schema(self.name()).map_or("records", |k| k.records)
+    }
+
+    /// The kind's columns; record columns in the order of the YAML form.
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            TableKind::ObjectLibrary => &[
+                "kind",
+                "department",
+                "updated_on",
+                "uscc",
+                "id",
+                "name",
+                "entity_type",
+                "licence_category",
+                "industry",
+                "risk_level",
+                "tags",
+            ],
+            TableKind::PersonnelLibrary => &[
+                "kind",
+                "department",
+                "updated_on",
+                "roster",
+                "id",
+                "name",
+                "certificate",
+                "qualification",
+                "expertise",
+                "active",
+            ],
+            TableKind::Results => &[
+                "kind",
+                "department",
+                "year",
+                "task",
+                "object",
+                "entity_type",
+                "inspectors",
+                "finished_on",
+                "outcome",
+                "problem",
+                "crime_suspected",
+                "entered_on",
+                "publication_channel",
+                "published_on",
+                "follow_up_action",
+                "follow_up_responsible",
+                "follow_up_done_on",
+            ],
+        }
+    }
+
+    /// The columns that tell documents apart (and are required).
+    fn key_columns(self) -> &'static [&'static str] {
+        match self {
+            TableKind::Results => &["department", "year", "task"],
+            _ => &["department"],
+        }
+    }
+
+    /// Document fields taken from the first row that gives them.
+    fn shared_columns(self) -> &'static [&'static str] {
+        match self {
+            TableKind::ObjectLibrary => &["updated_on"],
+            TableKind::PersonnelLibrary => &["updated_on", "roster"],
+            TableKind::Results => &[],
+        }
+    }
+
+    fn detect(has: impl Fn(&str) -> bool) -> Option<TableKind> {
+        if has("task") && has("object") {
+            Some(TableKind::Results)
+        } else if has("certificate") || has("qualification") {
+            Some(TableKind::PersonnelLibrary)
+        } else if has("uscc") || has("risk_level") {
+            Some(TableKind::ObjectLibrary)
+        } else {
+            None
+        }
+    }
+}
+
+fn fullwidth_to_ascii(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '【' | '〔' => '[',
+        '】' | '〕' => ']',
+        _ => c,
+    }
+}
+
+/// A header as typed, trimmed and with full-width forms made ASCII (for messages).
+fn clean_header(text: &str) -> String {
+    let ascii: String = text.chars().map(fullwidth_to_ascii).collect();
+    ascii.trim().to_owned()
+}
+
+/// The form headers are compared in.
+fn normalise_header(text: &str) -> String {
+    let cleaned = clean_header(text);
+    let mut t = cleaned.trim_matches(|c: char| c == '*' || c.is_whitespace());
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if let Some(inner) = t.strip_suffix(close) {
+            if let Some(i) = inner.rfind(open) {
+                if !inner[..i].trim().is_empty() {
+                    t = inner[..i].trim_end();
+                }
+            }
+        }
+    }
+    t.trim_matches(|c: char| c == '*' || c.is_whitespace())
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn header_lookup() -> HashMap<String, &'static Column> {
+    let mut map = HashMap::new();
+    for c in COLUMNS {
+        map.insert(normalise_header(c.id), c);
+        for zh in c.zh {
+            map.insert(normalise_header(zh), c);
+        }
+    }
+    map
+}
+
+fn parse_kind(text: &str) -> Result<TableKind, (String, String)> {
+    let n = normalise_header(text);
+    for kind in TABLE_KINDS {
+        if n == normalise_header(kind.name()) || n == normalise_header(kind.zh()) {
+            return Ok(kind);
+        }
+    }
+    if let Some(other) = schema::KINDS
+        .iter()
+        .find(|k| n == normalise_header(k.kind) || n == normalise_header(k.zh))
+    {
+        return Err((
+            format!(
+                "a {} is not read from tables; tables hold ObjectLibrary, PersonnelLibrary or Results",
+                other.kind
+            ),
+            format!(
+                "{}（{}）不能以表格提供；表格只用于 ObjectLibrary、PersonnelLibrary、Results",
+                other.zh, other.kind
+            ),
+        ));
+    }
+    let hint = schema::suggest(text, TABLE_KINDS.iter().map(|k| k.name()));
+    Err((
+        format!(
+            "unknown kind `{text}`{hint} (tables hold ObjectLibrary, PersonnelLibrary or Results)"
+        ),
+        format!(
+            "未知的文档类型 `{text}`{}（表格可为 ObjectLibrary、PersonnelLibrary、Results）",
+            zh_hint(&hint)
+        ),
+    ))
+}
+
+fn zh_hint(hint: &str) -> String {
+    hint.replace("; did you mean", "；是否应为")
+        .replace('?', "？")
+}
+
+// ---------------------------------------------------------------------------------
+// Rows, as both sources give them
+
+#[derive(Debug, Clone)]
+struct RawCell {
+    /// The value, trimmed.
+    text: String,
+    /// Where it is shown: the trimmed text when `direct`, otherwise the whole cell.
+    span: Span,
+    /// `text` is byte for byte the source at `span` (so list items can be placed).
+    direct: bool,
+    /// An Excel error value (`#N/A`), shown as `text`.
+    excel_error: bool,
+}
+
+impl RawCell {
+    fn is_empty(&self) -> bool {
+        self.text.is_empty() && !self.excel_error
+    }
+}
+
+#[derive(Debug)]
+struct RawRow {
+    cells: Vec<RawCell>,
+    /// The whole row (first to last cell).
+    span: Span,
+}
+
+impl RawRow {
+    fn is_blank(&self) -> bool {
+        self.cells.iter().all(RawCell::is_empty)
+    }
+
+    /// The first non-empty cell, or the row.
+    fn first_span(&self) -> Span {
+        self.cells
+            .iter()
+            .find(|c| !c.is_empty())
+            .map_or(self.span, |c| c.span)
+    }
+
+    /// From the first to the last non-empty cell.
+    fn used_span(&self) -> Span {
+        let mut used = self.cells.iter().filter(|c| !c.is_empty());
+        match (used.next(), self.cells.iter().rev().find(|c| !c.is_empty())) {
+            (Some(first), Some(last)) => Span {
+                start: first.span.start,
+                end: last.span.end.max(first.span.start),
+            },
+            _ => self.span,
+        }
+    }
+}
+
+/// A cell whose trimmed `value` is the source text at `base..base + value.len()`.
+fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
+    let lead = value.len() - value.trim_start().len();
+    let trimmed = value.trim();
+    let direct = text.get(base..base + value.len()) == Some(value);
+    if direct {
+        RawCell {
+            text: trimmed.to_owned(),
+            span: Span::new(base + lead, base + lead + trimmed.len()),
+            direct: true,
+            excel_error: false,
+        }
+    } else {
+        RawCell {
+            text: trimmed.to_owned(),
+            span: Span::new(base, base + value.len()),
+            direct: false,
+            excel_error: false,
+        }
+    }
+}
+
+fn error(
+    code: &'static str,
+    span: Span,
+    en: impl Into<String>,
+    zh: impl Into<String>,
+) -> LoadError {
+    LoadError {
+        code,
+        span,
+        en: en.into(),
+        zh: zh.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// CSV
+
+fn load_csv(path_shown: &str, bytes: &[u8]) -> Result<Vec<Tree>, Vec<TableError>> {
+    let source = match SourceFile::decode(path_shown, bytes) {
+        Ok(source) => source,
+        Err(e) => {
+            return Err(vec![unplaced(
+                path_shown,
+                error("input/encoding", Span::default(), e.to_string(), e.zh()),
+            )])
+        }
+    };
+    let delimiter = sniff_delimiter(&source.text);
+    let rows = CsvRows::new(&source.text, delimiter);
+    build_table(&source, rows, true).map_err(|errors| attach(&source, errors))
+}
+
+fn unplaced(path_shown: &str, error: LoadError) -> TableError {
+    TableError {
+        source: SourceFile::from_text(path_shown, ""),
+        error,
+    }
+}
+
+fn attach(source: &Arc<SourceFile>, errors: Vec<LoadError>) -> Vec<TableError> {
+    errors
+        .into_iter()
+        .map(|error| TableError {
+            source: Arc::clone(source),
+            error,
+        })
+        .collect()
+}
+
+fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if !first.contains(',') && first.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+struct CsvRows<'t> {
+    text: &'t str,
+    delimiter: u8,
+    reader: csv::Reader<&'t [u8]>,
+    record: csv::StringRecord,
+    done: bool,
+}
+
+impl<'t> CsvRows<'t> {
+    fn new(text: &'t str, delimiter: u8) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
+        CsvRows {
+            text,
+            delimiter,
+            reader,
+            record: csv::StringRecord::new(),
+            done: false,
+        }
+    }
+
+    fn row(&self) -> RawRow {
+        let start = self
+            .record
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+        let fields = walk_fields(self.text.as_bytes(), start, self.delimiter);
+        let row_start = fields.first().map_or(start, |f| f.start);
+        let row_end = fields.last().map_or(start, |f| f.end);
+        let row_span = Span::new(row_start, row_end);
+        let agree = fields.len() == self.record.len();
+        let cells = self
+            .record
+            .iter()
+            .enumerate()
+            .map(|(i, value)| match fields.get(i) {
+                Some(f) if agree && f.simple => direct_cell(self.text, value, f.inner),
+                Some(f) if agree => RawCell {
+                    text: value.trim().to_owned(),
+                    span: Span::new(f.start, f.end),
+                    direct: false,
+                    excel_error: false,
+                },
+                _ => RawCell {
+                    text: value.trim().to_owned(),
+                    span: row_span,
+                    direct: false,
+                    excel_error: false,
+                },
+            })
+            .collect();
+        RawRow {
+            cells,
+            span: row_span,
+        }
+    }
+}
+
+impl Iterator for CsvRows<'_> {
+    type Item = Result<RawRow, LoadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => Some(Ok(self.row())),
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                let at = e.position().unwrap_or(self.reader.position()).byte();
+                let at = usize::try_from(at).unwrap_or(usize::MAX);
+                Some(Err(error(
+                    "input/malformed",
+                    Span::new(at, at + 1),
+                    format!("malformed CSV: {e}"),
+                    format!("CSV 格式错误：{e}"),
+                )))
+            }
+        }
+    }
+}
+
+/// One field of a raw CSV record.
+#[derive(Debug, Clone, Copy)]
+struct FieldSpan {
+    /// The whole field, quotes included.
+    start: usize,
+    end: usize,
+    /// Where its value starts in the source (inside the quotes).
+    inner: usize,
+    /// The value is the source from `inner` on, unchanged (no `""` escape, nothing
+    /// after the closing quote).
+    simple: bool,
+}
+
+/// Field boundaries of the record starting at `start`, read as csv-core reads them
+/// (RFC 4180 quoting; a quote opens a quoted field only as its first byte).
+fn walk_fields(b: &[u8], start: usize, delimiter: u8) -> Vec<FieldSpan> {
+    let mut pos = start.min(b.len());
+    // The position of a record read after blank lines is that of the blank lines.
+    while pos < b.len() && (b[pos] == b'\n' || b[pos] == b'\r') {
+        pos += 1;
+    }
+    let is_end = |c: u8| c == delimiter || c == b'\n' || c == b'\r';
+    let mut fields = Vec::new();
+    loop {
+        let field_start = pos;
+        let (inner, simple);
+        if pos < b.len() && b[pos] == b'"' {
+            pos += 1;
+            inner = pos;
+            let mut escaped = false;
+            loop {
+                if pos >= b.len() {
+                    break;
+                }
+                if b[pos] == b'"' {
+                    if b.get(pos + 1) == Some(&b'"') {
+                        escaped = true;
+                        pos += 2;
+                        continue;
+                    }
+                    pos += 1;
+                    break;
+                }
+                pos += 1;
+            }
+            let after_quote = pos;
+            while pos < b.len() && !is_end(b[pos]) {
+                pos += 1;
+            }
+            simple = !escaped && after_quote == pos;
+        } else {
+            inner = pos;
+            while pos < b.len() && !is_end(b[pos]) {
+                pos += 1;
+            }
+            simple = true;
+        }
+        fields.push(FieldSpan {
+            start: field_start,
+            end: pos,
+            inner,
+            simple,
+        });
+        if pos < b.len() && b[pos] == delimiter {
+            pos += 1;
+        } else {
+            break;
+        }
+    }
+    fields
+}
+
+// ---------------------------------------------------------------------------------
+// Workbooks
+
+fn looks_like_workbook(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+}
+
+#[derive(Debug)]
+enum CellValue {
+    Text(String),
+    Error(String),
+}
+
+struct SheetCell {
+    row: u32,
+    col: u32,
+    value: CellValue,
+}
+
+type SheetCells = (String, Vec<SheetCell>);
+
+fn load_workbook(path_shown: &str, bytes: &[u8]) -> Result<Vec<Tree>, Vec<TableError>> {
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(bytes)));
+    let sheets = match read {
+        Ok(Ok(sheets)) => sheets,
+        Ok(Err(message)) => {
+            return Err(vec![unplaced(
+                path_shown,
+                error(
+                    "input/unreadable",
+                    Span::default(),
+                    format!("cannot read the workbook: {message}"),
+                    format!("无法读取工作簿：{message}"),
+                ),
+            )])
+        }
+        Err(_) => {
+            return Err(vec![unplaced(
+                path_shown,
+                error(
+                    "input/unreadable",
+                    Span::default(),
+                    "cannot read the workbook: the file is damaged",
+                    "无法读取工作簿：文件已损坏",
+                ),
+            )])
+        }
+    };
+    let mut trees = Vec::new();
+    let mut errors = Vec::new();
+    let mut tables = 0;
+    for (name, cells) in sheets {
+        if cells.is_empty() {
+            continue;
+        }
+        tables += 1;
+        let shown = format!("{path_shown}!{name}");
+        let (source, rows) = match sheet_rows(&shown, cells) {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(unplaced(&shown, e));
+                continue;
+            }
+        };
+        match build_table(&source, rows.into_iter().map(Ok), false) {
+            Ok(t) => trees.extend(t),
+            Err(e) => errors.extend(attach(&source, e)),
+        }
+    }
+    if tables == 0 {
+        errors.push(unplaced(
+            path_shown,
+            error(
+                "input/empty",
+                Span::default(),
+                "the workbook has no visible worksheet with data",
+                "工作簿中没有含数据的可见工作表",
+            ),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(trees)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The cells of every visible worksheet, in workbook order.
+fn read_sheets(bytes: &[u8]) -> Result<Vec<SheetCells>, String> {
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let metas = workbook.sheets_metadata().to_vec();
+    let mut out = Vec::new();
+    for meta in metas {
+        if meta.visible != SheetVisible::Visible || meta.typ != SheetType::WorkSheet {
+            continue;
+        }
+        let mut cells = Vec::new();
+        let mut push = |row: u32, col: u32, data: &Data| {
+            if let Some(value) = cell_value(data) {
+                cells.push(SheetCell { row, col, value });
+            }
+        };
+        match &mut workbook {
+            // Streamed: a sheet with two far-apart cells costs two cells, not a grid.
+            Sheets::Xlsx(xlsx) => {
+                let mut reader = xlsx
+                    .worksheet_cells_reader(&meta.name)
+                    .map_err(|e| e.to_string())?;
+                while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+                    let (row, col) = cell.get_position();
+                    push(row, col, &Data::from(cell.get_value().clone()));
+                }
+            }
+            other => {
+                let range = other
+                    .worksheet_range(&meta.name)
+                    .map_err(|e| e.to_string())?;
+                let (row0, col0) = range.start().unwrap_or((0, 0));
+                for (r, c, data) in range.used_cells() {
+                    let row = row0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
+                    let col = col0.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
+                    push(row, col, data);
+                }
+            }
+        }
+        out.push((meta.name.clone(), cells));
+    }
+    Ok(out)
+}
+
+fn cell_value(data: &Data) -> Option<CellValue> {
+    let text = match data {
+        Data::Empty => return None,
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => format_number(*f),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) if dt.is_datetime() => {
+            let (y, m, d, h, min, s, _) = dt.to_ymd_hms_milli();
+            if (h, min, s) == (0, 0, 0) {
+                format!("{y:04}-{m:02}-{d:02}")
+            } else {
+                format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02}:{s:02}")
+            }
+        }
+        Data::DateTime(dt) => format_number(dt.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => return Some(CellValue::Error(e.to_string())),
+    };
+    Some(CellValue::Text(text))
+}
+
+/// Numbers as people typed them: `2024`, not `2024.0`.
+fn format_number(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// The text shown for a sheet (line n = row n, cells after n tabs = column n + 1)
+/// and its rows.
+fn sheet_rows(
+    shown: &str,
+    mut cells: Vec<SheetCell>,
+) -> Result<(Arc<SourceFile>, Vec<RawRow>), LoadError> {
+    cells.sort_by_key(|c| (c.row, c.col));
+    cells.dedup_by_key(|c| (c.row, c.col));
+    let mut text = String::new();
+    let mut line: u64 = 0; // 0-based row of the current line
+    let mut at_col: u32 = 0;
+    // (row, col, start, end, value) of every placed cell.
+    let mut placed: Vec<(u32, u32, usize, usize, CellValue)> = Vec::with_capacity(cells.len());
+    let mut line_starts: Vec<(u32, usize)> = Vec::new();
+    for cell in cells {
+        let first_on_line = line_starts.last().is_none_or(|(r, _)| *r != cell.row);
+        if first_on_line {
+            while line < u64::from(cell.row) {
+                text.push('\n');
+                line += 1;
+            }
+            at_col = 0;
+            line_starts.push((cell.row, text.len()));
+        }
+        let gap = cell.col.saturating_sub(at_col) as usize;
+        text.extend(std::iter::repeat_n('\t', gap));
+        at_col = cell.col;
+        let start = text.len();
+        match &cell.value {
+            CellValue::Text(s) | CellValue::Error(s) => text.extend(s.chars().map(|c| match c {
+                '\t' | '\n' | '\r' => ' ',
+                c => c,
+            })),
+        }
+        let end = text.len();
+        if text.len() > MAX_SHEET_TEXT {
+            return Err(error(
+                "input/too-large",
+                Span::default(),
+                format!(
+                    "the worksheet is too large to read (more than {} MiB shown as text)",
+                    MAX_SHEET_TEXT >> 20
+                ),
+                format!(
+                    "工作表过大，无法读取（文本超过 {} MiB）",
+                    MAX_SHEET_TEXT >> 20
+                ),
+            ));
+        }
+        placed.push((cell.row, cell.col, start, end, cell.value));
+    }
+    text.push('\n');
+    let source = SourceFile::from_text(shown, text);
+    let mut rows = Vec::with_capacity(line_starts.len());
+    let mut placed = placed.into_iter().peekable();
+    for (row, line_start) in line_starts {
+        let mut cells: Vec<RawCell> = Vec::new();
+        // Offset where column `col` would start: after the previous cell and the tabs.
+        let (mut anchor_col, mut anchor_end) = (0u32, line_start);
+        while let Some((_, col, start, end, value)) = placed.next_if(|p| p.0 == row) {
+            for gap_col in cells.len() as u32..col {
+                let at = anchor_end + (gap_col - anchor_col) as usize;
+                cells.push(RawCell {
+                    text: String::new(),
+                    span: Span::new(at, at),
+                    direct: true,
+                    excel_error: false,
+                });
+            }
+            let cell = match value {
+                CellValue::Text(s) => direct_cell(&source.text, &s, start),
+                CellValue::Error(e) => RawCell {
+                    text: e,
+                    span: Span::new(start, end),
+                    direct: true,
+                    excel_error: true,
+                },
+            };
+            // `\t`, `\n`, `\r` were shown as spaces: same bytes, same offsets.
+            let cell = RawCell {
+                direct: true,
+                span: if cell.direct {
+                    cell.span
+                } else {
+                    let lead = cell_lead(&source.text[start..end]);
+                    Span::new(start + lead, start + lead + cell.text.len())
+                },
+                ..cell
+            };
+            cells.push(cell);
+            anchor_col = col;
+            anchor_end = end;
+        }
+        let span = Span::new(line_start, anchor_end);
+        rows.push(RawRow { cells, span });
+    }
+    Ok((source, rows))
+}
+
+fn cell_lead(shown: &str) -> usize {
+    shown.len() - shown.trim_start().len()
+}
+
+// ---------------------------------------------------------------------------------
+// Building documents
+
+struct Group {
+    nodes: Vec<Node>,
+    /// Document fields by column id.
+    doc: Vec<(&'static str, NodeId)>,
+    /// Text of the shared fields and the row that gave it, to check later rows.
+    shared: Vec<(&'static str, String)>,
+    records: Vec<NodeId>,
+}
+
+/// A mapping inside a record (`publication`): its key, node and entries so far.
+type NestedMap = (&'static str, NodeId, Vec<(ImmutableString, NodeId)>);
+
+struct Builder {
+    kind: TableKind,
+    /// Position of each used column (shared, so a row can read it while erring).
+    pos_of: Arc<HashMap<&'static str, usize>>,
+    header_cells: Vec<Span>,
+    header_span: Span,
+    /// The kind was taken from this cell.
+    kind_cell: Option<(String, Span)>,
+    groups: Vec<Group>,
+    index: HashMap<(String, String, String), usize>,
+    errors: Vec<LoadError>,
+}
+
+/// Stops building: the error list is full or the arena cannot grow.
+struct Stop;
+
+fn build_table<I>(source: &Arc<SourceFile>, rows: I, csv: bool) -> Result<Vec<Tree>, Vec<LoadError>>
+where
+    I: Iterator<Item = Result<RawRow, LoadError>>,
+{
+    let mut rows = rows;
+    let header = loop {
+        match rows.next() {
+            None => {
+                return Err(vec![error(
+                "input/empty",
+                Span::default(),
+                "the table is empty: the first row must name the columns (docs/formats.md, Tables)",
+                "表格为空：第一行应为列名（见 docs/formats.md「表格」）",
+            )])
+            }
+            Some(Err(e)) => return Err(vec![e]),
+            Some(Ok(row)) if row.is_blank() => continue,
+            Some(Ok(row)) => break row,
+        }
+    };
+    let header_span = header.used_span();
+    let width = header
+        .cells
+        .iter()
+        .rposition(|c| !c.is_empty())
+        .map_or(0, |i| i + 1);
+    let lookup = header_lookup();
+    let mut errors = Vec::new();
+    let mut found: Vec<Option<&'static Column>> = Vec::with_capacity(width);
+    let mut unknown: Vec<usize> = Vec::new();
+    for (i, cell) in header.cells.iter().take(width).enumerate() {
+        if cell.is_empty() {
+            found.push(None);
+            continue;
+        }
+        match lookup.get(&normalise_header(&cell.text)) {
+            Some(c) => found.push(Some(*c)),
+            None => {
+                found.push(None);
+                unknown.push(i);
+            }
+        }
+    }
+    let header_cells: Vec<Span> = header.cells.iter().map(|c| c.span).collect();
+    let has = |id: &str| found.iter().flatten().any(|c| c.id == id);
+    let kind_pos = found.iter().position(|c| c.is_some_and(|c| c.id == "kind"));
+
+    // The kind: from the first non-empty `kind` cell, else from the headers.
+    let mut pending: VecDeque<RawRow> = VecDeque::new();
+    let mut kind_cell = None;
+    if let Some(k) = kind_pos {
+        loop {
+            match rows.next() {
+                None => break,
+                Some(Err(e)) => {
+                    errors.push(e);
+                    return Err(errors);
+                }
+                Some(Ok(row)) => {
+                    let cell = row.cells.get(k).filter(|c| !c.is_empty()).cloned();
+                    pending.push_back(row);
+                    if let Some(cell) = cell {
+                        kind_cell = Some((cell.text, cell.span));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let kind = match &kind_cell {
+        Some((text, span)) => match parse_kind(text) {
+            Ok(kind) => Some(kind),
+            Err((en, zh)) => {
+                errors.push(error("input/unknown-kind", *span, en, zh));
+                None
+            }
+        },
+        None => TableKind::detect(has),
+    };
+    if kind.is_none() && kind_cell.is_none() {
+        errors.push(error(
+            "input/unknown-kind",
+            header_span,
+            "cannot tell what this table holds from its headers: a Results table has `task` (抽查任务) and `object` (检查对象) columns, a PersonnelLibrary `certificate` (执法证号) or `qualification` (执法资质), an ObjectLibrary `uscc` (统一社会信用代码) or `risk_level` (风险等级); or add a `kind` column",
+            "无法从列名判断表格类型：抽查结果表应有「抽查任务」「检查对象」列，执法人员库应有「执法证号」或「执法资质」列，检查对象名录库应有「统一社会信用代码」或「风险等级」列；也可增加 `kind`（类型）列",
+        ));
+    }
+
+    // Headers against the kind.
+    let allowed: &[&str] = match kind {
+        Some(k) => k.columns(),
+        None => &[],
+    };
+    let known_names = || -> Vec<&'static str> {
+        let ids: Vec<&str> = if kind.is_some() {
+            allowed.to_vec()
+        } else {
+            COLUMNS.iter().map(|c| c.id).collect()
+        };
+        ids.iter()
+            .filter_map(|id| column(id))
+            .flat_map(|c| std::iter::once(c.id).chain(c.zh.iter().copied()))
+            .collect()
+    };
+    for &i in &unknown {
+        let given = clean_header(&header.cells[i].text);
+        let hint = schema::suggest(&given, known_names().into_iter());
+        let listed: Vec<&str> = if kind.is_some() {
+            allowed.to_vec()
+        } else {
+            COLUMNS.iter().map(|c| c.id).collect()
+        };
+        let single_title = i == 0 && header.cells.iter().filter(|c| !c.is_empty()).count() == 1;
+        let (title_en, title_zh) = if single_title {
+            (
+                "; the first row must be the header row (remove title rows above it)",
+                "；第一行必须是列名行（请删除其上方的标题行）",
+            )
+        } else {
+            ("", "")
+        };
+        errors.push(error(
+            "input/unknown-field",
+            header.cells[i].span,
+            format!(
+                "unknown column `{given}`{hint}{title_en} (columns: {})",
+                listed.join(", ")
+            ),
+            format!(
+                "未知的列 `{given}`{}{title_zh}（可用列：{}）",
+                zh_hint(&hint),
+                listed.join(", ")
+            ),
+        ));
+    }
+    let mut pos_of: HashMap<&'static str, usize> = HashMap::new();
+    for (i, c) in found.iter().enumerate() {
+        let Some(c) = c else { continue };
+        let span = header.cells[i].span;
+        let given = clean_header(&header.cells[i].text);
+        if let Some(kind) = kind {
+            if !kind.columns().contains(&c.id) {
+                let owner = TABLE_KINDS.iter().find(|k| k.columns().contains(&c.id));
+                let (en_owner, zh_owner) = owner.map_or((String::new(), String::new()), |k| {
+                    (
+                        format!(" (it belongs in a {} table)", k.name()),
+                        format!("（该列属于{}表）", k.zh()),
+                    )
+                });
+                errors.push(error(
+                    "input/unknown-field",
+                    span,
+                    format!(
+                        "the column `{given}` (`{}`) is not a column of a {} table{en_owner} (columns: {})",
+                        c.id,
+                        kind.name(),
+                        kind.columns().join(", ")
+                    ),
+                    format!(
+                        "列 `{given}`（`{}`）不属于{}表{zh_owner}（可用列：{}）",
+                        c.id,
+                        kind.zh(),
+                        kind.columns().join(", ")
+                    ),
+                ));
+                continue;
+            }
+        }
+        if let Some(&first) = pos_of.get(c.id) {
+            errors.push(error(
+                "input/duplicate-key",
+                span,
+                format!(
+                    "the column `{}` is given twice (also column {})",
+                    c.id,
+                    column_number(first)
+                ),
+                format!("列 `{}` 重复出现（另见第 {} 列）", c.id, first + 1),
+            ));
+            continue;
+        }
+        pos_of.insert(c.id, i);
+    }
+    if let Some(kind) = kind {
+        for id in kind.key_columns() {
+            if !pos_of.contains_key(id) {
+                let zh = column(id).map_or("", |c| c.zh[0]);
+                errors.push(error(
+                    "input/missing-field",
+                    header_span,
+                    format!(
+                        "the table has no `{id}` ({zh}) column; a {} table needs {}",
+                        kind.name(),
+                        kind.key_columns().join(", ")
+                    ),
+                    format!(
+                        "表格缺少 `{id}`（{zh}）列；{}表必须有 {} 列",
+                        kind.zh(),
+                        kind.key_columns().join("、")
+                    ),
+                ));
+            }
+        }
+    }
+    let Some(kind) = kind else {
+        return Err(errors);
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut builder = Builder {
+        kind,
+        pos_of: Arc::new(pos_of),
+        header_cells,
+        header_span,
+        kind_cell,
+        groups: Vec::new(),
+        index: HashMap::new(),
+        errors,
+    };
+    let mut data_rows = 0usize;
+    let all = pending.into_iter().map(Ok).chain(rows);
+    for row in all {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                builder.errors.push(e);
+                break;
+            }
+        };
+        if row.is_blank() {
+            continue;
+        }
+        data_rows += 1;
+        if builder.row(&row, &found, width, csv).is_err() {
+            break;
+        }
+    }
+    if data_rows == 0 && builder.errors.is_empty() {
+        builder.errors.push(error(
+            "input/empty",
+            header_span,
+            "the table has a header row but no data rows",
+            "表格只有列名行，没有数据行",
+        ));
+    }
+    if !builder.errors.is_empty() {
+        if builder.errors.len() >= MAX_ERRORS {
+            let last = builder.errors.last().map_or(header_span, |e| e.span);
+            builder.errors.push(error(
+                "input/malformed",
+                last,
+                format!("more than {MAX_ERRORS} problems in this table; reading stopped here"),
+                format!("表格中的问题超过 {MAX_ERRORS} 个，已在此停止读取"),
+            ));
+        }
+        return Err(builder.errors);
+    }
+    Ok(builder.finish(source))
+}
+
+fn column_number(i: usize) -> usize {
+    i + 1
+}
+
+impl Builder {
+    fn fail(&mut self, e: LoadError) -> Result<(), Stop> {
+        self.errors.push(e);
+        if self.errors.len() >= MAX_ERRORS {
+            Err(Stop)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn row(
+        &mut self,
+        row: &RawRow,
+        found: &[Option<&'static Column>],
+        width: usize,
+        csv: bool,
+    ) -> Result<(), Stop> {
+        let errors_before = self.errors.len();
+        if csv && row.cells.len() < width {
+            let n = row.cells.len();
+            self.fail(error(
+                "input/malformed",
+                row.span,
+                format!("this row has {n} cells but the header has {width} columns"),
+                format!("此行有 {n} 个单元格，而列名行有 {width} 列"),
+            ))?;
+            return Ok(());
+        }
+        for (i, cell) in row.cells.iter().enumerate() {
+            if cell.is_empty() {
+                continue;
+            }
+            if i >= width {
+                self.fail(error(
+                    "input/malformed",
+                    cell.span,
+                    format!(
+                        "a value beyond the last column: the header has {width} columns, this is column {}",
+                        column_number(i)
+                    ),
+                    format!("值超出列名范围：列名行有 {width} 列，此处为第 {} 列", i + 1),
+                ))?;
+            } else if found[i].is_none() {
+                self.fail(error(
+                    "input/malformed",
+                    cell.span,
+                    "a value in a column without a header",
+                    "该列没有列名，却填写了值",
+                ))?;
+            } else if cell.excel_error && self.pos_of.values().any(|p| *p == i) {
+                self.fail(error(
+                    "input/bad-value",
+                    cell.span,
+                    format!("the cell holds the spreadsheet error {}", cell.text),
+                    format!("单元格为表格错误值 {}", cell.text),
+                ))?;
+            }
+        }
+        if self.errors.len() > errors_before {
+            return Ok(());
+        }
+        let pos_of = Arc::clone(&self.pos_of);
+        let cell = |id: &str| {
+            pos_of
+                .get(id)
+                .and_then(|p| row.cells.get(*p))
+                .filter(|c| !c.is_empty())
+        };
+        let first_kind = self.kind_cell.as_ref().map(|(t, _)| t.clone());
+        if let (Some(c), Some(first)) = (cell("kind"), first_kind) {
+            if parse_kind(&c.text).ok() != Some(self.kind) {
+                let (en, zh) = (
+                    format!(
+                        "this table is a {} table (from `{first}` above); a table holds one kind",
+                        self.kind.name()
+                    ),
+                    format!(
+                        "本表为{}（见上方的 `{first}`）；一个表格只能有一种类型",
+                        self.kind.zh()
+                    ),
+                );
+                return self.fail(error("input/unknown-kind", c.span, en, zh));
+            }
+        }
+        // The document this row belongs to.
+        let mut key = [String::new(), String::new(), String::new()];
+        let mut missing = Vec::new();
+        for (slot, id) in self.kind.key_columns().iter().enumerate() {
+            match cell(id) {
+                Some(c) => {
+                    key[slot] = match column(id).map(|c| c.shape) {
+                        Some(Int) => c
+                            .text
+                            .parse::<i64>()
+                            .map_or(c.text.clone(), |i| i.to_string()),
+                        _ => c.text.clone(),
+                    }
+                }
+                None => missing.push(*id),
+            }
+        }
+        if !missing.is_empty() {
+            for id in missing {
+                let at = self
+                    .pos_of
+                    .get(id)
+                    .and_then(|p| row.cells.get(*p))
+                    .map_or(row.span, |c| c.span);
+                let zh = column(id).map_or("", |c| c.zh[0]);
+                self.fail(error(
+                    "input/missing-field",
+                    at,
+                    format!(
+                        "`{id}` is empty: every row gives its document's {}",
+                        self.kind.key_columns().join(", ")
+                    ),
+                    format!(
+                        "`{id}`（{zh}）为空：每一行都必须填写{}",
+                        self.kind
+                            .key_columns()
+                            .iter()
+                            .filter_map(|id| column(id))
+                            .map(|c| c.zh[0])
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    ),
+                ))?;
+            }
+            return Ok(());
+        }
+        let [a, b, c] = key;
+        let g = match self.index.get(&(a.clone(), b.clone(), c.clone())) {
+            Some(&g) => g,
+            None => {
+                let g = self.new_group(row)?;
+                self.index.insert((a, b, c), g);
+                g
+            }
+        };
+        for &id in self.kind.shared_columns() {
+            let Some(c) = cell(id) else { continue };
+            let text = shared_text(id, c);
+            match self.groups[g].shared.iter().find(|(k, _)| *k == id) {
+                Some((_, before)) if *before != text => {
+                    let before = before.clone();
+                    self.fail(error(
+                        "input/bad-value",
+                        c.span,
+                        format!("`{id}` is `{}` here but `{before}` in an earlier row of the same department", c.text),
+                        format!("`{id}` 此处为 `{}`，而同一部门的前面行为 `{before}`", c.text),
+                    ))?;
+                }
+                Some(_) => {}
+                None => {
+                    let p = self.pos_of[id];
+                    let key_span = self
+                        .header_cells
+                        .get(p)
+                        .copied()
+                        .unwrap_or(self.header_span);
+                    let shape = column(id).map_or(Text, |c| c.shape);
+                    let node = value_node(&mut self.groups[g].nodes, c, shape, key_span)
+                        .map_err(|e| self.errors.push(e))
+                        .map_err(|_| Stop)?;
+                    self.groups[g].doc.push((id, node));
+                    self.groups[g].shared.push((id, text));
+                }
+            }
+        }
+        self.record(g, row)
+    }
+
+    fn new_group(&mut self, row: &RawRow) -> Result<usize, Stop> {
+        let mut group = Group {
+            nodes: Vec::new(),
+            doc: Vec::new(),
+            shared: Vec::new(),
+            records: Vec::new(),
+        };
+        let header_span = self.header_span;
+        let pushed = (|| -> Result<(), LoadError> {
+            push(
+                &mut group.nodes,
+                Value::Map(Vec::new()),
+                header_span,
+                None,
+                None,
+            )?;
+            let (kind_span, kind_key) = match (&self.kind_cell, self.pos_of.get("kind")) {
+                (Some((_, span)), Some(p)) => {
+                    let in_row = row.cells.get(*p).filter(|c| !c.is_empty()).map(|c| c.span);
+                    (in_row.unwrap_or(*span), self.header_cells[*p])
+                }
+                _ => (header_span, header_span),
+            };
+            let kind = push(
+                &mut group.nodes,
+                Value::Str(self.kind.name().into()),
+                kind_span,
+                Some(kind_key),
+                None,
+            )?;
+            group.doc.push(("kind", kind));
+            for &id in self.kind.key_columns() {
+                let p = self.pos_of[id];
+                let Some(cell) = row.cells.get(p) else {
+                    continue;
+                };
+                let shape = column(id).map_or(Text, |c| c.shape);
+                let node = value_node(&mut group.nodes, cell, shape, self.header_cells[p])?;
+                group.doc.push((id, node));
+            }
+            Ok(())
+        })();
+        if let Err(e) = pushed {
+            self.errors.push(e);
+            return Err(Stop);
+        }
+        self.groups.push(group);
+        Ok(self.groups.len() - 1)
+    }
+
+    fn record(&mut self, g: usize, row: &RawRow) -> Result<(), Stop> {
+        let kind = self.kind;
+        let has_record = kind.columns().iter().any(|id| {
+            column(id).is_some_and(|c| c.place == Record)
+                && self
+                    .pos_of
+                    .get(id)
+                    .and_then(|p| row.cells.get(*p))
+                    .is_some_and(|c| !c.is_empty())
+        });
+        if !has_record {
+            return Ok(());
+        }
+        let nodes = &mut self.groups[g].nodes;
+        let built = (|| -> Result<NodeId, LoadError> {
+            let rec = push(nodes, Value::Map(Vec::new()), row.first_span(), None, None)?;
+            let mut entries: Vec<(ImmutableString, NodeId)> = Vec::new();
+            let mut inner: Vec<NestedMap> = Vec::new();
+            for id in kind.columns() {
+                let Some(c) = column(id).filter(|c| c.place == Record) else {
+                    continue;
+                };
+                let Some(cell) = self
+                    .pos_of
+                    .get(id)
+                    .and_then(|p| row.cells.get(*p))
+                    .filter(|c| !c.is_empty())
+                else {
+                    continue;
+                };
+                match c.sub {
+                    None => {
+                        let node = value_node(nodes, cell, c.shape, cell.span)?;
+                        entries.push((c.key.into(), node));
+                    }
+                    Some(sub) => {
+                        let i = match inner.iter().position(|(k, _, _)| *k == c.key) {
+                            Some(i) => i,
+                            None => {
+                                let map = push(
+                                    nodes,
+                                    Value::Map(Vec::new()),
+                                    cell.span,
+                                    Some(cell.span),
+                                    None,
+                                )?;
+                                entries.push((c.key.into(), map));
+                                inner.push((c.key, map, Vec::new()));
+                                inner.len() - 1
+                            }
+                        };
+                        let node = value_node(nodes, cell, c.shape, cell.span)?;
+                        inner[i].2.push((sub.into(), node));
+                    }
+                }
+            }
+            for (_, map, fields) in inner {
+                nodes[map as usize].value = Value::Map(fields);
+            }
+            nodes[rec as usize].value = Value::Map(entries);
+            Ok(rec)
+        })();
+        match built {
+            Ok(rec) => {
+                self.groups[g].records.push(rec);
+                Ok(())
+            }
+            Err(e) => {
+                self.errors.push(e);
+                Err(Stop)
+            }
+        }
+    }
+
+    fn finish(self, source: &Arc<SourceFile>) -> Vec<Tree> {
+        let kind = self.kind;
+        let header_span = self.header_span;
+        let mut trees = Vec::with_capacity(self.groups.len());
+        for mut group in self.groups {
+            let first = group.records.first().map(|r| group.nodes[*r as usize].span);
+            let records = std::mem::take(&mut group.records);
+            let Ok(seq) = push(
+                &mut group.nodes,
+                Value::Seq(records),
+                first.unwrap_or(header_span),
+                Some(header_span),
+                None,
+            ) else {
+                continue;
+            };
+            let mut entries: Vec<(ImmutableString, NodeId)> = Vec::new();
+            for id in kind.columns() {
+                if let Some((_, node)) = group.doc.iter().find(|(k, _)| k == id) {
+                    entries.push(((*id).into(), *node));
+                }
+            }
+            entries.push((kind.records_key().into(), seq));
+            group.nodes[0].value = Value::Map(entries);
+            trees.push(Tree {
+                nodes: group.nodes,
+                root: 0,
+                source: Arc::clone(source),
+            });
+        }
+        trees
+    }
+}
+
+/// The text a shared document field is compared by.
+fn shared_text(id: &str, cell: &RawCell) -> String {
+    match column(id).map(|c| c.shape) {
+        Some(Date) => normalise_date(&cell.text).unwrap_or_else(|| cell.text.clone()),
+        Some(List) => split_list(&cell.text)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join(";"),
+        _ => cell.text.clone(),
+    }
+}
+
+fn push(
+    nodes: &mut Vec<Node>,
+    value: Value,
+    span: Span,
+    key_span: Option<Span>,
+    raw: Option<ImmutableString>,
+) -> Result<NodeId, LoadError> {
+    let id = NodeId::try_from(nodes.len()).map_err(|_| {
+        error(
+            "input/too-large",
+            span,
+            "too many values in one document",
+            "单个文档中的值过多",
+        )
+    })?;
+    nodes.push(Node {
+        value,
+        span,
+        key_span,
+        raw,
+    });
+    Ok(id)
+}
+
+fn value_node(
+    nodes: &mut Vec<Node>,
+    cell: &RawCell,
+    shape: Shape,
+    key_span: Span,
+) -> Result<NodeId, LoadError> {
+    let text = cell.text.as_str();
+    match shape {
+        Text => push(
+            nodes,
+            Value::Str(text.into()),
+            cell.span,
+            Some(key_span),
+            None,
+        ),
+        Int => match text.parse::<i64>() {
+            Ok(i) => push(
+                nodes,
+                Value::Int(i),
+                cell.span,
+                Some(key_span),
+                Some(text.into()),
+            ),
+            Err(_) => push(
+                nodes,
+                Value::Str(text.into()),
+                cell.span,
+                Some(key_span),
+                None,
+            ),
+        },
+        Date => {
+            let value = normalise_date(text).map_or_else(|| text.into(), ImmutableString::from);
+            push(nodes, Value::Str(value), cell.span, Some(key_span), None)
+        }
+        List => {
+            let seq = push(
+                nodes,
+                Value::Seq(Vec::new()),
+                cell.span,
+                Some(key_span),
+                None,
+            )?;
+            let mut items = Vec::new();
+            for (offset, item) in split_list(text) {
+                let span = if cell.direct {
+                    let start = cell.span.start as usize + offset;
+                    Span::new(start, start + item.len())
+                } else {
+                    cell.span
+                };
+                items.push(push(nodes, Value::Str(item.into()), span, None, None)?);
+            }
+            if let Some(first) = items.first() {
+                nodes[seq as usize].span = nodes[*first as usize].span;
+            }
+            nodes[seq as usize].value = Value::Seq(items);
+            Ok(seq)
+        }
+    }
+}
+
+/// Items of a list cell with their byte offsets in it, trimmed, empty ones dropped.
+fn split_list(text: &str) -> Vec<(usize, String)> {
+    let mut items = Vec::new();
+    let mut start = 0;
+    let is_sep = |c: char| matches!(c, ';' | '；' | '、' | ',' | '，' | '\n' | '\r');
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ';')))
+    {
+        if is_sep(c) {
+            let piece = &text[start..i];
+            let lead = piece.len() - piece.trim_start().len();
+            let item = piece.trim();
+            if !item.is_empty() {
+                items.push((start + lead, item.to_owned()));
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    items
+}
+
+/// `2024-04-30` for dates written `2024-4-30`, `2024/4/30`, `2024.4.30` or
+/// `2024年4月30日` (full-width digits too), optionally followed by a time of day
+/// (` 00:00:00`, `T08:30`). `None` when the text is not of these shapes; month and day
+/// ranges are left to the validator.
+pub fn normalise_date(text: &str) -> Option<String> {
+    let ascii: String = text.chars().map(fullwidth_to_ascii).collect();
+    let s = ascii.trim();
+    let date = match s.find([' ', 'T']) {
+        Some(i) => {
+            let time = s[i + 1..].trim();
+            let is_time = !time.is_empty()
+                && time.contains(':')
+                && time
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == ':' || c == '.');
+            if !is_time {
+                return None;
+            }
+            s[..i].trim_end()
+        }
+        None => s,
+    };
+    let parts: Vec<&str> = match date.strip_suffix('日') {
+        Some(rest) => rest.split(['年', '月']).collect(),
+        None => date.split(['-', '/', '.']).collect(),
+    };
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    let digits = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !(digits(y, 4, 4) && digits(m, 1, 2) && digits(d, 1, 2)) {
+        return None;
+    }
+    Some(format!("{y}-{m:0>2}-{d:0>2}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use encoding_rs::GB18030;
+
+    fn manifest(path: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    }
+
+    fn yaml_docs(text: &str) -> Vec<Tree> {
+        crate::yaml::load(&SourceFile::from_text("t.yaml", text)).unwrap()
+    }
+
+    fn validated(mut trees: Vec<Tree>) -> Vec<Tree> {
+        for tree in &mut trees {
+            let kind = schema::header_str(tree, "kind").unwrap();
+            let errors = schema::validate(tree, schema::kind_schema(&kind).unwrap());
+            assert!(errors.is_empty(), "{errors:?}");
+        }
+        trees
+    }
+
+    fn csv(text: &str) -> Result<Vec<Tree>, Vec<TableError>> {
+        load_table("t.csv", text.as_bytes(), false)
+    }
+
+    fn codes(errors: &[TableError]) -> Vec<&'static str> {
+        errors.iter().map(|e| e.error.code).collect()
+    }
+
+    fn at(e: &TableError) -> (usize, usize) {
+        e.source.line_col(e.error.span.start as usize)
+    }
+
+    fn shown(tree: &Tree, span: Span) -> &str {
+        &tree.source.text[span.start as usize..span.end as usize]
+    }
+
+    /// Same keys and values, recursively (key order aside); no recursion in the walk.
+    fn same_content(a: &Tree, b: &Tree) -> Result<(), String> {
+        let mut stack = vec![(a.root, b.root, String::from("$"))];
+        while let Some((x, y, path)) = stack.pop() {
+            match (&a.node(x).value, &b.node(y).value) {
+                (Value::Map(ex), Value::Map(ey)) => {
+                    let mut kx: Vec<&str> = ex.iter().map(|(k, _)| k.as_str()).collect();
+                    let mut ky: Vec<&str> = ey.iter().map(|(k, _)| k.as_str()).collect();
+                    kx.sort();
+                    ky.sort();
+                    if kx != ky {
+                        return Err(format!("{path}: keys {kx:?} vs {ky:?}"));
+                    }
+                    for (k, vx) in ex {
+                        let vy = b.get(y, k).unwrap();
+                        stack.push((*vx, vy, format!("{path}.{k}")));
+                    }
+                }
+                (Value::Seq(ix), Value::Seq(iy)) => {
+                    if ix.len() != iy.len() {
+                        return Err(format!("{path}: {} vs {} items", ix.len(), iy.len()));
+                    }
+                    for (i, (p, q)) in ix.iter().zip(iy).enumerate() {
+                        stack.push((*p, *q, format!("{path}[{i}]")));
+                    }
+                }
+                (Value::Str(p), Value::Str(q)) if p == q => {}
+                (Value::Int(p), Value::Int(q)) if p == q => {}
+                (Value::Bool(p), Value::Bool(q)) if p == q => {}
+                (Value::Float(p), Value::Float(q)) if p == q => {}
+                (Value::Null, Value::Null) => {}
+                (p, q) => return Err(format!("{path}: {p:?} vs {q:?}")),
+            }
+        }
+        Ok(())
+    }
+
+    fn fixture_yaml() -> Vec<Tree> {
+        let text = std::fs::read_to_string(manifest(
+            "fixtures/rules/result-entry-deadline/fail/results.yaml",
+        ))
+        .unwrap();
+        validated(yaml_docs(&text))
+    }
+
+    #[test]
+    fn gbk_csv_fixture_is_the_yaml_fixture() {
+        let bytes = std::fs::read(manifest("fixtures/tables/results-gbk.csv")).unwrap();
+        assert!(
+            std::str::from_utf8(&bytes).is_err(),
+            "the fixture must be GBK"
+        );
+        let trees = load_table("results-gbk.csv", &bytes, false).unwrap();
+        assert_eq!(trees[0].source.encoding, Some("GB18030"));
+        let trees = validated(trees);
+        let yaml = fixture_yaml();
+        assert_eq!(trees.len(), 1);
+        same_content(&yaml[0], &trees[0]).unwrap();
+        // entered_on of the first record: row 2, column 8.
+        let t = &trees[0];
+        let (node, found) = t.resolve(t.root, "records[0].entered_on");
+        assert!(found);
+        let span = t.report_span(node);
+        assert_eq!(shown(t, span), "2024/5/31");
+        let line = t.source.line_text(2);
+        let col = line
+            .split(',')
+            .take(7)
+            .map(|c| c.chars().count() + 1)
+            .sum::<usize>()
+            + 1;
+        assert_eq!(t.source.line_col(span.start as usize), (2, col));
+        // The record itself is shown at its row's first cell, the list at the header.
+        let (rec, _) = t.resolve(t.root, "records[2]");
+        assert_eq!(t.source.line_col(t.report_span(rec).start as usize), (4, 1));
+        let records = t.get(t.root, "records").unwrap();
+        assert_eq!(
+            t.source.line_col(t.report_span(records).start as usize),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn gbk_csv_with_chinese_headers_matches_yaml() {
+        let csv_text = "\u{feff}部门,年度,抽查任务,检查对象,主体类型,检查人员,检查完成日期,检查结果,是否发现问题,是否涉嫌犯罪,录入日期,公示渠道,公示日期,后续处置措施,后续处置责任部门,后续处置日期\r\n\
+            江岸区市场监管局,2024,JA-1,914201,enterprise,P001；P002,2024/4/30,发现问题已责令改正,是,否,2024年5月6日,gsxt,2024.5.8,责令整改,江岸区市场监管局,2024-06-01\r\n\
+            江岸区市场监管局,2024,JA-2,914202,individual,\"P003, P004\",2024-05-01 00:00:00,未发现问题,否,否,2024-05-02,website,,,,\r\n\
+            \r\n\
+            江岸区市场监管局,2024,JA-1,914203,enterprise,P001、P002,2024-04-03,,,,,,,,,\r\n";
+        // Strip the BOM for the GBK version: GBK files have none.
+        let (gbk, _, unmappable) = GB18030.encode(csv_text.trim_start_matches('\u{feff}'));
+        assert!(!unmappable);
+        let yaml = "kind: Results\ndepartment: 江岸区市场监管局\nyear: 2024\ntask: JA-1\nrecords:\n\
+            - object: '914201'\n  entity_type: enterprise\n  inspectors: [P001, P002]\n  finished_on: 2024-04-30\n  outcome: 发现问题已责令改正\n  problem: true\n  crime_suspected: false\n  entered_on: 2024-05-06\n  publication: {channel: gsxt, published_on: 2024-05-08}\n  follow_up: {action: 责令整改, responsible: 江岸区市场监管局, done_on: 2024-06-01}\n\
+            - object: '914203'\n  entity_type: enterprise\n  inspectors: [P001, P002]\n  finished_on: 2024-04-03\n\
+            ---\nkind: Results\ndepartment: 江岸区市场监管局\nyear: 2024\ntask: JA-2\nrecords:\n\
+            - object: '914202'\n  entity_type: individual\n  inspectors: [P003, P004]\n  finished_on: 2024-05-01\n  outcome: 未发现问题\n  problem: false\n  crime_suspected: false\n  entered_on: 2024-05-02\n  publication: {channel: website}\n";
+        let expected = validated(yaml_docs(yaml));
+        for bytes in [gbk.to_vec(), csv_text.as_bytes().to_vec()] {
+            let trees = validated(load_table("t.csv", &bytes, false).unwrap());
+            assert_eq!(trees.len(), 2);
+            for (e, t) in expected.iter().zip(&trees) {
+                same_content(e, t).unwrap();
+            }
+        }
+        // List items are placed inside their cell, also in quoted cells.
+        let trees = load_table("t.csv", csv_text.as_bytes(), false).unwrap();
+        let t = &trees[1];
+        let (p4, _) = t.resolve(t.root, "records[0].inspectors[1]");
+        assert_eq!(shown(t, t.node(p4).span), "P004");
+        // The document fields are shown at the cells of the document's first row.
+        let task = t.get(t.root, "task").unwrap();
+        assert_eq!(t.source.line_col(t.node(task).span.start as usize).0, 3);
+        assert_eq!(shown(t, t.node(task).key_span.unwrap()), "抽查任务");
+    }
+
+    #[test]
+    fn bad_date_is_reported_at_its_cell() {
+        let text = "部门,年度,抽查任务,检查对象,检查人员,检查完成日期\n\
+            江岸局,2024,T1,\"A,1\",P1,2024-01-02\n\
+            江岸局,2024,T1,\"名称\"\"B\"\"\",P1;P2,2024-02-30\n";
+        let mut trees = csv(text).unwrap();
+        let errors = schema::validate(&mut trees[0], schema::kind_schema("Results").unwrap());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, "input/bad-date");
+        let source = &trees[0].source;
+        // Row 3; `江岸局,2024,T1,"名称""B""",P1;P2,` is 28 characters before the cell.
+        assert_eq!(source.line_col(errors[0].span.start as usize), (3, 29));
+        assert_eq!(
+            &source.text[errors[0].span.start as usize..errors[0].span.end as usize],
+            "2024-02-30"
+        );
+        // An escaped quote: the value is unescaped, the span covers the quoted cell.
+        let t = &trees[0];
+        let (obj, _) = t.resolve(t.root, "records[1].object");
+        assert!(matches!(&t.node(obj).value, Value::Str(s) if s == "名称\"B\""));
+        assert_eq!(source.line_col(t.node(obj).span.start as usize), (3, 13));
+        let (obj, _) = t.resolve(t.root, "records[0].object");
+        assert_eq!(shown(t, t.node(obj).span), "A,1");
+    }
+
+    #[test]
+    fn multi_line_cells_keep_later_positions() {
+        let text = "department,year,task,object,outcome,finished_on\n\
+            d,2024,T,O1,\"line one\nline two\",2024-13-01\n";
+        let mut trees = csv(text).unwrap();
+        let errors = schema::validate(&mut trees[0], schema::kind_schema("Results").unwrap());
+        assert_eq!(errors[0].code, "input/bad-date");
+        assert_eq!(
+            trees[0].source.line_col(errors[0].span.start as usize),
+            (3, 11)
+        );
+    }
+
+    #[test]
+    fn headers_are_matched_tolerantly() {
+        let text = " 部 门 ,ＹＥＡＲ,*抽查任务,检查对象（统一社会信用代码）,检查人员（ID）,检查完成日期 ,Finished-On,Publication Channel\n\
+            d,2024,T,O1,P1,2024-01-02,,gsxt\n";
+        let errors = csv(text).unwrap_err();
+        // `检查完成日期 ` and `Finished-On` are the same column.
+        assert_eq!(codes(&errors), ["input/duplicate-key"]);
+        assert_eq!(at(&errors[0]), (1, 50));
+        let text = text.replace(",Finished-On", "").replace(",,gsxt", ",gsxt");
+        let trees = validated(csv(&text).unwrap());
+        let t = &trees[0];
+        for (path, want) in [
+            ("department", "d"),
+            ("records[0].object", "O1"),
+            ("records[0].inspectors[0]", "P1"),
+            ("records[0].finished_on", "2024-01-02"),
+            ("records[0].publication.channel", "gsxt"),
+        ] {
+            let (n, found) = t.resolve(t.root, path);
+            assert!(found, "{path}");
+            assert!(
+                matches!(&t.node(n).value, Value::Str(s) if s == want),
+                "{path}"
+            );
+        }
+        assert_eq!(t.int_at(t.root, "year"), Some(2024));
+    }
+
+    #[test]
+    fn unknown_headers_suggest_and_missing_columns_are_named() {
+        let errors = csv("部门,年度,抽查任务,检查对象,检查完成时间,finishd_on\nd,2024,T,O,x,y\n")
+            .unwrap_err();
+        assert_eq!(
+            codes(&errors),
+            ["input/unknown-field", "input/unknown-field"]
+        );
+        assert!(
+            errors[0].error.en.contains("did you mean `检查完成日期`"),
+            "{}",
+            errors[0].error.en
+        );
+        assert!(
+            errors[0].error.zh.contains("是否应为 `检查完成日期`"),
+            "{}",
+            errors[0].error.zh
+        );
+        assert_eq!(at(&errors[0]), (1, 17));
+        assert!(errors[1].error.en.contains("did you mean `finished_on`"));
+        let errors = csv("department,task,object\nd,T,O\n").unwrap_err();
+        assert_eq!(codes(&errors), ["input/missing-field"]);
+        assert!(errors[0].error.en.contains("no `year` (年度) column"));
+        let errors = csv("department,year,task,object,certificate\nd,2024,T,O,C\n").unwrap_err();
+        assert!(errors[0]
+            .error
+            .en
+            .contains("belongs in a PersonnelLibrary table"));
+        let errors = csv("名称,部门\nx,d\n").unwrap_err();
+        assert_eq!(codes(&errors), ["input/unknown-kind"]);
+        let errors = csv("2024年抽查结果\n部门,年度\n").unwrap_err();
+        assert!(errors.iter().any(|e| e.error.en.contains("title rows")));
+    }
+
+    #[test]
+    fn ragged_rows_and_stray_values_are_errors() {
+        let text = "department,year,task,object,finished_on\n\
+            d,2024,T,O1,2024-01-01\n\
+            d,2024,T,O2\n\
+            d,2024,T,O3,2024-01-03,extra\n\
+            d,2024,T,O4,2024-01-04,,\n\
+            d,,T,O5,2024-01-05\n";
+        let errors = csv(text).unwrap_err();
+        assert_eq!(
+            codes(&errors),
+            ["input/malformed", "input/malformed", "input/missing-field"]
+        );
+        assert_eq!(at(&errors[0]), (3, 1));
+        assert!(errors[0].error.en.contains("4 cells but the header has 5"));
+        assert_eq!(at(&errors[1]), (4, 24));
+        assert_eq!(at(&errors[2]), (6, 3));
+        let errors = csv("department,,year,task,object\nd,x,2024,T,O\n").unwrap_err();
+        assert_eq!(codes(&errors), ["input/malformed"]);
+        assert_eq!(at(&errors[0]), (2, 3));
+    }
+
+    #[test]
+    fn empty_and_header_only_tables_are_errors() {
+        for text in ["", "\n\n", " , \n"] {
+            assert_eq!(codes(&csv(text).unwrap_err()), ["input/empty"], "{text:?}");
+        }
+        let errors = csv("department,year,task,object\n,,,\n").unwrap_err();
+        assert_eq!(codes(&errors), ["input/empty"]);
+        assert!(errors[0].error.en.contains("no data rows"));
+        let errors = load_table("b.csv", b"a,b\0", false).unwrap_err();
+        assert_eq!(codes(&errors), ["input/encoding"]);
+        assert_eq!(errors[0].source.name, "b.csv");
+    }
+
+    #[test]
+    fn libraries_group_by_department_and_check_shared_fields() {
+        let text = "kind,部门,更新日期,人员编号,姓名,执法证号,业务专长,在岗\n\
+            PersonnelLibrary,A局,2024/1/5,P1,张三,C1,食品、药品,是\n\
+            ,B局,,P9,李四,C9,,否\n\
+            执法人员库,A局,2024-01-05,P2,王五,C2,特种设备,true\n";
+        let trees = validated(csv(text).unwrap());
+        let yaml = validated(yaml_docs(
+            "kind: PersonnelLibrary\ndepartment: A局\nupdated_on: 2024-01-05\npeople:\n\
+             - {id: P1, name: 张三, certificate: C1, expertise: [食品, 药品], active: true}\n\
+             - {id: P2, name: 王五, certificate: C2, expertise: [特种设备], active: true}\n\
+             ---\nkind: PersonnelLibrary\ndepartment: B局\npeople:\n\
+             - {id: P9, name: 李四, certificate: C9, active: false}\n",
+        ));
+        assert_eq!(trees.len(), 2);
+        same_content(&yaml[0], &trees[0]).unwrap();
+        same_content(&yaml[1], &trees[1]).unwrap();
+        // Another updated_on for the same department, another kind in the kind column.
+        let text = "部门,更新日期,统一社会信用代码,名称,风险等级,标签,kind\n\
+            A局,2024-01-05,U1,甲,A,,ObjectLibrary\n\
+            A局,2024-02-01,U2,乙,B,x;y,\n\
+            A局,,U3,丙,C,,Results\n";
+        let errors = csv(text).unwrap_err();
+        assert_eq!(codes(&errors), ["input/bad-value", "input/unknown-kind"]);
+        assert_eq!(at(&errors[0]), (3, 4));
+        assert_eq!(at(&errors[1]), (4, 13));
+    }
+
+    #[test]
+    fn workbook_fixture_is_the_yaml_fixture() {
+        let path = "fixtures/tables/results.xlsx";
+        let bytes = std::fs::read(manifest(path)).unwrap();
+        let trees = validated(load_table(path, &bytes, true).unwrap());
+        // The hidden drop-down sheet and the empty Sheet2 are not tables.
+        assert_eq!(trees.len(), 1);
+        let t = &trees[0];
+        assert_eq!(t.source.name, format!("{path}!Sheet1"));
+        same_content(&fixture_yaml()[0], t).unwrap();
+        let cell = |p: &str| {
+            let (n, found) = t.resolve(t.root, p);
+            assert!(found, "{p}");
+            cell_ref(path, &t.source, t.report_span(n).start as usize).unwrap()
+        };
+        assert_eq!(cell("records[0].entered_on"), "Sheet1!H2");
+        assert_eq!(cell("records[3].finished_on"), "Sheet1!G5");
+        assert_eq!(cell("records[2].publication.published_on"), "Sheet1!J4");
+        assert_eq!(cell("records[1].inspectors[1]"), "Sheet1!F3");
+        assert_eq!(cell("records[1]"), "Sheet1!A3");
+        assert_eq!(cell("year"), "Sheet1!B2");
+        assert_eq!(cell("records"), "Sheet1!A1");
+        // Line n of the shown text is row n; the date cell reads as a date.
+        assert!(t.source.line_text(5).contains("2024-06-03"));
+        let (n, _) = t.resolve(t.root, "records[3].finished_on");
+        assert_eq!(t.source.line_col(t.node(n).span.start as usize).0, 5);
+        assert_eq!(cell_ref("other.xlsx", &t.source, 0), None);
+    }
+
+    #[test]
+    fn workbook_garbage_is_an_error_not_a_panic() {
+        for bytes in [
+            &b"PK\x03\x04garbage"[..],
+            b"not a workbook",
+            &[0xD0, 0xCF, 0x11, 0xE0, 1, 2],
+        ] {
+            let errors = load_table("x.xlsx", bytes, true).unwrap_err();
+            assert_eq!(codes(&errors), ["input/unreadable"]);
+        }
+        // Workbook bytes under a .csv name are read as a workbook.
+        let bytes = std::fs::read(manifest("fixtures/tables/results.xlsx")).unwrap();
+        assert_eq!(load_table("r.csv", &bytes, false).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn cell_names() {
+        assert_eq!(column_letters(1), "A");
+        assert_eq!(column_letters(26), "Z");
+        assert_eq!(column_letters(27), "AA");
+        assert_eq!(column_letters(52), "AZ");
+        assert_eq!(column_letters(16384), "XFD");
+        assert_eq!(cell_name("Sheet1", 12, 3), "Sheet1!C12");
+        assert_eq!(cell_name("抽查结果", 2, 1), "抽查结果!A2");
+        assert_eq!(cell_name("My sheet's", 1, 1), "'My sheet''s'!A1");
+    }
+
+    #[test]
+    fn sheet_text_places_cells_by_row_and_column() {
+        let cells = vec![
+            SheetCell {
+                row: 2,
+                col: 3,
+                value: CellValue::Text("b\nc".into()),
+            },
+            SheetCell {
+                row: 0,
+                col: 1,
+                value: CellValue::Text(" a ".into()),
+            },
+            SheetCell {
+                row: 2,
+                col: 0,
+                value: CellValue::Error("#N/A".into()),
+            },
+        ];
+        let (source, rows) = sheet_rows("w.xlsx!S", cells).unwrap();
+        assert_eq!(source.text, "\t a \n\n#N/A\t\t\tb c\n");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].cells[1].text, "a");
+        assert_eq!(
+            cell_ref("w.xlsx", &source, rows[0].cells[1].span.start as usize).as_deref(),
+            Some("S!B1")
+        );
+        assert_eq!(rows[1].cells.len(), 4);
+        assert!(rows[1].cells[0].excel_error);
+        assert_eq!(
+            cell_ref("w.xlsx", &source, rows[1].cells[2].span.start as usize).as_deref(),
+            Some("S!C3")
+        );
+        assert_eq!(
+            cell_ref("w.xlsx", &source, rows[1].cells[3].span.start as usize).as_deref(),
+            Some("S!D3")
+        );
+        assert_eq!(
+            split_list(&rows[1].cells[3].text),
+            [(0, "b".to_owned()), (2, "c".to_owned())]
+        );
+    }
+
+    #[test]
+    fn dates_are_normalised() {
+        for (given, want) in [
+            ("2024-04-30", Some("2024-04-30")),
+            ("2024/4/3", Some("2024-04-03")),
+            ("2024.12.1", Some("2024-12-01")),
+            ("2024年4月30日", Some("2024-04-30")),
+            ("２０２４－０４－３０", Some("2024-04-30")),
+            ("2024/4/30 0:00:00", Some("2024-04-30")),
+            ("2024-04-30T08:30", Some("2024-04-30")),
+            ("2024/2/30", Some("2024-02-30")),
+            ("30/4/2024", None),
+            ("2024-04", None),
+            ("soon", None),
+            ("2024-04-30 later", None),
+        ] {
+            assert_eq!(normalise_date(given).as_deref(), want, "{given}");
+        }
+    }
+
+    #[test]
+    fn chinese_headers_agree_with_the_schema() {
+        let nested = |key: &str| -> &'static [schema::Field] {
+            match schema::RESULT.iter().find(|f| f.name == key).map(|f| &f.ty) {
+                Some(schema::Ty::Obj(fields)) => fields,
+                _ => &[],
+            }
+        };
+        for (fields, kind) in [
+            (schema::RESULT, TableKind::Results),
+            (schema::OBJECT, TableKind::ObjectLibrary),
+            (schema::PERSON, TableKind::PersonnelLibrary),
+        ] {
+            for id in kind.columns() {
+                let c = column(id).unwrap();
+                if c.place != Record {
+                    continue;
+                }
+                let field = match c.sub {
+                    None => fields.iter().find(|f| f.name == c.key),
+                    Some(sub) => nested(c.key).iter().find(|f| f.name == sub),
+                };
+                let field = field.unwrap_or_else(|| panic!("{id} is not a field"));
+                assert!(c.zh.contains(&field.zh), "{id}: {} vs {:?}", field.zh, c.zh);
+            }
+        }
+    }
+
+    #[test]
+    fn large_tables_load_in_linear_time() {
+        let mut text = String::from("部门,年度,抽查任务,检查对象,检查人员,检查完成日期\n");
+        let rows = 200_000;
+        for i in 0..rows {
+            text.push_str(&format!(
+                "局{},2024,T{},O{i},P1;P2,2024/5/{}\n",
+                i % 7,
+                i % 13,
+                i % 28 + 1
+            ));
+        }
+        let started = std::time::Instant::now();
+        let trees = csv(&text).unwrap();
+        assert_eq!(trees.len(), 7 * 13);
+        let records: usize = trees
+            .iter()
+            .map(|t| t.seq(t.get(t.root, "records").unwrap()).len())
+            .sum();
+        assert_eq!(records, rows);
+        assert!(started.elapsed().as_secs() < 60);
+    }
+
+    #[test]
+    fn error_flood_is_capped() {
+        let mut text = String::from("department,year,task,object\n");
+        for _ in 0..1000 {
+            text.push_str("d,2024\n");
+        }
+        let errors = csv(&text).unwrap_err();
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+    }
+}
