@@ -57,7 +57,6 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 
 const DEPT: &str = "湖北省某市市场监督管理局";
 const TASKS: u64 = 40;
-const RECORDS_PER_FILE: u64 = 20_000;
 
 fn generate(dir: &Path, records: u64, objects: u64, people: u64) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -89,44 +88,42 @@ fn generate(dir: &Path, records: u64, objects: u64, people: u64) -> std::io::Res
         writeln!(staff, "  - {{id: P{p:05}, name: 人员{p}, certificate: 鄂执法{p:08}, qualification: 行政执法证, expertise: [食品安全], active: true}}").ok();
     }
     std::fs::write(dir.join("personnel.yaml"), staff)?;
-    let files = records.div_ceil(RECORDS_PER_FILE);
-    for f in 0..files {
-        let task = f % TASKS;
-        let mut out =
-            format!("kind: Results\ndepartment: {DEPT}\nyear: 2024\ntask: T{task:03}\nrecords:\n");
-        for r in (f * RECORDS_PER_FILE)..((f + 1) * RECORDS_PER_FILE).min(records) {
-            let object = if rng.chance(2) {
-                uscc(objects + r)
-            } else {
-                uscc(rng.below(objects.max(1)))
-            };
-            let inspectors = if rng.chance(2) {
-                format!("[P{:05}]", rng.below(people))
-            } else {
-                format!("[P{:05}, P{:05}]", rng.below(people), rng.below(people))
-            };
-            let (finished, entered) = if rng.chance(2) {
-                ("2024-04-30", "2024-05-31")
-            } else {
-                ("2024-06-03", "2024-06-20")
-            };
-            let publication = if rng.chance(2) {
-                String::new()
-            } else if rng.chance(2) {
-                ", publication: {channel: website, published_on: 2024-06-21}".to_owned()
-            } else {
-                ", publication: {channel: gsxt, published_on: 2024-06-21}".to_owned()
-            };
-            let problem = rng.chance(10);
-            let follow_up = if problem && !rng.chance(20) {
-                ", follow_up: {action: 责令整改, responsible: 某市市场监督管理局, done_on: 2024-07-01}"
-            } else {
-                ""
-            };
-            writeln!(out, "  - {{object: {object}, entity_type: enterprise, inspectors: {inspectors}, finished_on: {finished}, outcome: 未发现问题, problem: {problem}, entered_on: {entered}{publication}{follow_up}}}").ok();
-        }
-        std::fs::write(dir.join(format!("results-{f:04}.yaml")), out)?;
+    // Results come as one CSV table, as provincial platform exports do.
+    let mut out = String::from("department,year,task,object,entity_type,inspectors,finished_on,outcome,problem,entered_on,publication_channel,published_on,follow_up_action,follow_up_responsible,follow_up_done_on\n");
+    for r in 0..records {
+        let task = (r / 1000) % TASKS;
+        let object = if rng.chance(2) {
+            uscc(objects + r)
+        } else {
+            uscc(rng.below(objects.max(1)))
+        };
+        let inspectors = if rng.chance(2) {
+            format!("P{:05}", rng.below(people))
+        } else {
+            format!("P{:05};P{:05}", rng.below(people), rng.below(people))
+        };
+        let (finished, entered) = if rng.chance(2) {
+            ("2024-04-30", "2024-05-31")
+        } else {
+            ("2024-06-03", "2024-06-20")
+        };
+        // Empty cells: "," is two of them (channel, date), ",," three (the follow-up).
+        let publication = if rng.chance(2) {
+            ","
+        } else if rng.chance(2) {
+            "website,2024-06-21"
+        } else {
+            "gsxt,2024-06-21"
+        };
+        let problem = rng.chance(10);
+        let follow_up = if problem && !rng.chance(20) {
+            "责令整改,某市市场监督管理局,2024-07-01"
+        } else {
+            ",,"
+        };
+        writeln!(out, "{DEPT},2024,T{task:03},{object},enterprise,{inspectors},{finished},未发现问题,{problem},{entered},{publication},{follow_up}").ok();
     }
+    std::fs::write(dir.join("results.csv"), out)?;
     Ok(())
 }
 
@@ -159,7 +156,9 @@ fn main() {
     let objects = arg(&args, "--objects", 20_000);
     let people = arg(&args, "--people", 5_000);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join(format!("target/bench-data/r{records}-o{objects}-p{people}"));
+    let dir = root.join(format!(
+        "target/bench-data/csv-r{records}-o{objects}-p{people}"
+    ));
     if !dir.join("plan.yaml").exists() {
         generate(&dir, records, objects, people).expect("generate the data set");
     }

@@ -55,6 +55,8 @@ enum Frame {
 
 struct Builder<'s> {
     source: &'s SourceFile,
+    /// (character index, byte offset) of the last marker converted.
+    cursor: (usize, usize),
     nodes: Vec<Node>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, NodeId>,
@@ -152,6 +154,7 @@ impl<'s> Builder<'s> {
     fn new(source: &'s SourceFile) -> Self {
         Builder {
             source,
+            cursor: (0, 0),
             nodes: Vec::new(),
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -160,10 +163,28 @@ impl<'s> Builder<'s> {
         }
     }
 
-    fn span(&self, span: YamlSpan) -> Span {
-        let start = self.source.offset_of(span.start.line(), span.start.col());
-        let end = self.source.offset_of(span.end.line(), span.end.col());
+    fn span(&mut self, span: YamlSpan) -> Span {
+        let start = self.byte_offset(span.start);
+        let end = self.byte_offset(span.end);
         Span::new(start, end)
+    }
+
+    /// Byte offset of a marker. Events arrive nearly in text order, so a cursor that
+    /// walks forward keeps this linear in the file size (long flow-style lines would be
+    /// quadratic if each marker counted characters from its line start).
+    fn byte_offset(&mut self, marker: saphyr_parser::Marker) -> usize {
+        let (char_at, byte_at) = self.cursor;
+        let target = marker.index();
+        if target < char_at {
+            return self.source.offset_of(marker.line(), marker.col());
+        }
+        let rest = &self.source.text[byte_at..];
+        let byte = match rest.char_indices().nth(target - char_at) {
+            Some((i, _)) => byte_at + i,
+            None => self.source.text.len(),
+        };
+        self.cursor = (target, byte);
+        byte
     }
 
     fn start_document(&mut self) {
