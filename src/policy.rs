@@ -783,10 +783,7 @@ fn merge_params(
         match rule.params.get(name.as_str()) {
             None => {
                 let hint = schema::suggest(name, rule.params.keys().map(|k| k.as_str()));
-                let span = tree
-                    .node(*value_node)
-                    .key_span
-                    .unwrap_or(tree.report_span(*value_node));
+                let span = tree.key_or_report_span(*value_node);
                 errors.push(Diagnostic::problem(
                     Origin::Tool,
                     "policy/unknown-param",
@@ -850,10 +847,7 @@ pub fn override_params(
         match policy.rules.iter_mut().find(|r| r.id == rule_id.as_str()) {
             Some(rule) => merge_params(tree, source, *params, rule, &mut errors),
             None => {
-                let span = tree
-                    .node(*params)
-                    .key_span
-                    .unwrap_or(tree.report_span(*params));
+                let span = tree.key_or_report_span(*params);
                 errors.push(Diagnostic::problem(
                     Origin::Tool,
                     "policy/unknown-rule",

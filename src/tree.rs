@@ -141,6 +141,14 @@ impl Tree {
         (at, true)
     }
 
+    /// Where the key naming this node is written, else where the node is: the place to
+    /// point at for "this key is unknown".
+    pub fn key_or_report_span(&self, id: NodeId) -> Span {
+        self.node(id)
+            .key_span
+            .unwrap_or_else(|| self.report_span(id))
+    }
+
     /// The span a finding about this node should underline: scalars at their value,
     /// collections at their key (a whole block would be unreadable).
     pub fn report_span(&self, id: NodeId) -> Span {
