@@ -11,6 +11,7 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
         "{}/{} — {} / {}\n",
         rule.policy, rule.id, rule.title.zh, rule.title.en
     ));
+    out.push_str(&format!("active policy: {}\n", policy.chain.join(" → ")));
     out.push_str(&format!(
         "severity: {}    on: {}    each: {:?}\n",
         rule.severity.as_str(),
@@ -19,7 +20,7 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
     ));
     out.push_str(&format!(
         "clause: {} {}\n  「{}」\n",
-        policy.source, rule.clause, rule.quote
+        rule.source, rule.clause, rule.quote
     ));
     if !rule.params.is_empty() {
         out.push_str(if lang == Lang::Zh {
