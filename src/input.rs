@@ -115,9 +115,16 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 }
 
 fn has_document_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| DOCUMENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    // `<table>.columns.yaml` maps a published plan table's headers; it is not a document.
+    let sidecar = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".columns.yaml"));
+    !sidecar
+        && path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| DOCUMENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 fn load_file(path: &Path, loaded: &mut Loaded) {

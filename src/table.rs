@@ -22,7 +22,10 @@
 //! * The kind comes from a `kind`/`类型` column (first non-empty cell; `Results` or
 //!   `抽查结果` and so on), otherwise from the headers: `task` and `object` make a
 //!   Results table, `certificate` or `qualification` a PersonnelLibrary, `uscc` or
-//!   `risk_level` an ObjectLibrary.
+//!   `risk_level` an ObjectLibrary. Failing those, a published plan table (序号,
+//!   抽查任务名称/抽查事项, 抽查比例及频次/发起部门/检查对象 …) is read as one `Plan` by
+//!   the `plantable` module (its own column mapping, 〃 merged cells, an optional
+//!   `<table>.columns.yaml` sidecar; see src/plantable.rs).
 //! * An unknown header is an error at its cell with a did-you-mean; so is a column
 //!   that belongs to another kind and a column given twice. A missing `department`
 //!   (and for Results `year` and `task`) column is an error at the header row.
@@ -82,6 +85,9 @@ use crate::source::SourceFile;
 use crate::tree::{Node, NodeId, Span, Tree, Value};
 use crate::yaml::LoadError;
 
+#[path = "plantable.rs"]
+mod plantable;
+
 /// Problems reported per table before reading stops: enough to fix a broken export,
 /// not a flood.
 pub const MAX_ERRORS: usize = 100;
@@ -112,10 +118,11 @@ pub fn load_table(
     bytes: &[u8],
     is_xlsx: bool,
 ) -> Result<Vec<Tree>, Vec<TableError>> {
+    let sidecar = plantable::read_sidecar(path_shown)?;
     if is_xlsx || looks_like_workbook(bytes) {
-        load_workbook(path_shown, bytes)
+        load_workbook(path_shown, bytes, sidecar.as_ref())
     } else {
-        load_csv(path_shown, bytes)
+        load_csv(path_shown, bytes, sidecar.as_ref())
     }
 }
 
@@ -577,7 +584,11 @@ fn error(
 // ---------------------------------------------------------------------------------
 // CSV
 
-fn load_csv(path_shown: &str, bytes: &[u8]) -> Result<Vec<Tree>, Vec<TableError>> {
+fn load_csv(
+    path_shown: &str,
+    bytes: &[u8],
+    sidecar: Option<&plantable::Sidecar>,
+) -> Result<Vec<Tree>, Vec<TableError>> {
     let source = match SourceFile::decode(path_shown, bytes) {
         Ok(source) => source,
         Err(e) => {
@@ -589,7 +600,7 @@ fn load_csv(path_shown: &str, bytes: &[u8]) -> Result<Vec<Tree>, Vec<TableError>
     };
     let delimiter = sniff_delimiter(&source.text);
     let rows = CsvRows::new(&source.text, delimiter);
-    build_table(&source, rows, true).map_err(|errors| attach(&source, errors))
+    build_table(&source, rows, true, sidecar).map_err(|errors| attach(&source, errors))
 }
 
 fn unplaced(path_shown: &str, error: LoadError) -> TableError {
@@ -800,7 +811,11 @@ struct SheetCell {
 
 type SheetCells = (String, Vec<SheetCell>);
 
-fn load_workbook(path_shown: &str, bytes: &[u8]) -> Result<Vec<Tree>, Vec<TableError>> {
+fn load_workbook(
+    path_shown: &str,
+    bytes: &[u8],
+    sidecar: Option<&plantable::Sidecar>,
+) -> Result<Vec<Tree>, Vec<TableError>> {
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(bytes)));
     let sheets = match read {
         Ok(Ok(sheets)) => sheets,
@@ -843,7 +858,7 @@ fn load_workbook(path_shown: &str, bytes: &[u8]) -> Result<Vec<Tree>, Vec<TableE
                 continue;
             }
         };
-        match build_table(&source, rows.into_iter().map(Ok), false) {
+        match build_table(&source, rows.into_iter().map(Ok), false, sidecar) {
             Ok(t) => trees.extend(t),
             Err(e) => errors.extend(attach(&source, e)),
         }
@@ -1075,7 +1090,12 @@ struct Builder {
 /// Stops building: the error list is full or the arena cannot grow.
 struct Stop;
 
-fn build_table<I>(source: &Arc<SourceFile>, rows: I, csv: bool) -> Result<Vec<Tree>, Vec<LoadError>>
+fn build_table<I>(
+    source: &Arc<SourceFile>,
+    rows: I,
+    csv: bool,
+    sidecar: Option<&plantable::Sidecar>,
+) -> Result<Vec<Tree>, Vec<LoadError>>
 where
     I: Iterator<Item = Result<RawRow, LoadError>>,
 {
@@ -1154,6 +1174,11 @@ where
         },
         None => TableKind::detect(has),
     };
+    // A published plan table (序号, 抽查事项, 抽查比例及频次 …): read by `plantable`.
+    if kind.is_none() && kind_cell.is_none() && plantable::looks_like_plan(&header.cells) {
+        let all = pending.into_iter().map(Ok).chain(rows);
+        return plantable::build(source, &header, width, all, csv, sidecar);
+    }
     if kind.is_none() && kind_cell.is_none() {
         errors.push(error(
             "input/unknown-kind",

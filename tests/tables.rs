@@ -46,3 +46,39 @@ fn gbk_csv_and_xlsx_give_the_yaml_findings_at_their_cells() {
         .collect();
     assert_eq!(cell, "2024/5/31", "the column points at the 录入日期 cell");
 }
+
+#[test]
+fn published_plan_tables_load_as_plans() {
+    for table in [
+        "linyi-2023.csv",
+        "changzhi-2024.csv",
+        "fenyang-2021.csv",
+        "fenyang-2021.xlsx",
+        "beijing-2016.csv",
+    ] {
+        let path = format!("fixtures/tables/plans/{table}");
+        let out = spotlint(&["check", &path, "--format", "json", "--as-of", "2024-12-31"]);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+        assert_eq!(
+            json["summary"]["input_errors"], 0,
+            "{table}: {}",
+            json["diagnostics"]
+        );
+        assert_eq!(json["summary"]["documents"], 1, "{table}");
+    }
+    // The whole folder: sidecars are not documents.
+    let out = spotlint(&[
+        "check",
+        "fixtures/tables/plans",
+        "--format",
+        "json",
+        "--as-of",
+        "2024-12-31",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        json["summary"]["input_errors"], 0,
+        "{}",
+        json["diagnostics"]
+    );
+}
