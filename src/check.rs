@@ -104,7 +104,8 @@ pub fn load_policy(choice: &PolicyChoice) -> Result<Policy, Report> {
     load_policy_for(choice, None)
 }
 
-fn load_policy_for(choice: &PolicyChoice, year: Option<i64>) -> Result<Policy, Report> {
+/// Loads the chosen policy; the shipped one is the one effective for `year`.
+pub fn load_policy_for(choice: &PolicyChoice, year: Option<i64>) -> Result<Policy, Report> {
     let loaded = match choice {
         PolicyChoice::Shipped => {
             let (path, note) = shipped_policy_for(year);

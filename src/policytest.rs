@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::check::{self, CheckOptions, PolicyChoice};
 use crate::diag::{Diagnostic, Origin, Text};
 use crate::input;
-use crate::policy::{self, Policy, Store};
+use crate::policy::{self, Policy};
 use crate::schema::{self, Field, KindSchema, Ty};
 use crate::source::SourceFile;
 use crate::tree::{Tree, Value};
@@ -249,20 +249,14 @@ fn run_test(
         }
     }
     let year = loaded.documents.iter().filter_map(|d| d.year).max();
-    let policy = match tree.str_at(root, "policy") {
-        Some(p) => policy::load(Store::Disk, &dir.join(p)),
-        None => match default_policy {
-            PolicyChoice::File(p) => policy::load(Store::Disk, p),
-            PolicyChoice::Shipped => policy::load(
-                Store::Embedded,
-                Path::new(&check::shipped_policy_for(year).0),
-            ),
-        },
+    let choice = match tree.str_at(root, "policy") {
+        Some(p) => PolicyChoice::File(dir.join(p)),
+        None => default_policy.clone(),
     };
-    let mut policy: Policy = match policy {
+    let mut policy: Policy = match check::load_policy_for(&choice, year) {
         Ok(p) => p,
-        Err(problems) => {
-            result.problems = problems;
+        Err(report) => {
+            result.problems = report.diagnostics;
             return result;
         }
     };
