@@ -30,6 +30,9 @@ pub struct CheckOptions {
     pub waivers: Vec<PathBuf>,
     /// Read and validate only; no rule runs (the benchmark's baseline).
     pub parse_only: bool,
+    /// Run rules whose script is a shipped one as its native equivalent (the default);
+    /// `false` interprets every script (`--no-native`).
+    pub native: bool,
 }
 
 impl CheckOptions {
@@ -41,6 +44,7 @@ impl CheckOptions {
             limits: Limits::default(),
             waivers: Vec::new(),
             parse_only: false,
+            native: true,
         }
     }
 }
@@ -202,7 +206,13 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, loaded: Loaded) -> Repo
     report.documents_checked = loaded.documents.len();
     report.diagnostics.extend(loaded.diagnostics);
     let submissions = submission::group(&loaded.documents);
-    let evaluation = engine::evaluate(policy, &compiled, &submissions, options.as_of);
+    let evaluation = engine::evaluate(
+        policy,
+        &compiled,
+        &submissions,
+        options.as_of,
+        options.native,
+    );
     let waivers: Vec<_> = loaded
         .waivers
         .into_iter()

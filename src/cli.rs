@@ -67,6 +67,10 @@ pub enum Command {
         /// Operation limit per script call.
         #[arg(long, default_value_t = Limits::default().max_operations)]
         max_operations: u64,
+        /// Interpret every rule's script, also where a shipped script has a native
+        /// equivalent (slower; the findings are the same).
+        #[arg(long)]
+        no_native: bool,
         /// Only read and validate the documents (benchmark baseline).
         #[arg(long, hide = true)]
         parse_only: bool,
@@ -160,6 +164,7 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             fail_on,
             waivers,
             max_operations,
+            no_native,
             parse_only,
             stats,
         } => {
@@ -174,6 +179,7 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             options.limits.max_operations = max_operations;
             options.waivers = waivers;
             options.parse_only = parse_only;
+            options.native = !no_native;
             let outcome = check::run(&options);
             if stats {
                 eprintln!(

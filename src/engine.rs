@@ -20,9 +20,10 @@ use rhai::{
 use crate::calendar::{Calendar, CalendarError};
 use crate::diag::{Diagnostic, Figure, Origin, Text};
 use crate::input::Document;
+use crate::native::{self, NativeRule, Rec};
 use crate::policy::{Each, Policy, Rule};
 use crate::submission::{NodeRef, Submission};
-use crate::tree::Value;
+use crate::tree::{NodeId, Value};
 
 /// Resource limits for policy scripts.
 #[derive(Debug, Clone, Copy)]
@@ -66,11 +67,11 @@ pub fn harden(engine: &mut Engine, limits: &Limits) {
 
 /// A finding as a script reports it, before it gets a position and a message.
 #[derive(Debug, Clone)]
-struct RawFinding {
-    at: NodeRef,
-    field: String,
-    key: String,
-    values: Map,
+pub struct RawFinding {
+    pub at: NodeRef,
+    pub field: String,
+    pub key: String,
+    pub values: Map,
 }
 
 /// What one rule's run over one target shares with the script through `ctx`.
@@ -266,17 +267,24 @@ pub struct Evaluation {
     pub figures: Vec<Figure>,
 }
 
-/// Runs every rule over the submissions.
+/// Runs every rule over the submissions; with `use_native`, rules whose script is a
+/// shipped one run as its native equivalent (see [`crate::native`]).
 pub fn evaluate(
     policy: &Policy,
     compiled: &CompiledPolicy,
     submissions: &[Arc<Submission>],
     as_of: NaiveDate,
+    use_native: bool,
 ) -> Evaluation {
     let mut out = Evaluation::default();
     let as_of: ImmutableString = as_of.format("%Y-%m-%d").to_string().into();
     for (rule, ast) in policy.rules.iter().zip(&compiled.asts) {
         let Ok(ast) = ast else { continue };
+        let native = if use_native {
+            native::for_rule(rule)
+        } else {
+            None
+        };
         let has_check_document = ast
             .iter_functions()
             .any(|f| f.name == "check_document" && f.params.len() == 2);
@@ -326,45 +334,64 @@ pub fn evaluate(
                         Box::new(runtime_diagnostic(rule, &e, &target))
                     })
             };
-            let result = match rule.each {
-                Each::Submission if !docs.is_empty() => {
-                    call("check", Dynamic::from(SubmissionRef(Arc::clone(sub))), None)
+            let result = if let Some(native) = native {
+                let (found, result) = run_native(
+                    native,
+                    rule,
+                    sub,
+                    &docs,
+                    &mut seen_docs,
+                    &as_of,
+                    &policy.calendar,
+                );
+                if let Ok(mut findings) = run.findings.lock() {
+                    findings.extend(found.findings);
                 }
-                Each::Submission => Ok(()),
-                Each::Document | Each::Record => docs
-                    .iter()
-                    .filter(|doc| {
-                        let key = Arc::as_ptr(&doc.tree);
-                        let fresh = !seen_docs.contains(&key);
-                        seen_docs.push(key);
-                        fresh
-                    })
-                    .try_for_each(|doc| {
-                        let root = Dynamic::from(NodeRef::root(doc));
-                        if rule.each == Each::Document {
-                            return call("check", root, Some(doc));
-                        }
-                        if has_check_document {
-                            call("check_document", root, Some(doc))?;
-                        }
-                        let tree = &doc.tree;
-                        let records = tree
-                            .get(tree.root, doc.schema.records)
-                            .map(|r| tree.seq(r))
-                            .unwrap_or(&[]);
-                        // Records are independent: one compiled script set, shared by all
-                        // threads; findings are collected under a lock and sorted later.
-                        records.par_iter().try_for_each(|record| {
-                            call(
-                                "check",
-                                Dynamic::from(NodeRef {
-                                    tree: Arc::clone(tree),
-                                    id: *record,
-                                }),
-                                Some(doc),
-                            )
+                if let Ok(mut figures) = run.figures.lock() {
+                    figures.extend(found.figures);
+                }
+                result
+            } else {
+                match rule.each {
+                    Each::Submission if !docs.is_empty() => {
+                        call("check", Dynamic::from(SubmissionRef(Arc::clone(sub))), None)
+                    }
+                    Each::Submission => Ok(()),
+                    Each::Document | Each::Record => docs
+                        .iter()
+                        .filter(|doc| {
+                            let key = Arc::as_ptr(&doc.tree);
+                            let fresh = !seen_docs.contains(&key);
+                            seen_docs.push(key);
+                            fresh
                         })
-                    }),
+                        .try_for_each(|doc| {
+                            let root = Dynamic::from(NodeRef::root(doc));
+                            if rule.each == Each::Document {
+                                return call("check", root, Some(doc));
+                            }
+                            if has_check_document {
+                                call("check_document", root, Some(doc))?;
+                            }
+                            let tree = &doc.tree;
+                            let records = tree
+                                .get(tree.root, doc.schema.records)
+                                .map(|r| tree.seq(r))
+                                .unwrap_or(&[]);
+                            // Records are independent: one compiled script set, shared by all
+                            // threads; findings are collected under a lock and sorted later.
+                            records.par_iter().try_for_each(|record| {
+                                call(
+                                    "check",
+                                    Dynamic::from(NodeRef {
+                                        tree: Arc::clone(tree),
+                                        id: *record,
+                                    }),
+                                    Some(doc),
+                                )
+                            })
+                        }),
+                }
             };
             let findings =
                 std::mem::take(&mut *run.findings.lock().unwrap_or_else(|p| p.into_inner()));
@@ -416,18 +443,7 @@ fn runtime_diagnostic(rule: &Rule, error: &EvalAltResult, target: &Dynamic) -> D
     if let EvalAltResult::ErrorRuntime(value, _) = inner {
         if let Some(CalendarGap(gap)) = value.clone().try_cast::<CalendarGap>() {
             if let Some(node) = target.clone().try_cast::<NodeRef>() {
-                let mut d = Diagnostic::problem(
-                    Origin::Input,
-                    "calendar/missing-year",
-                    &node.tree.source,
-                    node.tree.report_span(node.id),
-                    Text::new(
-                        format!("{}；规则 `{}` 无法计算工作日", gap.zh(), rule.id),
-                        format!("{gap}; rule `{}` cannot count working days", rule.id),
-                    ),
-                );
-                d.help = Some(Text::new("在规则集的工作日历（policies/calendar/cn.yaml）中补充该年的国务院办公厅节假日安排", "add that year's State Council holiday notice to the policy's working-day calendar (policies/calendar/cn.yaml)"));
-                return d;
+                return calendar_gap_diagnostic(rule, &gap, &node);
             }
         }
     }
@@ -441,6 +457,147 @@ fn runtime_diagnostic(rule: &Rule, error: &EvalAltResult, target: &Dynamic) -> D
         other => Text::new(format!("规则 `{}` 的脚本运行出错：{other}", rule.id), format!("the script of rule `{}` failed: {other}", rule.id)),
     };
     script_diagnostic(rule, pos, what)
+}
+
+/// A record whose working days cannot be counted: the data's problem, at the record.
+fn calendar_gap_diagnostic(rule: &Rule, gap: &CalendarError, node: &NodeRef) -> Diagnostic {
+    let mut d = Diagnostic::problem(
+        Origin::Input,
+        "calendar/missing-year",
+        &node.tree.source,
+        node.tree.report_span(node.id),
+        Text::new(
+            format!("{}；规则 `{}` 无法计算工作日", gap.zh(), rule.id),
+            format!("{gap}; rule `{}` cannot count working days", rule.id),
+        ),
+    );
+    d.help = Some(Text::new("在规则集的工作日历（policies/calendar/cn.yaml）中补充该年的国务院办公厅节假日安排", "add that year's State Council holiday notice to the policy's working-day calendar (policies/calendar/cn.yaml)"));
+    d
+}
+
+/// One rule over one submission, natively: the same documents, records and order of
+/// calls as the script's run.
+fn run_native(
+    native: &dyn NativeRule,
+    rule: &Rule,
+    sub: &Arc<Submission>,
+    docs: &[&Document],
+    seen_docs: &mut Vec<*const crate::tree::Tree>,
+    as_of: &str,
+    calendar: &Calendar,
+) -> (native::Out, Result<(), Box<Diagnostic>>) {
+    fn make_cx<'a>(
+        rule: &'a Rule,
+        as_of: &'a str,
+        calendar: &'a Calendar,
+        sub: &'a Submission,
+        doc: Option<&'a Document>,
+    ) -> native::Cx<'a> {
+        native::Cx {
+            rule,
+            as_of,
+            calendar,
+            submission: sub,
+            doc: doc.map(|d| Rec::root(&d.tree)),
+        }
+    }
+    let gap_at =
+        |gap: CalendarError, at: Rec| Box::new(calendar_gap_diagnostic(rule, &gap, &at.node()));
+    let mut out = native::Out::default();
+    let records_of =
+        |doc: &Document, out: native::Out| -> (native::Out, Result<(), Box<Diagnostic>>) {
+            let tree = &doc.tree;
+            let records = tree
+                .get(tree.root, doc.schema.records)
+                .map(|r| tree.seq(r))
+                .unwrap_or(&[]);
+            let cx = make_cx(rule, as_of, calendar, sub, Some(doc));
+            // Every record is checked; the first calendar gap (in record order) stops the rule.
+            let (found, gap) = records
+                .par_iter()
+                .fold(
+                    || (native::Out::default(), None),
+                    |(mut out, gap): (native::Out, Option<(usize, CalendarError, NodeId)>), id| {
+                        if let Err(e) = native.record(Rec::new(tree, *id), &cx, &mut out) {
+                            let index = *id as usize;
+                            if gap.as_ref().is_none_or(|(i, _, _)| index < *i) {
+                                return (out, Some((index, e, *id)));
+                            }
+                        }
+                        (out, gap)
+                    },
+                )
+                .reduce(
+                    || (native::Out::default(), None),
+                    |(a, ga), (b, gb)| {
+                        let gap = match (ga, gb) {
+                            (Some(x), Some(y)) => Some(if x.0 <= y.0 { x } else { y }),
+                            (x, y) => x.or(y),
+                        };
+                        (a.merge(b), gap)
+                    },
+                );
+            let out = out.merge(found);
+            match gap {
+                Some((_, e, id)) => (out, Err(gap_at(e, Rec::new(tree, id)))),
+                None => (out, Ok(())),
+            }
+        };
+    match rule.each {
+        Each::Submission => {
+            if docs.is_empty() {
+                return (out, Ok(()));
+            }
+            if native.scans_records() {
+                for doc in docs {
+                    let (found, result) = records_of(doc, std::mem::take(&mut out));
+                    out = found;
+                    if result.is_err() {
+                        return (out, result);
+                    }
+                }
+            }
+            let cx = make_cx(rule, as_of, calendar, sub, None);
+            let result = native.submission(&cx, &mut out).map_err(|gap| {
+                Box::new(script_diagnostic(
+                    rule,
+                    Position::NONE,
+                    Text::new(
+                        format!("{}；规则 `{}` 无法计算工作日", gap.zh(), rule.id),
+                        format!("{gap}; rule `{}` cannot count working days", rule.id),
+                    ),
+                ))
+            });
+            (out, result)
+        }
+        Each::Document | Each::Record => {
+            for doc in docs {
+                let key = Arc::as_ptr(&doc.tree);
+                if seen_docs.contains(&key) {
+                    continue;
+                }
+                seen_docs.push(key);
+                let root = Rec::root(&doc.tree);
+                if rule.each == Each::Document || native.has_document_check() {
+                    if let Err(gap) = native.document(
+                        root,
+                        &make_cx(rule, as_of, calendar, sub, Some(doc)),
+                        &mut out,
+                    ) {
+                        return (out, Err(gap_at(gap, root)));
+                    }
+                }
+                if rule.each == Each::Record {
+                    let (found, result) = records_of(doc, std::mem::take(&mut out));
+                    out = found;
+                    if result.is_err() {
+                        return (out, result);
+                    }
+                }
+            }
+            (out, Ok(()))
+        }
+    }
 }
 
 fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {

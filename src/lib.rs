@@ -13,6 +13,7 @@ pub mod engine;
 pub mod explain;
 pub mod formats;
 pub mod input;
+pub mod native;
 pub mod policy;
 pub mod policytest;
 pub mod ratio;

@@ -35,6 +35,8 @@ pub struct Submission {
     pub objects: HashMap<String, NodeRef>,
     pub people: HashMap<String, NodeRef>,
     pub items: HashMap<String, NodeRef>,
+    /// What the Results documents tell whole-submission rules, gathered on first use.
+    pub digest: crate::native::DigestSlot,
 }
 
 impl Submission {
@@ -94,6 +96,7 @@ fn index(
         objects: HashMap::new(),
         people: HashMap::new(),
         items: HashMap::new(),
+        digest: Default::default(),
     };
     for doc in &sub.documents {
         let tree = &doc.tree;

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod native;
 mod rules;
 mod tables;
 mod util;

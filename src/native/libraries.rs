@@ -1,0 +1,5 @@
+//! Native rules: libraries.
+
+use super::NativeRule;
+
+pub static RULES: &[&dyn NativeRule] = &[];

@@ -1,0 +1,358 @@
+//! Native equivalents of shipped rule scripts, for the rules that run once per record
+//! over tables of a million rows, where interpreting a script per record costs seconds.
+//!
+//! The script stays the rule's definition. A native equivalent stands in only while the
+//! rule's script is, text for text, the shipped `rules/<id>.rhai`; a policy that edits
+//! or replaces the script gets its script. The test suite runs every fixture both ways
+//! and requires the same diagnostics, and `spotlint check --no-native` runs the scripts.
+//!
+//! A native rule reports what its script would: the same field path, message key and
+//! values (with the same value types, as messages are filled from them).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+use rhai::{Dynamic, ImmutableString, Map};
+
+use crate::calendar::{Calendar, CalendarError};
+use crate::engine::RawFinding;
+use crate::policy::Rule;
+use crate::submission::{NodeRef, Submission};
+use crate::tree::{NodeId, Tree, Value};
+
+mod libraries;
+mod records;
+mod results;
+
+/// A record, task or document as a native rule reads it.
+#[derive(Clone, Copy)]
+pub struct Rec<'a> {
+    pub tree: &'a Arc<Tree>,
+    pub id: NodeId,
+}
+
+impl<'a> Rec<'a> {
+    pub fn new(tree: &'a Arc<Tree>, id: NodeId) -> Rec<'a> {
+        Rec { tree, id }
+    }
+
+    pub fn root(tree: &'a Arc<Tree>) -> Rec<'a> {
+        Rec {
+            tree,
+            id: tree.root,
+        }
+    }
+
+    pub fn of(node: &'a NodeRef) -> Rec<'a> {
+        Rec {
+            tree: &node.tree,
+            id: node.id,
+        }
+    }
+
+    /// The value under `key`; `None` for absent and null, as `()` in scripts.
+    pub fn value(&self, key: &str) -> Option<&'a Value> {
+        let tree: &'a Tree = self.tree;
+        let id = tree.get(self.id, key)?;
+        match &tree.node(id).value {
+            Value::Null => None,
+            v => Some(v),
+        }
+    }
+
+    /// A text value (dates are text too).
+    pub fn str(&self, key: &str) -> Option<&'a str> {
+        match self.value(key)? {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        match self.value(key)? {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn is_present(&self, key: &str) -> bool {
+        self.value(key).is_some()
+    }
+
+    /// The mapping under `key`.
+    pub fn child(&self, key: &str) -> Option<Rec<'a>> {
+        let tree: &'a Tree = self.tree;
+        let id = tree.get(self.id, key)?;
+        matches!(tree.node(id).value, Value::Map(_)).then_some(Rec {
+            tree: self.tree,
+            id,
+        })
+    }
+
+    /// The items of the list under `key` (none when absent or not a list).
+    pub fn items(&self, key: &str) -> impl Iterator<Item = &'a Value> + 'a {
+        let tree: &'a Tree = self.tree;
+        let ids: &'a [NodeId] = tree.get(self.id, key).map_or(&[], |id| tree.seq(id));
+        ids.iter().map(move |id| &tree.node(*id).value)
+    }
+
+    /// The items of the list under `key` as mappings.
+    pub fn records(&self, key: &str) -> impl Iterator<Item = Rec<'a>> + 'a {
+        let tree: &'a Arc<Tree> = self.tree;
+        let ids: &'a [NodeId] = tree.get(self.id, key).map_or(&[], |id| tree.seq(id));
+        ids.iter().map(move |id| Rec { tree, id: *id })
+    }
+
+    pub fn node(&self) -> NodeRef {
+        NodeRef {
+            tree: Arc::clone(self.tree),
+            id: self.id,
+        }
+    }
+}
+
+/// What results tell the whole-submission rules: gathered once per submission, from
+/// the documents or, for streamed tables, row by row.
+#[derive(Debug, Default)]
+pub struct ResultsDigest {
+    /// Task ids named by a Results document, with or without records.
+    pub tasks_named: HashSet<String>,
+    /// For Results documents that have `records`: task id → the objects they name.
+    pub inspected: HashMap<String, HashSet<String>>,
+}
+
+impl ResultsDigest {
+    pub fn add_document(&mut self, doc: Rec) {
+        let Some(task) = doc.str("task") else {
+            return;
+        };
+        self.tasks_named.insert(task.to_owned());
+        if doc.value("records").is_none() {
+            return;
+        }
+        let objects = self.inspected.entry(task.to_owned()).or_default();
+        for record in doc.records("records") {
+            if let Some(object) = record.str("object") {
+                if !objects.contains(object) {
+                    objects.insert(object.to_owned());
+                }
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: ResultsDigest) {
+        self.tasks_named.extend(other.tasks_named);
+        for (task, objects) in other.inspected {
+            self.inspected.entry(task).or_default().extend(objects);
+        }
+    }
+
+    /// The digest of a submission's Results documents (computed once).
+    pub fn of(sub: &Submission) -> &ResultsDigest {
+        sub.digest.get_or_init(|| {
+            let mut digest = ResultsDigest::default();
+            for doc in sub.of_kind("Results") {
+                digest.add_document(Rec::root(&doc.tree));
+            }
+            digest
+        })
+    }
+}
+
+/// A submission's digest slot, filled on first use.
+pub type DigestSlot = OnceLock<ResultsDigest>;
+
+/// What a native rule is given, as a script's `ctx`.
+pub struct Cx<'a> {
+    pub rule: &'a Rule,
+    pub as_of: &'a str,
+    pub calendar: &'a Calendar,
+    pub submission: &'a Submission,
+    /// The document being checked (record and document rules).
+    pub doc: Option<Rec<'a>>,
+}
+
+impl Cx<'_> {
+    pub fn param(&self, name: &str) -> Option<&Dynamic> {
+        self.rule.params.get(name)
+    }
+
+    pub fn int(&self, name: &str) -> i64 {
+        self.param(name)
+            .and_then(|v| v.as_int().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn float(&self, name: &str) -> f64 {
+        self.param(name)
+            .and_then(|v| {
+                v.as_float()
+                    .ok()
+                    .or_else(|| v.as_int().ok().map(|i| i as f64))
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether the list parameter `name` holds the text `value` (`value in ctx.params.x`).
+    pub fn list_has(&self, name: &str, value: &str) -> bool {
+        self.param(name)
+            .and_then(|v| v.read_lock::<rhai::Array>())
+            .is_some_and(|list| {
+                list.iter().any(|item| {
+                    item.read_lock::<ImmutableString>()
+                        .is_some_and(|s| s.as_str() == value)
+                })
+            })
+    }
+
+    pub fn digest(&self) -> &ResultsDigest {
+        ResultsDigest::of(self.submission)
+    }
+}
+
+/// Findings and tallies of a native rule, merged across threads.
+#[derive(Debug, Default)]
+pub struct Out {
+    pub findings: Vec<RawFinding>,
+    pub figures: Vec<(String, i64, i64, f64)>,
+}
+
+impl Out {
+    /// `ctx.report(at, field, key, values)`.
+    pub fn report(&mut self, at: &Rec, field: &str, key: &str, values: Map) {
+        self.findings.push(RawFinding {
+            at: at.node(),
+            field: field.to_owned(),
+            key: key.to_owned(),
+            values,
+        });
+    }
+
+    /// `ctx.tally(id, passed, threshold)`.
+    pub fn tally(&mut self, id: &str, passed: bool, threshold: f64) {
+        match self.figures.iter_mut().find(|f| f.0 == id) {
+            Some(f) => {
+                f.1 += i64::from(passed);
+                f.2 += 1;
+            }
+            None => self
+                .figures
+                .push((id.to_owned(), i64::from(passed), 1, threshold)),
+        }
+    }
+
+    /// `ctx.figure(id, numerator, denominator, threshold)`.
+    pub fn figure(&mut self, id: &str, numerator: i64, denominator: i64, threshold: f64) {
+        self.figures
+            .push((id.to_owned(), numerator, denominator, threshold));
+    }
+
+    pub fn merge(mut self, other: Out) -> Out {
+        self.findings.extend(other.findings);
+        for (id, num, den, threshold) in other.figures {
+            match self.figures.iter_mut().find(|f| f.0 == id) {
+                Some(f) => {
+                    f.1 += num;
+                    f.2 += den;
+                }
+                None => self.figures.push((id, num, den, threshold)),
+            }
+        }
+        self
+    }
+}
+
+/// Builds a values map as `#{ a: x, b: y }` does.
+#[macro_export]
+macro_rules! values {
+    ($($key:ident : $value:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut map = rhai::Map::new();
+        $( map.insert(stringify!($key).into(), rhai::Dynamic::from($value)); )*
+        map
+    }};
+}
+
+/// A calendar gap met while checking: the run of the rule stops, as a script's would.
+pub type Step = Result<(), CalendarError>;
+
+/// The native equivalent of one shipped script. Each entry point mirrors one of the
+/// script's functions; the engine calls those the rule's `each` calls.
+pub trait NativeRule: Sync {
+    /// The shipped script this stands for (`rules/<file>`).
+    fn script(&self) -> &'static str;
+    /// `fn check(record, ctx)` of an `each: record` rule.
+    fn record(&self, _record: Rec, _cx: &Cx, _out: &mut Out) -> Step {
+        Ok(())
+    }
+    /// `fn check_document(doc, ctx)` of an `each: record` rule, or `fn check(doc, ctx)`
+    /// of an `each: document` rule.
+    fn document(&self, _doc: Rec, _cx: &Cx, _out: &mut Out) -> Step {
+        Ok(())
+    }
+    /// `fn check(submission, ctx)` of an `each: submission` rule, after [`Self::record`]
+    /// has seen every record when [`Self::scans_records`].
+    fn submission(&self, _cx: &Cx, _out: &mut Out) -> Step {
+        Ok(())
+    }
+    /// An `each: submission` rule whose script reports single records as it walks
+    /// them: that part is [`Self::record`], run over every record of the rule's kinds.
+    fn scans_records(&self) -> bool {
+        false
+    }
+    /// Whether the script also has `fn check_document`.
+    fn has_document_check(&self) -> bool {
+        false
+    }
+}
+
+/// Every native rule with the text of the script it stands for.
+fn registry() -> &'static [(&'static dyn NativeRule, String)] {
+    static ALL: OnceLock<Vec<(&'static dyn NativeRule, String)>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        records::RULES
+            .iter()
+            .chain(results::RULES)
+            .chain(libraries::RULES)
+            .filter_map(|native| {
+                let path = format!("rules/{}", native.script());
+                let text = crate::policy::Store::Embedded
+                    .read(std::path::Path::new(&path))
+                    .ok()?;
+                Some((*native, text.replace("\r\n", "\n")))
+            })
+            .collect()
+    })
+}
+
+/// The native equivalent of `rule`, when its script is a shipped one, unchanged.
+pub fn for_rule(rule: &Rule) -> Option<&'static dyn NativeRule> {
+    registry()
+        .iter()
+        .find(|(_, shipped)| rule.script.text == *shipped)
+        .map(|(native, _)| *native)
+}
+
+/// Dates as scripts hold them: `YYYY-MM-DD` text.
+pub fn date(text: &str) -> Option<chrono::NaiveDate> {
+    crate::schema::parse_date(text).ok()
+}
+
+pub fn iso(d: chrono::NaiveDate) -> ImmutableString {
+    d.format("%Y-%m-%d").to_string().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_native_rule_stands_for_a_shipped_script() {
+        let count = records::RULES.len() + results::RULES.len() + libraries::RULES.len();
+        assert_eq!(
+            registry().len(),
+            count,
+            "a native rule names no shipped script"
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! Per-record checks of Results records: deadlines and inspectors.
+
+use super::{date, iso, Cx, NativeRule, Out, Rec, Step};
+use crate::values;
+
+pub static RULES: &[&dyn NativeRule] = &[&EntryDeadline, &InspectorsCount];
+
+/// `rules/result-entry-deadline.rhai`.
+struct EntryDeadline;
+
+impl NativeRule for EntryDeadline {
+    fn script(&self) -> &'static str {
+        "result-entry-deadline.rhai"
+    }
+
+    fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
+        let Some(finished) = r.str("finished_on") else {
+            return Ok(());
+        };
+        let Some(finished_day) = date(finished) else {
+            return Ok(());
+        };
+        let limit = u32::try_from(cx.int("working_days")).unwrap_or_default();
+        let due = iso(cx.calendar.add_working_days(finished_day, limit)?);
+        let Some(entered) = r.str("entered_on") else {
+            if cx.as_of > due.as_str() {
+                out.report(
+                    &r,
+                    "finished_on",
+                    "not_entered",
+                    values! { finished_on: finished.to_owned(), due: due, as_of: cx.as_of.to_owned() },
+                );
+            }
+            return Ok(());
+        };
+        out.tally(
+            "results-on-time",
+            entered >= finished && entered <= due.as_str(),
+            1.0,
+        );
+        if entered < finished {
+            out.report(
+                &r,
+                "entered_on",
+                "before_finish",
+                values! { finished_on: finished.to_owned(), entered_on: entered.to_owned() },
+            );
+        } else if entered > due.as_str() {
+            let days = match date(entered) {
+                Some(entered_day) => cx
+                    .calendar
+                    .working_days_between(finished_day, entered_day)?,
+                None => 0,
+            };
+            out.report(
+                &r,
+                "entered_on",
+                "default",
+                values! { finished_on: finished.to_owned(), entered_on: entered.to_owned(), days: days, due: due },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `rules/result-inspectors-count.rhai`.
+struct InspectorsCount;
+
+impl NativeRule for InspectorsCount {
+    fn script(&self) -> &'static str {
+        "result-inspectors-count.rhai"
+    }
+
+    fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
+        let listed = r.is_present("inspectors");
+        let mut distinct: Vec<&crate::tree::Value> = Vec::new();
+        for person in r.items("inspectors") {
+            if !distinct.iter().any(|p| same(p, person)) {
+                distinct.push(person);
+            }
+        }
+        let count = distinct.len() as i64;
+        if count < cx.int("min") {
+            let field = if listed { "inspectors" } else { "" };
+            out.report(&r, field, "default", values! { count: count });
+        }
+        Ok(())
+    }
+}
+
+/// Equality as `in` sees it for the scalars a list of ids holds.
+fn same(a: &crate::tree::Value, b: &crate::tree::Value) -> bool {
+    use crate::tree::Value;
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Null, Value::Null) => true,
+        _ => false,
+    }
+}

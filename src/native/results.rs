@@ -1,0 +1,5 @@
+//! Native rules: results.
+
+use super::NativeRule;
+
+pub static RULES: &[&dyn NativeRule] = &[];

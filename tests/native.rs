@@ -1,0 +1,55 @@
+//! Native equivalents of shipped scripts must give what the scripts give: every fixture
+//! is checked both ways and the reports (diagnostics, positions, messages, figures)
+//! must be identical.
+
+use std::path::{Path, PathBuf};
+
+use spotlint::check::{self, CheckOptions, PolicyChoice};
+use spotlint::diag::Lang;
+
+use crate::util::root;
+
+fn report_json(dir: &Path, native: bool) -> serde_json::Value {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    let mut options = CheckOptions::new(vec![dir.to_path_buf()], PolicyChoice::Shipped, as_of);
+    options.native = native;
+    let outcome = check::run(&options);
+    spotlint::report::to_json(&outcome.report, Lang::En)
+}
+
+fn fixture_sets() -> Vec<PathBuf> {
+    let fixtures = root().join("fixtures");
+    let mut sets = vec![
+        fixtures.join("demo"),
+        fixtures.join("clean"),
+        fixtures.join("tables"),
+        root().join("policies/tests/district-policy-data"),
+    ];
+    for entry in std::fs::read_dir(fixtures.join("rules")).expect("fixtures/rules") {
+        let rule = entry.expect("entry").path();
+        sets.push(rule.join("pass"));
+        sets.push(rule.join("fail"));
+    }
+    sets.sort();
+    sets
+}
+
+#[test]
+fn native_rules_report_exactly_what_their_scripts_report() {
+    let mut compared = 0;
+    for set in fixture_sets() {
+        if !set.exists() {
+            continue;
+        }
+        let scripted = report_json(&set, false);
+        let native = report_json(&set, true);
+        assert_eq!(
+            serde_json::to_string_pretty(&native).expect("json"),
+            serde_json::to_string_pretty(&scripted).expect("json"),
+            "native and scripted runs differ on {}",
+            set.display()
+        );
+        compared += 1;
+    }
+    assert!(compared > 60, "only {compared} fixture sets compared");
+}
