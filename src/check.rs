@@ -9,7 +9,7 @@ use crate::diag::{Diagnostic, Origin, Report, Text};
 use crate::engine::{self, CompiledPolicy, Limits};
 use crate::input::{self, Loaded};
 use crate::policy::{self, Policy, Store};
-use crate::submission;
+use crate::stream;
 use crate::waivers;
 
 /// Which policy to apply: a file on disk, or the shipped one effective for the year.
@@ -33,6 +33,8 @@ pub struct CheckOptions {
     /// Run rules whose script is a shipped one as its native equivalent (the default);
     /// `false` interprets every script (`--no-native`).
     pub native: bool,
+    /// Rows per chunk of a streamed Results table.
+    pub chunk_rows: usize,
 }
 
 impl CheckOptions {
@@ -45,6 +47,7 @@ impl CheckOptions {
             waivers: Vec::new(),
             parse_only: false,
             native: true,
+            chunk_rows: crate::table::CHUNK_ROWS,
         }
     }
 }
@@ -145,10 +148,15 @@ pub fn run(options: &CheckOptions) -> Outcome {
         loaded.diagnostics.extend(extra.diagnostics);
     }
     if options.parse_only {
+        let tables = std::mem::take(&mut loaded.tables);
+        let subs = stream::Submissions::new(&loaded.documents);
+        let streamed = stream::run(tables, None, &subs, "", options.chunk_rows);
+        let mut diagnostics = loaded.diagnostics;
+        diagnostics.extend(streamed.diagnostics);
         let report = Report {
             files_checked: loaded.files,
-            documents_checked: loaded.documents.len(),
-            diagnostics: loaded.diagnostics,
+            documents_checked: loaded.documents.len() + streamed.documents,
+            diagnostics,
             ..Report::default()
         };
         return Outcome {
@@ -156,7 +164,12 @@ pub fn run(options: &CheckOptions) -> Outcome {
             policy: None,
         };
     }
-    let year = loaded.documents.iter().filter_map(|d| d.year).max();
+    let year = loaded
+        .documents
+        .iter()
+        .filter_map(|d| d.year)
+        .chain(loaded.tables.iter().flat_map(|t| t.years.iter().copied()))
+        .max();
     let policy = match load_policy_for(&options.policy, year) {
         Ok(p) => p,
         Err(mut report) => {
@@ -193,8 +206,14 @@ pub fn check_documents(policy: &Policy, options: &CheckOptions, loaded: Loaded) 
     check_loaded(policy, options, loaded)
 }
 
-fn check_loaded(policy: &Policy, options: &CheckOptions, loaded: Loaded) -> Report {
+fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> Report {
     let compiled = CompiledPolicy::new(policy, &options.limits);
+    let mut tables = std::mem::take(&mut loaded.tables);
+    if !(options.native && stream::policy_streams(policy)) {
+        for table in tables.drain(..) {
+            table.load_whole(&mut loaded);
+        }
+    }
     let mut report = Report {
         policy: policy.id.clone(),
         ..Report::default()
@@ -203,10 +222,13 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, loaded: Loaded) -> Repo
         .diagnostics
         .extend(compiled.compile_errors().cloned());
     report.files_checked = loaded.files;
-    report.documents_checked = loaded.documents.len();
     report.diagnostics.extend(loaded.diagnostics);
-    let submissions = submission::group(&loaded.documents);
-    let evaluation = engine::evaluate(
+    let subs = stream::Submissions::new(&loaded.documents);
+    let as_of = options.as_of.format("%Y-%m-%d").to_string();
+    let streamed = stream::run(tables, Some(policy), &subs, &as_of, options.chunk_rows);
+    report.documents_checked = loaded.documents.len() + streamed.documents;
+    let submissions = subs.into_list();
+    let mut evaluation = engine::evaluate(
         policy,
         &compiled,
         &submissions,
@@ -218,6 +240,8 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, loaded: Loaded) -> Repo
         .into_iter()
         .flat_map(waivers::from_tree)
         .collect();
+    evaluation.diagnostics.extend(streamed.diagnostics);
+    evaluation.figures.extend(streamed.figures);
     let (kept, waived) = waivers::apply(evaluation.diagnostics, &waivers, options.as_of);
     report.diagnostics.extend(kept);
     report.waived = waived;

@@ -303,6 +303,9 @@ pub fn evaluate(
                 .iter()
                 .filter(|d| rule.on.contains(&d.kind()))
                 .collect();
+            // Results read from a streamed table are not kept; the digest counts them.
+            let streamed = rule.on.contains(&"Results")
+                && sub.digest.get().is_some_and(|d| d.streamed > 0);
             let call = |name: &str,
                         target: Dynamic,
                         doc: Option<&Document>|
@@ -340,6 +343,7 @@ pub fn evaluate(
                     rule,
                     sub,
                     &docs,
+                    streamed,
                     &mut seen_docs,
                     &as_of,
                     &policy.calendar,
@@ -397,36 +401,9 @@ pub fn evaluate(
                 std::mem::take(&mut *run.findings.lock().unwrap_or_else(|p| p.into_inner()));
             out.diagnostics
                 .extend(findings.into_iter().map(|f| finding(rule, &run.params, f)));
-            let figures =
+            let figures_raw =
                 std::mem::take(&mut *run.figures.lock().unwrap_or_else(|p| p.into_inner()));
-            // Tallies arrive one record at a time: add up those of the same figure.
-            let mut merged: Vec<(String, i64, i64, f64)> = Vec::new();
-            for (id, num, den, threshold) in figures {
-                match merged.iter_mut().find(|m| m.0 == id) {
-                    Some(m) => {
-                        m.1 += num;
-                        m.2 += den;
-                    }
-                    None => merged.push((id, num, den, threshold)),
-                }
-            }
-            out.figures
-                .extend(merged.into_iter().map(|(id, num, den, threshold)| {
-                    let measured = if den == 0 {
-                        1.0
-                    } else {
-                        num as f64 / den as f64
-                    };
-                    Figure {
-                        id,
-                        title: rule.figure.clone().unwrap_or_else(|| rule.title.clone()),
-                        measured,
-                        numerator: num,
-                        denominator: den,
-                        threshold,
-                        ok: measured + 1e-9 >= threshold,
-                    }
-                }));
+            out.figures.extend(figures(rule, figures_raw));
             if let Err(d) = result {
                 out.diagnostics.push(*d);
                 break 'subs;
@@ -436,6 +413,40 @@ pub fn evaluate(
     out
 }
 
+/// A rule's figures from its tallies and figures, those of the same id added up (tallies
+/// arrive one record at a time).
+pub fn figures(rule: &Rule, raw: Vec<(String, i64, i64, f64)>) -> Vec<Figure> {
+    let mut merged: Vec<(String, i64, i64, f64)> = Vec::new();
+    for (id, num, den, threshold) in raw {
+        match merged.iter_mut().find(|m| m.0 == id) {
+            Some(m) => {
+                m.1 += num;
+                m.2 += den;
+            }
+            None => merged.push((id, num, den, threshold)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(id, num, den, threshold)| {
+            let measured = if den == 0 {
+                1.0
+            } else {
+                num as f64 / den as f64
+            };
+            Figure {
+                id,
+                title: rule.figure.clone().unwrap_or_else(|| rule.title.clone()),
+                measured,
+                numerator: num,
+                denominator: den,
+                threshold,
+                ok: measured + 1e-9 >= threshold,
+            }
+        })
+        .collect()
+}
+
 /// Script failures: a calendar gap is the data's problem, shown at the record; any
 /// other error (operation limit, bad call) is the policy's, shown in the script.
 fn runtime_diagnostic(rule: &Rule, error: &EvalAltResult, target: &Dynamic) -> Diagnostic {
@@ -443,7 +454,7 @@ fn runtime_diagnostic(rule: &Rule, error: &EvalAltResult, target: &Dynamic) -> D
     if let EvalAltResult::ErrorRuntime(value, _) = inner {
         if let Some(CalendarGap(gap)) = value.clone().try_cast::<CalendarGap>() {
             if let Some(node) = target.clone().try_cast::<NodeRef>() {
-                return calendar_gap_diagnostic(rule, &gap, &node);
+                return calendar_gap(rule, &gap, &node);
             }
         }
     }
@@ -460,7 +471,7 @@ fn runtime_diagnostic(rule: &Rule, error: &EvalAltResult, target: &Dynamic) -> D
 }
 
 /// A record whose working days cannot be counted: the data's problem, at the record.
-fn calendar_gap_diagnostic(rule: &Rule, gap: &CalendarError, node: &NodeRef) -> Diagnostic {
+pub fn calendar_gap(rule: &Rule, gap: &CalendarError, node: &NodeRef) -> Diagnostic {
     let mut d = Diagnostic::problem(
         Origin::Input,
         "calendar/missing-year",
@@ -482,6 +493,7 @@ fn run_native(
     rule: &Rule,
     sub: &Arc<Submission>,
     docs: &[&Document],
+    streamed: bool,
     seen_docs: &mut Vec<*const crate::tree::Tree>,
     as_of: &str,
     calendar: &Calendar,
@@ -502,7 +514,7 @@ fn run_native(
         }
     }
     let gap_at =
-        |gap: CalendarError, at: Rec| Box::new(calendar_gap_diagnostic(rule, &gap, &at.node()));
+        |gap: CalendarError, at: Rec| Box::new(calendar_gap(rule, &gap, &at.node()));
     let mut out = native::Out::default();
     let records_of =
         |doc: &Document, out: native::Out| -> (native::Out, Result<(), Box<Diagnostic>>) {
@@ -545,7 +557,7 @@ fn run_native(
         };
     match rule.each {
         Each::Submission => {
-            if docs.is_empty() {
+            if docs.is_empty() && !streamed {
                 return (out, Ok(()));
             }
             if native.scans_records() {
@@ -600,7 +612,7 @@ fn run_native(
     }
 }
 
-fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
+pub fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
     let tree = &raw.at.tree;
     let (node, _) = tree.resolve(raw.at.id, &raw.field);
     let span = tree.report_span(node);

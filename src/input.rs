@@ -45,6 +45,44 @@ pub struct Loaded {
     pub waivers: Vec<Arc<Tree>>,
     pub diagnostics: Vec<Diagnostic>,
     pub files: usize,
+    /// Results tables kept for streaming: their documents are built chunk by chunk
+    /// while the rules run (see [`crate::stream`]), or read whole if the policy needs.
+    pub tables: Vec<Streamable>,
+}
+
+/// A CSV Results table, opened but not yet read into documents.
+#[derive(Debug)]
+pub struct Streamable {
+    pub table: crate::table::CsvTable,
+    /// The years of its first chunk (the policy is chosen by year).
+    pub years: Vec<i64>,
+}
+
+impl Streamable {
+    /// Reads the whole table into documents, as any other table.
+    pub fn load_whole(self, loaded: &mut Loaded) {
+        let source = &self.table.source;
+        load_table_documents(
+            &source.name,
+            crate::table::load_table(&source.name, source.text.as_bytes(), false),
+            loaded,
+        );
+    }
+}
+
+/// A CSV Results table is streamed; the first chunk tells its kind.
+fn open_streamable(shown: &str, bytes: &[u8]) -> Option<Streamable> {
+    let table = crate::table::CsvTable::open(shown, bytes).ok()?;
+    let first = table.chunks(crate::table::CHUNK_ROWS).first().copied()?;
+    let trees = table.chunk(first).ok()?;
+    let results = !trees.is_empty()
+        && trees
+            .iter()
+            .all(|t| schema::header_str(t, "kind").as_deref() == Some("Results"));
+    results.then(|| Streamable {
+        years: trees.iter().filter_map(|t| t.int_at(t.root, "year")).collect(),
+        table,
+    })
 }
 
 /// Reads every document under `paths` (files or folders).
@@ -179,20 +217,24 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
         }
     };
     if is_table {
-        match crate::table::load_table(&shown, &bytes, extension != "csv") {
-            Ok(trees) => {
-                if let Some(encoding) = trees.first().and_then(|t| t.source.encoding) {
-                    eprintln!("note: {shown}: read as {encoding}");
-                }
-                for tree in trees {
-                    let source = Arc::clone(&tree.source);
-                    load_tree(&source, tree, loaded);
-                }
+        let plain_csv = extension == "csv" && !crate::table::has_sidecar(&shown);
+        if let Some(streamable) = plain_csv.then(|| open_streamable(&shown, &bytes)).flatten() {
+            if let Some(encoding) = streamable.table.source.encoding {
+                eprintln!("note: {shown}: read as {encoding}");
             }
-            Err(errors) => loaded
-                .diagnostics
-                .extend(errors.iter().map(|e| input_error(&e.source, &e.error))),
+            loaded.tables.push(streamable);
+            return;
         }
+        let trees = crate::table::load_table(&shown, &bytes, extension != "csv");
+        if let Some(encoding) = trees
+            .as_ref()
+            .ok()
+            .and_then(|t| t.first())
+            .and_then(|t| t.source.encoding)
+        {
+            eprintln!("note: {shown}: read as {encoding}");
+        }
+        load_table_documents(&shown, trees, loaded);
         return;
     }
     let source = match SourceFile::decode(shown.clone(), &bytes) {
@@ -211,6 +253,24 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
         eprintln!("note: {shown}: read as {encoding}");
     }
     load_source(&source, loaded);
+}
+
+fn load_table_documents(
+    _shown: &str,
+    trees: Result<Vec<Tree>, Vec<crate::table::TableError>>,
+    loaded: &mut Loaded,
+) {
+    match trees {
+        Ok(trees) => {
+            for tree in trees {
+                let source = Arc::clone(&tree.source);
+                load_tree(&source, tree, loaded);
+            }
+        }
+        Err(errors) => loaded
+            .diagnostics
+            .extend(errors.iter().map(|e| input_error(&e.source, &e.error))),
+    }
 }
 
 /// Parses and validates the documents of one decoded file.

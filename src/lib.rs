@@ -20,6 +20,7 @@ pub mod ratio;
 pub mod report;
 pub mod schema;
 pub mod source;
+pub mod stream;
 pub mod submission;
 pub mod table;
 pub mod tree;

@@ -180,6 +180,11 @@ pub struct Sidecar {
 
 const SIDECAR_FIELDS: &[&str] = &["department", "year", "level", "district", "scope"];
 
+/// Whether a table has a sidecar `<table>.columns.yaml`.
+pub fn has_sidecar(path_shown: &str) -> bool {
+    sidecar_path(path_shown).exists()
+}
+
 /// The sidecar path of a table path: its extension replaced by `columns.yaml`.
 pub(super) fn sidecar_path(path_shown: &str) -> std::path::PathBuf {
     std::path::Path::new(path_shown).with_extension("columns.yaml")

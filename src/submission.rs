@@ -68,17 +68,24 @@ pub fn group(documents: &[Document]) -> Vec<Arc<Submission>> {
         }
     }
     keys.into_iter()
-        .map(|(department, year)| {
-            let docs: Vec<Document> = documents
-                .iter()
-                .filter(|d| {
-                    d.department.as_str() == department && (d.year.is_none() || d.year == year)
-                })
-                .cloned()
-                .collect();
-            Arc::new(index(department, year, docs, Arc::clone(&all_plans)))
-        })
+        .map(|(department, year)| Arc::new(for_key(documents, &all_plans, department, year)))
         .collect()
+}
+
+/// The submission of (department, year): its dated documents and the department's
+/// undated ones.
+pub fn for_key(
+    documents: &[Document],
+    all_plans: &Arc<Vec<Document>>,
+    department: String,
+    year: Option<i64>,
+) -> Submission {
+    let docs: Vec<Document> = documents
+        .iter()
+        .filter(|d| d.department.as_str() == department && (d.year.is_none() || d.year == year))
+        .cloned()
+        .collect();
+    index(department, year, docs, Arc::clone(all_plans))
 }
 
 fn index(

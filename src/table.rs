@@ -603,6 +603,121 @@ fn load_csv(
     build_table(&source, rows, true, sidecar).map_err(|errors| attach(&source, errors))
 }
 
+/// Rows per chunk of a streamed table: enough to keep threads busy, few enough that a
+/// chunk's documents stay small.
+pub const CHUNK_ROWS: usize = 16_384;
+
+/// A CSV table read chunk by chunk: the decoded text stays (diagnostics quote it), the
+/// documents of each chunk are built, checked and dropped in turn.
+#[derive(Debug)]
+pub struct CsvTable {
+    pub source: Arc<SourceFile>,
+    delimiter: u8,
+    /// The header record.
+    header: (usize, usize),
+    /// Where each record after the header ends.
+    ends: Vec<usize>,
+}
+
+impl CsvTable {
+    /// Decodes the file and cuts it into chunks of [`CHUNK_ROWS`] records, minding
+    /// quoted fields that hold line breaks.
+    pub fn open(path_shown: &str, bytes: &[u8]) -> Result<CsvTable, Vec<TableError>> {
+        let source = SourceFile::decode(path_shown, bytes).map_err(|e| {
+            vec![unplaced(
+                path_shown,
+                error("input/encoding", Span::default(), e.to_string(), e.zh()),
+            )]
+        })?;
+        let delimiter = sniff_delimiter(&source.text);
+        let ends = record_ends(source.text.as_bytes(), delimiter);
+        // The header is the first record that is not blank.
+        let text = source.text.as_bytes();
+        let mut start = 0;
+        let mut header = (0, 0);
+        let mut first_row = ends.len();
+        for (i, &end) in ends.iter().enumerate() {
+            if text[start..end].iter().any(|b| !b.is_ascii_whitespace()) {
+                header = (start, end);
+                first_row = i + 1;
+                break;
+            }
+            start = end;
+        }
+        let ends = ends.get(first_row..).unwrap_or(&[]).to_vec();
+        Ok(CsvTable {
+            source,
+            delimiter,
+            header,
+            ends,
+        })
+    }
+
+    /// Byte ranges of runs of `rows` whole records (the last may be shorter).
+    pub fn chunks(&self, rows: usize) -> Vec<(usize, usize)> {
+        let mut chunks = Vec::new();
+        let mut start = self.header.1;
+        for piece in self.ends.chunks(rows.max(1)) {
+            if let Some(&end) = piece.last() {
+                chunks.push((start, end));
+                start = end;
+            }
+        }
+        chunks
+    }
+
+    /// The documents of the records in `range` (from [`Self::chunks`]), read as
+    /// [`load_table`] reads a whole table: header first, positions in the whole file.
+    pub fn chunk(&self, range: (usize, usize)) -> Result<Vec<Tree>, Vec<TableError>> {
+        let text = &self.source.text;
+        let (start, end) = range;
+        let header = CsvRows::range(text, self.header.0, self.header.1, self.delimiter);
+        let rows = header.chain(CsvRows::range(text, start, end, self.delimiter));
+        build_table(&self.source, rows, true, None).map_err(|errors| attach(&self.source, errors))
+    }
+}
+
+/// The byte offset just past each record: after its line break, where that break is
+/// outside quotes (csv-core's reading: a quote opens a quoted field only as the first
+/// byte of a field, `""` inside one is a quote).
+fn record_ends(text: &[u8], delimiter: u8) -> Vec<usize> {
+    let mut ends = Vec::with_capacity(text.len() / 64);
+    let mut in_quotes = false;
+    let mut field_start = true;
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if in_quotes {
+            if b == b'"' {
+                if text.get(i + 1) == Some(&b'"') {
+                    i += 2;
+                    continue;
+                }
+                in_quotes = false;
+            }
+        } else if b == b'"' && field_start {
+            in_quotes = true;
+        } else if b == b'\n' {
+            ends.push(i + 1);
+            field_start = true;
+            i += 1;
+            continue;
+        }
+        field_start = b == delimiter;
+        i += 1;
+    }
+    if ends.last() != Some(&text.len()) && !text.is_empty() {
+        ends.push(text.len());
+    }
+    ends
+}
+
+/// Whether a table has a column sidecar (`<table>.columns.yaml`): such tables are
+/// published plans and are read whole.
+pub fn has_sidecar(path_shown: &str) -> bool {
+    plantable::has_sidecar(path_shown)
+}
+
 fn unplaced(path_shown: &str, error: LoadError) -> TableError {
     TableError {
         source: SourceFile::from_text(path_shown, ""),
@@ -631,6 +746,8 @@ fn sniff_delimiter(text: &str) -> u8 {
 
 struct CsvRows<'t> {
     text: &'t str,
+    /// Where in `text` the reader starts: record positions are relative to it.
+    base: usize,
     delimiter: u8,
     reader: csv::Reader<&'t [u8]>,
     record: csv::StringRecord,
@@ -639,13 +756,19 @@ struct CsvRows<'t> {
 
 impl<'t> CsvRows<'t> {
     fn new(text: &'t str, delimiter: u8) -> Self {
+        Self::range(text, 0, text.len(), delimiter)
+    }
+
+    /// The records of `text[start..end]`, which must start and end at record bounds.
+    fn range(text: &'t str, start: usize, end: usize, delimiter: u8) -> Self {
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(text.as_bytes());
+            .from_reader(&text.as_bytes()[start..end]);
         CsvRows {
             text,
+            base: start,
             delimiter,
             reader,
             record: csv::StringRecord::new(),
@@ -654,10 +777,11 @@ impl<'t> CsvRows<'t> {
     }
 
     fn row(&self) -> RawRow {
-        let start = self
-            .record
-            .position()
-            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+        let start = self.base
+            + self
+                .record
+                .position()
+                .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
         let fields = walk_fields(self.text.as_bytes(), start, self.delimiter);
         let row_start = fields.first().map_or(start, |f| f.start);
         let row_end = fields.last().map_or(start, |f| f.end);
@@ -706,7 +830,7 @@ impl Iterator for CsvRows<'_> {
             Err(e) => {
                 self.done = true;
                 let at = e.position().unwrap_or(self.reader.position()).byte();
-                let at = usize::try_from(at).unwrap_or(usize::MAX);
+                let at = self.base + usize::try_from(at).unwrap_or(usize::MAX - self.base);
                 Some(Err(error(
                     "input/malformed",
                     Span::new(at, at + 1),

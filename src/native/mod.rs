@@ -119,10 +119,27 @@ pub struct ResultsDigest {
     pub tasks_named: HashSet<String>,
     /// For Results documents that have `records`: task id → the objects they name.
     pub inspected: HashMap<String, HashSet<String>>,
+    /// Records of all Results documents, and those published (channel and date).
+    pub records: i64,
+    pub published: i64,
+    /// The first Results document, where a submission-wide finding is shown.
+    pub first: Option<NodeRef>,
+    /// Results documents read from streamed tables (not kept in the submission).
+    pub streamed: usize,
 }
 
 impl ResultsDigest {
     pub fn add_document(&mut self, doc: Rec) {
+        if self.first.is_none() {
+            self.first = Some(doc.node());
+        }
+        for record in doc.records("records") {
+            self.records += 1;
+            let published = record.child("publication").is_some_and(|p| {
+                p.is_present("channel") && p.is_present("published_on")
+            });
+            self.published += i64::from(published);
+        }
         let Some(task) = doc.str("task") else {
             return;
         };
@@ -140,7 +157,14 @@ impl ResultsDigest {
         }
     }
 
+    /// Adds a digest of later documents.
     pub fn merge(&mut self, other: ResultsDigest) {
+        if self.first.is_none() {
+            self.first = other.first;
+        }
+        self.records += other.records;
+        self.published += other.published;
+        self.streamed += other.streamed;
         self.tasks_named.extend(other.tasks_named);
         for (task, objects) in other.inspected {
             self.inspected.entry(task).or_default().extend(objects);

@@ -1,0 +1,317 @@
+//! Streaming evaluation of large Results tables: each chunk of rows is read into its
+//! documents, validated, checked by the per-record rules and dropped, chunks in
+//! parallel. What whole-submission rules need from results (which tasks have results,
+//! which objects were inspected, how many results were published) is gathered into each
+//! submission's [`ResultsDigest`]; those rules run afterwards with the others.
+//!
+//! A table streams only when every rule that reads results has a native equivalent
+//! (see [`crate::native`]); otherwise it is read whole and every script sees it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+use crate::diag::{Diagnostic, Figure};
+use crate::engine;
+use crate::input::{self, Document, Loaded, Streamable};
+use crate::native::{self, NativeRule, Out, Rec, ResultsDigest};
+use crate::policy::{Each, Policy, Rule};
+use crate::submission::{self, Submission};
+use crate::table::MAX_ERRORS;
+
+type Key = (String, Option<i64>);
+
+/// Whether results can be streamed under `policy`: every rule that is about results,
+/// or whose script reads them, runs natively.
+pub fn policy_streams(policy: &Policy) -> bool {
+    policy.rules.iter().all(|rule| {
+        let reads_results =
+            rule.on.contains(&"Results") || rule.script.text.contains("results");
+        !reads_results || native::for_rule(rule).is_some()
+    })
+}
+
+/// The rules run per Results record while streaming.
+fn record_rules(policy: &Policy) -> Vec<(usize, &Rule, &'static dyn NativeRule)> {
+    policy
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| rule.on.contains(&"Results"))
+        .filter_map(|(i, rule)| {
+            let native = native::for_rule(rule)?;
+            let per_record = rule.each == Each::Record
+                || (rule.each == Each::Submission && native.scans_records());
+            per_record.then_some((i, rule, native))
+        })
+        .collect()
+}
+
+/// What one chunk gives.
+#[derive(Default)]
+struct ChunkOutput {
+    errors: Vec<Diagnostic>,
+    /// The documents of the chunk, by group; a group may go on in the next chunk.
+    groups: Vec<(Key, String)>,
+    /// (rule index, submission) → findings and tallies.
+    outs: Vec<((usize, Key), Out)>,
+    /// Document checks, by (rule index, document group): only the first chunk of a
+    /// group speaks for it, as the whole document would once.
+    document_checks: Vec<((usize, Key, String), Out)>,
+    digests: Vec<(Key, ResultsDigest)>,
+    /// Calendar gaps, one per rule at most.
+    gaps: Vec<(usize, Diagnostic)>,
+}
+
+/// Submissions by key: those of the loaded documents, and more made on demand for
+/// results of a (department, year) that nothing else names.
+pub struct Submissions<'d> {
+    pub list: Mutex<Vec<Arc<Submission>>>,
+    documents: &'d [Document],
+    all_plans: Arc<Vec<Document>>,
+}
+
+impl<'d> Submissions<'d> {
+    pub fn new(documents: &'d [Document]) -> Submissions<'d> {
+        let list = submission::group(documents);
+        let all_plans = list
+            .first()
+            .map(|s| Arc::clone(&s.all_plans))
+            .unwrap_or_else(|| {
+                Arc::new(
+                    documents
+                        .iter()
+                        .filter(|d| d.kind() == "Plan")
+                        .cloned()
+                        .collect(),
+                )
+            });
+        Submissions {
+            list: Mutex::new(list),
+            documents,
+            all_plans,
+        }
+    }
+
+    fn get(&self, key: &Key) -> Arc<Submission> {
+        let mut list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sub) = list
+            .iter()
+            .find(|s| s.department == key.0 && s.year == key.1)
+        {
+            return Arc::clone(sub);
+        }
+        let sub = Arc::new(submission::for_key(
+            self.documents,
+            &self.all_plans,
+            key.0.clone(),
+            key.1,
+        ));
+        list.push(Arc::clone(&sub));
+        sub
+    }
+
+    pub fn into_list(self) -> Vec<Arc<Submission>> {
+        self.list.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The outcome of streaming: diagnostics and figures of the per-record rules.
+#[derive(Default)]
+pub struct Streamed {
+    pub diagnostics: Vec<Diagnostic>,
+    pub figures: Vec<Figure>,
+    pub documents: usize,
+}
+
+/// Parses (and with `policy`, checks) every streamed table. Digests are left in the
+/// submissions for the whole-submission rules that run next.
+pub fn run(
+    tables: Vec<Streamable>,
+    policy: Option<&Policy>,
+    subs: &Submissions,
+    as_of: &str,
+    chunk_rows: usize,
+) -> Streamed {
+    let rules = policy.map(record_rules).unwrap_or_default();
+    let mut streamed = Streamed::default();
+    let mut outs: HashMap<(usize, Key), Out> = HashMap::new();
+    let mut order: Vec<(usize, Key)> = Vec::new();
+    let mut digests: HashMap<Key, ResultsDigest> = HashMap::new();
+    let mut gaps: HashMap<usize, Diagnostic> = HashMap::new();
+    for streamable in tables {
+        let table = &streamable.table;
+        let chunks: Vec<ChunkOutput> = table
+            .chunks(chunk_rows)
+            .into_par_iter()
+            .map(|range| chunk(table, range, policy, &rules, subs, as_of))
+            .collect();
+        let errors: Vec<Diagnostic> = chunks
+            .iter()
+            .flat_map(|c| c.errors.iter().cloned())
+            .take(MAX_ERRORS)
+            .collect();
+        if !errors.is_empty() {
+            // As for a table read whole: a table with problems gives no documents.
+            streamed.diagnostics.extend(errors);
+            continue;
+        }
+        let mut first_check: HashMap<(usize, Key, String), ()> = HashMap::new();
+        let mut groups: std::collections::HashSet<(Key, String)> = Default::default();
+        for output in chunks {
+            groups.extend(output.groups);
+            for (key, out) in output.outs {
+                if !outs.contains_key(&key) {
+                    order.push(key.clone());
+                }
+                let merged = outs.remove(&key).unwrap_or_default().merge(out);
+                outs.insert(key, merged);
+            }
+            for (group, out) in output.document_checks {
+                if first_check.insert(group.clone(), ()).is_none() {
+                    let key = (group.0, group.1.clone());
+                    if !outs.contains_key(&key) {
+                        order.push(key.clone());
+                    }
+                    let merged = outs.remove(&key).unwrap_or_default().merge(out);
+                    outs.insert(key, merged);
+                }
+            }
+            for (key, digest) in output.digests {
+                digests.entry(key).or_default().merge(digest);
+            }
+            for (rule, gap) in output.gaps {
+                let earlier = gaps
+                    .get(&rule)
+                    .is_some_and(|g| (&g.file, g.line) <= (&gap.file, gap.line));
+                if !earlier {
+                    gaps.insert(rule, gap);
+                }
+            }
+        }
+        streamed.documents += groups.len();
+    }
+    // Digests go to their submissions, with what their own Results documents say.
+    for (key, digest) in digests {
+        let sub = subs.get(&key);
+        let mut own = ResultsDigest::default();
+        for doc in sub.of_kind("Results") {
+            own.add_document(Rec::root(&doc.tree));
+        }
+        own.merge(digest);
+        // A digest already made would be of the same documents; keep that one then.
+        let _ = sub.digest.set(own);
+    }
+    let Some(policy) = policy else {
+        return streamed;
+    };
+    for key in order {
+        let Some(out) = outs.remove(&key) else {
+            continue;
+        };
+        let rule = &policy.rules[key.0];
+        if gaps.contains_key(&key.0) {
+            continue;
+        }
+        streamed.diagnostics.extend(
+            out.findings
+                .into_iter()
+                .map(|f| engine::finding(rule, &rule.params, f)),
+        );
+        streamed
+            .figures
+            .extend(engine::figures(rule, out.figures));
+    }
+    streamed.diagnostics.extend(gaps.into_values());
+    streamed
+}
+
+fn chunk(
+    table: &crate::table::CsvTable,
+    range: (usize, usize),
+    policy: Option<&Policy>,
+    rules: &[(usize, &Rule, &'static dyn NativeRule)],
+    subs: &Submissions,
+    as_of: &str,
+) -> ChunkOutput {
+    let mut output = ChunkOutput::default();
+    let trees = match table.chunk(range) {
+        Ok(trees) => trees,
+        Err(errors) => {
+            output.errors = errors
+                .iter()
+                .map(|e| input::input_error(&e.source, &e.error))
+                .collect();
+            return output;
+        }
+    };
+    let mut loaded = Loaded::default();
+    for tree in trees {
+        let source = Arc::clone(&tree.source);
+        input::load_tree(&source, tree, &mut loaded);
+    }
+    if !loaded.diagnostics.is_empty() {
+        output.errors = loaded.diagnostics;
+        return output;
+    }
+    output.groups = loaded
+        .documents
+        .iter()
+        .map(|doc| {
+            let task = doc.tree.str_at(doc.tree.root, "task").unwrap_or_default();
+            (
+                (doc.department.to_string(), doc.year),
+                task.to_owned(),
+            )
+        })
+        .collect();
+    let Some(policy) = policy else {
+        return output;
+    };
+    for doc in &loaded.documents {
+        let key: Key = (doc.department.to_string(), doc.year);
+        let sub = subs.get(&key);
+        let root = Rec::root(&doc.tree);
+        let mut digest = ResultsDigest {
+            streamed: 1,
+            ..ResultsDigest::default()
+        };
+        digest.add_document(root);
+        output.digests.push((key.clone(), digest));
+        let records: Vec<Rec> = root.records(doc.schema.records).collect();
+        for &(index, rule, native) in rules {
+            let cx = native::Cx {
+                rule,
+                as_of,
+                calendar: &policy.calendar,
+                submission: &sub,
+                doc: Some(root),
+            };
+            if rule.each == Each::Record && native.has_document_check() {
+                let mut out = Out::default();
+                if let Err(gap) = native.document(root, &cx, &mut out) {
+                    output
+                        .gaps
+                        .push((index, engine::calendar_gap(rule, &gap, &root.node())));
+                    continue;
+                }
+                let task = doc.tree.str_at(doc.tree.root, "task").unwrap_or_default();
+                output
+                    .document_checks
+                    .push(((index, key.clone(), task.to_owned()), out));
+            }
+            let mut out = Out::default();
+            for record in &records {
+                if let Err(gap) = native.record(*record, &cx, &mut out) {
+                    output
+                        .gaps
+                        .push((index, engine::calendar_gap(rule, &gap, &record.node())));
+                    break;
+                }
+            }
+            output.outs.push(((index, key.clone()), out));
+        }
+    }
+    output
+}
