@@ -304,8 +304,8 @@ pub fn evaluate(
                 .filter(|d| rule.on.contains(&d.kind()))
                 .collect();
             // Results read from a streamed table are not kept; the digest counts them.
-            let streamed = rule.on.contains(&"Results")
-                && sub.digest.get().is_some_and(|d| d.streamed > 0);
+            let streamed =
+                rule.on.contains(&"Results") && sub.digest.get().is_some_and(|d| d.streamed > 0);
             let call = |name: &str,
                         target: Dynamic,
                         doc: Option<&Document>|
@@ -513,8 +513,7 @@ fn run_native(
             doc: doc.map(|d| Rec::root(&d.tree)),
         }
     }
-    let gap_at =
-        |gap: CalendarError, at: Rec| Box::new(calendar_gap(rule, &gap, &at.node()));
+    let gap_at = |gap: CalendarError, at: Rec| Box::new(calendar_gap(rule, &gap, &at.node()));
     let mut out = native::Out::default();
     let records_of =
         |doc: &Document, out: native::Out| -> (native::Out, Result<(), Box<Diagnostic>>) {

@@ -80,7 +80,10 @@ fn open_streamable(shown: &str, bytes: &[u8]) -> Option<Streamable> {
             .iter()
             .all(|t| schema::header_str(t, "kind").as_deref() == Some("Results"));
     results.then(|| Streamable {
-        years: trees.iter().filter_map(|t| t.int_at(t.root, "year")).collect(),
+        years: trees
+            .iter()
+            .filter_map(|t| t.int_at(t.root, "year"))
+            .collect(),
         table,
     })
 }

@@ -538,8 +538,12 @@ pub fn validate(tree: &mut Tree, schema: &KindSchema) -> Vec<LoadError> {
 }
 
 fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut Vec<LoadError>) {
-    let entries = match &tree.node(id).value {
-        Value::Map(entries) => entries.clone(),
+    // The field of each entry, found while the map is borrowed (no copy of it).
+    let entries: Vec<(Option<&'static Field>, NodeId)> = match &tree.node(id).value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(key, child)| (fields.iter().find(|f| f.name == key.as_str()), *child))
+            .collect(),
         other => {
             errors.push(wrong_type(
                 tree.report_span(id),
@@ -549,12 +553,16 @@ fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut
             return;
         }
     };
-    for (key, child) in &entries {
-        match fields.iter().find(|f| f.name == key.as_str()) {
+    for (i, (field, child)) in entries.iter().enumerate() {
+        match field {
             Some(field) => check_value(tree, *child, field, errors),
             None => {
                 let span = tree.node(*child).key_span.unwrap_or(tree.node(*child).span);
-                errors.push(unknown_field(span, key, fields));
+                let key = match &tree.node(id).value {
+                    Value::Map(map) => map.get(i).map(|(k, _)| k.clone()).unwrap_or_default(),
+                    _ => ImmutableString::new(),
+                };
+                errors.push(unknown_field(span, &key, fields));
             }
         }
     }
@@ -585,6 +593,27 @@ fn check_ty(
     errors: &mut Vec<LoadError>,
 ) {
     let span = tree.node(id).span;
+    // Lists and mappings are walked, not copied; scalars are cheap to copy.
+    match (ty, &tree.node(id).value) {
+        (Ty::List(inner), Value::Seq(items)) => {
+            let items = items.clone();
+            for item in items {
+                let empty_text =
+                    matches!(&tree.node(item).value, Value::Str(s) if s.trim().is_empty());
+                if matches!(tree.node(item).value, Value::Null) || empty_text {
+                    errors.push(wrong_type(tree.node(item).span, expected(inner), "null"));
+                } else {
+                    check_ty(tree, item, inner, field, errors);
+                }
+            }
+            return;
+        }
+        (Ty::Obj(fields), Value::Map(_)) => {
+            check_obj(tree, id, fields, errors);
+            return;
+        }
+        _ => {}
+    }
     let value = tree.node(id).value.clone();
     let normalised = match (ty, &value) {
         (Ty::Any, _) => return,

@@ -26,8 +26,7 @@ type Key = (String, Option<i64>);
 /// or whose script reads them, runs natively.
 pub fn policy_streams(policy: &Policy) -> bool {
     policy.rules.iter().all(|rule| {
-        let reads_results =
-            rule.on.contains(&"Results") || rule.script.text.contains("results");
+        let reads_results = rule.on.contains(&"Results") || rule.script.text.contains("results");
         !reads_results || native::for_rule(rule).is_some()
     })
 }
@@ -219,9 +218,7 @@ pub fn run(
                 .into_iter()
                 .map(|f| engine::finding(rule, &rule.params, f)),
         );
-        streamed
-            .figures
-            .extend(engine::figures(rule, out.figures));
+        streamed.figures.extend(engine::figures(rule, out.figures));
     }
     streamed.diagnostics.extend(gaps.into_values());
     streamed
@@ -260,10 +257,7 @@ fn chunk(
         .iter()
         .map(|doc| {
             let task = doc.tree.str_at(doc.tree.root, "task").unwrap_or_default();
-            (
-                (doc.department.to_string(), doc.year),
-                task.to_owned(),
-            )
+            ((doc.department.to_string(), doc.year), task.to_owned())
         })
         .collect();
     let Some(policy) = policy else {

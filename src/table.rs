@@ -1208,6 +1208,8 @@ struct Builder {
     kind_cell: Option<(String, Span)>,
     groups: Vec<Group>,
     index: HashMap<(String, String, String), usize>,
+    /// The key and group of the last row.
+    last_group: Option<([String; 3], usize)>,
     errors: Vec<LoadError>,
 }
 
@@ -1443,6 +1445,7 @@ where
         kind_cell,
         groups: Vec::new(),
         index: HashMap::new(),
+        last_group: None,
         errors,
     };
     let mut data_rows = 0usize;
@@ -1574,7 +1577,18 @@ impl Builder {
                 return self.fail(error("input/unknown-kind", c.span, en, zh));
             }
         }
-        // The document this row belongs to.
+        // The document this row belongs to: mostly that of the row before.
+        let key_columns = self.kind.key_columns();
+        if let Some((last_key, g)) = &self.last_group {
+            let same = key_columns
+                .iter()
+                .zip(last_key)
+                .all(|(id, k)| cell(id).is_some_and(|c| c.text == *k));
+            if same && self.kind.shared_columns().is_empty() {
+                let g = *g;
+                return self.record(g, row);
+            }
+        }
         let mut key = [String::new(), String::new(), String::new()];
         let mut missing = Vec::new();
         for (slot, id) in self.kind.key_columns().iter().enumerate() {
@@ -1625,10 +1639,11 @@ impl Builder {
             Some(&g) => g,
             None => {
                 let g = self.new_group(row)?;
-                self.index.insert((a, b, c), g);
+                self.index.insert((a.clone(), b.clone(), c.clone()), g);
                 g
             }
         };
+        self.last_group = Some(([a, b, c], g));
         for &id in self.kind.shared_columns() {
             let Some(c) = cell(id) else { continue };
             let text = shared_text(id, c);
@@ -1946,6 +1961,17 @@ fn split_list(text: &str) -> Vec<(usize, String)> {
 /// (` 00:00:00`, `T08:30`). `None` when the text is not of these shapes; month and day
 /// ranges are left to the validator.
 pub fn normalise_date(text: &str) -> Option<String> {
+    // Most cells are already `YYYY-MM-DD`.
+    let b = text.as_bytes();
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0, 1, 2, 3, 5, 6, 8, 9]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit())
+    {
+        return Some(text.to_owned());
+    }
     let ascii: String = text.chars().map(fullwidth_to_ascii).collect();
     let s = ascii.trim();
     let date = match s.find([' ', 'T']) {

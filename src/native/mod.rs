@@ -135,9 +135,9 @@ impl ResultsDigest {
         }
         for record in doc.records("records") {
             self.records += 1;
-            let published = record.child("publication").is_some_and(|p| {
-                p.is_present("channel") && p.is_present("published_on")
-            });
+            let published = record
+                .child("publication")
+                .is_some_and(|p| p.is_present("channel") && p.is_present("published_on"));
             self.published += i64::from(published);
         }
         let Some(task) = doc.str("task") else {
