@@ -339,8 +339,7 @@ pub fn evaluate(
             };
             let result = if let Some(native) = native {
                 let (found, result) = run_native(
-                    native,
-                    rule,
+                    (native, rule),
                     sub,
                     &docs,
                     streamed,
@@ -489,8 +488,7 @@ pub fn calendar_gap(rule: &Rule, gap: &CalendarError, node: &NodeRef) -> Diagnos
 /// One rule over one submission, natively: the same documents, records and order of
 /// calls as the script's run.
 fn run_native(
-    native: &dyn NativeRule,
-    rule: &Rule,
+    (native, rule): (&dyn NativeRule, &Rule),
     sub: &Arc<Submission>,
     docs: &[&Document],
     streamed: bool,

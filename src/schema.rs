@@ -538,12 +538,8 @@ pub fn validate(tree: &mut Tree, schema: &KindSchema) -> Vec<LoadError> {
 }
 
 fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut Vec<LoadError>) {
-    // The field of each entry, found while the map is borrowed (no copy of it).
-    let entries: Vec<(Option<&'static Field>, NodeId)> = match &tree.node(id).value {
-        Value::Map(entries) => entries
-            .iter()
-            .map(|(key, child)| (fields.iter().find(|f| f.name == key.as_str()), *child))
-            .collect(),
+    let count = match &tree.node(id).value {
+        Value::Map(entries) => entries.len(),
         other => {
             errors.push(wrong_type(
                 tree.report_span(id),
@@ -553,16 +549,24 @@ fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut
             return;
         }
     };
-    for (i, (field, child)) in entries.iter().enumerate() {
+    // Entry by entry, so that the map is neither copied nor borrowed while its values
+    // are normalised.
+    for i in 0..count {
+        let (field, child, key) = match &tree.node(id).value {
+            Value::Map(entries) => match entries.get(i) {
+                Some((key, child)) => match fields.iter().find(|f| f.name == key.as_str()) {
+                    Some(field) => (Some(field), *child, None),
+                    None => (None, *child, Some(key.clone())),
+                },
+                None => break,
+            },
+            _ => break,
+        };
         match field {
-            Some(field) => check_value(tree, *child, field, errors),
+            Some(field) => check_value(tree, child, field, errors),
             None => {
-                let span = tree.node(*child).key_span.unwrap_or(tree.node(*child).span);
-                let key = match &tree.node(id).value {
-                    Value::Map(map) => map.get(i).map(|(k, _)| k.clone()).unwrap_or_default(),
-                    _ => ImmutableString::new(),
-                };
-                errors.push(unknown_field(span, &key, fields));
+                let span = tree.node(child).key_span.unwrap_or(tree.node(child).span);
+                errors.push(unknown_field(span, &key.unwrap_or_default(), fields));
             }
         }
     }
@@ -839,7 +843,13 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
     if !shape_ok {
         return Err(DateError::Format);
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DateError::Impossible)
+    let number = |range: std::ops::Range<usize>| {
+        b[range]
+            .iter()
+            .fold(0u32, |n, c| n * 10 + u32::from(c - b'0'))
+    };
+    let year = i32::try_from(number(0..4)).map_err(|_| DateError::Impossible)?;
+    NaiveDate::from_ymd_opt(year, number(5..7), number(8..10)).ok_or(DateError::Impossible)
 }
 
 /// JSON Schema (draft-07) of a document kind, for editors (yaml-language-server).
