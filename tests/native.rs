@@ -26,6 +26,21 @@ fn fixture_sets() -> Vec<PathBuf> {
         fixtures.join("tables"),
         root().join("policies/tests/district-policy-data"),
     ];
+    // Inputs written for native rules: fixtures/native/<group>/<set>.
+    if let Ok(groups) = std::fs::read_dir(fixtures.join("native")) {
+        for group in groups {
+            let group = group.expect("entry").path();
+            let Ok(inputs) = std::fs::read_dir(&group) else {
+                continue;
+            };
+            for input in inputs {
+                let input = input.expect("entry").path();
+                if input.is_dir() {
+                    sets.push(input);
+                }
+            }
+        }
+    }
     for entry in std::fs::read_dir(fixtures.join("rules")).expect("fixtures/rules") {
         let rule = entry.expect("entry").path();
         sets.push(rule.join("pass"));

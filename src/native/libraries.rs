@@ -1,5 +1,380 @@
-//! Native rules: libraries.
+//! Library and plan rules: object codes and labels, personnel labels, sample sizes and
+//! plan execution.
+//!
+//! These read fields whose types the schema has fixed (documents that fail it never
+//! reach rules), so script failures on ill-typed values need no native counterpart.
 
-use super::NativeRule;
+use std::collections::HashSet;
+use std::sync::Arc;
 
-pub static RULES: &[&dyn NativeRule] = &[];
+use rhai::{Array, Dynamic, ImmutableString};
+
+use super::{Cx, NativeRule, Out, Rec, Step};
+use crate::submission::NodeRef;
+use crate::tree::Value;
+use crate::values;
+
+pub static RULES: &[&dyn NativeRule] = &[
+    &ObjectsUscc,
+    &ObjectsLabelled,
+    &PersonnelLabelled,
+    &SampleSize,
+    &PlanExecuted,
+];
+
+/// `r.key` as a script sees it (`None` for `()`), for values passed on unchanged.
+fn field(r: &Rec, key: &str) -> Option<Dynamic> {
+    let tree = r.tree;
+    let id = tree.get(r.id, key)?;
+    let value = tree.to_dynamic_with(id, &|map| {
+        Dynamic::from(NodeRef {
+            tree: Arc::clone(tree),
+            id: map,
+        })
+    });
+    (!value.is_unit()).then_some(value)
+}
+
+fn text(s: &str) -> Dynamic {
+    Dynamic::from(ImmutableString::from(s))
+}
+
+/// `rules/objects-uscc.rhai`.
+struct ObjectsUscc;
+
+fn market(entity_type: Option<&str>) -> bool {
+    matches!(
+        entity_type,
+        Some("enterprise" | "individual" | "cooperative")
+    )
+}
+
+fn verify(r: &Rec, field: &str, code: &ImmutableString, out: &mut Out) {
+    if let Err(problem) = crate::uscc::check(code) {
+        out.report(
+            r,
+            field,
+            "default",
+            values! { code: code.clone(), reason: problem.zh(), reason_en: problem.to_string() },
+        );
+    }
+}
+
+impl NativeRule for ObjectsUscc {
+    fn script(&self) -> &'static str {
+        "objects-uscc.rhai"
+    }
+
+    fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
+        if cx.doc.and_then(|d| d.str("kind")) == Some("ObjectLibrary") {
+            match r.value("uscc") {
+                None => {
+                    if market(r.str("entity_type")) {
+                        let entity_type = field(&r, "entity_type").unwrap_or_default();
+                        out.report(&r, "", "missing", values! { entity_type: entity_type });
+                    }
+                }
+                Some(Value::Str(code)) => verify(&r, "uscc", code, out),
+                Some(_) => {}
+            }
+            return Ok(());
+        }
+        let Some(Value::Str(code)) = r.value("object") else {
+            return Ok(());
+        };
+        // A library id, or a code the library holds under another spelling, is not checked.
+        if let Some(known) = cx.submission.objects.get(code.as_str()) {
+            if Rec::of(known).str("uscc") != Some(code.as_str()) {
+                return Ok(());
+            }
+        }
+        if market(r.str("entity_type")) || code.chars().count() == 18 {
+            verify(&r, "object", code, out);
+        }
+        Ok(())
+    }
+}
+
+/// Collects missing labels as the scripts' `zh`/`en` arrays.
+#[derive(Default)]
+struct Missing {
+    zh: Array,
+    en: Array,
+}
+
+impl Missing {
+    fn add(&mut self, zh: &str, en: &str) {
+        self.zh.push(text(zh));
+        self.en.push(text(en));
+    }
+}
+
+/// `rules/objects-labelled.rhai`.
+struct ObjectsLabelled;
+
+impl NativeRule for ObjectsLabelled {
+    fn script(&self) -> &'static str {
+        "objects-labelled.rhai"
+    }
+
+    fn record(&self, o: Rec, _cx: &Cx, out: &mut Out) -> Step {
+        let mut missing = Missing::default();
+        if !o.is_present("licence_category") {
+            missing.add("许可类别（licence_category）", "licence category");
+        }
+        if !o.is_present("industry") {
+            missing.add("所处行业（industry）", "industry");
+        }
+        if !o.is_present("risk_level") {
+            missing.add("风险等级（risk_level）", "risk level");
+        }
+        if !missing.zh.is_empty() {
+            let name = field(&o, "name")
+                .or_else(|| field(&o, "uscc"))
+                .or_else(|| field(&o, "id"))
+                .unwrap_or_else(|| text("?"));
+            out.report(
+                &o,
+                "",
+                "default",
+                values! { name: name, missing_zh: missing.zh, missing_en: missing.en },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `rules/personnel-labelled.rhai`.
+struct PersonnelLabelled;
+
+impl NativeRule for PersonnelLabelled {
+    fn script(&self) -> &'static str {
+        "personnel-labelled.rhai"
+    }
+
+    fn record(&self, p: Rec, _cx: &Cx, out: &mut Out) -> Step {
+        let mut missing = Missing::default();
+        if !p.is_present("qualification") {
+            missing.add("执法资质（qualification）", "enforcement qualification");
+        }
+        if !p.is_present("certificate") {
+            missing.add("执法证号（certificate）", "certificate number");
+        }
+        let no_expertise = match p.value("expertise") {
+            None => true,
+            Some(Value::Seq(items)) => items.is_empty(),
+            Some(Value::Str(s)) => s.is_empty(),
+            Some(_) => false,
+        };
+        if no_expertise {
+            missing.add("业务专长（expertise）", "expertise");
+        }
+        if !missing.zh.is_empty() {
+            let person = field(&p, "id").unwrap_or_default();
+            let name = field(&p, "name").unwrap_or_else(|| text(""));
+            out.report(
+                &p,
+                "id",
+                "default",
+                values! { person: person, name: name, missing_zh: missing.zh, missing_en: missing.en },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `rules/result-sample-size.rhai`.
+struct SampleSize;
+
+const CLASSES: [&str; 4] = ["A", "B", "C", "D"];
+const FILTER_KEYS: [&str; 3] = ["industry", "licence_category", "entity_type"];
+
+/// `ceil_mul` of the script helpers.
+fn ceil_mul(ratio: f64, population: i64) -> i64 {
+    (ratio * population as f64 - 1e-9).ceil().max(0.0) as i64
+}
+
+/// `pct` of the script helpers.
+fn pct(ratio: f64) -> String {
+    format!("{:.1}%", ratio * 100.0)
+}
+
+/// `a == b` for the scalars filters and library fields hold (different types differ).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => *x as f64 == *y,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// How a task's sample is measured.
+enum Measure {
+    /// Per risk class: the class's ratio, where one is given.
+    Classes([Option<f64>; 4]),
+    Overall(f64),
+}
+
+/// Objects of the population, and of them those inspected: overall and per class.
+#[derive(Default)]
+struct Counts {
+    total: i64,
+    seen: i64,
+    class_total: [i64; 4],
+    class_seen: [i64; 4],
+}
+
+fn count(library: Rec, wanted: &[(&str, &Value)], inspected: &HashSet<String>) -> Counts {
+    let mut counts = Counts::default();
+    for o in library.records("objects") {
+        let matches = wanted
+            .iter()
+            .all(|(key, want)| o.value(key).is_some_and(|v| same(v, want)));
+        if !matches {
+            continue;
+        }
+        let seen = o.str("uscc").is_some_and(|u| inspected.contains(u))
+            || o.str("id").is_some_and(|id| inspected.contains(id));
+        counts.total += 1;
+        counts.seen += i64::from(seen);
+        if let Some(class) = o
+            .str("risk_level")
+            .and_then(|level| CLASSES.iter().position(|c| *c == level))
+        {
+            counts.class_total[class] += 1;
+            counts.class_seen[class] += i64::from(seen);
+        }
+    }
+    counts
+}
+
+impl NativeRule for SampleSize {
+    fn script(&self) -> &'static str {
+        "result-sample-size.rhai"
+    }
+
+    fn submission(&self, cx: &Cx, out: &mut Out) -> Step {
+        let Some(library) = cx.submission.of_kind("ObjectLibrary").next() else {
+            return Ok(());
+        };
+        let library = Rec::root(&library.tree);
+        if !library.is_present("objects") {
+            return Ok(());
+        }
+        let digest = cx.digest();
+        for plan in cx.submission.of_kind("Plan") {
+            for task in Rec::root(&plan.tree).records("tasks") {
+                let Some(filter) = task.child("objects") else {
+                    continue;
+                };
+                match task.value("end") {
+                    None => continue,
+                    Some(Value::Str(end)) if end.as_str() >= cx.as_of => continue,
+                    Some(_) => {}
+                }
+                // No results with records: left to plan-executed.
+                let Some(inspected) = task.str("id").and_then(|id| digest.inspected.get(id)) else {
+                    continue;
+                };
+                let wanted: Vec<(&str, &Value)> = FILTER_KEYS
+                    .iter()
+                    .filter_map(|key| filter.value(key).map(|v| (*key, v)))
+                    .collect();
+                // A filter naming none of the keys matches nothing.
+                if wanted.is_empty() {
+                    continue;
+                }
+                let credit_risk = task.child("credit_risk");
+                let measure = match credit_risk.and_then(|cr| cr.child("ratios")) {
+                    Some(ratios) if credit_risk.and_then(|cr| cr.bool("applied")) == Some(true) => {
+                        Measure::Classes(CLASSES.map(|class| match ratios.value(class) {
+                            Some(Value::Float(ratio)) => Some(*ratio),
+                            _ => None,
+                        }))
+                    }
+                    _ => match task.value("ratio") {
+                        Some(Value::Float(ratio)) => Measure::Overall(*ratio),
+                        _ => continue,
+                    },
+                };
+                let counts = count(library, &wanted, inspected);
+                let task_id = field(&task, "id").unwrap_or_default();
+                match measure {
+                    Measure::Classes(ratios) => {
+                        for (i, class) in CLASSES.iter().enumerate() {
+                            let Some(ratio) = ratios[i] else { continue };
+                            let (total, seen) = (counts.class_total[i], counts.class_seen[i]);
+                            let required = ceil_mul(ratio, total);
+                            if seen < required {
+                                out.report(
+                                    &task,
+                                    &format!("credit_risk.ratios.{class}"),
+                                    "default",
+                                    values! {
+                                        task: task_id.clone(),
+                                        class_zh: format!("{class} 类"),
+                                        class_en: format!("class-{class}"),
+                                        inspected: seen,
+                                        ratio: pct(ratio),
+                                        population: total,
+                                        required: required,
+                                    },
+                                );
+                            }
+                        }
+                    }
+                    Measure::Overall(ratio) => {
+                        let required = ceil_mul(ratio, counts.total);
+                        if counts.seen < required {
+                            out.report(
+                                &task,
+                                "ratio",
+                                "default",
+                                values! {
+                                    task: task_id,
+                                    class_zh: "",
+                                    class_en: "",
+                                    inspected: counts.seen,
+                                    ratio: pct(ratio),
+                                    population: counts.total,
+                                    required: required,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `rules/plan-executed.rhai`.
+struct PlanExecuted;
+
+impl NativeRule for PlanExecuted {
+    fn script(&self) -> &'static str {
+        "plan-executed.rhai"
+    }
+
+    fn record(&self, task: Rec, cx: &Cx, out: &mut Out) -> Step {
+        match task.value("end") {
+            None => return Ok(()),
+            Some(Value::Str(end)) if end.as_str() >= cx.as_of => return Ok(()),
+            Some(_) => {}
+        }
+        if task
+            .str("id")
+            .is_some_and(|id| cx.digest().tasks_named.contains(id))
+        {
+            return Ok(());
+        }
+        let id = field(&task, "id").unwrap_or_default();
+        let end = field(&task, "end").unwrap_or_default();
+        out.report(&task, "end", "default", values! { task: id, end: end });
+        Ok(())
+    }
+}
