@@ -183,6 +183,13 @@ impl ResultsDigest {
     }
 }
 
+/// A result published as `result-publication-rate` counts it: channel and date given.
+pub fn is_published(record: &Rec) -> bool {
+    record
+        .child("publication")
+        .is_some_and(|p| p.is_present("channel") && p.is_present("published_on"))
+}
+
 /// A submission's digest slot, filled on first use.
 pub type DigestSlot = OnceLock<ResultsDigest>;
 
