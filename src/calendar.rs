@@ -16,6 +16,31 @@ pub struct Calendar {
     years: BTreeSet<i32>,
     holidays: HashSet<NaiveDate>,
     workdays: HashSet<NaiveDate>,
+    /// Running counts over the covered span, so that counting working days is a look-up.
+    counts: DayCounts,
+}
+
+/// From 1 January of the first covered year to 31 December of the last: for each day,
+/// the working days and the uncovered days up to and including it.
+#[derive(Debug, Clone, Default)]
+struct DayCounts {
+    first: Option<NaiveDate>,
+    working: Vec<u32>,
+    uncovered: Vec<u32>,
+}
+
+impl DayCounts {
+    fn index(&self, d: NaiveDate) -> Option<usize> {
+        let days = (d - self.first?).num_days();
+        usize::try_from(days)
+            .ok()
+            .filter(|&i| i < self.working.len())
+    }
+
+    /// Whether every day in (from, to] is covered.
+    fn covered(&self, from: usize, to: usize) -> bool {
+        self.uncovered[to] == self.uncovered[from]
+    }
 }
 
 /// A question the calendar cannot answer.
@@ -48,12 +73,42 @@ impl Calendar {
         holidays: impl IntoIterator<Item = NaiveDate>,
         workdays: impl IntoIterator<Item = NaiveDate>,
     ) -> Calendar {
-        Calendar {
+        let mut calendar = Calendar {
             sources: BTreeMap::new(),
             years: years.into_iter().collect(),
             holidays: holidays.into_iter().collect(),
             workdays: workdays.into_iter().collect(),
+            counts: DayCounts::default(),
+        };
+        calendar.counts = calendar.day_counts();
+        calendar
+    }
+
+    fn day_counts(&self) -> DayCounts {
+        let (Some(&first), Some(&last)) = (self.years.first(), self.years.last()) else {
+            return DayCounts::default();
+        };
+        let (Some(start), Some(end)) = (
+            NaiveDate::from_ymd_opt(first, 1, 1),
+            NaiveDate::from_ymd_opt(last, 12, 31),
+        ) else {
+            return DayCounts::default();
+        };
+        let mut counts = DayCounts {
+            first: Some(start),
+            ..DayCounts::default()
+        };
+        let (mut working, mut uncovered) = (0, 0);
+        for day in start.iter_days().take_while(|d| *d <= end) {
+            match self.is_workday(day) {
+                Ok(true) => working += 1,
+                Ok(false) => {}
+                Err(_) => uncovered += 1,
+            }
+            counts.working.push(working);
+            counts.uncovered.push(uncovered);
         }
+        counts
     }
 
     /// The same calendar, naming the notice behind each year.
@@ -120,6 +175,18 @@ impl Calendar {
     /// gives `start`. Only the days stepped over must be covered: stepping into an
     /// uncovered year is an error, and so the walk ends after the covered years.
     pub fn add_working_days(&self, start: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
+        // Within the covered span, the running counts answer at once; beyond it (or over
+        // an uncovered year) the walk below gives the error.
+        let c = &self.counts;
+        if let Some(i) = c.index(start).filter(|_| n > 0) {
+            let target = c.working[i] + n;
+            let j = i + 1 + c.working[i + 1..].partition_point(|&w| w < target);
+            if j < c.working.len() && c.covered(i, j) {
+                if let Some(first) = c.first {
+                    return Ok(first + chrono::Duration::days(j as i64));
+                }
+            }
+        }
         let mut day = start;
         let mut left = n;
         while left > 0 {
@@ -141,6 +208,12 @@ impl Calendar {
     ) -> Result<i64, CalendarError> {
         if end < start {
             return self.working_days_between(end, start).map(|n| -n);
+        }
+        let c = &self.counts;
+        if let (Some(i), Some(j)) = (c.index(start), c.index(end)) {
+            if c.covered(i, j) {
+                return Ok(i64::from(c.working[j] - c.working[i]));
+            }
         }
         let mut count = 0;
         let mut day = start;
@@ -200,6 +273,31 @@ mod tests {
     /// 2024 from 国办发明电〔2023〕7号 (2023-10-25).
     fn cal_2024() -> Calendar {
         Calendar::new([2024], holidays_2024(), workdays_2024())
+    }
+
+    #[test]
+    fn running_counts_agree_with_walking_the_days() {
+        // 2024 and 2026 covered, 2025 not: answers across the gap must be errors.
+        let fast = Calendar::new([2024, 2026], holidays_2024(), workdays_2024());
+        let mut slow = fast.clone();
+        slow.counts = DayCounts::default();
+        let start = d("2023-12-01");
+        for offset in (0..1200).step_by(3) {
+            let from = start + chrono::Duration::days(offset);
+            for n in [0, 1, 5, 20, 45] {
+                assert_eq!(
+                    fast.add_working_days(from, n),
+                    slow.add_working_days(from, n),
+                    "{from} + {n}"
+                );
+            }
+            let to = from + chrono::Duration::days(offset % 61);
+            assert_eq!(
+                fast.working_days_between(from, to),
+                slow.working_days_between(from, to),
+                "{from}..{to}"
+            );
+        }
     }
 
     #[test]

@@ -234,6 +234,7 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         &submissions,
         options.as_of,
         options.native,
+        &streamed.tallies,
     );
     let waivers: Vec<_> = loaded
         .waivers
@@ -241,7 +242,6 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         .flat_map(waivers::from_tree)
         .collect();
     evaluation.diagnostics.extend(streamed.diagnostics);
-    evaluation.figures.extend(streamed.figures);
     let (kept, waived) = waivers::apply(evaluation.diagnostics, &waivers, options.as_of);
     report.diagnostics.extend(kept);
     report.waived = waived;

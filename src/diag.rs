@@ -190,8 +190,6 @@ impl Report {
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.diagnostics
             .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
-        // Figures come from rules run in one pass or streamed: show them by name.
-        self.figures.sort_by(|a, b| a.id.cmp(&b.id));
     }
 
     pub fn has_input_errors(&self) -> bool {

@@ -275,10 +275,11 @@ pub fn evaluate(
     submissions: &[Arc<Submission>],
     as_of: NaiveDate,
     use_native: bool,
+    streamed: &crate::stream::Tallies,
 ) -> Evaluation {
     let mut out = Evaluation::default();
     let as_of: ImmutableString = as_of.format("%Y-%m-%d").to_string().into();
-    for (rule, ast) in policy.rules.iter().zip(&compiled.asts) {
+    for (index, (rule, ast)) in policy.rules.iter().zip(&compiled.asts).enumerate() {
         let Ok(ast) = ast else { continue };
         let native = if use_native {
             native::for_rule(rule)
@@ -296,7 +297,13 @@ pub fn evaluate(
                 as_of: as_of.clone(),
                 submission: Arc::clone(sub),
                 findings: Mutex::new(Vec::new()),
-                figures: Mutex::new(Vec::new()),
+                // Tallies of streamed results count with the submission's own.
+                figures: Mutex::new(
+                    streamed
+                        .get(&(index, sub.department.clone(), sub.year))
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
             });
             let docs: Vec<&Document> = sub
                 .documents

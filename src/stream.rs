@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::diag::{Diagnostic, Figure};
+use crate::diag::Diagnostic;
 use crate::engine;
 use crate::input::{self, Document, Loaded, Streamable};
 use crate::native::{self, NativeRule, Out, Rec, ResultsDigest};
@@ -26,8 +26,16 @@ type Key = (String, Option<i64>);
 /// or whose script reads them, runs natively.
 pub fn policy_streams(policy: &Policy) -> bool {
     policy.rules.iter().all(|rule| {
-        let reads_results = rule.on.contains(&"Results") || rule.script.text.contains("results");
+        let reads_results = rule.on.contains(&"Results") || reads_submission_results(rule);
         !reads_results || native::for_rule(rule).is_some()
+    })
+}
+
+/// Whether a script's code (not its comments) reads `….results` of the submission.
+fn reads_submission_results(rule: &Rule) -> bool {
+    rule.script.text.lines().any(|line| {
+        let code = line.split("//").next().unwrap_or_default();
+        code.contains(".results")
     })
 }
 
@@ -47,17 +55,44 @@ fn record_rules(policy: &Policy) -> Vec<(usize, &Rule, &'static dyn NativeRule)>
         .collect()
 }
 
+/// A rule's findings as diagnostics, and its tallies.
+#[derive(Default)]
+struct Findings {
+    diagnostics: Vec<Diagnostic>,
+    figures: Vec<(String, i64, i64, f64)>,
+}
+
+impl Findings {
+    fn of(rule: &Rule, out: Out) -> Findings {
+        Findings {
+            diagnostics: out
+                .findings
+                .into_iter()
+                .map(|f| engine::finding(rule, &rule.params, f))
+                .collect(),
+            figures: out.figures,
+        }
+    }
+
+    fn merge(mut self, other: Findings) -> Findings {
+        self.diagnostics.extend(other.diagnostics);
+        self.figures.extend(other.figures);
+        self
+    }
+}
+
 /// What one chunk gives.
 #[derive(Default)]
 struct ChunkOutput {
     errors: Vec<Diagnostic>,
     /// The documents of the chunk, by group; a group may go on in the next chunk.
     groups: Vec<(Key, String)>,
-    /// (rule index, submission) → findings and tallies.
-    outs: Vec<((usize, Key), Out)>,
+    /// (rule index, submission) → findings and tallies. Findings are made diagnostics
+    /// in the chunk, so that they hold no reference to the chunk's documents.
+    outs: Vec<((usize, Key), Findings)>,
     /// Document checks, by (rule index, document group): only the first chunk of a
     /// group speaks for it, as the whole document would once.
-    document_checks: Vec<((usize, Key, String), Out)>,
+    document_checks: Vec<((usize, Key, String), Findings)>,
     digests: Vec<(Key, ResultsDigest)>,
     /// Calendar gaps, one per rule at most.
     gaps: Vec<(usize, Diagnostic)>,
@@ -116,11 +151,16 @@ impl<'d> Submissions<'d> {
     }
 }
 
-/// The outcome of streaming: diagnostics and figures of the per-record rules.
+/// Tallies of a rule over a submission's streamed results: (rule index, department,
+/// year) → (figure id, passed, counted, threshold).
+pub type Tallies = HashMap<(usize, String, Option<i64>), Vec<(String, i64, i64, f64)>>;
+
+/// The outcome of streaming: diagnostics of the per-record rules, and their tallies,
+/// which join those of the submission's other documents.
 #[derive(Default)]
 pub struct Streamed {
     pub diagnostics: Vec<Diagnostic>,
-    pub figures: Vec<Figure>,
+    pub tallies: Tallies,
     pub documents: usize,
 }
 
@@ -135,7 +175,7 @@ pub fn run(
 ) -> Streamed {
     let rules = policy.map(record_rules).unwrap_or_default();
     let mut streamed = Streamed::default();
-    let mut outs: HashMap<(usize, Key), Out> = HashMap::new();
+    let mut outs: HashMap<(usize, Key), Findings> = HashMap::new();
     let mut order: Vec<(usize, Key)> = Vec::new();
     let mut digests: HashMap<Key, ResultsDigest> = HashMap::new();
     let mut gaps: HashMap<usize, Diagnostic> = HashMap::new();
@@ -202,23 +242,20 @@ pub fn run(
         // A digest already made would be of the same documents; keep that one then.
         let _ = sub.digest.set(own);
     }
-    let Some(policy) = policy else {
-        return streamed;
-    };
     for key in order {
-        let Some(out) = outs.remove(&key) else {
+        let Some(found) = outs.remove(&key) else {
             continue;
         };
-        let rule = &policy.rules[key.0];
         if gaps.contains_key(&key.0) {
             continue;
         }
-        streamed.diagnostics.extend(
-            out.findings
-                .into_iter()
-                .map(|f| engine::finding(rule, &rule.params, f)),
-        );
-        streamed.figures.extend(engine::figures(rule, out.figures));
+        streamed.diagnostics.extend(found.diagnostics);
+        let (index, (department, year)) = key;
+        streamed
+            .tallies
+            .entry((index, department, year))
+            .or_default()
+            .extend(found.figures);
     }
     streamed.diagnostics.extend(gaps.into_values());
     streamed
@@ -272,6 +309,12 @@ fn chunk(
             ..ResultsDigest::default()
         };
         digest.add_document(root);
+        // The first document is where a submission-wide finding goes; holding the whole
+        // chunk for it would keep every chunk alive.
+        digest.first = Some(crate::submission::NodeRef {
+            tree: Arc::new(doc.tree.header_only()),
+            id: 0,
+        });
         output.digests.push((key.clone(), digest));
         let records: Vec<Rec> = root.records(doc.schema.records).collect();
         for &(index, rule, native) in rules {
@@ -291,9 +334,10 @@ fn chunk(
                     continue;
                 }
                 let task = doc.tree.str_at(doc.tree.root, "task").unwrap_or_default();
-                output
-                    .document_checks
-                    .push(((index, key.clone(), task.to_owned()), out));
+                output.document_checks.push((
+                    (index, key.clone(), task.to_owned()),
+                    Findings::of(rule, out),
+                ));
             }
             let mut out = Out::default();
             for record in &records {
@@ -304,7 +348,9 @@ fn chunk(
                     break;
                 }
             }
-            output.outs.push(((index, key.clone()), out));
+            output
+                .outs
+                .push(((index, key.clone()), Findings::of(rule, out)));
         }
     }
     output

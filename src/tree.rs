@@ -162,6 +162,38 @@ impl Tree {
 }
 
 impl Tree {
+    /// The document's own fields with their positions, its lists and mappings left
+    /// empty: what a document-wide finding needs, without the records.
+    pub fn header_only(&self) -> Tree {
+        let root = self.root_node();
+        let mut nodes = vec![Node {
+            value: Value::Null,
+            ..root.clone()
+        }];
+        let mut entries = Vec::new();
+        if let Value::Map(fields) = &root.value {
+            for (key, id) in fields {
+                let node = self.node(*id);
+                let value = match &node.value {
+                    Value::Seq(_) => Value::Seq(Vec::new()),
+                    Value::Map(_) => Value::Map(Vec::new()),
+                    scalar => scalar.clone(),
+                };
+                entries.push((key.clone(), nodes.len() as NodeId));
+                nodes.push(Node {
+                    value,
+                    ..node.clone()
+                });
+            }
+        }
+        nodes[0].value = Value::Map(entries);
+        Tree {
+            nodes,
+            root: 0,
+            source: Arc::clone(&self.source),
+        }
+    }
+
     /// A value as a Rhai value; `on_map` decides what a mapping becomes (a copied map
     /// for parameters, a reference into the tree for scripts' records).
     pub fn to_dynamic_with(
