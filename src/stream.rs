@@ -7,7 +7,7 @@
 //! A table streams only when every rule that reads results has a native equivalent
 //! (see [`crate::native`]); otherwise it is read whole and every script sees it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -81,21 +81,29 @@ impl Findings {
     }
 }
 
-/// What one chunk gives.
+/// A document of a streamed table: its submission and task. A document may go on over
+/// several chunks.
+type Group = (Key, String);
+
+/// What one chunk gives, by document.
 #[derive(Default)]
 struct ChunkOutput {
+    /// Problems reading the table: as for a table read whole, it gives no documents.
     errors: Vec<Diagnostic>,
-    /// The documents of the chunk, by group; a group may go on in the next chunk.
-    groups: Vec<(Key, String)>,
-    /// (rule index, submission) → findings and tallies. Findings are made diagnostics
-    /// in the chunk, so that they hold no reference to the chunk's documents.
-    outs: Vec<((usize, Key), Findings)>,
-    /// Document checks, by (rule index, document group): only the first chunk of a
-    /// group speaks for it, as the whole document would once.
-    document_checks: Vec<((usize, Key, String), Findings)>,
-    digests: Vec<(Key, ResultsDigest)>,
-    /// Calendar gaps, one per rule at most.
-    gaps: Vec<(usize, Diagnostic)>,
+    /// Documents with invalid values, and those problems: as a document read whole, such
+    /// a document is not checked at all, in no chunk.
+    invalid: Vec<Group>,
+    validation: Vec<Diagnostic>,
+    groups: Vec<Group>,
+    /// (rule index, document) → findings and tallies. Findings are made diagnostics in
+    /// the chunk, so that they hold no reference to the chunk's documents.
+    outs: Vec<((usize, Group), Findings)>,
+    /// Document checks: only the first chunk of a document speaks for it, as the whole
+    /// document would once.
+    document_checks: Vec<((usize, Group), Findings)>,
+    digests: Vec<(Group, ResultsDigest)>,
+    /// Calendar gaps, by rule and document.
+    gaps: Vec<((usize, Group), Diagnostic)>,
 }
 
 /// Submissions by key: those of the loaded documents, and more made on demand for
@@ -174,6 +182,12 @@ pub fn run(
     chunk_rows: usize,
 ) -> Streamed {
     let rules = policy.map(record_rules).unwrap_or_default();
+    let with_objects = policy.is_some_and(|p| {
+        p.rules
+            .iter()
+            .filter_map(native::for_rule)
+            .any(|n| n.reads_inspected_objects())
+    });
     let mut streamed = Streamed::default();
     let mut outs: HashMap<(usize, Key), Findings> = HashMap::new();
     let mut order: Vec<(usize, Key)> = Vec::new();
@@ -184,7 +198,7 @@ pub fn run(
         let chunks: Vec<ChunkOutput> = table
             .chunks(chunk_rows)
             .into_par_iter()
-            .map(|range| chunk(table, range, policy, &rules, subs, as_of))
+            .map(|range| chunk(table, range, policy, &rules, subs, (as_of, with_objects)))
             .collect();
         let errors: Vec<Diagnostic> = chunks
             .iter()
@@ -192,39 +206,42 @@ pub fn run(
             .take(MAX_ERRORS)
             .collect();
         if !errors.is_empty() {
-            // As for a table read whole: a table with problems gives no documents.
             streamed.diagnostics.extend(errors);
             continue;
         }
-        let mut first_check: HashMap<(usize, Key, String), ()> = HashMap::new();
-        let mut groups: std::collections::HashSet<(Key, String)> = Default::default();
+        let invalid: HashSet<Group> = chunks.iter().flat_map(|c| c.invalid.clone()).collect();
+        let valid = |group: &Group| !invalid.contains(group);
+        let mut first_check: HashSet<(usize, Group)> = HashSet::new();
+        let mut groups: HashSet<Group> = HashSet::new();
         for output in chunks {
-            groups.extend(output.groups);
-            for (key, out) in output.outs {
+            streamed.diagnostics.extend(output.validation);
+            groups.extend(output.groups.into_iter().filter(valid));
+            let mut add = |(index, (key, _)): (usize, Group), found: Findings| {
+                let key = (index, key);
                 if !outs.contains_key(&key) {
                     order.push(key.clone());
                 }
-                let merged = outs.remove(&key).unwrap_or_default().merge(out);
+                let merged = outs.remove(&key).unwrap_or_default().merge(found);
                 outs.insert(key, merged);
-            }
-            for (group, out) in output.document_checks {
-                if first_check.insert(group.clone(), ()).is_none() {
-                    let key = (group.0, group.1.clone());
-                    if !outs.contains_key(&key) {
-                        order.push(key.clone());
-                    }
-                    let merged = outs.remove(&key).unwrap_or_default().merge(out);
-                    outs.insert(key, merged);
+            };
+            for (at, found) in output.outs {
+                if valid(&at.1) {
+                    add(at, found);
                 }
             }
-            for (key, digest) in output.digests {
+            for (at, found) in output.document_checks {
+                if valid(&at.1) && first_check.insert(at.clone()) {
+                    add(at, found);
+                }
+            }
+            for ((key, _), digest) in output.digests.into_iter().filter(|(g, _)| valid(g)) {
                 digests.entry(key).or_default().merge(digest);
             }
-            for (rule, gap) in output.gaps {
+            for ((rule, group), gap) in output.gaps {
                 let earlier = gaps
                     .get(&rule)
                     .is_some_and(|g| (&g.file, g.line) <= (&gap.file, gap.line));
-                if !earlier {
+                if valid(&group) && !earlier {
                     gaps.insert(rule, gap);
                 }
             }
@@ -236,7 +253,7 @@ pub fn run(
         let sub = subs.get(&key);
         let mut own = ResultsDigest::default();
         for doc in sub.of_kind("Results") {
-            own.add_document(Rec::root(&doc.tree));
+            own.add_document(Rec::root(&doc.tree), true);
         }
         own.merge(digest);
         // A digest already made would be of the same documents; keep that one then.
@@ -267,7 +284,7 @@ fn chunk(
     policy: Option<&Policy>,
     rules: &[(usize, &Rule, &'static dyn NativeRule)],
     subs: &Submissions,
-    as_of: &str,
+    (as_of, with_objects): (&str, bool),
 ) -> ChunkOutput {
     let mut output = ChunkOutput::default();
     let trees = match table.chunk(range) {
@@ -283,39 +300,35 @@ fn chunk(
     let mut loaded = Loaded::default();
     for tree in trees {
         let source = Arc::clone(&tree.source);
+        let group = group_of(&tree);
+        let before = loaded.diagnostics.len();
         input::load_tree(&source, tree, &mut loaded);
+        if loaded.diagnostics.len() > before {
+            output.invalid.push(group);
+        }
     }
-    if !loaded.diagnostics.is_empty() {
-        output.errors = loaded.diagnostics;
-        return output;
-    }
-    output.groups = loaded
-        .documents
-        .iter()
-        .map(|doc| {
-            let task = doc.tree.str_at(doc.tree.root, "task").unwrap_or_default();
-            ((doc.department.to_string(), doc.year), task.to_owned())
-        })
-        .collect();
+    output.validation = std::mem::take(&mut loaded.diagnostics);
+    output.groups = loaded.documents.iter().map(|d| group_of(&d.tree)).collect();
     let Some(policy) = policy else {
         return output;
     };
     for doc in &loaded.documents {
         let key: Key = (doc.department.to_string(), doc.year);
+        let group = group_of(&doc.tree);
         let sub = subs.get(&key);
         let root = Rec::root(&doc.tree);
         let mut digest = ResultsDigest {
             streamed: 1,
             ..ResultsDigest::default()
         };
-        digest.add_document(root);
+        digest.add_document(root, with_objects);
         // The first document is where a submission-wide finding goes; holding the whole
         // chunk for it would keep every chunk alive.
         digest.first = Some(crate::submission::NodeRef {
             tree: Arc::new(doc.tree.header_only()),
             id: 0,
         });
-        output.digests.push((key.clone(), digest));
+        output.digests.push((group.clone(), digest));
         let records: Vec<Rec> = root.records(doc.schema.records).collect();
         for &(index, rule, native) in rules {
             let cx = native::Cx {
@@ -328,30 +341,34 @@ fn chunk(
             if rule.each == Each::Record && native.has_document_check() {
                 let mut out = Out::default();
                 if let Err(gap) = native.document(root, &cx, &mut out) {
-                    output
-                        .gaps
-                        .push((index, engine::calendar_gap(rule, &gap, &root.node())));
+                    let gap = engine::calendar_gap(rule, &gap, &root.node());
+                    output.gaps.push(((index, group.clone()), gap));
                     continue;
                 }
-                let task = doc.tree.str_at(doc.tree.root, "task").unwrap_or_default();
-                output.document_checks.push((
-                    (index, key.clone(), task.to_owned()),
-                    Findings::of(rule, out),
-                ));
+                output
+                    .document_checks
+                    .push(((index, group.clone()), Findings::of(rule, out)));
             }
             let mut out = Out::default();
             for record in &records {
                 if let Err(gap) = native.record(*record, &cx, &mut out) {
-                    output
-                        .gaps
-                        .push((index, engine::calendar_gap(rule, &gap, &record.node())));
+                    let gap = engine::calendar_gap(rule, &gap, &record.node());
+                    output.gaps.push(((index, group.clone()), gap));
                     break;
                 }
             }
             output
                 .outs
-                .push(((index, key.clone()), Findings::of(rule, out)));
+                .push(((index, group.clone()), Findings::of(rule, out)));
         }
     }
     output
+}
+
+/// The document a tree of a streamed table is: department, year and task, as written.
+fn group_of(tree: &crate::tree::Tree) -> Group {
+    let department = crate::schema::header_str(tree, "department").unwrap_or_default();
+    let year = tree.int_at(tree.root, "year");
+    let task = tree.str_at(tree.root, "task").unwrap_or_default();
+    ((department.to_string(), year), task.to_owned())
 }

@@ -73,3 +73,26 @@ fn native_rules_report_exactly_what_their_scripts_report() {
     }
     assert!(compared > 60, "only {compared} fixture sets compared");
 }
+
+#[test]
+fn a_streamed_table_stops_the_rule_at_a_year_the_calendar_lacks() {
+    let csv = "department,year,task,object,inspectors,finished_on,entered_on\n\
+        江岸区市场监管局,2024,JA-1,O1,P1;P2,2024-04-30,2024-05-31\n\
+        江岸区市场监管局,2024,JA-1,O2,P1;P2,2024-04-30,2024-05-30\n\
+        江岸区市场监管局,2024,JA-1,O3,P1;P2,2031-04-30,2031-05-30\n\
+        江岸区市场监管局,2024,JA-1,O4,P1;P2,2024-04-30,2024-05-31\n";
+    let dir = crate::util::folder(&[("results.csv", csv.as_bytes())]);
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    let mut options =
+        CheckOptions::new(vec![dir.path().to_path_buf()], PolicyChoice::Shipped, as_of);
+    options.chunk_rows = 2;
+    let report = check::run(&options).report;
+    let found: Vec<(&str, usize, usize)> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.contains("calendar") || d.rule == "result-entry-deadline")
+        .map(|d| (d.rule.as_str(), d.line, d.column))
+        .collect();
+    assert_eq!(found, [("calendar/missing-year", 4, 1)]);
+    assert_eq!(report.exit_code(spotlint::diag::Severity::Error), 2);
+}

@@ -256,6 +256,10 @@ impl NativeRule for SampleSize {
         "result-sample-size.rhai"
     }
 
+    fn reads_inspected_objects(&self) -> bool {
+        true
+    }
+
     fn submission(&self, cx: &Cx, out: &mut Out) -> Step {
         let Some(library) = cx.submission.of_kind("ObjectLibrary").next() else {
             return Ok(());

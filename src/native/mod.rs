@@ -129,16 +129,15 @@ pub struct ResultsDigest {
 }
 
 impl ResultsDigest {
-    pub fn add_document(&mut self, doc: Rec) {
+    /// Adds a Results document; `with_objects` also lists the objects it names (only
+    /// `result-sample-size` reads them, and they are the costly part).
+    pub fn add_document(&mut self, doc: Rec, with_objects: bool) {
         if self.first.is_none() {
             self.first = Some(doc.node());
         }
         for record in doc.records("records") {
             self.records += 1;
-            let published = record
-                .child("publication")
-                .is_some_and(|p| p.is_present("channel") && p.is_present("published_on"));
-            self.published += i64::from(published);
+            self.published += i64::from(is_published(&record));
         }
         let Some(task) = doc.str("task") else {
             return;
@@ -148,6 +147,9 @@ impl ResultsDigest {
             return;
         }
         let objects = self.inspected.entry(task.to_owned()).or_default();
+        if !with_objects {
+            return;
+        }
         for record in doc.records("records") {
             if let Some(object) = record.str("object") {
                 if !objects.contains(object) {
@@ -176,7 +178,7 @@ impl ResultsDigest {
         sub.digest.get_or_init(|| {
             let mut digest = ResultsDigest::default();
             for doc in sub.of_kind("Results") {
-                digest.add_document(Rec::root(&doc.tree));
+                digest.add_document(Rec::root(&doc.tree), true);
             }
             digest
         })
@@ -335,6 +337,10 @@ pub trait NativeRule: Sync {
     fn has_document_check(&self) -> bool {
         false
     }
+    /// Whether it reads which objects the results name ([`ResultsDigest::inspected`]).
+    fn reads_inspected_objects(&self) -> bool {
+        false
+    }
 }
 
 /// Every native rule with the text of the script it stands for.
@@ -370,7 +376,9 @@ pub fn date(text: &str) -> Option<chrono::NaiveDate> {
 }
 
 pub fn iso(d: chrono::NaiveDate) -> ImmutableString {
-    d.format("%Y-%m-%d").to_string().into()
+    use chrono::Datelike;
+    // Not chrono's `format`, which parses its pattern on every call.
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()).into()
 }
 
 #[cfg(test)]
