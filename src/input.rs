@@ -91,11 +91,27 @@ fn open_streamable(shown: &str, bytes: &[u8]) -> Option<Streamable> {
 /// Reads every document under `paths` (files or folders).
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     let mut loaded = Loaded::default();
+    let mut files = Vec::new();
     for path in paths {
-        for file in document_files(path, &mut loaded.diagnostics) {
-            loaded.files += 1;
-            load_file(&file, &mut loaded);
-        }
+        files.extend(document_files(path, &mut loaded.diagnostics));
+    }
+    // Files are read side by side (a large table beside a large library), and their
+    // documents kept in file order.
+    use rayon::prelude::*;
+    let each: Vec<Loaded> = files
+        .par_iter()
+        .map(|file| {
+            let mut one = Loaded::default();
+            load_file(file, &mut one);
+            one
+        })
+        .collect();
+    for one in each {
+        loaded.files += 1;
+        loaded.documents.extend(one.documents);
+        loaded.waivers.extend(one.waivers);
+        loaded.diagnostics.extend(one.diagnostics);
+        loaded.tables.extend(one.tables);
     }
     loaded
 }

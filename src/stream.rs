@@ -329,37 +329,59 @@ fn chunk(
             id: 0,
         });
         output.digests.push((group.clone(), digest));
-        let records: Vec<Rec> = root.records(doc.schema.records).collect();
-        for &(index, rule, native) in rules {
-            let cx = native::Cx {
+        let cxs: Vec<native::Cx> = rules
+            .iter()
+            .map(|&(_, rule, _)| native::Cx {
                 rule,
                 as_of,
                 calendar: &policy.calendar,
                 submission: &sub,
                 doc: Some(root),
-            };
+            })
+            .collect();
+        let mut outs: Vec<Option<Out>> = Vec::with_capacity(rules.len());
+        for (&(index, rule, native), cx) in rules.iter().zip(&cxs) {
+            let mut out = Out::default();
             if rule.each == Each::Record && native.has_document_check() {
-                let mut out = Out::default();
-                if let Err(gap) = native.document(root, &cx, &mut out) {
+                if let Err(gap) = native.document(root, cx, &mut out) {
                     let gap = engine::calendar_gap(rule, &gap, &root.node());
                     output.gaps.push(((index, group.clone()), gap));
+                    outs.push(None);
                     continue;
                 }
+                let checked = std::mem::take(&mut out);
                 output
                     .document_checks
-                    .push(((index, group.clone()), Findings::of(rule, out)));
+                    .push(((index, group.clone()), Findings::of(rule, checked)));
             }
-            let mut out = Out::default();
-            for record in &records {
-                if let Err(gap) = native.record(*record, &cx, &mut out) {
+            outs.push(Some(out));
+        }
+        // Record by record, every rule: the record's keys are read once.
+        let tree = &doc.tree;
+        let mut fields = Vec::with_capacity(24);
+        for id in tree
+            .get(tree.root, doc.schema.records)
+            .map_or(&[][..], |r| tree.seq(r))
+        {
+            Rec::fields_of(tree, *id, &mut fields);
+            let record = Rec::with_fields(tree, *id, &fields);
+            for (i, (&(index, rule, native), cx)) in rules.iter().zip(&cxs).enumerate() {
+                let Some(out) = outs[i].as_mut() else {
+                    continue;
+                };
+                if let Err(gap) = native.record(record, cx, out) {
                     let gap = engine::calendar_gap(rule, &gap, &record.node());
                     output.gaps.push(((index, group.clone()), gap));
-                    break;
+                    outs[i] = None;
                 }
             }
-            output
-                .outs
-                .push(((index, group.clone()), Findings::of(rule, out)));
+        }
+        for (&(index, rule, _), out) in rules.iter().zip(outs) {
+            if let Some(out) = out {
+                output
+                    .outs
+                    .push(((index, group.clone()), Findings::of(rule, out)));
+            }
         }
     }
     output

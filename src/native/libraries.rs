@@ -5,12 +5,10 @@
 //! reach rules), so script failures on ill-typed values need no native counterpart.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use rhai::{Array, Dynamic, ImmutableString};
 
 use super::{Cx, NativeRule, Out, Rec, Step};
-use crate::submission::NodeRef;
 use crate::tree::Value;
 use crate::values;
 
@@ -24,14 +22,7 @@ pub static RULES: &[&dyn NativeRule] = &[
 
 /// `r.key` as a script sees it (`None` for `()`), for values passed on unchanged.
 fn field(r: &Rec, key: &str) -> Option<Dynamic> {
-    let tree = r.tree;
-    let id = tree.get(r.id, key)?;
-    let value = tree.to_dynamic_with(id, &|map| {
-        Dynamic::from(NodeRef {
-            tree: Arc::clone(tree),
-            id: map,
-        })
-    });
+    let value = r.script_value(key);
     (!value.is_unit()).then_some(value)
 }
 
@@ -227,23 +218,83 @@ struct Counts {
     class_seen: [i64; 4],
 }
 
-fn count(library: Rec, wanted: &[(&str, &Value)], inspected: &HashSet<String>) -> Counts {
+/// What the population counts read of a library object, read once for all tasks.
+struct ObjectView<'a> {
+    /// The values of [`FILTER_KEYS`], with the text of those that are text.
+    attrs: [Option<(&'a Value, Option<&'a str>)>; 3],
+    uscc: Option<&'a str>,
+    id: Option<&'a str>,
+    class: Option<usize>,
+}
+
+fn object_views<'a>(library: Rec<'a>) -> Vec<ObjectView<'a>> {
+    let tree: &'a crate::tree::Tree = library.tree;
+    let text = |v: &'a Value| match v {
+        Value::Str(s) => Some(s.as_str()),
+        _ => None,
+    };
+    library
+        .records("objects")
+        .map(|o| {
+            let mut view = ObjectView {
+                attrs: [None; 3],
+                uscc: None,
+                id: None,
+                class: None,
+            };
+            if let Value::Map(entries) = &tree.node(o.id).value {
+                for (key, child) in entries {
+                    let value = &tree.node(*child).value;
+                    if matches!(value, Value::Null) {
+                        continue;
+                    }
+                    match key.as_str() {
+                        "uscc" => view.uscc = text(value),
+                        "id" => view.id = text(value),
+                        "risk_level" => {
+                            view.class = text(value)
+                                .and_then(|level| CLASSES.iter().position(|c| *c == level))
+                        }
+                        other => {
+                            if let Some(i) = FILTER_KEYS.iter().position(|k| *k == other) {
+                                view.attrs[i] = Some((value, text(value)));
+                            }
+                        }
+                    }
+                }
+            }
+            view
+        })
+        .collect()
+}
+
+fn count(
+    objects: &[ObjectView],
+    wanted: &[(usize, &Value)],
+    inspected: &HashSet<String>,
+) -> Counts {
+    let wanted: Vec<(usize, &Value, Option<&str>)> = wanted
+        .iter()
+        .map(|(i, v)| match v {
+            Value::Str(s) => (*i, *v, Some(s.as_str())),
+            _ => (*i, *v, None),
+        })
+        .collect();
     let mut counts = Counts::default();
-    for o in library.records("objects") {
-        let matches = wanted
-            .iter()
-            .all(|(key, want)| o.value(key).is_some_and(|v| same(v, want)));
+    for o in objects {
+        let matches = wanted.iter().all(|(i, want, want_text)| match o.attrs[*i] {
+            Some((_, Some(have))) if want_text.is_some() => Some(have) == *want_text,
+            Some((value, _)) => same(value, want),
+            None => false,
+        });
         if !matches {
             continue;
         }
-        let seen = o.str("uscc").is_some_and(|u| inspected.contains(u))
-            || o.str("id").is_some_and(|id| inspected.contains(id));
+        let seen = o.uscc.is_some_and(|u| inspected.contains(u))
+            || o.id.is_some_and(|id| inspected.contains(id));
         counts.total += 1;
         counts.seen += i64::from(seen);
-        if let Some(class) = o
-            .str("risk_level")
-            .and_then(|level| CLASSES.iter().position(|c| *c == level))
-        {
+        if let Some(class) = o.class {
             counts.class_total[class] += 1;
             counts.class_seen[class] += i64::from(seen);
         }
@@ -269,6 +320,7 @@ impl NativeRule for SampleSize {
             return Ok(());
         }
         let digest = cx.digest();
+        let mut views: Option<Vec<ObjectView>> = None;
         for plan in cx.submission.of_kind("Plan") {
             for task in Rec::root(&plan.tree).records("tasks") {
                 let Some(filter) = task.child("objects") else {
@@ -283,9 +335,10 @@ impl NativeRule for SampleSize {
                 let Some(inspected) = task.str("id").and_then(|id| digest.inspected.get(id)) else {
                     continue;
                 };
-                let wanted: Vec<(&str, &Value)> = FILTER_KEYS
+                let wanted: Vec<(usize, &Value)> = FILTER_KEYS
                     .iter()
-                    .filter_map(|key| filter.value(key).map(|v| (*key, v)))
+                    .enumerate()
+                    .filter_map(|(i, key)| filter.value(key).map(|v| (i, v)))
                     .collect();
                 // A filter naming none of the keys matches nothing.
                 if wanted.is_empty() {
@@ -304,7 +357,8 @@ impl NativeRule for SampleSize {
                         _ => continue,
                     },
                 };
-                let counts = count(library, &wanted, inspected);
+                let objects = views.get_or_insert_with(|| object_views(library));
+                let counts = count(objects, &wanted, inspected);
                 let task_id = field(&task, "id").unwrap_or_default();
                 match measure {
                     Measure::Classes(ratios) => {

@@ -29,31 +29,79 @@ mod results;
 pub struct Rec<'a> {
     pub tree: &'a Arc<Tree>,
     pub id: NodeId,
+    /// The record's keys, read once for all the rules that look into it (reading a key
+    /// of the tree costs more than comparing it).
+    fields: Option<&'a [(&'a str, NodeId)]>,
 }
 
 impl<'a> Rec<'a> {
     pub fn new(tree: &'a Arc<Tree>, id: NodeId) -> Rec<'a> {
-        Rec { tree, id }
+        Rec {
+            tree,
+            id,
+            fields: None,
+        }
+    }
+
+    /// A record whose keys were read into `fields` (see [`Rec::fields_of`]).
+    pub fn with_fields(
+        tree: &'a Arc<Tree>,
+        id: NodeId,
+        fields: &'a [(&'a str, NodeId)],
+    ) -> Rec<'a> {
+        Rec {
+            tree,
+            id,
+            fields: Some(fields),
+        }
+    }
+
+    /// Reads the keys of mapping `id` into `out`, for [`Rec::with_fields`].
+    pub fn fields_of(tree: &'a Tree, id: NodeId, out: &mut Vec<(&'a str, NodeId)>) {
+        out.clear();
+        if let Value::Map(entries) = &tree.node(id).value {
+            out.extend(entries.iter().map(|(k, v)| (k.as_str(), *v)));
+        }
+    }
+
+    /// `node.key` as a script reads it: `()` when absent or null, lists as arrays,
+    /// mappings as node references; for values passed on unchanged into messages.
+    pub fn script_value(&self, key: &str) -> Dynamic {
+        let tree = self.tree;
+        match self.get(key) {
+            Some(id) => tree.to_dynamic_with(id, &|map| {
+                Dynamic::from(NodeRef {
+                    tree: Arc::clone(tree),
+                    id: map,
+                })
+            }),
+            None => Dynamic::UNIT,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<NodeId> {
+        match self.fields {
+            Some(fields) => fields.iter().find(|(k, _)| *k == key).map(|(_, id)| *id),
+            None => self.tree.get(self.id, key),
+        }
     }
 
     pub fn root(tree: &'a Arc<Tree>) -> Rec<'a> {
-        Rec {
-            tree,
-            id: tree.root,
-        }
+        Rec::new(tree, tree.root)
     }
 
     pub fn of(node: &'a NodeRef) -> Rec<'a> {
         Rec {
             tree: &node.tree,
             id: node.id,
+            fields: None,
         }
     }
 
     /// The value under `key`; `None` for absent and null, as `()` in scripts.
     pub fn value(&self, key: &str) -> Option<&'a Value> {
         let tree: &'a Tree = self.tree;
-        let id = tree.get(self.id, key)?;
+        let id = self.get(key)?;
         match &tree.node(id).value {
             Value::Null => None,
             v => Some(v),
@@ -82,25 +130,22 @@ impl<'a> Rec<'a> {
     /// The mapping under `key`.
     pub fn child(&self, key: &str) -> Option<Rec<'a>> {
         let tree: &'a Tree = self.tree;
-        let id = tree.get(self.id, key)?;
-        matches!(tree.node(id).value, Value::Map(_)).then_some(Rec {
-            tree: self.tree,
-            id,
-        })
+        let id = self.get(key)?;
+        matches!(tree.node(id).value, Value::Map(_)).then_some(Rec::new(self.tree, id))
     }
 
     /// The items of the list under `key` (none when absent or not a list).
     pub fn items(&self, key: &str) -> impl Iterator<Item = &'a Value> + 'a {
         let tree: &'a Tree = self.tree;
-        let ids: &'a [NodeId] = tree.get(self.id, key).map_or(&[], |id| tree.seq(id));
+        let ids: &'a [NodeId] = self.get(key).map_or(&[], |id| tree.seq(id));
         ids.iter().map(move |id| &tree.node(*id).value)
     }
 
     /// The items of the list under `key` as mappings.
     pub fn records(&self, key: &str) -> impl Iterator<Item = Rec<'a>> + 'a {
         let tree: &'a Arc<Tree> = self.tree;
-        let ids: &'a [NodeId] = tree.get(self.id, key).map_or(&[], |id| tree.seq(id));
-        ids.iter().map(move |id| Rec { tree, id: *id })
+        let ids: &'a [NodeId] = self.get(key).map_or(&[], |id| tree.seq(id));
+        ids.iter().map(move |id| Rec::new(tree, *id))
     }
 
     pub fn node(&self) -> NodeRef {

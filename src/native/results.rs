@@ -1,12 +1,9 @@
 //! Checks of Results records against the libraries and the plan, and of their
 //! publication and follow-up.
 
-use std::sync::Arc;
-
 use rhai::{Array, Dynamic, Map};
 
 use super::{Cx, NativeRule, Out, Rec, Step};
-use crate::submission::NodeRef;
 use crate::tree::Value;
 use crate::values;
 
@@ -22,15 +19,7 @@ pub static RULES: &[&dyn NativeRule] = &[
 
 /// `node.key` as a script reads it (`()` when absent or null), for values maps.
 fn field(r: &Rec, key: &str) -> Dynamic {
-    match r.tree.get(r.id, key) {
-        Some(id) => r.tree.to_dynamic_with(id, &|map| {
-            Dynamic::from(NodeRef {
-                tree: Arc::clone(r.tree),
-                id: map,
-            })
-        }),
-        None => Dynamic::UNIT,
-    }
+    r.script_value(key)
 }
 
 /// `sub.personnel_library != ()` and the like: the submission has a document of `kind`.
