@@ -327,7 +327,11 @@ fn emit(
     style: Style,
     out: &mut dyn Write,
 ) {
-    if let Err(e) = report::write(report, policy, format, lang, style, out) {
+    // A report of many findings is many small writes: buffered, not a system call each.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    let written = report::write(report, policy, format, lang, style, &mut buffered)
+        .and_then(|()| buffered.flush());
+    if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write the report: {e}");
         }
