@@ -63,7 +63,6 @@ impl Streamable {
     pub fn load_whole(self, loaded: &mut Loaded) {
         let source = &self.table.source;
         load_table_documents(
-            &source.name,
             crate::table::load_table(&source.name, source.text.as_bytes(), false),
             loaded,
         );
@@ -253,7 +252,7 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
         {
             eprintln!("note: {shown}: read as {encoding}");
         }
-        load_table_documents(&shown, trees, loaded);
+        load_table_documents(trees, loaded);
         return;
     }
     let source = match SourceFile::decode(shown.clone(), &bytes) {
@@ -275,7 +274,6 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
 }
 
 fn load_table_documents(
-    _shown: &str,
     trees: Result<Vec<Tree>, Vec<crate::table::TableError>>,
     loaded: &mut Loaded,
 ) {
