@@ -209,7 +209,15 @@ pub fn check_documents(policy: &Policy, options: &CheckOptions, loaded: Loaded) 
 fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> Report {
     let compiled = CompiledPolicy::new(policy, &options.limits);
     let mut tables = std::mem::take(&mut loaded.tables);
-    if !(options.native && stream::policy_streams(policy)) {
+    let interpreted = stream::interpreted_results_rule(policy);
+    if !options.native || interpreted.is_some() {
+        if let (Some(rule), Some(table)) = (interpreted, tables.first()) {
+            // Policy staff should know why a large table reads slowly.
+            eprintln!(
+                "note: {} is read whole, not streamed: rule `{}` reads results with its own script ({})",
+                table.table.source.name, rule.id, rule.script_path
+            );
+        }
         for table in tables.drain(..) {
             table.load_whole(&mut loaded);
         }

@@ -22,12 +22,13 @@ use crate::table::MAX_ERRORS;
 
 type Key = (String, Option<i64>);
 
-/// Whether results can be streamed under `policy`: every rule that is about results,
-/// or whose script reads them, runs natively.
-pub fn policy_streams(policy: &Policy) -> bool {
-    policy.rules.iter().all(|rule| {
+/// The first rule that reads results (it is about them, or its code reads `.results`)
+/// through an interpreted script: it needs every results document whole, so tables are
+/// not streamed. With none, they are.
+pub fn interpreted_results_rule(policy: &Policy) -> Option<&Rule> {
+    policy.rules.iter().find(|rule| {
         let reads_results = rule.on.contains(&"Results") || reads_submission_results(rule);
-        !reads_results || native::for_rule(rule).is_some()
+        reads_results && native::for_rule(rule).is_none()
     })
 }
 

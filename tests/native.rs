@@ -96,3 +96,64 @@ fn a_streamed_table_stops_the_rule_at_a_year_the_calendar_lacks() {
     assert_eq!(found, [("calendar/missing-year", 4, 1)]);
     assert_eq!(report.exit_code(spotlint::diag::Severity::Error), 2);
 }
+
+#[test]
+fn a_results_rule_with_its_own_script_reads_tables_whole_and_says_so() {
+    let policy = format!(
+        "kind: Policy\nid: own\ntitle: {{zh: 自定义, en: Own}}\nsource: test\nnotice: test\n\
+         extends: {}\nrules:\n\
+         \x20 - id: own-object-given\n\
+         \x20   title: {{zh: 缺少检查对象, en: No object}}\n\
+         \x20   clause: 三\n\
+         \x20   quote: 检查对象\n\
+         \x20   severity: error\n\
+         \x20   on: [Results]\n\
+         \x20   each: record\n\
+         \x20   script: own.rhai\n\
+         \x20   message: {{zh: 缺少检查对象, en: no object}}\n\
+         \x20   help: {{zh: 填写检查对象, en: give the object}}\n",
+        root().join("policies/wuhan-2024.yaml").display()
+    );
+    let script = "//! ## What it does\n//! Needs an object.\nfn check(r, ctx) {\n    if r.object == () { ctx.report(r, \"\", #{}); }\n}\n";
+    let csv = "department,year,task,object,finished_on\n\
+        江岸区市场监管局,2024,JA-1,O1,2024-04-30\n\
+        江岸区市场监管局,2024,JA-1,,2024-04-30\n";
+    let dir = crate::util::folder(&[
+        ("policy/own.yaml", policy.as_bytes()),
+        ("policy/own.rhai", script.as_bytes()),
+        ("data/results.csv", csv.as_bytes()),
+    ]);
+    let out = crate::util::spotlint_in(
+        dir.path(),
+        &[
+            "check",
+            "data",
+            "--policy",
+            "policy/own.yaml",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        out.stderr.contains(
+            "data/results.csv is read whole, not streamed: rule `own-object-given` reads results with its own script"
+        ),
+        "{out:?}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let own: Vec<(i64, i64)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "own-object-given")
+        .map(|d| {
+            (
+                d["line"].as_i64().unwrap_or(0),
+                d["column"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(own, [(3, 1)], "{out:?}");
+}
