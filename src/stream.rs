@@ -252,10 +252,7 @@ pub fn run(
     // Digests go to their submissions, with what their own Results documents say.
     for (key, digest) in digests {
         let sub = subs.get(&key);
-        let mut own = ResultsDigest::default();
-        for doc in sub.of_kind("Results") {
-            own.add_document(Rec::root(&doc.tree), true);
-        }
+        let mut own = ResultsDigest::of_documents(&sub);
         own.merge(digest);
         // A digest already made would be of the same documents; keep that one then.
         let _ = sub.digest.set(own);
@@ -306,10 +303,12 @@ fn chunk(
         input::load_tree(&source, tree, &mut loaded);
         if loaded.diagnostics.len() > before {
             output.invalid.push(group);
+        } else {
+            output.groups.push(group);
         }
     }
     output.validation = std::mem::take(&mut loaded.diagnostics);
-    output.groups = loaded.documents.iter().map(|d| group_of(&d.tree)).collect();
+
     let Some(policy) = policy else {
         return output;
     };

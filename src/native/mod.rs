@@ -220,13 +220,16 @@ impl ResultsDigest {
 
     /// The digest of a submission's Results documents (computed once).
     pub fn of(sub: &Submission) -> &ResultsDigest {
-        sub.digest.get_or_init(|| {
-            let mut digest = ResultsDigest::default();
-            for doc in sub.of_kind("Results") {
-                digest.add_document(Rec::root(&doc.tree), true);
-            }
-            digest
-        })
+        sub.digest.get_or_init(|| ResultsDigest::of_documents(sub))
+    }
+
+    /// The digest of the Results documents the submission holds (not streamed ones).
+    pub fn of_documents(sub: &Submission) -> ResultsDigest {
+        let mut digest = ResultsDigest::default();
+        for doc in sub.of_kind("Results") {
+            digest.add_document(Rec::root(&doc.tree), true);
+        }
+        digest
     }
 }
 
