@@ -864,7 +864,7 @@ fn first_of(sub: &Submission, kind: &str) -> Dynamic {
         .map_or(Dynamic::UNIT, |d| Dynamic::from(NodeRef::root(d)))
 }
 
-fn lookup(index: &std::collections::HashMap<String, NodeRef>, id: &str) -> Dynamic {
+fn lookup(index: &crate::submission::Index, id: &str) -> Dynamic {
     index.get(id).cloned().map_or(Dynamic::UNIT, Dynamic::from)
 }
 

@@ -23,6 +23,10 @@ impl NodeRef {
     }
 }
 
+/// Records by id. Looked up once or more per result record, with a fast hash (ids are
+/// the user's own data, not an attacker's).
+pub type Index = HashMap<String, NodeRef, foldhash::fast::RandomState>;
+
 #[derive(Debug)]
 pub struct Submission {
     pub department: String,
@@ -31,10 +35,10 @@ pub struct Submission {
     /// Every plan of the run, for rules that join plans across departments
     /// (a district joint plan and the city's).
     pub all_plans: Arc<Vec<Document>>,
-    pub tasks: HashMap<String, NodeRef>,
-    pub objects: HashMap<String, NodeRef>,
-    pub people: HashMap<String, NodeRef>,
-    pub items: HashMap<String, NodeRef>,
+    pub tasks: Index,
+    pub objects: Index,
+    pub people: Index,
+    pub items: Index,
     /// What the Results documents tell whole-submission rules, gathered on first use.
     pub digest: crate::native::DigestSlot,
 }
@@ -99,10 +103,10 @@ fn index(
         year,
         documents,
         all_plans,
-        tasks: HashMap::new(),
-        objects: HashMap::new(),
-        people: HashMap::new(),
-        items: HashMap::new(),
+        tasks: Index::default(),
+        objects: Index::default(),
+        people: Index::default(),
+        items: Index::default(),
         digest: Default::default(),
     };
     for doc in &sub.documents {
