@@ -18,7 +18,7 @@ use crate::input::{self, Document, Loaded, Streamable};
 use crate::native::{self, NativeRule, Out, Rec, ResultsDigest};
 use crate::policy::{Each, Policy, Rule};
 use crate::submission::{self, Submission};
-use crate::table::MAX_ERRORS;
+use crate::table::{CsvTable, FlatChunk, MAX_ERRORS};
 
 type Key = (String, Option<i64>);
 
@@ -277,13 +277,23 @@ pub fn run(
 }
 
 fn chunk(
-    table: &crate::table::CsvTable,
+    table: &CsvTable,
     range: (usize, usize),
     policy: Option<&Policy>,
     rules: &[(usize, &Rule, &'static dyn NativeRule)],
     subs: &Submissions,
     (as_of, with_objects): (&str, bool),
 ) -> ChunkOutput {
+    let run = Run {
+        policy,
+        rules,
+        subs,
+        as_of,
+        with_objects,
+    };
+    if let Some(flat) = FlatChunk::read(table, range) {
+        return flat_chunk(table, &flat, &run);
+    }
     let mut output = ChunkOutput::default();
     let trees = match table.chunk(range) {
         Ok(trees) => trees,
@@ -308,32 +318,112 @@ fn chunk(
         }
     }
     output.validation = std::mem::take(&mut loaded.diagnostics);
-
-    let Some(policy) = policy else {
+    if policy.is_none() {
         return output;
-    };
+    }
     for doc in &loaded.documents {
-        let key: Key = (doc.department.to_string(), doc.year);
-        let group = group_of(&doc.tree);
-        let sub = subs.get(&key);
         let root = Rec::root(&doc.tree);
+        let tree = &doc.tree;
+        let ids = tree
+            .get(tree.root, doc.schema.records)
+            .map_or(&[][..], |r| tree.seq(r));
+        let has_records = root.value(doc.schema.records).is_some();
+        // Record by record, every rule: the record's keys are read once.
+        let walk = |visit: &mut dyn FnMut(Rec)| {
+            let mut fields = Vec::with_capacity(24);
+            for id in ids {
+                Rec::fields_of(tree, *id, &mut fields);
+                visit(Rec::with_fields(tree, *id, &fields));
+            }
+        };
+        let records = ids.iter().map(|id| Rec::new(tree, *id));
+        run.document(
+            &mut output,
+            group_of(tree),
+            root,
+            (has_records, records),
+            &walk,
+        );
+    }
+    output
+}
+
+/// A chunk whose rows were read in place: each document is read as a tree from its
+/// first row (the rules read its fields, and a finding about it is placed there), its
+/// records are the rows.
+fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> ChunkOutput {
+    let mut output = ChunkOutput::default();
+    for group in &flat.groups {
+        let key: Group = (
+            (group.department.to_owned(), Some(group.year)),
+            group.task.to_owned(),
+        );
+        output.groups.push(key.clone());
+        if run.policy.is_none() {
+            continue;
+        }
+        let Some(doc) = table.validated_tree(group.first).map(Arc::new) else {
+            continue;
+        };
+        let records = group.rows.iter().map(|&row| Rec::row(flat, row));
+        let walk = |visit: &mut dyn FnMut(Rec)| {
+            for &row in &group.rows {
+                visit(Rec::row(flat, row));
+            }
+        };
+        run.document(&mut output, key, Rec::root(&doc), (true, records), &walk);
+    }
+    output
+}
+
+/// Visits each record of a document with the given function.
+type Walk<'w> = dyn Fn(&mut dyn FnMut(Rec)) + 'w;
+
+/// What the per-record rules of a chunk are run with.
+struct Run<'r> {
+    policy: Option<&'r Policy>,
+    rules: &'r [(usize, &'r Rule, &'static dyn NativeRule)],
+    subs: &'r Submissions<'r>,
+    as_of: &'r str,
+    with_objects: bool,
+}
+
+impl Run<'_> {
+    /// Digests a Results document of a chunk and runs the per-record rules over it:
+    /// its document checks, then record by record (`walk` visits them), every rule.
+    fn document<'d>(
+        &self,
+        output: &mut ChunkOutput,
+        group: Group,
+        root: Rec,
+        (has_records, records): (bool, impl Iterator<Item = Rec<'d>>),
+        walk: &Walk,
+    ) {
+        let Some(policy) = self.policy else {
+            return;
+        };
+        let (department, year) = (group.0 .0.clone(), group.0 .1);
+        let sub = self.subs.get(&(department, year));
         let mut digest = ResultsDigest {
             streamed: 1,
             ..ResultsDigest::default()
         };
-        digest.add_document(root, with_objects);
+        digest.add_records(root, has_records, records, self.with_objects);
         // The first document is where a submission-wide finding goes; holding the whole
         // chunk for it would keep every chunk alive.
-        digest.first = Some(crate::submission::NodeRef {
-            tree: Arc::new(doc.tree.header_only()),
-            id: 0,
-        });
+        if let Some(first) = &digest.first {
+            digest.first = Some(crate::submission::NodeRef {
+                tree: Arc::new(first.tree.header_only()),
+                id: 0,
+            });
+        }
         output.digests.push((group.clone(), digest));
+        let rules = self.rules;
         let cxs: Vec<native::Cx> = rules
             .iter()
             .map(|&(_, rule, _)| native::Cx {
                 rule,
-                as_of,
+                as_of: self.as_of,
                 calendar: &policy.calendar,
                 submission: &sub,
                 doc: Some(root),
@@ -356,15 +446,7 @@ fn chunk(
             }
             outs.push(Some(out));
         }
-        // Record by record, every rule: the record's keys are read once.
-        let tree = &doc.tree;
-        let mut fields = Vec::with_capacity(24);
-        for id in tree
-            .get(tree.root, doc.schema.records)
-            .map_or(&[][..], |r| tree.seq(r))
-        {
-            Rec::fields_of(tree, *id, &mut fields);
-            let record = Rec::with_fields(tree, *id, &fields);
+        walk(&mut |record: Rec| {
             for (i, (&(index, rule, native), cx)) in rules.iter().zip(&cxs).enumerate() {
                 let Some(out) = outs[i].as_mut() else {
                     continue;
@@ -375,7 +457,7 @@ fn chunk(
                     outs[i] = None;
                 }
             }
-        }
+        });
         for (&(index, rule, _), out) in rules.iter().zip(outs) {
             if let Some(out) = out {
                 output
@@ -384,7 +466,6 @@ fn chunk(
             }
         }
     }
-    output
 }
 
 /// The document a tree of a streamed table is: department, year and task, as written.

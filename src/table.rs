@@ -73,6 +73,9 @@
 //!   number of tabs before it on that line (the column): [`cell_ref`] turns a diagnostic's
 //!   offset into `Sheet1!C12`, and [`cell_name`] formats a (sheet, row, column).
 
+mod flat;
+pub use flat::{FlatChunk, FlatGroup, Part};
+
 use std::collections::{HashMap, VecDeque};
 use std::io::Cursor;
 use std::sync::Arc;
@@ -441,15 +444,19 @@ fn normalise_header(text: &str) -> String {
         .collect()
 }
 
-fn header_lookup() -> HashMap<String, &'static Column> {
-    let mut map = HashMap::new();
-    for c in COLUMNS {
-        map.insert(normalise_header(c.id), c);
-        for zh in c.zh {
-            map.insert(normalise_header(zh), c);
+fn header_lookup() -> &'static HashMap<String, &'static Column> {
+    static LOOKUP: std::sync::OnceLock<HashMap<String, &'static Column>> =
+        std::sync::OnceLock::new();
+    LOOKUP.get_or_init(|| {
+        let mut map = HashMap::new();
+        for c in COLUMNS {
+            map.insert(normalise_header(c.id), c);
+            for zh in c.zh {
+                map.insert(normalise_header(zh), c);
+            }
         }
-    }
-    map
+        map
+    })
 }
 
 fn parse_kind(text: &str) -> Result<TableKind, (String, String)> {
@@ -512,7 +519,7 @@ impl RawCell {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct RawRow {
     cells: Vec<RawCell>,
     /// The whole row (first to last cell).
@@ -613,10 +620,13 @@ pub const CHUNK_ROWS: usize = 16_384;
 pub struct CsvTable {
     pub source: Arc<SourceFile>,
     delimiter: u8,
-    /// The header record.
+    /// The header record, and its cells (read once: a csv reader is costly to make).
     header: (usize, usize),
+    header_row: Option<RawRow>,
     /// Where each record after the header ends.
     ends: Vec<usize>,
+    /// The columns, when rows can be read in place ([`flat`]).
+    flat: Option<flat::Layout>,
 }
 
 impl CsvTable {
@@ -645,11 +655,17 @@ impl CsvTable {
             start = end;
         }
         let ends = ends.get(first_row..).unwrap_or(&[]).to_vec();
+        let header_row = CsvRows::range(&source.text, header.0, header.1, delimiter)
+            .next()
+            .and_then(Result::ok);
+        let flat = header_row.as_ref().and_then(flat::Layout::of);
         Ok(CsvTable {
             source,
             delimiter,
             header,
+            header_row,
             ends,
+            flat,
         })
     }
 
@@ -670,32 +686,56 @@ impl CsvTable {
     /// [`load_table`] reads a whole table: header first, positions in the whole file.
     pub fn chunk(&self, range: (usize, usize)) -> Result<Vec<Tree>, Vec<TableError>> {
         let text = &self.source.text;
-        let (start, end) = range;
-        let header = CsvRows::range(text, self.header.0, self.header.1, self.delimiter);
-        let first = self.ends.partition_point(|&e| e <= start);
-        let last = self.ends.partition_point(|&e| e <= end);
-        let mut record_start = start;
-        let records = self.ends[first..last]
-            .iter()
-            .filter_map(move |&record_end| {
-                let range = (record_start, record_end);
-                record_start = record_end;
-                let line = text[range.0..range.1].trim_end_matches('\n');
-                if line.is_empty() {
-                    // The csv reader skips empty lines too.
-                    return None;
-                }
-                Some(match unquoted_row(text, range.0, self.delimiter) {
-                    Some(row) => Ok(row),
-                    None => CsvRows::range(text, range.0, range.1, self.delimiter).next()?,
-                })
-            });
+        let header = match &self.header_row {
+            Some(row) => Box::new(std::iter::once(Ok(row.clone())))
+                as Box<dyn Iterator<Item = Result<RawRow, LoadError>>>,
+            None => Box::new(CsvRows::range(
+                text,
+                self.header.0,
+                self.header.1,
+                self.delimiter,
+            )),
+        };
+        let records = self.record_ranges(range).filter_map(move |range| {
+            let line = text[range.0..range.1].trim_end_matches('\n');
+            if line.is_empty() {
+                // The csv reader skips empty lines too.
+                return None;
+            }
+            Some(match unquoted_row(text, range.0, self.delimiter) {
+                Some(row) => Ok(row),
+                None => CsvRows::range(text, range.0, range.1, self.delimiter).next()?,
+            })
+        });
         let rows = header.chain(records);
         match build_table(&self.source, rows, true, None) {
             // Blank rows only: nothing here, which the whole table may well have.
             Err(errors) if errors.iter().all(|e| e.code == "input/empty") => Ok(Vec::new()),
             result => result.map_err(|errors| attach(&self.source, errors)),
         }
+    }
+
+    /// The records in `range` (from [`Self::chunks`]), each as a byte range.
+    fn record_ranges(&self, range: (usize, usize)) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let (start, end) = range;
+        let first = self.ends.partition_point(|&e| e <= start);
+        let last = self.ends.partition_point(|&e| e <= end);
+        let mut record_start = start;
+        self.ends[first..last].iter().map(move |&record_end| {
+            let range = (record_start, record_end);
+            record_start = record_end;
+            range
+        })
+    }
+
+    /// The document of the records in `range`, validated as a loaded document is;
+    /// `None` when they give none or it is not valid.
+    pub fn validated_tree(&self, range: (usize, usize)) -> Option<Tree> {
+        let mut tree = self.chunk(range).ok()?.into_iter().next()?;
+        let schema = schema::kind_schema("Results")?;
+        schema::validate(&mut tree, schema)
+            .is_empty()
+            .then_some(tree)
     }
 }
 
@@ -1993,24 +2033,25 @@ fn value_node(
 
 /// Items of a list cell with their byte offsets in it, trimmed, empty ones dropped.
 fn split_list(text: &str) -> Vec<(usize, String)> {
-    let mut items = Vec::new();
-    let mut start = 0;
+    list_items(text)
+        .map(|(offset, item)| (offset, item.to_owned()))
+        .collect()
+}
+
+/// [`split_list`] without copying the items.
+fn list_items(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let is_sep = |c: char| matches!(c, ';' | '；' | '、' | ',' | '，' | '\n' | '\r');
-    for (i, c) in text
-        .char_indices()
+    let mut start = 0;
+    text.char_indices()
         .chain(std::iter::once((text.len(), ';')))
-    {
-        if is_sep(c) {
+        .filter(move |(_, c)| is_sep(*c))
+        .filter_map(move |(i, c)| {
             let piece = &text[start..i];
             let lead = piece.len() - piece.trim_start().len();
-            let item = piece.trim();
-            if !item.is_empty() {
-                items.push((start + lead, item.to_owned()));
-            }
+            let item = (start + lead, piece.trim());
             start = i + c.len_utf8();
-        }
-    }
-    items
+            (!item.1.is_empty()).then_some(item)
+        })
 }
 
 /// `2024-04-30` for dates written `2024-4-30`, `2024/4/30`, `2024.4.30` or

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use rhai::{Array, Dynamic, ImmutableString};
 
-use super::{Cx, NativeRule, Out, Rec, Step};
+use super::{Cx, NativeRule, Out, Rec, Step, V};
 use crate::tree::Value;
 use crate::values;
 
@@ -40,13 +40,13 @@ fn market(entity_type: Option<&str>) -> bool {
     )
 }
 
-fn verify(r: &Rec, field: &str, code: &ImmutableString, out: &mut Out) {
+fn verify(r: &Rec, field: &str, code: &str, out: &mut Out) {
     if let Err(problem) = crate::uscc::check(code) {
         out.report(
             r,
             field,
             "default",
-            values! { code: code.clone(), reason: problem.zh(), reason_en: problem.to_string() },
+            values! { code: ImmutableString::from(code), reason: problem.zh(), reason_en: problem.to_string() },
         );
     }
 }
@@ -65,17 +65,17 @@ impl NativeRule for ObjectsUscc {
                         out.report(&r, "", "missing", values! { entity_type: entity_type });
                     }
                 }
-                Some(Value::Str(code)) => verify(&r, "uscc", code, out),
+                Some(V::Str(code)) => verify(&r, "uscc", code, out),
                 Some(_) => {}
             }
             return Ok(());
         }
-        let Some(Value::Str(code)) = r.value("object") else {
+        let Some(V::Str(code)) = r.value("object") else {
             return Ok(());
         };
         // A library id, or a code the library holds under another spelling, is not checked.
-        if let Some(known) = cx.submission.objects.get(code.as_str()) {
-            if Rec::of(known).str("uscc") != Some(code.as_str()) {
+        if let Some(known) = cx.submission.objects.get(code) {
+            if Rec::of(known).str("uscc") != Some(code) {
                 return Ok(());
             }
         }
@@ -153,8 +153,8 @@ impl NativeRule for PersonnelLabelled {
         }
         let no_expertise = match p.value("expertise") {
             None => true,
-            Some(Value::Seq(items)) => items.is_empty(),
-            Some(Value::Str(s)) => s.is_empty(),
+            Some(V::Seq) => p.items("expertise").next().is_none(),
+            Some(V::Str(s)) => s.is_empty(),
             Some(_) => false,
         };
         if no_expertise {
@@ -228,7 +228,9 @@ struct ObjectView<'a> {
 }
 
 fn object_views<'a>(library: Rec<'a>) -> Vec<ObjectView<'a>> {
-    let tree: &'a crate::tree::Tree = library.tree;
+    let Some((tree, _)) = library.tree_ref() else {
+        return Vec::new();
+    };
     let text = |v: &'a Value| match v {
         Value::Str(s) => Some(s.as_str()),
         _ => None,
@@ -242,7 +244,8 @@ fn object_views<'a>(library: Rec<'a>) -> Vec<ObjectView<'a>> {
                 id: None,
                 class: None,
             };
-            if let Value::Map(entries) = &tree.node(o.id).value {
+            let node = o.tree_ref().map(|(_, id)| &tree.node(id).value);
+            if let Some(Value::Map(entries)) = node {
                 for (key, child) in entries {
                     let value = &tree.node(*child).value;
                     if matches!(value, Value::Null) {
@@ -328,7 +331,7 @@ impl NativeRule for SampleSize {
                 };
                 match task.value("end") {
                     None => continue,
-                    Some(Value::Str(end)) if end.as_str() >= cx.as_of => continue,
+                    Some(V::Str(end)) if end >= cx.as_of => continue,
                     Some(_) => {}
                 }
                 // No results with records: left to plan-executed.
@@ -338,7 +341,7 @@ impl NativeRule for SampleSize {
                 let wanted: Vec<(usize, &Value)> = FILTER_KEYS
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, key)| filter.value(key).map(|v| (i, v)))
+                    .filter_map(|(i, key)| filter.tree_value(key).map(|v| (i, v)))
                     .collect();
                 // A filter naming none of the keys matches nothing.
                 if wanted.is_empty() {
@@ -348,12 +351,12 @@ impl NativeRule for SampleSize {
                 let measure = match credit_risk.and_then(|cr| cr.child("ratios")) {
                     Some(ratios) if credit_risk.and_then(|cr| cr.bool("applied")) == Some(true) => {
                         Measure::Classes(CLASSES.map(|class| match ratios.value(class) {
-                            Some(Value::Float(ratio)) => Some(*ratio),
+                            Some(V::Float(ratio)) => Some(ratio),
                             _ => None,
                         }))
                     }
                     _ => match task.value("ratio") {
-                        Some(Value::Float(ratio)) => Measure::Overall(*ratio),
+                        Some(V::Float(ratio)) => Measure::Overall(ratio),
                         _ => continue,
                     },
                 };
@@ -421,7 +424,7 @@ impl NativeRule for PlanExecuted {
     fn record(&self, task: Rec, cx: &Cx, out: &mut Out) -> Step {
         match task.value("end") {
             None => return Ok(()),
-            Some(Value::Str(end)) if end.as_str() >= cx.as_of => return Ok(()),
+            Some(V::Str(end)) if end >= cx.as_of => return Ok(()),
             Some(_) => {}
         }
         if task

@@ -18,28 +18,70 @@ use crate::calendar::{Calendar, CalendarError};
 use crate::engine::RawFinding;
 use crate::policy::Rule;
 use crate::submission::{NodeRef, Submission};
+use crate::table::{FlatChunk, Part};
 use crate::tree::{NodeId, Tree, Value};
 
 mod libraries;
 mod records;
 mod results;
 
-/// A record, task or document as a native rule reads it.
+/// A value as a native rule reads it: scalars by value or borrowed, lists and
+/// mappings by what they are (their content through [`Rec::items`] and [`Rec::child`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum V<'a> {
+    Str(&'a str),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Seq,
+    Map,
+}
+
+impl<'a> V<'a> {
+    fn of(value: &'a Value) -> Option<V<'a>> {
+        Some(match value {
+            Value::Null => return None,
+            Value::Bool(b) => V::Bool(*b),
+            Value::Int(i) => V::Int(*i),
+            Value::Float(x) => V::Float(*x),
+            Value::Str(s) => V::Str(s.as_str()),
+            Value::Seq(_) => V::Seq,
+            Value::Map(_) => V::Map,
+        })
+    }
+}
+
+/// A record, task or document as a native rule reads it: a node of a tree, or a row
+/// of a streamed table read in place ([`FlatChunk`]).
 #[derive(Clone, Copy)]
 pub struct Rec<'a> {
-    pub tree: &'a Arc<Tree>,
-    pub id: NodeId,
-    /// The record's keys, read once for all the rules that look into it (reading a key
-    /// of the tree costs more than comparing it).
-    fields: Option<&'a [(&'a str, NodeId)]>,
+    at: At<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Tree {
+        tree: &'a Arc<Tree>,
+        id: NodeId,
+        /// The record's keys, read once for all the rules that look into it (reading a
+        /// key of the tree costs more than comparing it).
+        fields: Option<&'a [(&'a str, NodeId)]>,
+    },
+    Row {
+        chunk: &'a FlatChunk<'a>,
+        row: u32,
+        part: Part,
+    },
 }
 
 impl<'a> Rec<'a> {
     pub fn new(tree: &'a Arc<Tree>, id: NodeId) -> Rec<'a> {
         Rec {
-            tree,
-            id,
-            fields: None,
+            at: At::Tree {
+                tree,
+                id,
+                fields: None,
+            },
         }
     }
 
@@ -50,9 +92,22 @@ impl<'a> Rec<'a> {
         fields: &'a [(&'a str, NodeId)],
     ) -> Rec<'a> {
         Rec {
-            tree,
-            id,
-            fields: Some(fields),
+            at: At::Tree {
+                tree,
+                id,
+                fields: Some(fields),
+            },
+        }
+    }
+
+    /// Row `row` of a chunk read in place.
+    pub fn row(chunk: &'a FlatChunk<'a>, row: u32) -> Rec<'a> {
+        Rec {
+            at: At::Row {
+                chunk,
+                row,
+                part: None,
+            },
         }
     }
 
@@ -64,14 +119,23 @@ impl<'a> Rec<'a> {
         }
     }
 
+    /// The tree node this is; a row of a chunk read in place is built into a tree of
+    /// its own first.
+    fn tree_node(&self) -> (Arc<Tree>, NodeId) {
+        match self.at {
+            At::Tree { tree, id, .. } => (Arc::clone(tree), id),
+            At::Row { chunk, row, part } => chunk.node(row, part),
+        }
+    }
+
     /// `node.key` as a script reads it: `()` when absent or null, lists as arrays,
     /// mappings as node references; for values passed on unchanged into messages.
     pub fn script_value(&self, key: &str) -> Dynamic {
-        let tree = self.tree;
-        match self.get(key) {
-            Some(id) => tree.to_dynamic_with(id, &|map| {
+        let (tree, id) = self.tree_node();
+        match Rec::new(&tree, id).get(key) {
+            Some(child) => tree.to_dynamic_with(child, &|map| {
                 Dynamic::from(NodeRef {
-                    tree: Arc::clone(tree),
+                    tree: Arc::clone(&tree),
                     id: map,
                 })
             }),
@@ -79,10 +143,15 @@ impl<'a> Rec<'a> {
         }
     }
 
+    /// The node under `key` of a tree node.
     fn get(&self, key: &str) -> Option<NodeId> {
-        match self.fields {
-            Some(fields) => fields.iter().find(|(k, _)| *k == key).map(|(_, id)| *id),
-            None => self.tree.get(self.id, key),
+        match self.at {
+            At::Tree {
+                fields: Some(fields),
+                ..
+            } => fields.iter().find(|(k, _)| *k == key).map(|(_, id)| *id),
+            At::Tree { tree, id, .. } => tree.get(id, key),
+            At::Row { .. } => None,
         }
     }
 
@@ -91,34 +160,54 @@ impl<'a> Rec<'a> {
     }
 
     pub fn of(node: &'a NodeRef) -> Rec<'a> {
-        Rec {
-            tree: &node.tree,
-            id: node.id,
-            fields: None,
-        }
+        Rec::new(&node.tree, node.id)
     }
 
     /// The value under `key`; `None` for absent and null, as `()` in scripts.
-    pub fn value(&self, key: &str) -> Option<&'a Value> {
-        let tree: &'a Tree = self.tree;
-        let id = self.get(key)?;
-        match &tree.node(id).value {
-            Value::Null => None,
-            v => Some(v),
+    pub fn value(&self, key: &str) -> Option<V<'a>> {
+        match self.at {
+            At::Tree { tree, .. } => {
+                let tree: &'a Tree = tree;
+                V::of(&tree.node(self.get(key)?).value)
+            }
+            At::Row { chunk, row, part } => chunk.value(row, part, key),
+        }
+    }
+
+    /// The tree value under `key`, for rules over plans and libraries, which are
+    /// always trees (`None` for a row read in place).
+    pub fn tree_value(&self, key: &str) -> Option<&'a Value> {
+        match self.at {
+            At::Tree { tree, .. } => {
+                let tree: &'a Tree = tree;
+                match &tree.node(self.get(key)?).value {
+                    Value::Null => None,
+                    v => Some(v),
+                }
+            }
+            At::Row { .. } => None,
+        }
+    }
+
+    /// The tree and node of a tree-backed record (plans and libraries).
+    pub fn tree_ref(&self) -> Option<(&'a Tree, NodeId)> {
+        match self.at {
+            At::Tree { tree, id, .. } => Some((tree, id)),
+            At::Row { .. } => None,
         }
     }
 
     /// A text value (dates are text too).
     pub fn str(&self, key: &str) -> Option<&'a str> {
         match self.value(key)? {
-            Value::Str(s) => Some(s.as_str()),
+            V::Str(s) => Some(s),
             _ => None,
         }
     }
 
     pub fn bool(&self, key: &str) -> Option<bool> {
         match self.value(key)? {
-            Value::Bool(b) => Some(*b),
+            V::Bool(b) => Some(b),
             _ => None,
         }
     }
@@ -129,30 +218,56 @@ impl<'a> Rec<'a> {
 
     /// The mapping under `key`.
     pub fn child(&self, key: &str) -> Option<Rec<'a>> {
-        let tree: &'a Tree = self.tree;
-        let id = self.get(key)?;
-        matches!(tree.node(id).value, Value::Map(_)).then_some(Rec::new(self.tree, id))
+        match self.at {
+            At::Tree { tree, .. } => {
+                let id = self.get(key)?;
+                matches!(tree.node(id).value, Value::Map(_)).then_some(Rec::new(tree, id))
+            }
+            At::Row { chunk, row, part } => Some(Rec {
+                at: At::Row {
+                    chunk,
+                    row,
+                    part: Some(chunk.child(row, part, key)?),
+                },
+            }),
+        }
     }
 
     /// The items of the list under `key` (none when absent or not a list).
-    pub fn items(&self, key: &str) -> impl Iterator<Item = &'a Value> + 'a {
-        let tree: &'a Tree = self.tree;
-        let ids: &'a [NodeId] = self.get(key).map_or(&[], |id| tree.seq(id));
-        ids.iter().map(move |id| &tree.node(*id).value)
+    pub fn items(&self, key: &str) -> Box<dyn Iterator<Item = V<'a>> + 'a> {
+        match self.at {
+            At::Tree { tree, .. } => {
+                let tree: &'a Tree = tree;
+                let ids: &'a [NodeId] = self.get(key).map_or(&[], |id| tree.seq(id));
+                Box::new(
+                    ids.iter()
+                        .filter_map(move |id| V::of(&tree.node(*id).value)),
+                )
+            }
+            At::Row { chunk, row, part } => {
+                let items = if part.is_none() {
+                    chunk.items(row, key)
+                } else {
+                    &[]
+                };
+                Box::new(items.iter().map(|s| V::Str(s)))
+            }
+        }
     }
 
     /// The items of the list under `key` as mappings.
     pub fn records(&self, key: &str) -> impl Iterator<Item = Rec<'a>> + 'a {
-        let tree: &'a Arc<Tree> = self.tree;
-        let ids: &'a [NodeId] = self.get(key).map_or(&[], |id| tree.seq(id));
-        ids.iter().map(move |id| Rec::new(tree, *id))
+        let (tree, ids): (Option<&'a Arc<Tree>>, &'a [NodeId]) = match self.at {
+            At::Tree { tree, .. } => (Some(tree), self.get(key).map_or(&[], |id| tree.seq(id))),
+            At::Row { .. } => (None, &[]),
+        };
+        ids.iter()
+            .filter_map(move |id| tree.map(|tree| Rec::new(tree, *id)))
     }
 
     pub fn node(&self) -> NodeRef {
-        NodeRef {
-            tree: Arc::clone(self.tree),
-            id: self.id,
-        }
+        let (tree, id) = self.tree_node();
+        NodeRef { tree, id }
     }
 }
 
@@ -177,25 +292,36 @@ impl ResultsDigest {
     /// Adds a Results document; `with_objects` also lists the objects it names (only
     /// `result-sample-size` reads them, and they are the costly part).
     pub fn add_document(&mut self, doc: Rec, with_objects: bool) {
+        let has_records = doc.value("records").is_some();
+        self.add_records(doc, has_records, doc.records("records"), with_objects);
+    }
+
+    /// Adds a Results document whose records are `records` (a document of a streamed
+    /// table has its records apart from it).
+    pub fn add_records<'r>(
+        &mut self,
+        doc: Rec,
+        has_records: bool,
+        records: impl Iterator<Item = Rec<'r>>,
+        with_objects: bool,
+    ) {
         if self.first.is_none() {
             self.first = Some(doc.node());
         }
-        for record in doc.records("records") {
+        let task = doc.str("task");
+        if let Some(task) = task {
+            self.tasks_named.insert(task.to_owned());
+        }
+        let mut objects = match task {
+            Some(task) if has_records => Some(self.inspected.entry(task.to_owned()).or_default()),
+            _ => None,
+        };
+        for record in records {
             self.records += 1;
             self.published += i64::from(is_published(&record));
-        }
-        let Some(task) = doc.str("task") else {
-            return;
-        };
-        self.tasks_named.insert(task.to_owned());
-        if doc.value("records").is_none() {
-            return;
-        }
-        let objects = self.inspected.entry(task.to_owned()).or_default();
-        if !with_objects {
-            return;
-        }
-        for record in doc.records("records") {
+            let (Some(objects), true) = (objects.as_mut(), with_objects) else {
+                continue;
+            };
             if let Some(object) = record.str("object") {
                 if !objects.contains(object) {
                     objects.insert(object.to_owned());

@@ -1,6 +1,6 @@
 //! Per-record checks of Results records: deadlines and inspectors.
 
-use super::{date, iso, Cx, NativeRule, Out, Rec, Step};
+use super::{date, iso, Cx, NativeRule, Out, Rec, Step, V};
 use crate::values;
 
 pub static RULES: &[&dyn NativeRule] = &[&EntryDeadline, &InspectorsCount];
@@ -73,9 +73,9 @@ impl NativeRule for InspectorsCount {
 
     fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
         let listed = r.is_present("inspectors");
-        let mut distinct: Vec<&crate::tree::Value> = Vec::new();
+        let mut distinct: Vec<V> = Vec::new();
         for person in r.items("inspectors") {
-            if !distinct.iter().any(|p| same(p, person)) {
+            if !distinct.iter().any(|p| same(p, &person)) {
                 distinct.push(person);
             }
         }
@@ -89,13 +89,11 @@ impl NativeRule for InspectorsCount {
 }
 
 /// Equality as `in` sees it for the scalars a list of ids holds.
-fn same(a: &crate::tree::Value, b: &crate::tree::Value) -> bool {
-    use crate::tree::Value;
+fn same(a: &V, b: &V) -> bool {
     match (a, b) {
-        (Value::Str(x), Value::Str(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Null, Value::Null) => true,
+        (V::Str(x), V::Str(y)) => x == y,
+        (V::Int(x), V::Int(y)) => x == y,
+        (V::Bool(x), V::Bool(y)) => x == y,
         _ => false,
     }
 }

@@ -3,8 +3,7 @@
 
 use rhai::{Array, Dynamic, Map};
 
-use super::{Cx, NativeRule, Out, Rec, Step};
-use crate::tree::Value;
+use super::{Cx, NativeRule, Out, Rec, Step, V};
 use crate::values;
 
 pub static RULES: &[&dyn NativeRule] = &[
@@ -46,10 +45,10 @@ impl NativeRule for InspectorsKnown {
         }
         for (i, id) in r.items("inspectors").enumerate() {
             // The schema makes every inspector text.
-            let Value::Str(id) = id else { continue };
+            let V::Str(id) = id else { continue };
             let at = format!("inspectors[{i}]");
-            let Some(person) = cx.submission.people.get(id.as_str()) else {
-                out.report(&r, &at, "default", values! { person: id.clone() });
+            let Some(person) = cx.submission.people.get(id) else {
+                out.report(&r, &at, "default", values! { person: id.to_owned() });
                 continue;
             };
             let person = Rec::of(person);
@@ -64,7 +63,7 @@ impl NativeRule for InspectorsKnown {
             if name.is_unit() {
                 name = Dynamic::from("");
             }
-            out.report(&r, &at, key, values! { person: id.clone(), name: name });
+            out.report(&r, &at, key, values! { person: id.to_owned(), name: name });
         }
         Ok(())
     }
@@ -135,7 +134,7 @@ impl NativeRule for WithinPlan {
         };
         // Rhai's `>` is false across types; dates are text.
         let late = match (r.value("entered_on"), task.value("end")) {
-            (Some(Value::Str(entered)), Some(Value::Str(end))) => entered.as_str() > end.as_str(),
+            (Some(V::Str(entered)), Some(V::Str(end))) => entered > end,
             _ => false,
         };
         if late {
@@ -195,7 +194,7 @@ impl NativeRule for PublicationChannel {
                 .and_then(|o| Rec::of(o).value("entity_type")),
         };
         // Entity types are text (schema enums).
-        let Some(Value::Str(entity)) = entity else {
+        let Some(V::Str(entity)) = entity else {
             return Ok(());
         };
         let allowed = if cx.list_has("market_entity_types", entity) {
@@ -203,7 +202,7 @@ impl NativeRule for PublicationChannel {
         } else {
             "other_channels"
         };
-        let fits = matches!(channel, Value::Str(c) if cx.list_has(allowed, c));
+        let fits = matches!(channel, V::Str(c) if cx.list_has(allowed, c));
         if !fits {
             out.report(
                 &r,
@@ -287,7 +286,7 @@ impl NativeRule for JudicialTransfer {
             return Ok(());
         };
         let transfer =
-            matches!(f.value("action"), Some(Value::Str(a)) if cx.list_has("transfer_actions", a));
+            matches!(f.value("action"), Some(V::Str(a)) if cx.list_has("transfer_actions", a));
         if !transfer {
             out.report(
                 &r,

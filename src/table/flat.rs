@@ -1,0 +1,478 @@
+//! Clean Results rows read straight from the text of a streamed CSV table.
+//!
+//! Building a position-keeping tree per row and validating it is most of the cost of a
+//! table of a million rows. A row that is plain (no quotes), complete and valid as
+//! written needs neither to be checked: its cells are read in place, the rules read
+//! them through [`crate::native::Rec`], and a tree is built only for a row a rule
+//! reports on, so that positions are those of the tree reader.
+//!
+//! A chunk with any row that is not so plain (quoted cells, a bad date, an unknown
+//! channel, a missing key cell …) is read by the tree reader instead, which gives the
+//! same documents and the diagnostics. The two readers give the same reports: the test
+//! suite runs every streamed fixture both ways.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use super::{normalise_header, CsvTable, RawRow, Shape, TableKind};
+use crate::native::V;
+use crate::schema::{self, Field, Ty};
+use crate::tree::{Node, NodeId, Span, Tree, Value};
+
+/// How a cell is known to be valid as written.
+#[derive(Debug, Clone, Copy)]
+enum Check {
+    Text,
+    Date,
+    Bool,
+    Enum(&'static [&'static str]),
+    List,
+}
+
+/// A record field a column fills: its key, the key inside it for nested fields
+/// (`publication.channel`), and its check.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: &'static str,
+    sub: Option<&'static str>,
+    check: Check,
+}
+
+/// What a column of the table is.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    /// No header: its cells must be empty.
+    Unnamed,
+    Department,
+    Year,
+    Task,
+    Field(usize),
+}
+
+/// The columns of a Results table whose rows can be read in place.
+#[derive(Debug)]
+pub struct Layout {
+    width: usize,
+    roles: Vec<Role>,
+    slots: Vec<Slot>,
+}
+
+/// At most this many record fields (a Results table has 13).
+const MAX_SLOTS: usize = 16;
+
+/// The record field `key` (`sub` inside it) of the Results schema.
+fn schema_field(key: &str, sub: Option<&str>) -> Option<&'static Field> {
+    let results = schema::kind_schema("Results")?;
+    let records = results.fields.iter().find(|f| f.name == results.records)?;
+    let Ty::List(Ty::Obj(fields)) = &records.ty else {
+        return None;
+    };
+    let field = fields.iter().find(|f| f.name == key)?;
+    match (sub, &field.ty) {
+        (None, _) => Some(field),
+        (Some(sub), Ty::Obj(inner)) => inner.iter().find(|f| f.name == sub),
+        _ => None,
+    }
+}
+
+impl Layout {
+    /// The layout of a table whose header row is `header`, when it is a Results table
+    /// of known columns only (no `kind` column); otherwise rows are read as trees.
+    pub(super) fn of(row: &RawRow) -> Option<Layout> {
+        let width = row.cells.iter().rposition(|c| !c.is_empty())? + 1;
+        let lookup = super::header_lookup();
+        let mut roles = Vec::with_capacity(width);
+        let mut slots = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for cell in &row.cells[..width] {
+            if cell.is_empty() {
+                roles.push(Role::Unnamed);
+                continue;
+            }
+            let c = lookup.get(&normalise_header(&cell.text))?;
+            if seen.contains(&c.id) || !TableKind::Results.columns().contains(&c.id) {
+                return None;
+            }
+            seen.push(c.id);
+            roles.push(match c.id {
+                "department" => Role::Department,
+                "year" => Role::Year,
+                "task" => Role::Task,
+                _ => {
+                    let field = schema_field(c.key, c.sub)?;
+                    if field.required {
+                        return None;
+                    }
+                    let check = match (&field.ty, c.shape) {
+                        (Ty::Str, Shape::Text) => Check::Text,
+                        (Ty::Date, Shape::Date) => Check::Date,
+                        (Ty::Bool, Shape::Text) => Check::Bool,
+                        (Ty::Enum(allowed), Shape::Text) => Check::Enum(allowed),
+                        (Ty::List(Ty::Str), Shape::List) => Check::List,
+                        _ => return None,
+                    };
+                    slots.push(Slot {
+                        key: c.key,
+                        sub: c.sub,
+                        check,
+                    });
+                    Role::Field(slots.len() - 1)
+                }
+            });
+        }
+        let has = |id: &str| seen.contains(&id);
+        let keyed = TableKind::Results.key_columns().iter().all(|id| has(id));
+        let results = TableKind::detect(has) == Some(TableKind::Results);
+        (keyed && results && slots.len() <= MAX_SLOTS).then_some(Layout {
+            width,
+            roles,
+            slots,
+        })
+    }
+}
+
+/// A record of a chunk: its cells by slot (empty when absent).
+#[derive(Debug)]
+pub struct FlatRow<'t> {
+    /// The record in the text, as [`CsvTable::chunk`] takes it.
+    range: (usize, usize),
+    cells: [&'t str; MAX_SLOTS],
+    /// Booleans of [`Check::Bool`] slots, by slot.
+    flags: [Option<bool>; MAX_SLOTS],
+    /// Slots (bits) whose date was written otherwise than `YYYY-MM-DD`: their value is
+    /// the rewritten date in [`FlatChunk::dates`].
+    rewritten: u16,
+    /// Its list items: `items[start..end]` of the chunk (one list column at most).
+    items: (u32, u32),
+    /// Its tree, built when a rule reports on it.
+    tree: OnceLock<Option<Arc<Tree>>>,
+}
+
+/// A document of a chunk: (department, year, task) as written, the record the
+/// document is first read from, and its records.
+#[derive(Debug)]
+pub struct FlatGroup<'t> {
+    pub department: &'t str,
+    pub year: i64,
+    pub task: &'t str,
+    pub first: (usize, usize),
+    pub rows: Vec<u32>,
+}
+
+/// The rows of a chunk, read in place, by document in order of first appearance.
+#[derive(Debug)]
+pub struct FlatChunk<'t> {
+    table: &'t CsvTable,
+    layout: &'t Layout,
+    rows: Vec<FlatRow<'t>>,
+    items: Vec<&'t str>,
+    /// Dates rewritten `YYYY-MM-DD`, by row and slot.
+    dates: HashMap<(u32, usize), String>,
+    pub groups: Vec<FlatGroup<'t>>,
+}
+
+/// Where in a row a [`crate::native::Rec`] reads: the record, or a mapping inside it.
+pub type Part = Option<&'static str>;
+
+impl<'t> FlatChunk<'t> {
+    /// Reads the records in `range` in place; `None` when one is not plain and valid
+    /// as written, so the chunk must be read as trees.
+    pub fn read(table: &'t CsvTable, range: (usize, usize)) -> Option<FlatChunk<'t>> {
+        let layout = table.flat.as_ref()?;
+        let text = table.source.text.as_str();
+        let delimiter = char::from(table.delimiter);
+        let mut chunk = FlatChunk {
+            table,
+            layout,
+            rows: Vec::with_capacity(super::CHUNK_ROWS),
+            items: Vec::new(),
+            dates: HashMap::new(),
+            groups: Vec::new(),
+        };
+        let mut index: HashMap<(&str, i64, &str), u32> = HashMap::new();
+        let mut last: Option<((&str, i64, &str), u32)> = None;
+        let mut cells: Vec<&str> = Vec::with_capacity(layout.width + 1);
+        for range in table.record_ranges(range) {
+            // A record after blank lines starts with them.
+            let line = text.get(range.0..range.1)?.trim_start_matches(['\n', '\r']);
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            if line.bytes().any(|b| matches!(b, b'"' | b'\n' | b'\r')) {
+                return None;
+            }
+            cells.clear();
+            cells.extend(line.split(delimiter).map(str::trim));
+            if cells.iter().all(|c| c.is_empty()) {
+                continue;
+            }
+            if cells.len() < layout.width || cells[layout.width..].iter().any(|c| !c.is_empty()) {
+                return None;
+            }
+            let mut key = ("", None, "");
+            let mut row = FlatRow {
+                range,
+                cells: [""; MAX_SLOTS],
+                flags: [None; MAX_SLOTS],
+                rewritten: 0,
+                items: (0, 0),
+                tree: OnceLock::new(),
+            };
+            for (cell, role) in cells.iter().zip(&layout.roles) {
+                match role {
+                    Role::Unnamed if !cell.is_empty() => return None,
+                    Role::Unnamed => {}
+                    Role::Department => key.0 = cell,
+                    Role::Year => key.1 = Some(cell.parse::<i64>().ok()?),
+                    Role::Task => key.2 = cell,
+                    Role::Field(slot) if !cell.is_empty() => {
+                        row.cells[*slot] = cell;
+                        match layout.slots[*slot].check {
+                            Check::Text => {}
+                            Check::Date => {
+                                if schema::parse_date(cell).is_err() {
+                                    let date = super::normalise_date(cell)?;
+                                    schema::parse_date(&date).ok()?;
+                                    let at = u32::try_from(chunk.rows.len()).ok()?;
+                                    chunk.dates.insert((at, *slot), date);
+                                    row.rewritten |= 1 << slot;
+                                }
+                            }
+                            Check::Bool => row.flags[*slot] = Some(schema::parse_bool(cell)?),
+                            Check::Enum(allowed) => {
+                                if !allowed.contains(cell) {
+                                    return None;
+                                }
+                            }
+                            Check::List => {
+                                let start = u32::try_from(chunk.items.len()).ok()?;
+                                chunk
+                                    .items
+                                    .extend(super::list_items(cell).map(|(_, item)| item));
+                                let end = u32::try_from(chunk.items.len()).ok()?;
+                                row.items = (start, end);
+                            }
+                        }
+                    }
+                    Role::Field(_) => {}
+                }
+            }
+            let (department, Some(year), task) = key else {
+                return None;
+            };
+            if department.is_empty() || task.is_empty() {
+                return None;
+            }
+            let key = (department, year, task);
+            let group = match last {
+                Some((k, g)) if k == key => g,
+                _ => match index.get(&key) {
+                    Some(&g) => g,
+                    None => {
+                        let g = u32::try_from(chunk.groups.len()).ok()?;
+                        chunk.groups.push(FlatGroup {
+                            department,
+                            year,
+                            task,
+                            first: range,
+                            rows: Vec::new(),
+                        });
+                        index.insert(key, g);
+                        g
+                    }
+                },
+            };
+            last = Some((key, group));
+            if row.cells.iter().any(|c| !c.is_empty()) {
+                let at = u32::try_from(chunk.rows.len()).ok()?;
+                chunk.rows.push(row);
+                chunk.groups[group as usize].rows.push(at);
+            }
+        }
+        Some(chunk)
+    }
+
+    fn slot(&self, part: Part, key: &str) -> Option<usize> {
+        self.layout.slots.iter().position(|s| match part {
+            None => s.sub.is_none() && s.key == key,
+            Some(map) => s.key == map && s.sub == Some(key),
+        })
+    }
+
+    /// `row.key` (in the mapping `part`); `None` when absent.
+    pub fn value(&self, row: u32, part: Part, key: &str) -> Option<V<'_>> {
+        let r = &self.rows[row as usize];
+        match self.slot(part, key) {
+            Some(slot) => {
+                let cell = r.cells[slot];
+                if cell.is_empty() {
+                    return None;
+                }
+                Some(match self.layout.slots[slot].check {
+                    Check::Bool => V::Bool(r.flags[slot]?),
+                    Check::List => V::Seq,
+                    Check::Date if r.rewritten & (1 << slot) != 0 => {
+                        V::Str(self.dates.get(&(row, slot))?)
+                    }
+                    _ => V::Str(cell),
+                })
+            }
+            // A mapping of nested fields is there when one of them is.
+            None if part.is_none() => self
+                .layout
+                .slots
+                .iter()
+                .zip(r.cells)
+                .any(|(s, cell)| s.key == key && s.sub.is_some() && !cell.is_empty())
+                .then_some(V::Map),
+            None => None,
+        }
+    }
+
+    /// The items of the list `key` of a record.
+    pub fn items(&self, row: u32, key: &str) -> &[&'t str] {
+        let r = &self.rows[row as usize];
+        match self.value(row, None, key) {
+            Some(V::Seq) => &self.items[r.items.0 as usize..r.items.1 as usize],
+            _ => &[],
+        }
+    }
+
+    /// The mapping `key` of a record, when it is there.
+    pub fn child(&self, row: u32, part: Part, key: &str) -> Option<&'static str> {
+        if part.is_some() || self.value(row, None, key) != Some(V::Map) {
+            return None;
+        }
+        self.layout
+            .slots
+            .iter()
+            .find(|s| s.key == key && s.sub.is_some())
+            .map(|s| s.key)
+    }
+
+    /// The record (or its mapping `part`) in a tree of its own, as the tree reader
+    /// makes it: for findings, whose positions and values come from there.
+    pub fn node(&self, row: u32, part: Part) -> (Arc<Tree>, NodeId) {
+        let r = &self.rows[row as usize];
+        let tree = r
+            .tree
+            .get_or_init(|| self.table.validated_tree(r.range).map(Arc::new));
+        let found = tree.as_ref().and_then(|tree| {
+            let records = tree.get(tree.root, "records")?;
+            let record = *tree.seq(records).first()?;
+            let id = match part {
+                None => record,
+                Some(map) => tree.get(record, map)?,
+            };
+            Some((Arc::clone(tree), id))
+        });
+        // Rows read in place are those the tree reader reads without a problem; should
+        // one not be, its finding is still placed at the row.
+        found.unwrap_or_else(|| {
+            let node = Node {
+                value: Value::Map(Vec::new()),
+                span: Span::new(r.range.0, r.range.1),
+                key_span: None,
+                raw: None,
+            };
+            let tree = Tree {
+                nodes: vec![node],
+                root: 0,
+                source: Arc::clone(&self.table.source),
+            };
+            (Arc::new(tree), 0)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "department,year,task,object,inspectors,finished_on,problem,publication_channel,published_on\n";
+
+    fn table(rows: &str) -> CsvTable {
+        let text = format!("{HEADER}{rows}");
+        CsvTable::open("t.csv", text.as_bytes()).expect("table")
+    }
+
+    fn whole(table: &CsvTable) -> (usize, usize) {
+        (table.header.1, table.source.text.len())
+    }
+
+    #[test]
+    fn plain_rows_are_read_in_place_by_document() {
+        let t = table(
+            "D,2024,T1,O1,P1；P2、P3,2024/5/6,是,gsxt,2024-05-09\n\
+             \n\
+             D,2024,T2,O2,P1,2024-05-06,否,,\n\
+             ,,,,,,,,\n\
+             D,02024,T1,,,,,,\n\
+             D,2024,T1,O3,,,,website,\n",
+        );
+        let chunk = FlatChunk::read(&t, whole(&t)).expect("read in place");
+        let groups: Vec<(&str, i64, &str, usize)> = chunk
+            .groups
+            .iter()
+            .map(|g| (g.department, g.year, g.task, g.rows.len()))
+            .collect();
+        assert_eq!(groups, [("D", 2024, "T1", 2), ("D", 2024, "T2", 1)]);
+        // Row 0: a list, a date rewritten, a boolean, a nested mapping.
+        assert_eq!(chunk.items(0, "inspectors"), ["P1", "P2", "P3"]);
+        assert_eq!(
+            chunk.value(0, None, "finished_on"),
+            Some(V::Str("2024-05-06"))
+        );
+        assert_eq!(chunk.value(0, None, "problem"), Some(V::Bool(true)));
+        assert_eq!(chunk.value(0, None, "publication"), Some(V::Map));
+        let part = chunk.child(0, None, "publication");
+        assert_eq!(part, Some("publication"));
+        assert_eq!(chunk.value(0, part, "channel"), Some(V::Str("gsxt")));
+        // Row 1 has no publication; row 2 a channel only.
+        assert_eq!(chunk.value(1, None, "publication"), None);
+        assert_eq!(chunk.child(1, None, "publication"), None);
+        assert_eq!(chunk.value(2, Some("publication"), "published_on"), None);
+        assert_eq!(chunk.value(2, None, "object"), Some(V::Str("O3")));
+        // A finding's tree is the tree reader's, placed in the whole file.
+        let (tree, id) = chunk.node(2, None);
+        let object = tree.get(id, "object").expect("object");
+        let span = tree.node(object).span;
+        assert_eq!(&t.source.text[span.start as usize..span.end as usize], "O3");
+    }
+
+    #[test]
+    fn rows_that_are_not_plain_and_valid_are_left_to_the_tree_reader() {
+        for rows in [
+            "D,2024,T1,\"O1\",P1,2024-05-06,是,gsxt,2024-05-09\n",
+            "D,2024,T1,O1,P1,2024-02-30,是,gsxt,2024-05-09\n",
+            "D,2024,T1,O1,P1,2024-05-06,maybe,gsxt,2024-05-09\n",
+            "D,2024,T1,O1,P1,2024-05-06,是,fax,2024-05-09\n",
+            "D,twenty,T1,O1,P1,2024-05-06,是,gsxt,2024-05-09\n",
+            "D,2024,,O1,P1,2024-05-06,是,gsxt,2024-05-09\n",
+            "D,2024,T1,O1,P1,2024-05-06,是,gsxt\n",
+            "D,2024,T1,O1,P1,2024-05-06,是,gsxt,2024-05-09,stray\n",
+        ] {
+            let t = table(rows);
+            assert!(FlatChunk::read(&t, whole(&t)).is_none(), "{rows}");
+        }
+    }
+
+    #[test]
+    fn only_results_tables_of_known_columns_have_a_layout() {
+        let layout = |header: &str| {
+            let text = format!("{header}\nD,2024,T1,O1\n");
+            CsvTable::open("t.csv", text.as_bytes())
+                .expect("table")
+                .flat
+                .is_some()
+        };
+        assert!(layout("department,year,task,object"));
+        assert!(layout("部门,年度,抽查任务,检查对象"));
+        assert!(!layout("kind,department,year,task,object"));
+        assert!(!layout("department,year,task,object,object"));
+        assert!(!layout("department,year,task,object,uscc"));
+        assert!(!layout("department,task,object"));
+    }
+}
