@@ -79,6 +79,7 @@ pub use flat::{FlatChunk, FlatGroup, Part};
 use std::collections::{HashMap, VecDeque};
 use std::io::Cursor;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
 use rhai::ImmutableString;
@@ -627,6 +628,8 @@ pub struct CsvTable {
     ends: Vec<usize>,
     /// The columns, when rows can be read in place ([`flat`]).
     flat: Option<flat::Layout>,
+    /// A builder of single rows' documents, made once (see [`Self::validated_tree`]).
+    row_builder: OnceLock<Option<(Builder, Columns)>>,
 }
 
 impl CsvTable {
@@ -666,6 +669,7 @@ impl CsvTable {
             header_row,
             ends,
             flat,
+            row_builder: OnceLock::new(),
         })
     }
 
@@ -728,10 +732,29 @@ impl CsvTable {
         })
     }
 
-    /// The document of the records in `range`, validated as a loaded document is;
-    /// `None` when they give none or it is not valid.
+    /// The document of the plain record at `range` (one [`FlatChunk`] read in place),
+    /// validated as a loaded document is; `None` when it gives none or is not valid.
     pub fn validated_tree(&self, range: (usize, usize)) -> Option<Tree> {
-        let mut tree = self.chunk(range).ok()?.into_iter().next()?;
+        let (template, columns) = self
+            .row_builder
+            .get_or_init(|| {
+                let header = self.header_row.as_ref()?;
+                let columns = Columns::of(header);
+                let has = |id: &str| columns.found.iter().flatten().any(|c| c.id == id);
+                let kind = TableKind::detect(has);
+                let builder = Builder::for_header(header, &columns, kind, None, Vec::new());
+                Some((builder.ok()?, columns))
+            })
+            .as_ref()?;
+        let row = unquoted_row(&self.source.text, range.0, self.delimiter)?;
+        let mut builder = template.clone();
+        builder
+            .row(&row, &columns.found, columns.width, true)
+            .ok()?;
+        if !builder.errors.is_empty() {
+            return None;
+        }
+        let mut tree = builder.finish(&self.source).into_iter().next()?;
         let schema = schema::kind_schema("Results")?;
         schema::validate(&mut tree, schema)
             .is_empty()
@@ -1270,6 +1293,7 @@ fn cell_lead(shown: &str) -> usize {
 // ---------------------------------------------------------------------------------
 // Building documents
 
+#[derive(Debug, Clone)]
 struct Group {
     nodes: Vec<Node>,
     /// Document fields by column id.
@@ -1289,6 +1313,7 @@ type RecordColumn = (
     (ImmutableString, Option<ImmutableString>),
 );
 
+#[derive(Debug, Clone)]
 struct Builder {
     kind: TableKind,
     /// The record columns of the table, in the kind's order, with their positions and
@@ -1309,6 +1334,209 @@ struct Builder {
 
 /// Stops building: the error list is full or the arena cannot grow.
 struct Stop;
+
+/// The columns a header row names: how many, and which are known.
+#[derive(Debug)]
+struct Columns {
+    width: usize,
+    found: Vec<Option<&'static Column>>,
+    /// Positions of the named columns that are not known.
+    unknown: Vec<usize>,
+}
+
+impl Columns {
+    fn of(header: &RawRow) -> Columns {
+        let width = header
+            .cells
+            .iter()
+            .rposition(|c| !c.is_empty())
+            .map_or(0, |i| i + 1);
+        let lookup = header_lookup();
+        let mut found: Vec<Option<&'static Column>> = Vec::with_capacity(width);
+        let mut unknown: Vec<usize> = Vec::new();
+        for (i, cell) in header.cells.iter().take(width).enumerate() {
+            if cell.is_empty() {
+                found.push(None);
+                continue;
+            }
+            match lookup.get(&normalise_header(&cell.text)) {
+                Some(c) => found.push(Some(*c)),
+                None => {
+                    found.push(None);
+                    unknown.push(i);
+                }
+            }
+        }
+        Columns {
+            width,
+            found,
+            unknown,
+        }
+    }
+}
+
+impl Builder {
+    /// A builder of the rows under `header`, of the kind the headers (or `kind_cell`)
+    /// tell; else the header's problems, after those in `errors`.
+    fn for_header(
+        header: &RawRow,
+        columns: &Columns,
+        kind: Option<TableKind>,
+        kind_cell: Option<(String, Span)>,
+        mut errors: Vec<LoadError>,
+    ) -> Result<Builder, Vec<LoadError>> {
+        let header_span = header.used_span();
+        let header_cells: Vec<Span> = header.cells.iter().map(|c| c.span).collect();
+        let (found, unknown) = (&columns.found, &columns.unknown);
+        // Headers against the kind.
+        let allowed: &[&str] = match kind {
+            Some(k) => k.columns(),
+            None => &[],
+        };
+        let known_names = || -> Vec<&'static str> {
+            let ids: Vec<&str> = if kind.is_some() {
+                allowed.to_vec()
+            } else {
+                COLUMNS.iter().map(|c| c.id).collect()
+            };
+            ids.iter()
+                .filter_map(|id| column(id))
+                .flat_map(|c| std::iter::once(c.id).chain(c.zh.iter().copied()))
+                .collect()
+        };
+        for &i in unknown {
+            let given = clean_header(&header.cells[i].text);
+            let hint = schema::suggest(&given, known_names().into_iter());
+            let listed: Vec<&str> = if kind.is_some() {
+                allowed.to_vec()
+            } else {
+                COLUMNS.iter().map(|c| c.id).collect()
+            };
+            let single_title = i == 0 && header.cells.iter().filter(|c| !c.is_empty()).count() == 1;
+            let (title_en, title_zh) = if single_title {
+                (
+                    "; the first row must be the header row (remove title rows above it)",
+                    "；第一行必须是列名行（请删除其上方的标题行）",
+                )
+            } else {
+                ("", "")
+            };
+            errors.push(error(
+                "input/unknown-field",
+                header.cells[i].span,
+                format!(
+                    "unknown column `{given}`{hint}{title_en} (columns: {})",
+                    listed.join(", ")
+                ),
+                format!(
+                    "未知的列 `{given}`{}{title_zh}（可用列：{}）",
+                    zh_hint(&hint),
+                    listed.join(", ")
+                ),
+            ));
+        }
+        let mut pos_of: HashMap<&'static str, usize> = HashMap::new();
+        for (i, c) in found.iter().enumerate() {
+            let Some(c) = c else { continue };
+            let span = header.cells[i].span;
+            let given = clean_header(&header.cells[i].text);
+            if let Some(kind) = kind {
+                if !kind.columns().contains(&c.id) {
+                    let owner = TABLE_KINDS.iter().find(|k| k.columns().contains(&c.id));
+                    let (en_owner, zh_owner) = owner.map_or((String::new(), String::new()), |k| {
+                        (
+                            format!(" (it belongs in a {} table)", k.name()),
+                            format!("（该列属于{}表）", k.zh()),
+                        )
+                    });
+                    errors.push(error(
+                        "input/unknown-field",
+                        span,
+                        format!(
+                            "the column `{given}` (`{}`) is not a column of a {} table{en_owner} (columns: {})",
+                            c.id,
+                            kind.name(),
+                            kind.columns().join(", ")
+                        ),
+                        format!(
+                            "列 `{given}`（`{}`）不属于{}表{zh_owner}（可用列：{}）",
+                            c.id,
+                            kind.zh(),
+                            kind.columns().join(", ")
+                        ),
+                    ));
+                    continue;
+                }
+            }
+            if let Some(&first) = pos_of.get(c.id) {
+                errors.push(error(
+                    "input/duplicate-key",
+                    span,
+                    format!(
+                        "the column `{}` is given twice (also column {})",
+                        c.id,
+                        column_number(first)
+                    ),
+                    format!("列 `{}` 重复出现（另见第 {} 列）", c.id, first + 1),
+                ));
+                continue;
+            }
+            pos_of.insert(c.id, i);
+        }
+        if let Some(kind) = kind {
+            for id in kind.key_columns() {
+                if !pos_of.contains_key(id) {
+                    let zh = column(id).map_or("", |c| c.zh[0]);
+                    errors.push(error(
+                        "input/missing-field",
+                        header_span,
+                        format!(
+                            "the table has no `{id}` ({zh}) column; a {} table needs {}",
+                            kind.name(),
+                            kind.key_columns().join(", ")
+                        ),
+                        format!(
+                            "表格缺少 `{id}`（{zh}）列；{}表必须有 {} 列",
+                            kind.zh(),
+                            kind.key_columns().join("、")
+                        ),
+                    ));
+                }
+            }
+        }
+        let Some(kind) = kind else {
+            return Err(errors);
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+
+        let record_columns = kind
+            .columns()
+            .iter()
+            .filter_map(|id| column(id).filter(|c| c.place == Record))
+            .filter_map(|c| {
+                let keys = (
+                    ImmutableString::from(c.key),
+                    c.sub.map(ImmutableString::from),
+                );
+                pos_of.get(c.id).map(|p| (c, *p, keys))
+            })
+            .collect();
+        Ok(Builder {
+            kind,
+            record_columns,
+            pos_of: Arc::new(pos_of),
+            header_cells,
+            header_span,
+            kind_cell,
+            groups: Vec::new(),
+            index: HashMap::new(),
+            last_group: None,
+            errors,
+        })
+    }
+}
 
 fn build_table<I>(
     source: &Arc<SourceFile>,
@@ -1336,29 +1564,9 @@ where
         }
     };
     let header_span = header.used_span();
-    let width = header
-        .cells
-        .iter()
-        .rposition(|c| !c.is_empty())
-        .map_or(0, |i| i + 1);
-    let lookup = header_lookup();
+    let columns = Columns::of(&header);
+    let (width, found) = (columns.width, &columns.found);
     let mut errors = Vec::new();
-    let mut found: Vec<Option<&'static Column>> = Vec::with_capacity(width);
-    let mut unknown: Vec<usize> = Vec::new();
-    for (i, cell) in header.cells.iter().take(width).enumerate() {
-        if cell.is_empty() {
-            found.push(None);
-            continue;
-        }
-        match lookup.get(&normalise_header(&cell.text)) {
-            Some(c) => found.push(Some(*c)),
-            None => {
-                found.push(None);
-                unknown.push(i);
-            }
-        }
-    }
-    let header_cells: Vec<Span> = header.cells.iter().map(|c| c.span).collect();
     let has = |id: &str| found.iter().flatten().any(|c| c.id == id);
     let kind_pos = found.iter().position(|c| c.is_some_and(|c| c.id == "kind"));
 
@@ -1408,153 +1616,7 @@ where
         ));
     }
 
-    // Headers against the kind.
-    let allowed: &[&str] = match kind {
-        Some(k) => k.columns(),
-        None => &[],
-    };
-    let known_names = || -> Vec<&'static str> {
-        let ids: Vec<&str> = if kind.is_some() {
-            allowed.to_vec()
-        } else {
-            COLUMNS.iter().map(|c| c.id).collect()
-        };
-        ids.iter()
-            .filter_map(|id| column(id))
-            .flat_map(|c| std::iter::once(c.id).chain(c.zh.iter().copied()))
-            .collect()
-    };
-    for &i in &unknown {
-        let given = clean_header(&header.cells[i].text);
-        let hint = schema::suggest(&given, known_names().into_iter());
-        let listed: Vec<&str> = if kind.is_some() {
-            allowed.to_vec()
-        } else {
-            COLUMNS.iter().map(|c| c.id).collect()
-        };
-        let single_title = i == 0 && header.cells.iter().filter(|c| !c.is_empty()).count() == 1;
-        let (title_en, title_zh) = if single_title {
-            (
-                "; the first row must be the header row (remove title rows above it)",
-                "；第一行必须是列名行（请删除其上方的标题行）",
-            )
-        } else {
-            ("", "")
-        };
-        errors.push(error(
-            "input/unknown-field",
-            header.cells[i].span,
-            format!(
-                "unknown column `{given}`{hint}{title_en} (columns: {})",
-                listed.join(", ")
-            ),
-            format!(
-                "未知的列 `{given}`{}{title_zh}（可用列：{}）",
-                zh_hint(&hint),
-                listed.join(", ")
-            ),
-        ));
-    }
-    let mut pos_of: HashMap<&'static str, usize> = HashMap::new();
-    for (i, c) in found.iter().enumerate() {
-        let Some(c) = c else { continue };
-        let span = header.cells[i].span;
-        let given = clean_header(&header.cells[i].text);
-        if let Some(kind) = kind {
-            if !kind.columns().contains(&c.id) {
-                let owner = TABLE_KINDS.iter().find(|k| k.columns().contains(&c.id));
-                let (en_owner, zh_owner) = owner.map_or((String::new(), String::new()), |k| {
-                    (
-                        format!(" (it belongs in a {} table)", k.name()),
-                        format!("（该列属于{}表）", k.zh()),
-                    )
-                });
-                errors.push(error(
-                    "input/unknown-field",
-                    span,
-                    format!(
-                        "the column `{given}` (`{}`) is not a column of a {} table{en_owner} (columns: {})",
-                        c.id,
-                        kind.name(),
-                        kind.columns().join(", ")
-                    ),
-                    format!(
-                        "列 `{given}`（`{}`）不属于{}表{zh_owner}（可用列：{}）",
-                        c.id,
-                        kind.zh(),
-                        kind.columns().join(", ")
-                    ),
-                ));
-                continue;
-            }
-        }
-        if let Some(&first) = pos_of.get(c.id) {
-            errors.push(error(
-                "input/duplicate-key",
-                span,
-                format!(
-                    "the column `{}` is given twice (also column {})",
-                    c.id,
-                    column_number(first)
-                ),
-                format!("列 `{}` 重复出现（另见第 {} 列）", c.id, first + 1),
-            ));
-            continue;
-        }
-        pos_of.insert(c.id, i);
-    }
-    if let Some(kind) = kind {
-        for id in kind.key_columns() {
-            if !pos_of.contains_key(id) {
-                let zh = column(id).map_or("", |c| c.zh[0]);
-                errors.push(error(
-                    "input/missing-field",
-                    header_span,
-                    format!(
-                        "the table has no `{id}` ({zh}) column; a {} table needs {}",
-                        kind.name(),
-                        kind.key_columns().join(", ")
-                    ),
-                    format!(
-                        "表格缺少 `{id}`（{zh}）列；{}表必须有 {} 列",
-                        kind.zh(),
-                        kind.key_columns().join("、")
-                    ),
-                ));
-            }
-        }
-    }
-    let Some(kind) = kind else {
-        return Err(errors);
-    };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-
-    let record_columns = kind
-        .columns()
-        .iter()
-        .filter_map(|id| column(id).filter(|c| c.place == Record))
-        .filter_map(|c| {
-            let keys = (
-                ImmutableString::from(c.key),
-                c.sub.map(ImmutableString::from),
-            );
-            pos_of.get(c.id).map(|p| (c, *p, keys))
-        })
-        .collect();
-    let mut builder = Builder {
-        kind,
-        record_columns,
-        pos_of: Arc::new(pos_of),
-        header_cells,
-        header_span,
-        kind_cell,
-        groups: Vec::new(),
-        index: HashMap::new(),
-        last_group: None,
-        errors,
-    };
+    let mut builder = Builder::for_header(&header, &columns, kind, kind_cell, errors)?;
     let mut data_rows = 0usize;
     let all = pending.into_iter().map(Ok).chain(rows);
     for row in all {
@@ -1569,7 +1631,7 @@ where
             continue;
         }
         data_rows += 1;
-        if builder.row(&row, &found, width, csv).is_err() {
+        if builder.row(&row, found, width, csv).is_err() {
             break;
         }
     }
