@@ -865,7 +865,9 @@ fn first_of(sub: &Submission, kind: &str) -> Dynamic {
 }
 
 fn lookup(index: &crate::submission::Index, id: &str) -> Dynamic {
-    index.get(id).cloned().map_or(Dynamic::UNIT, Dynamic::from)
+    index
+        .get(id)
+        .map_or(Dynamic::UNIT, |entry| Dynamic::from(entry.node.clone()))
 }
 
 fn report(

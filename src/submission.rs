@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rhai::ImmutableString;
+
 use crate::input::Document;
 use crate::tree::{NodeId, Tree, Value};
 
@@ -25,7 +27,43 @@ impl NodeRef {
 
 /// Records by id. Looked up once or more per result record, with a fast hash (ids are
 /// the user's own data, not an attacker's).
-pub type Index = HashMap<String, NodeRef, foldhash::fast::RandomState>;
+pub type Index = HashMap<String, Entry, foldhash::fast::RandomState>;
+
+/// A record of an index, with the fields that rules read of it for every result
+/// record, read once (a field of a tree is found by comparing keys).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub node: NodeRef,
+    /// `uscc` and `entity_type`, when text.
+    pub uscc: Option<ImmutableString>,
+    pub entity_type: Option<ImmutableString>,
+    /// `active`, when a boolean.
+    pub active: Option<bool>,
+    /// Whether `qualification` is given (not absent or null).
+    pub qualified: bool,
+}
+
+impl Entry {
+    fn of(tree: &Arc<Tree>, record: NodeId) -> Entry {
+        let text = |key| match tree.get(record, key).map(|n| &tree.node(n).value) {
+            Some(Value::Str(s)) => Some(s.clone()),
+            _ => None,
+        };
+        Entry {
+            uscc: text("uscc"),
+            entity_type: text("entity_type"),
+            active: match tree.get(record, "active").map(|n| &tree.node(n).value) {
+                Some(Value::Bool(b)) => Some(*b),
+                _ => None,
+            },
+            qualified: tree.get_present(record, "qualification").is_some(),
+            node: NodeRef {
+                tree: Arc::clone(tree),
+                id: record,
+            },
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct Submission {
@@ -123,10 +161,9 @@ fn index(
         for record in records {
             for key in ["id", "uscc"] {
                 if let Some(Value::Str(code)) = tree.get(record, key).map(|n| &tree.node(n).value) {
-                    target.entry(code.to_string()).or_insert(NodeRef {
-                        tree: Arc::clone(tree),
-                        id: record,
-                    });
+                    target
+                        .entry(code.to_string())
+                        .or_insert_with(|| Entry::of(tree, record));
                 }
             }
         }

@@ -75,7 +75,7 @@ impl NativeRule for ObjectsUscc {
         };
         // A library id, or a code the library holds under another spelling, is not checked.
         if let Some(known) = cx.submission.objects.get(code) {
-            if Rec::of(known).str("uscc") != Some(code) {
+            if known.uscc.as_deref() != Some(code) {
                 return Ok(());
             }
         }

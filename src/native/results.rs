@@ -51,14 +51,14 @@ impl NativeRule for InspectorsKnown {
                 out.report(&r, &at, "default", values! { person: id.to_owned() });
                 continue;
             };
-            let person = Rec::of(person);
-            let key = if person.bool("active") == Some(false) {
+            let key = if person.active == Some(false) {
                 "inactive"
-            } else if !person.is_present("qualification") {
+            } else if !person.qualified {
                 "unqualified"
             } else {
                 continue;
             };
+            let person = Rec::of(&person.node);
             let mut name = field(&person, "name");
             if name.is_unit() {
                 name = Dynamic::from("");
@@ -103,7 +103,7 @@ impl WithinPlan {
     fn task<'a>(doc: &Rec, cx: &'a Cx) -> Option<Rec<'a>> {
         doc.str("task")
             .and_then(|t| cx.submission.tasks.get(t))
-            .map(Rec::of)
+            .map(|task| Rec::of(&task.node))
     }
 }
 
@@ -191,7 +191,8 @@ impl NativeRule for PublicationChannel {
             None => r
                 .str("object")
                 .and_then(|o| cx.submission.objects.get(o))
-                .and_then(|o| Rec::of(o).value("entity_type")),
+                .and_then(|o| o.entity_type.as_deref())
+                .map(V::Str),
         };
         // Entity types are text (schema enums).
         let Some(V::Str(entity)) = entity else {
