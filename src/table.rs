@@ -786,32 +786,40 @@ fn unquoted_row(text: &str, start: usize, delimiter: u8) -> Option<RawRow> {
 /// byte of a field, `""` inside one is a quote).
 fn record_ends(text: &[u8], delimiter: u8) -> Vec<usize> {
     let mut ends = Vec::with_capacity(text.len() / 64);
-    let mut in_quotes = false;
-    let mut field_start = true;
     let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        if in_quotes {
-            if b == b'"' {
-                if text.get(i + 1) == Some(&b'"') {
-                    i += 2;
-                    continue;
-                }
-                in_quotes = false;
-            }
-        } else if b == b'"' && field_start {
-            in_quotes = true;
-        } else if b == b'\n' {
+    // Outside quotes only a line break or a quote matters, and a quote only as the
+    // first byte of a field: jump from one to the next.
+    while let Some(found) = memchr::memchr2(b'\n', b'"', &text[i..]) {
+        let at = i + found;
+        if text[at] == b'\n' {
             // Empty lines are no records (the csv reader skips them too).
-            if ends.last().map_or(i > 0, |&last| last < i) {
-                ends.push(i + 1);
+            if ends.last().map_or(at > 0, |&last| last < at) {
+                ends.push(at + 1);
             }
-            field_start = true;
-            i += 1;
+            i = at + 1;
             continue;
         }
-        field_start = b == delimiter;
-        i += 1;
+        let field_start = at == 0 || matches!(text[at - 1], b'\n') || text[at - 1] == delimiter;
+        if !field_start {
+            i = at + 1;
+            continue;
+        }
+        // A quoted field: it ends at a quote not doubled.
+        let mut j = at + 1;
+        loop {
+            match memchr::memchr(b'"', &text[j..]) {
+                Some(q) if text.get(j + q + 1) == Some(&b'"') => j += q + 2,
+                Some(q) => {
+                    j += q + 1;
+                    break;
+                }
+                None => {
+                    j = text.len();
+                    break;
+                }
+            }
+        }
+        i = j;
     }
     if ends.last() != Some(&text.len()) && !text.is_empty() {
         ends.push(text.len());
@@ -2691,6 +2699,78 @@ mod tests {
                 };
                 let field = field.unwrap_or_else(|| panic!("{id} is not a field"));
                 assert!(c.zh.contains(&field.zh), "{id}: {} vs {:?}", field.zh, c.zh);
+            }
+        }
+    }
+
+    /// Record ends read byte by byte, as csv-core reads them.
+    fn record_ends_bytewise(text: &[u8], delimiter: u8) -> Vec<usize> {
+        let mut ends = Vec::new();
+        let (mut in_quotes, mut field_start) = (false, true);
+        let mut i = 0;
+        while i < text.len() {
+            let b = text[i];
+            if in_quotes {
+                if b == b'"' {
+                    if text.get(i + 1) == Some(&b'"') {
+                        i += 2;
+                        continue;
+                    }
+                    in_quotes = false;
+                }
+            } else if b == b'"' && field_start {
+                in_quotes = true;
+            } else if b == b'\n' {
+                if ends.last().map_or(i > 0, |&last| last < i) {
+                    ends.push(i + 1);
+                }
+                field_start = true;
+                i += 1;
+                continue;
+            }
+            field_start = b == delimiter;
+            i += 1;
+        }
+        if ends.last() != Some(&text.len()) && !text.is_empty() {
+            ends.push(text.len());
+        }
+        ends
+    }
+
+    #[test]
+    fn record_ends_jump_as_csv_core_reads() {
+        let mut texts: Vec<Vec<u8>> = [
+            "a,b\nc,d\n",
+            "\n\na,\"x\ny\",b\n\nc",
+            "a\"b,\"c\"\"\n\",d\n",
+            "\"\"\"\n",
+            "\"open\nnever closed",
+        ]
+        .iter()
+        .map(|t| t.as_bytes().to_vec())
+        .collect();
+        // And a few thousand short texts of the bytes that matter.
+        let mut state: u64 = 7;
+        for _ in 0..4000 {
+            let len = (state % 24) as usize;
+            let text = (0..len)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    b"a,\"\n\t"[(state >> 33) as usize % 5]
+                })
+                .collect();
+            texts.push(text);
+        }
+        for text in &texts {
+            for delimiter in [b',', b'\t'] {
+                assert_eq!(
+                    record_ends(text, delimiter),
+                    record_ends_bytewise(text, delimiter),
+                    "{:?}",
+                    String::from_utf8_lossy(text)
+                );
             }
         }
     }

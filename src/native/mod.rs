@@ -550,14 +550,68 @@ pub fn date(text: &str) -> Option<chrono::NaiveDate> {
 }
 
 pub fn iso(d: chrono::NaiveDate) -> ImmutableString {
-    use chrono::Datelike;
-    // Not chrono's `format`, which parses its pattern on every call.
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()).into()
+    IsoDate::new(d).as_str().into()
+}
+
+/// A date as text (`YYYY-MM-DD`), made without allocating: dates are compared as text
+/// once or more per record, and only a reported one is kept.
+pub struct IsoDate {
+    bytes: [u8; 10],
+    /// Years outside 0–9999 are written otherwise.
+    other: Option<String>,
+}
+
+impl IsoDate {
+    pub fn new(d: chrono::NaiveDate) -> IsoDate {
+        use chrono::Datelike;
+        let mut bytes = *b"0000-00-00";
+        let (year, month, day) = (d.year(), d.month(), d.day());
+        if !(0..=9999).contains(&year) {
+            // Not chrono's `format`, which parses its pattern on every call.
+            let other = format!("{year:04}-{month:02}-{day:02}");
+            return IsoDate {
+                bytes,
+                other: Some(other),
+            };
+        }
+        let mut put = |at: usize, value: u32, width: usize| {
+            let mut value = value;
+            for i in (at..at + width).rev() {
+                bytes[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, year.unsigned_abs(), 4);
+        put(5, month, 2);
+        put(8, day, 2);
+        IsoDate { bytes, other: None }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.other {
+            Some(text) => text,
+            None => std::str::from_utf8(&self.bytes).unwrap_or_default(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_as_text_are_iso() {
+        for (y, m, d, text) in [
+            (2024, 5, 6, "2024-05-06"),
+            (999, 12, 31, "0999-12-31"),
+            (9999, 1, 1, "9999-01-01"),
+            (12345, 1, 1, "12345-01-01"),
+        ] {
+            let date = chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+            assert_eq!(IsoDate::new(date).as_str(), text);
+            assert_eq!(iso(date).as_str(), text);
+        }
+    }
 
     #[test]
     fn every_native_rule_stands_for_a_shipped_script() {

@@ -1,6 +1,8 @@
 //! Per-record checks of Results records: deadlines and inspectors.
 
-use super::{date, iso, Cx, NativeRule, Out, Rec, Step, V};
+use rhai::ImmutableString;
+
+use super::{date, Cx, IsoDate, NativeRule, Out, Rec, Step, V};
 use crate::values;
 
 pub static RULES: &[&dyn NativeRule] = &[&EntryDeadline, &InspectorsCount];
@@ -21,14 +23,14 @@ impl NativeRule for EntryDeadline {
             return Ok(());
         };
         let limit = u32::try_from(cx.int("working_days")).unwrap_or_default();
-        let due = iso(cx.calendar.add_working_days(finished_day, limit)?);
+        let due = IsoDate::new(cx.calendar.add_working_days(finished_day, limit)?);
         let Some(entered) = r.str("entered_on") else {
             if cx.as_of > due.as_str() {
                 out.report(
                     &r,
                     "finished_on",
                     "not_entered",
-                    values! { finished_on: finished.to_owned(), due: due, as_of: cx.as_of.to_owned() },
+                    values! { finished_on: finished.to_owned(), due: ImmutableString::from(due.as_str()), as_of: cx.as_of.to_owned() },
                 );
             }
             return Ok(());
@@ -56,7 +58,7 @@ impl NativeRule for EntryDeadline {
                 &r,
                 "entered_on",
                 "default",
-                values! { finished_on: finished.to_owned(), entered_on: entered.to_owned(), days: days, due: due },
+                values! { finished_on: finished.to_owned(), entered_on: entered.to_owned(), days: days, due: ImmutableString::from(due.as_str()) },
             );
         }
         Ok(())
