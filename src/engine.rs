@@ -510,13 +510,7 @@ fn run_native(
         sub: &'a Submission,
         doc: Option<&'a Document>,
     ) -> native::Cx<'a> {
-        native::Cx {
-            rule,
-            as_of,
-            calendar,
-            submission: sub,
-            doc: doc.map(|d| Rec::root(&d.tree)),
-        }
+        native::Cx::new(rule, as_of, calendar, sub, doc.map(|d| Rec::root(&d.tree)))
     }
     let gap_at = |gap: CalendarError, at: Rec| Box::new(calendar_gap(rule, &gap, &at.node()));
     let mut out = native::Out::default();

@@ -153,7 +153,7 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
 
 /// CRLF and lone CR become LF so that every later position counts lines the same way.
 fn normalise_newlines(text: String) -> String {
-    if text.contains('\r') {
+    if memchr::memchr(b'\r', text.as_bytes()).is_some() {
         text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         text
@@ -162,7 +162,7 @@ fn normalise_newlines(text: String) -> String {
 
 fn line_starts(text: &str) -> Vec<usize> {
     std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
         .collect()
 }
 

@@ -421,12 +421,8 @@ impl Run<'_> {
         let rules = self.rules;
         let cxs: Vec<native::Cx> = rules
             .iter()
-            .map(|&(_, rule, _)| native::Cx {
-                rule,
-                as_of: self.as_of,
-                calendar: &policy.calendar,
-                submission: &sub,
-                doc: Some(root),
+            .map(|&(_, rule, _)| {
+                native::Cx::new(rule, self.as_of, &policy.calendar, &sub, Some(root))
             })
             .collect();
         let mut outs: Vec<Option<Out>> = Vec::with_capacity(rules.len());

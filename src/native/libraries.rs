@@ -57,7 +57,7 @@ impl NativeRule for ObjectsUscc {
     }
 
     fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
-        if cx.doc.and_then(|d| d.str("kind")) == Some("ObjectLibrary") {
+        if cx.doc_kind == Some("ObjectLibrary") {
             match r.value("uscc") {
                 None => {
                     if market(r.str("entity_type")) {

@@ -377,6 +377,27 @@ pub struct Cx<'a> {
     pub submission: &'a Submission,
     /// The document being checked (record and document rules).
     pub doc: Option<Rec<'a>>,
+    /// Its `kind`, read once (rules ask for every record).
+    pub doc_kind: Option<&'a str>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        rule: &'a Rule,
+        as_of: &'a str,
+        calendar: &'a Calendar,
+        submission: &'a Submission,
+        doc: Option<Rec<'a>>,
+    ) -> Cx<'a> {
+        Cx {
+            rule,
+            as_of,
+            calendar,
+            submission,
+            doc,
+            doc_kind: doc.and_then(|d| d.str("kind")),
+        }
+    }
 }
 
 impl Cx<'_> {

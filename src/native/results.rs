@@ -320,7 +320,7 @@ impl NativeRule for PublicationRate {
 
     fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
         // The script walks `sub.results` whatever the rule's `on` lists.
-        if cx.doc.and_then(|doc| doc.str("kind")) != Some("Results") {
+        if cx.doc_kind != Some("Results") {
             return Ok(());
         }
         if !super::is_published(&r) {

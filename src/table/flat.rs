@@ -180,7 +180,7 @@ impl<'t> FlatChunk<'t> {
     pub fn read(table: &'t CsvTable, range: (usize, usize)) -> Option<FlatChunk<'t>> {
         let layout = table.flat.as_ref()?;
         let text = table.source.text.as_str();
-        let delimiter = char::from(table.delimiter);
+        let delimiter = table.delimiter;
         let mut chunk = FlatChunk {
             table,
             layout,
@@ -200,11 +200,17 @@ impl<'t> FlatChunk<'t> {
             if line.is_empty() {
                 continue;
             }
-            if line.bytes().any(|b| matches!(b, b'"' | b'\n' | b'\r')) {
-                return None;
-            }
             cells.clear();
-            cells.extend(line.split(delimiter).map(str::trim));
+            let mut start = 0;
+            for (i, b) in line.bytes().enumerate() {
+                if b == delimiter {
+                    cells.push(line.get(start..i)?.trim());
+                    start = i + 1;
+                } else if matches!(b, b'"' | b'\n' | b'\r') {
+                    return None;
+                }
+            }
+            cells.push(line.get(start..)?.trim());
             if cells.iter().all(|c| c.is_empty()) {
                 continue;
             }
