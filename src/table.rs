@@ -1334,7 +1334,7 @@ struct Builder {
     /// The kind was taken from this cell.
     kind_cell: Option<(String, Span)>,
     groups: Vec<Group>,
-    index: HashMap<(String, String, String), usize>,
+    index: HashMap<(String, String, String), usize, foldhash::fast::RandomState>,
     /// The key and group of the last row.
     last_group: Option<([String; 3], usize)>,
     errors: Vec<LoadError>,
@@ -1539,7 +1539,7 @@ impl Builder {
             header_span,
             kind_cell,
             groups: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             last_group: None,
             errors,
         })

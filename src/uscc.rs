@@ -51,9 +51,13 @@ fn value(c: char) -> Option<u32> {
 /// The 18th (check) character for the first 17, or None when they are not exactly 17
 /// characters of the code alphabet.
 pub fn check_char(first17: &str) -> Option<char> {
+    check_of(first17.chars())
+}
+
+fn check_of(first17: impl Iterator<Item = char>) -> Option<char> {
     let mut sum = 0u32;
     let mut count = 0usize;
-    for c in first17.chars() {
+    for c in first17 {
         let weight = *WEIGHTS.get(count)?;
         sum += value(c)? * weight;
         count += 1;
@@ -69,9 +73,14 @@ pub fn check_char(first17: &str) -> Option<char> {
 /// Checks length, alphabet, registration authority, division digits and check character.
 pub fn check(code: &str) -> Result<(), UsccError> {
     // Count chars, not bytes: cells often hold Chinese text by mistake.
-    let chars: Vec<char> = code.chars().collect();
-    if chars.len() != 18 {
-        return Err(UsccError::Length { len: chars.len() });
+    let len = code.chars().count();
+    if len != 18 {
+        return Err(UsccError::Length { len });
+    }
+    // On the stack: this runs for every object and every result record.
+    let mut chars = ['0'; 18];
+    for (slot, c) in chars.iter_mut().zip(code.chars()) {
+        *slot = c;
     }
     // Said before BadChar so that `91420102ma…` gets the helpful message.
     if chars.iter().any(char::is_ascii_lowercase) {
@@ -87,9 +96,8 @@ pub fn check(code: &str) -> Result<(), UsccError> {
     if !chars[2..8].iter().all(char::is_ascii_digit) {
         return Err(UsccError::BadDivision);
     }
-    let first17: String = chars[..17].iter().collect();
     let found = chars[17];
-    match check_char(&first17) {
+    match check_of(chars[..17].iter().copied()) {
         Some(expected) if expected != found => Err(UsccError::CheckChar { expected, found }),
         // None cannot happen: all 17 were checked against the alphabet above.
         _ => Ok(()),

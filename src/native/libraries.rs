@@ -4,8 +4,6 @@
 //! These read fields whose types the schema has fixed (documents that fail it never
 //! reach rules), so script failures on ill-typed values need no native counterpart.
 
-use std::collections::HashSet;
-
 use rhai::{Array, Dynamic, ImmutableString};
 
 use super::{Cx, NativeRule, Out, Rec, Step, V};
@@ -271,11 +269,7 @@ fn object_views<'a>(library: Rec<'a>) -> Vec<ObjectView<'a>> {
         .collect()
 }
 
-fn count(
-    objects: &[ObjectView],
-    wanted: &[(usize, &Value)],
-    inspected: &HashSet<String>,
-) -> Counts {
+fn count(objects: &[ObjectView], wanted: &[(usize, &Value)], inspected: &super::Objects) -> Counts {
     let wanted: Vec<(usize, &Value, Option<&str>)> = wanted
         .iter()
         .map(|(i, v)| match v {

@@ -271,6 +271,9 @@ impl<'a> Rec<'a> {
     }
 }
 
+/// The objects named by results: a million at province scale, hence a fast hash.
+pub type Objects = HashSet<String, foldhash::fast::RandomState>;
+
 /// What results tell the whole-submission rules: gathered once per submission, from
 /// the documents or, for streamed tables, row by row.
 #[derive(Debug, Default)]
@@ -278,7 +281,7 @@ pub struct ResultsDigest {
     /// Task ids named by a Results document, with or without records.
     pub tasks_named: HashSet<String>,
     /// For Results documents that have `records`: task id → the objects they name.
-    pub inspected: HashMap<String, HashSet<String>>,
+    pub inspected: HashMap<String, Objects>,
     /// Records of all Results documents, and those published (channel and date).
     pub records: i64,
     pub published: i64,
