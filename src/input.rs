@@ -61,24 +61,29 @@ pub struct Streamable {
 impl Streamable {
     /// Reads the whole table into documents, as any other table.
     pub fn load_whole(self, loaded: &mut Loaded) {
-        let source = &self.table.source;
-        load_table_documents(
-            crate::table::load_table(&source.name, source.text.as_bytes(), false),
-            loaded,
-        );
+        load_table_documents(self.table.into_trees(), loaded);
     }
 }
 
-/// A CSV Results table is streamed; the first chunk tells its kind.
-fn open_streamable(shown: &str, bytes: &[u8]) -> Option<Streamable> {
-    let table = crate::table::CsvTable::open(shown, bytes).ok()?;
-    let first = table.chunks(crate::table::CHUNK_ROWS).first().copied()?;
-    let trees = table.chunk(first).ok()?;
+/// A CSV table: streamed when it holds results (the first chunk tells), else its
+/// documents, read whole.
+fn open_csv(shown: &str, bytes: Vec<u8>) -> Result<Streamable, TableDocuments> {
+    let table = crate::table::CsvTable::open(shown, bytes).map_err(Err)?;
+    let Some(first) = table.chunks(crate::table::CHUNK_ROWS).first().copied() else {
+        return Err(table.into_trees());
+    };
+    let trees = match table.chunk(first) {
+        Ok(trees) => trees,
+        Err(_) => return Err(table.into_trees()),
+    };
     let results = !trees.is_empty()
         && trees
             .iter()
             .all(|t| schema::header_str(t, "kind").as_deref() == Some("Results"));
-    results.then(|| Streamable {
+    if !results {
+        return Err(table.into_trees());
+    }
+    Ok(Streamable {
         years: trees
             .iter()
             .filter_map(|t| t.int_at(t.root, "year"))
@@ -86,6 +91,8 @@ fn open_streamable(shown: &str, bytes: &[u8]) -> Option<Streamable> {
         table,
     })
 }
+
+type TableDocuments = Result<Vec<crate::tree::Tree>, Vec<crate::table::TableError>>;
 
 /// Reads every document under `paths` (files or folders).
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
@@ -235,15 +242,23 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
         }
     };
     if is_table {
-        let plain_csv = extension == "csv" && !crate::table::has_sidecar(&shown);
-        if let Some(streamable) = plain_csv.then(|| open_streamable(&shown, &bytes)).flatten() {
-            if let Some(encoding) = streamable.table.source.encoding {
-                eprintln!("note: {shown}: read as {encoding}");
+        let plain_csv = extension == "csv"
+            && !crate::table::has_sidecar(&shown)
+            && !crate::table::looks_like_workbook(&bytes);
+        let trees = if plain_csv {
+            match open_csv(&shown, bytes) {
+                Ok(streamable) => {
+                    if let Some(encoding) = streamable.table.source.encoding {
+                        eprintln!("note: {shown}: read as {encoding}");
+                    }
+                    loaded.tables.push(streamable);
+                    return;
+                }
+                Err(trees) => trees,
             }
-            loaded.tables.push(streamable);
-            return;
-        }
-        let trees = crate::table::load_table(&shown, &bytes, extension != "csv");
+        } else {
+            crate::table::load_table(&shown, &bytes, extension != "csv")
+        };
         if let Some(encoding) = trees
             .as_ref()
             .ok()

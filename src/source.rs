@@ -52,6 +52,36 @@ impl SourceFile {
         })
     }
 
+    /// As [`Self::decode`], taking the bytes: plain UTF-8, the usual export, is kept as
+    /// it is rather than copied. `with_text` runs on the text beside indexing its lines.
+    pub fn decode_owned<R: Send>(
+        name: impl Into<String>,
+        bytes: Vec<u8>,
+        with_text: impl FnOnce(&str) -> R + Send,
+    ) -> Result<(Arc<SourceFile>, R), DecodeError> {
+        let name = name.into();
+        let marked = bytes.starts_with(b"\xEF\xBB\xBF")
+            || bytes.starts_with(b"\xFF\xFE")
+            || bytes.starts_with(b"\xFE\xFF")
+            || memchr::memchr(0, &bytes).is_some();
+        let (text, encoding) = match marked {
+            true => decode_bytes(&bytes)?,
+            false => match String::from_utf8(bytes) {
+                Ok(text) => (text, None),
+                Err(e) => decode_bytes(e.as_bytes())?,
+            },
+        };
+        let text = normalise_newlines(text);
+        let (line_starts, also) = rayon::join(|| line_starts(&text), || with_text(&text));
+        let source = SourceFile {
+            name,
+            line_starts,
+            text,
+            encoding,
+        };
+        Ok((Arc::new(source), also))
+    }
+
     /// Decodes a file as exported by Chinese office software: UTF-8 (with or without a
     /// BOM), UTF-16 with a BOM, or GB18030 (a superset of GBK).
     pub fn decode(name: impl Into<String>, bytes: &[u8]) -> Result<Arc<SourceFile>, DecodeError> {

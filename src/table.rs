@@ -635,15 +635,18 @@ pub struct CsvTable {
 impl CsvTable {
     /// Decodes the file and cuts it into chunks of [`CHUNK_ROWS`] records, minding
     /// quoted fields that hold line breaks.
-    pub fn open(path_shown: &str, bytes: &[u8]) -> Result<CsvTable, Vec<TableError>> {
-        let source = SourceFile::decode(path_shown, bytes).map_err(|e| {
-            vec![unplaced(
-                path_shown,
-                error("input/encoding", Span::default(), e.to_string(), e.zh()),
-            )]
-        })?;
-        let delimiter = sniff_delimiter(&source.text);
-        let ends = record_ends(source.text.as_bytes(), delimiter);
+    pub fn open(path_shown: &str, bytes: Vec<u8>) -> Result<CsvTable, Vec<TableError>> {
+        let cut = |text: &str| {
+            let delimiter = sniff_delimiter(text);
+            (delimiter, record_ends(text.as_bytes(), delimiter))
+        };
+        let (source, (delimiter, ends)) = SourceFile::decode_owned(path_shown, bytes, cut)
+            .map_err(|e| {
+                vec![unplaced(
+                    path_shown,
+                    error("input/encoding", Span::default(), e.to_string(), e.zh()),
+                )]
+            })?;
         // The header is the first record that is not blank.
         let text = source.text.as_bytes();
         let mut start = 0;
@@ -717,6 +720,12 @@ impl CsvTable {
             Err(errors) if errors.iter().all(|e| e.code == "input/empty") => Ok(Vec::new()),
             result => result.map_err(|errors| attach(&self.source, errors)),
         }
+    }
+
+    /// The documents of the whole table, as [`load_table`] reads a CSV table.
+    pub fn into_trees(self) -> Result<Vec<Tree>, Vec<TableError>> {
+        let rows = CsvRows::new(&self.source.text, self.delimiter);
+        build_table(&self.source, rows, true, None).map_err(|errors| attach(&self.source, errors))
     }
 
     /// The records in `range` (from [`Self::chunks`]), each as a byte range.
@@ -1032,7 +1041,7 @@ fn walk_fields(b: &[u8], start: usize, delimiter: u8) -> Vec<FieldSpan> {
 // ---------------------------------------------------------------------------------
 // Workbooks
 
-fn looks_like_workbook(bytes: &[u8]) -> bool {
+pub fn looks_like_workbook(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
 }
 
@@ -2250,7 +2259,7 @@ mod tests {
             B局,2024,T1,\"O4\",P5,,\n\
             A局,2024,T1,O5,P6,ok,2024-05-09 08:30\n";
         let whole = load_table("t.csv", text.as_bytes(), false).unwrap();
-        let table = CsvTable::open("t.csv", text.as_bytes()).unwrap();
+        let table = CsvTable::open("t.csv", text.as_bytes().to_vec()).unwrap();
         for rows in [1, 2, 3, 100] {
             let mut chunked = Vec::new();
             for range in table.chunks(rows) {

@@ -401,7 +401,7 @@ mod tests {
 
     fn table(rows: &str) -> CsvTable {
         let text = format!("{HEADER}{rows}");
-        CsvTable::open("t.csv", text.as_bytes()).expect("table")
+        CsvTable::open("t.csv", text.as_bytes().to_vec()).expect("table")
     }
 
     fn whole(table: &CsvTable) -> (usize, usize) {
@@ -469,7 +469,7 @@ mod tests {
     fn only_results_tables_of_known_columns_have_a_layout() {
         let layout = |header: &str| {
             let text = format!("{header}\nD,2024,T1,O1\n");
-            CsvTable::open("t.csv", text.as_bytes())
+            CsvTable::open("t.csv", text.as_bytes().to_vec())
                 .expect("table")
                 .flat
                 .is_some()
