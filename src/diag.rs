@@ -76,7 +76,7 @@ pub enum Origin {
 pub struct Diagnostic {
     pub rule: String,
     /// The policy that declares the rule, for findings.
-    pub policy: Option<String>,
+    pub policy: Option<Arc<str>>,
     pub severity: Severity,
     pub origin: Origin,
     pub file: String,
@@ -84,12 +84,13 @@ pub struct Diagnostic {
     pub column: usize,
     pub span: Option<Span>,
     pub message: Text,
-    /// The rule's short title, used as the label under the offending field.
-    pub title: Option<Text>,
-    pub clause: Option<String>,
+    /// The rule's short title, used as the label under the offending field. The rule's
+    /// texts are shared by its findings (a million-row table may give a hundred thousand).
+    pub title: Option<Arc<Text>>,
+    pub clause: Option<Arc<str>>,
     /// The document the clause is in (文号).
-    pub source_doc: Option<String>,
-    pub quote: Option<String>,
+    pub source_doc: Option<Arc<str>>,
+    pub quote: Option<Arc<str>>,
     pub help: Option<Text>,
     pub source: Option<Arc<SourceFile>>,
     /// Ids of the reported record (object, id, uscc, task), for waivers to match.

@@ -256,7 +256,7 @@ fn script_diagnostic(rule: &Rule, pos: Position, message: Text) -> Diagnostic {
         crate::tree::Span::new(start, end),
         message,
     );
-    d.policy = Some(rule.policy.clone());
+    d.policy = Some(Arc::clone(&rule.cite.policy));
     d
 }
 
@@ -614,12 +614,12 @@ pub fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
     let tree = &raw.at.tree;
     let (node, _) = tree.resolve(raw.at.id, &raw.field);
     let span = tree.report_span(node);
+    let none = Text::default();
     let template = rule
         .messages
         .get(&raw.key)
         .or_else(|| rule.messages.get("default"))
-        .cloned()
-        .unwrap_or_default();
+        .unwrap_or(&none);
     let fill = |t: &str| fill_template(t, &raw.values, params);
     let mut d = Diagnostic::problem(
         Origin::Finding,
@@ -629,11 +629,12 @@ pub fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
         Text::new(fill(&template.zh), fill(&template.en)),
     );
     d.severity = rule.severity;
-    d.policy = Some(rule.policy.clone());
-    d.title = Some(rule.title.clone());
-    d.clause = Some(rule.clause.clone());
-    d.source_doc = Some(rule.source.clone());
-    d.quote = Some(rule.quote.clone());
+    let cite = &rule.cite;
+    d.policy = Some(Arc::clone(&cite.policy));
+    d.title = Some(Arc::clone(&cite.title));
+    d.clause = Some(Arc::clone(&cite.clause));
+    d.source_doc = Some(Arc::clone(&cite.source));
+    d.quote = Some(Arc::clone(&cite.quote));
     d.help = Some(Text::new(fill(&rule.help.zh), fill(&rule.help.en)));
     d.targets = ["object", "uscc", "id", "task"]
         .iter()

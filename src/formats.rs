@@ -70,7 +70,7 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
                     "artifactLocation": {"uri": uri(&d.file)},
                     "region": region,
                 }}],
-                "properties": {"origin": origin(d), "clause": d.clause},
+                "properties": {"origin": origin(d), "clause": d.clause.as_deref()},
             })
         })
         .collect();

@@ -101,6 +101,18 @@ pub struct Rule {
     pub script: Arc<SourceFile>,
     /// Documentation from the script's `//!` header.
     pub doc: String,
+    /// The texts above as its findings cite them.
+    pub cite: Cite,
+}
+
+/// What a rule's findings cite of it, shared by all of them.
+#[derive(Debug, Clone)]
+pub struct Cite {
+    pub policy: Arc<str>,
+    pub title: Arc<Text>,
+    pub source: Arc<str>,
+    pub clause: Arc<str>,
+    pub quote: Arc<str>,
 }
 
 #[derive(Debug)]
@@ -944,15 +956,26 @@ fn load_rule(
         Some("submission") => Each::Submission,
         _ => Each::Record,
     };
+    let title = tree
+        .get_present(node, "title")
+        .map(|t| text_of(tree, t))
+        .unwrap_or_default();
+    let source = tree.str_at(node, "source").unwrap_or(notice);
+    let clause = tree.str_at(node, "clause").unwrap_or_default();
+    let quote = tree.str_at(node, "quote").unwrap_or_default();
     Some(Rule {
+        cite: Cite {
+            policy: policy_id.into(),
+            title: Arc::new(title.clone()),
+            source: source.into(),
+            clause: clause.into(),
+            quote: quote.into(),
+        },
         policy: policy_id.to_owned(),
-        title: tree
-            .get_present(node, "title")
-            .map(|t| text_of(tree, t))
-            .unwrap_or_default(),
-        source: tree.str_at(node, "source").unwrap_or(notice).to_owned(),
-        clause: tree.str_at(node, "clause").unwrap_or_default().to_owned(),
-        quote: tree.str_at(node, "quote").unwrap_or_default().to_owned(),
+        title,
+        source: source.to_owned(),
+        clause: clause.to_owned(),
+        quote: quote.to_owned(),
         severity: tree
             .str_at(node, "severity")
             .and_then(Severity::parse)

@@ -281,7 +281,7 @@ pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
         .map(|d| {
             json!({
                 "rule": d.rule,
-                "policy": d.policy,
+                "policy": d.policy.as_deref(),
                 "severity": d.severity,
                 "origin": match d.origin { Origin::Finding => "finding", Origin::Input => "input", Origin::Tool => "tool" },
                 "file": d.file,
