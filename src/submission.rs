@@ -27,7 +27,9 @@ impl NodeRef {
 
 /// Records by id. Looked up once or more per result record, with a fast hash (ids are
 /// the user's own data, not an attacker's).
-pub type Index = HashMap<String, Entry, foldhash::fast::RandomState>;
+/// Keys are held inline (ids and codes are short), so that a look-up does not miss the
+/// cache twice.
+pub type Index = HashMap<smartstring::alias::String, Entry, foldhash::fast::RandomState>;
 
 /// A record of an index, with the fields that rules read of it for every result
 /// record, read once (a field of a tree is found by comparing keys).
@@ -41,16 +43,20 @@ pub struct Entry {
     pub active: Option<bool>,
     /// Whether `qualification` is given (not absent or null).
     pub qualified: bool,
+    /// Whether the record's `uscc` is the key it is found by (not its `id`).
+    pub uscc_is_key: bool,
 }
 
 impl Entry {
-    fn of(tree: &Arc<Tree>, record: NodeId) -> Entry {
+    fn of(tree: &Arc<Tree>, record: NodeId, key: &str) -> Entry {
         let text = |key| match tree.get(record, key).map(|n| &tree.node(n).value) {
             Some(Value::Str(s)) => Some(s.clone()),
             _ => None,
         };
+        let uscc = text("uscc");
         Entry {
-            uscc: text("uscc"),
+            uscc_is_key: uscc.as_deref() == Some(key),
+            uscc,
             entity_type: text("entity_type"),
             active: match tree.get(record, "active").map(|n| &tree.node(n).value) {
                 Some(Value::Bool(b)) => Some(*b),
@@ -162,8 +168,8 @@ fn index(
             for key in ["id", "uscc"] {
                 if let Some(Value::Str(code)) = tree.get(record, key).map(|n| &tree.node(n).value) {
                     target
-                        .entry(code.to_string())
-                        .or_insert_with(|| Entry::of(tree, record));
+                        .entry(code.as_str().into())
+                        .or_insert_with(|| Entry::of(tree, record, code));
                 }
             }
         }

@@ -73,7 +73,7 @@ impl NativeRule for ObjectsUscc {
         };
         // A library id, or a code the library holds under another spelling, is not checked.
         if let Some(known) = cx.submission.objects.get(code) {
-            if known.uscc.as_deref() != Some(code) {
+            if !known.uscc_is_key {
                 return Ok(());
             }
         }

@@ -36,6 +36,21 @@ struct Slot {
     key: &'static str,
     sub: Option<&'static str>,
     check: Check,
+    /// [`Tag`]s of `key` and `sub`.
+    key_tag: Tag,
+    sub_tag: Tag,
+}
+
+/// A key's length and first eight bytes: rules look fields up by name for every row,
+/// and comparing these first settles most comparisons without comparing text.
+type Tag = (usize, u64);
+
+fn tag(key: &str) -> Tag {
+    let bytes = key.as_bytes();
+    let mut first = [0u8; 8];
+    let n = bytes.len().min(8);
+    first[..n].copy_from_slice(&bytes[..n]);
+    (bytes.len(), u64::from_le_bytes(first))
 }
 
 /// What a column of the table is.
@@ -115,6 +130,8 @@ impl Layout {
                         key: c.key,
                         sub: c.sub,
                         check,
+                        key_tag: tag(c.key),
+                        sub_tag: c.sub.map_or((0, 0), tag),
                     });
                     Role::Field(slots.len() - 1)
                 }
@@ -301,9 +318,18 @@ impl<'t> FlatChunk<'t> {
     }
 
     fn slot(&self, part: Part, key: &str) -> Option<usize> {
+        let wanted = tag(key);
         self.layout.slots.iter().position(|s| match part {
-            None => s.sub.is_none() && s.key == key,
-            Some(map) => s.key == map && s.sub == Some(key),
+            None => s.sub.is_none() && s.key_tag == wanted && s.key == key,
+            Some(map) => s.sub_tag == wanted && s.sub == Some(key) && s.key == map,
+        })
+    }
+
+    /// Whether `key` is a mapping of nested fields (`publication`) that `row` has.
+    fn has_map(&self, row: &FlatRow, key: &str) -> bool {
+        let wanted = tag(key);
+        self.layout.slots.iter().zip(row.cells).any(|(s, cell)| {
+            s.sub.is_some() && s.key_tag == wanted && s.key == key && !cell.is_empty()
         })
     }
 
@@ -326,13 +352,7 @@ impl<'t> FlatChunk<'t> {
                 })
             }
             // A mapping of nested fields is there when one of them is.
-            None if part.is_none() => self
-                .layout
-                .slots
-                .iter()
-                .zip(r.cells)
-                .any(|(s, cell)| s.key == key && s.sub.is_some() && !cell.is_empty())
-                .then_some(V::Map),
+            None if part.is_none() => self.has_map(r, key).then_some(V::Map),
             None => None,
         }
     }
@@ -348,13 +368,14 @@ impl<'t> FlatChunk<'t> {
 
     /// The mapping `key` of a record, when it is there.
     pub fn child(&self, row: u32, part: Part, key: &str) -> Option<&'static str> {
-        if part.is_some() || self.value(row, None, key) != Some(V::Map) {
+        if part.is_some() || !self.has_map(&self.rows[row as usize], key) {
             return None;
         }
+        let wanted = tag(key);
         self.layout
             .slots
             .iter()
-            .find(|s| s.key == key && s.sub.is_some())
+            .find(|s| s.sub.is_some() && s.key_tag == wanted && s.key == key)
             .map(|s| s.key)
     }
 
