@@ -51,6 +51,23 @@ impl<'a> V<'a> {
     }
 }
 
+/// The items of a list ([`Rec::items`]), null items left out.
+pub enum Items<'a> {
+    Tree(&'a Tree, std::slice::Iter<'a, NodeId>),
+    Row(std::slice::Iter<'a, &'a str>),
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = V<'a>;
+
+    fn next(&mut self) -> Option<V<'a>> {
+        match self {
+            Items::Tree(tree, ids) => ids.find_map(|id| V::of(&tree.node(*id).value)),
+            Items::Row(items) => items.next().map(|s| V::Str(s)),
+        }
+    }
+}
+
 /// A record, task or document as a native rule reads it: a node of a tree, or a row
 /// of a streamed table read in place ([`FlatChunk`]).
 #[derive(Clone, Copy)]
@@ -234,15 +251,12 @@ impl<'a> Rec<'a> {
     }
 
     /// The items of the list under `key` (none when absent or not a list).
-    pub fn items(&self, key: &str) -> Box<dyn Iterator<Item = V<'a>> + 'a> {
+    pub fn items(&self, key: &str) -> Items<'a> {
         match self.at {
             At::Tree { tree, .. } => {
                 let tree: &'a Tree = tree;
                 let ids: &'a [NodeId] = self.get(key).map_or(&[], |id| tree.seq(id));
-                Box::new(
-                    ids.iter()
-                        .filter_map(move |id| V::of(&tree.node(*id).value)),
-                )
+                Items::Tree(tree, ids.iter())
             }
             At::Row { chunk, row, part } => {
                 let items = if part.is_none() {
@@ -250,7 +264,7 @@ impl<'a> Rec<'a> {
                 } else {
                     &[]
                 };
-                Box::new(items.iter().map(|s| V::Str(s)))
+                Items::Row(items.iter())
             }
         }
     }
