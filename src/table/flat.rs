@@ -140,7 +140,12 @@ impl Layout {
         let has = |id: &str| seen.contains(&id);
         let keyed = TableKind::Results.key_columns().iter().all(|id| has(id));
         let results = TableKind::detect(has) == Some(TableKind::Results);
-        (keyed && results && slots.len() <= MAX_SLOTS).then_some(Layout {
+        // A row keeps the items of one list.
+        let lists = slots
+            .iter()
+            .filter(|s| matches!(s.check, Check::List))
+            .count();
+        (keyed && results && slots.len() <= MAX_SLOTS && lists <= 1).then_some(Layout {
             width,
             roles,
             slots,
