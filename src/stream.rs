@@ -291,8 +291,9 @@ fn chunk(
         as_of,
         with_objects,
     };
-    if let Some(flat) = FlatChunk::read(table, range) {
-        return flat_chunk(table, &flat, &run);
+    let flat = FlatChunk::read(table, range);
+    if let Some(output) = flat.and_then(|flat| flat_chunk(table, &flat, &run)) {
+        return output;
     }
     let mut output = ChunkOutput::default();
     let trees = match table.chunk(range) {
@@ -350,8 +351,9 @@ fn chunk(
 
 /// A chunk whose rows were read in place: each document is read as a tree from its
 /// first row (the rules read its fields, and a finding about it is placed there), its
-/// records are the rows.
-fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> ChunkOutput {
+/// records are the rows. `None` if a document cannot be read so: the chunk is then
+/// read as trees.
+fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> Option<ChunkOutput> {
     let mut output = ChunkOutput::default();
     for group in &flat.groups {
         let key: Group = (
@@ -362,9 +364,7 @@ fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> ChunkOutput {
         if run.policy.is_none() {
             continue;
         }
-        let Some(doc) = table.validated_tree(group.first).map(Arc::new) else {
-            continue;
-        };
+        let doc = Arc::new(table.validated_tree(group.first)?);
         let records = group.rows.iter().map(|&row| Rec::row(flat, row));
         let walk = |visit: &mut dyn FnMut(Rec)| {
             for &row in &group.rows {
@@ -373,7 +373,7 @@ fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> ChunkOutput {
         };
         run.document(&mut output, key, Rec::root(&doc), (true, records), &walk);
     }
-    output
+    Some(output)
 }
 
 /// Visits each record of a document with the given function.
