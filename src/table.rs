@@ -597,15 +597,8 @@ fn load_csv(
     bytes: &[u8],
     sidecar: Option<&plantable::Sidecar>,
 ) -> Result<Vec<Tree>, Vec<TableError>> {
-    let source = match SourceFile::decode(path_shown, bytes) {
-        Ok(source) => source,
-        Err(e) => {
-            return Err(vec![unplaced(
-                path_shown,
-                error("input/encoding", Span::default(), e.to_string(), e.zh()),
-            )])
-        }
-    };
+    let source =
+        SourceFile::decode(path_shown, bytes).map_err(|e| vec![undecodable(path_shown, &e)])?;
     let delimiter = sniff_delimiter(&source.text);
     let rows = CsvRows::new(&source.text, delimiter);
     build_table(&source, rows, true, sidecar).map_err(|errors| attach(&source, errors))
@@ -641,12 +634,7 @@ impl CsvTable {
             (delimiter, record_ends(text.as_bytes(), delimiter))
         };
         let (source, (delimiter, ends)) = SourceFile::decode_owned(path_shown, bytes, cut)
-            .map_err(|e| {
-                vec![unplaced(
-                    path_shown,
-                    error("input/encoding", Span::default(), e.to_string(), e.zh()),
-                )]
-            })?;
+            .map_err(|e| vec![undecodable(path_shown, &e)])?;
         // The header is the first record that is not blank.
         let text = source.text.as_bytes();
         let mut start = 0;
@@ -840,6 +828,14 @@ fn record_ends(text: &[u8], delimiter: u8) -> Vec<usize> {
 /// published plans and are read whole.
 pub fn has_sidecar(path_shown: &str) -> bool {
     plantable::has_sidecar(path_shown)
+}
+
+/// A file that is not text in any encoding read.
+fn undecodable(path_shown: &str, e: &crate::source::DecodeError) -> TableError {
+    unplaced(
+        path_shown,
+        error("input/encoding", Span::default(), e.to_string(), e.zh()),
+    )
 }
 
 fn unplaced(path_shown: &str, error: LoadError) -> TableError {
