@@ -22,8 +22,9 @@ use crate::diag::{Diagnostic, Figure, Origin, Text};
 use crate::input::Document;
 use crate::native::{self, NativeRule, Rec};
 use crate::policy::{Each, Policy, Rule};
+use crate::source::SourceFile;
 use crate::submission::{NodeRef, Submission};
-use crate::tree::{NodeId, Value};
+use crate::tree::{NodeId, Span, Value};
 
 /// Resource limits for policy scripts.
 #[derive(Debug, Clone, Copy)]
@@ -68,11 +69,27 @@ pub fn harden(engine: &mut Engine, limits: &Limits) {
 /// A finding as a script reports it, before it gets a position and a message.
 #[derive(Debug, Clone)]
 pub struct RawFinding {
-    pub at: NodeRef,
+    pub at: Anchor,
     pub field: String,
     pub key: String,
     pub values: Map,
 }
+
+/// What a finding is about: a node and a path from it, or a place already resolved
+/// (a row read in place, see [`crate::table::FlatChunk::place`]).
+#[derive(Debug, Clone)]
+pub enum Anchor {
+    Node(NodeRef),
+    Placed {
+        source: Arc<SourceFile>,
+        span: Span,
+        targets: Vec<String>,
+    },
+}
+
+/// The keys whose text values name what a finding is about (for waivers): of the
+/// node reported on, else of its document.
+pub const TARGET_KEYS: [&str; 4] = ["object", "uscc", "id", "task"];
 
 /// What one rule's run over one target shares with the script through `ctx`.
 #[derive(Debug)]
@@ -611,9 +628,23 @@ fn run_native(
 }
 
 pub fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
-    let tree = &raw.at.tree;
-    let (node, _) = tree.resolve(raw.at.id, &raw.field);
-    let span = tree.report_span(node);
+    let (source, span, targets) = match raw.at {
+        Anchor::Node(at) => {
+            let tree = &at.tree;
+            let (node, _) = tree.resolve(at.id, &raw.field);
+            let targets = TARGET_KEYS
+                .iter()
+                .filter_map(|k| tree.str_at(at.id, k).or_else(|| tree.str_at(tree.root, k)))
+                .map(str::to_owned)
+                .collect();
+            (Arc::clone(&tree.source), tree.report_span(node), targets)
+        }
+        Anchor::Placed {
+            source,
+            span,
+            targets,
+        } => (source, span, targets),
+    };
     let none = Text::default();
     let template = rule
         .messages
@@ -624,7 +655,7 @@ pub fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
     let mut d = Diagnostic::problem(
         Origin::Finding,
         &rule.id,
-        &tree.source,
+        &source,
         span,
         Text::new(fill(&template.zh), fill(&template.en)),
     );
@@ -636,14 +667,7 @@ pub fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
     d.source_doc = Some(Arc::clone(&cite.source));
     d.quote = Some(Arc::clone(&cite.quote));
     d.help = Some(Text::new(fill(&rule.help.zh), fill(&rule.help.en)));
-    d.targets = ["object", "uscc", "id", "task"]
-        .iter()
-        .filter_map(|k| {
-            tree.str_at(raw.at.id, k)
-                .or_else(|| tree.str_at(tree.root, k))
-        })
-        .map(str::to_owned)
-        .collect();
+    d.targets = targets;
     d
 }
 
@@ -884,7 +908,7 @@ fn report(
         .lock()
         .map_err(|_| runtime("report: findings lock poisoned"))?;
     findings.push(RawFinding {
-        at,
+        at: Anchor::Node(at),
         field: field.to_owned(),
         key: key.to_owned(),
         values,

@@ -219,12 +219,12 @@ impl Tree {
     }
 }
 
-enum PathStep<'a> {
+pub(crate) enum PathStep<'a> {
     Key(&'a str),
     Index(usize),
 }
 
-fn path_steps(path: &str) -> impl Iterator<Item = PathStep<'_>> {
+pub(crate) fn path_steps(path: &str) -> impl Iterator<Item = PathStep<'_>> {
     path.split('.')
         .filter(|s| !s.is_empty())
         .flat_map(|segment| {

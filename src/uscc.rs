@@ -43,9 +43,23 @@ impl UsccError {
     }
 }
 
+/// Each ASCII character's value in the code alphabet plus one (0: not in it). A table,
+/// as the check runs for every object and every result record.
+const VALUES: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let alphabet = CHARSET.as_bytes();
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8 + 1;
+        i += 1;
+    }
+    table
+};
+
 /// A character's value in the code alphabet (its index), or None.
 fn value(c: char) -> Option<u32> {
-    CHARSET.chars().position(|x| x == c).map(|i| i as u32)
+    let plus_one = *VALUES.get(c as usize)?;
+    (plus_one > 0).then(|| u32::from(plus_one) - 1)
 }
 
 /// The 18th (check) character for the first 17, or None when they are not exactly 17
@@ -67,7 +81,10 @@ fn check_of(first17: impl Iterator<Item = char>) -> Option<char> {
     }
     // 31 - (sum mod 31), where 31 itself stands for 0.
     let check = (31 - sum % 31) % 31;
-    CHARSET.chars().nth(check as usize)
+    CHARSET
+        .as_bytes()
+        .get(check as usize)
+        .map(|&b| char::from(b))
 }
 
 /// Checks length, alphabet, registration authority, division digits and check character.

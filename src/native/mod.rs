@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use rhai::{Dynamic, ImmutableString, Map};
 
 use crate::calendar::{Calendar, CalendarError};
-use crate::engine::RawFinding;
+use crate::engine::{Anchor, RawFinding};
 use crate::policy::Rule;
 use crate::submission::{NodeRef, Submission};
 use crate::table::{FlatChunk, Part};
@@ -283,6 +283,22 @@ impl<'a> Rec<'a> {
         let (tree, id) = self.tree_node();
         NodeRef { tree, id }
     }
+
+    /// What a finding about `field` of this is anchored to: a row read in place is
+    /// placed without building its tree.
+    fn anchor(&self, field: &str) -> Anchor {
+        match self.at {
+            At::Tree { .. } => Anchor::Node(self.node()),
+            At::Row { chunk, row, part } => {
+                let (span, targets) = chunk.place(row, part, field);
+                Anchor::Placed {
+                    source: Arc::clone(chunk.source()),
+                    span,
+                    targets,
+                }
+            }
+        }
+    }
 }
 
 /// The objects named by results: a million at province scale, hence a fast hash.
@@ -466,7 +482,7 @@ impl Out {
     /// `ctx.report(at, field, key, values)`.
     pub fn report(&mut self, at: &Rec, field: &str, key: &str, values: Map) {
         self.findings.push(RawFinding {
-            at: at.node(),
+            at: at.anchor(field),
             field: field.to_owned(),
             key: key.to_owned(),
             values,

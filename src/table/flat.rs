@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 use super::{normalise_header, CsvTable, RawRow, Shape, TableKind};
 use crate::native::V;
 use crate::schema::{self, Field, Ty};
-use crate::tree::{Node, NodeId, Span, Tree, Value};
+use crate::tree::{Node, NodeId, PathStep, Span, Tree, Value};
 
 /// How a cell is known to be valid as written.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +51,30 @@ fn tag(key: &str) -> Tag {
     let n = bytes.len().min(8);
     first[..n].copy_from_slice(&bytes[..n]);
     (bytes.len(), u64::from_le_bytes(first))
+}
+
+/// `cell.trim()`, without decoding characters when both ends are visible ASCII, as
+/// most cells of a large table are.
+fn trim_cell(cell: &str) -> &str {
+    match (cell.as_bytes().first(), cell.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => cell,
+        _ => cell.trim(),
+    }
+}
+
+/// Where `part`, a slice of `text`, is in it.
+fn span_in(text: &str, part: &str) -> Span {
+    let start = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    Span::new(start, start + part.len())
+}
+
+/// A place in a row, as [`FlatChunk::place`] walks a path.
+#[derive(Clone, Copy)]
+enum Spot {
+    Record,
+    Map(&'static str),
+    Cell(usize),
+    Item(usize),
 }
 
 /// What a column of the table is.
@@ -166,6 +190,10 @@ pub struct FlatRow<'t> {
     rewritten: u16,
     /// Its list items: `items[start..end]` of the chunk (one list column at most).
     items: (u32, u32),
+    /// Its first non-empty cell, where the tree reader places the record.
+    first: Span,
+    /// Its document, in [`FlatChunk::groups`].
+    group: u32,
     /// Its tree, built when a rule reports on it.
     tree: OnceLock<Option<Arc<Tree>>>,
 }
@@ -222,17 +250,16 @@ impl<'t> FlatChunk<'t> {
             if line.is_empty() {
                 continue;
             }
+            if memchr::memchr3(b'"', b'\n', b'\r', line.as_bytes()).is_some() {
+                return None;
+            }
             cells.clear();
             let mut start = 0;
-            for (i, b) in line.bytes().enumerate() {
-                if b == delimiter {
-                    cells.push(line.get(start..i)?.trim());
-                    start = i + 1;
-                } else if matches!(b, b'"' | b'\n' | b'\r') {
-                    return None;
-                }
+            for i in memchr::memchr_iter(delimiter, line.as_bytes()) {
+                cells.push(trim_cell(line.get(start..i)?));
+                start = i + 1;
             }
-            cells.push(line.get(start..)?.trim());
+            cells.push(trim_cell(line.get(start..)?));
             if cells.iter().all(|c| c.is_empty()) {
                 continue;
             }
@@ -246,8 +273,16 @@ impl<'t> FlatChunk<'t> {
                 flags: [None; MAX_SLOTS],
                 rewritten: 0,
                 items: (0, 0),
+                first: Span::default(),
+                group: 0,
                 tree: OnceLock::new(),
             };
+            let first = cells
+                .iter()
+                .find(|c| !c.is_empty())
+                .copied()
+                .unwrap_or_default();
+            row.first = span_in(text, first);
             for (cell, role) in cells.iter().zip(&layout.roles) {
                 match role {
                     Role::Unnamed if !cell.is_empty() => return None,
@@ -313,6 +348,7 @@ impl<'t> FlatChunk<'t> {
                 },
             };
             last = Some((key, group));
+            row.group = group;
             if row.cells.iter().any(|c| !c.is_empty()) {
                 let at = u32::try_from(chunk.rows.len()).ok()?;
                 chunk.rows.push(row);
@@ -382,6 +418,76 @@ impl<'t> FlatChunk<'t> {
             .iter()
             .find(|s| s.sub.is_some() && s.key_tag == wanted && s.key == key)
             .map(|s| s.key)
+    }
+
+    /// Where a finding about `path` from a row (or its mapping `part`) is placed, and
+    /// the values it is about (see [`crate::engine::TARGET_KEYS`]): what a tree of the
+    /// row gives through `Tree::resolve`, `Tree::report_span` and `Tree::str_at`,
+    /// without building the tree. A path stops where the row has nothing more.
+    pub fn place(&self, row: u32, part: Part, path: &str) -> (Span, Vec<String>) {
+        let r = &self.rows[row as usize];
+        let slots = &self.layout.slots;
+        let present = |s: usize| !r.cells[s].is_empty();
+        let mut at = part.map_or(Spot::Record, Spot::Map);
+        for step in crate::tree::path_steps(path) {
+            let next = match (at, step) {
+                (Spot::Record, PathStep::Key(key)) => {
+                    match slots.iter().position(|s| s.sub.is_none() && s.key == key) {
+                        Some(s) => present(s).then_some(Spot::Cell(s)),
+                        None => self.child(row, None, key).map(Spot::Map),
+                    }
+                }
+                (Spot::Map(map), PathStep::Key(key)) => slots
+                    .iter()
+                    .position(|s| s.key == map && s.sub == Some(key))
+                    .filter(|&s| present(s))
+                    .map(Spot::Cell),
+                (Spot::Cell(s), PathStep::Index(i)) => {
+                    let listed = matches!(slots[s].check, Check::List);
+                    let count = (r.items.1 - r.items.0) as usize;
+                    (listed && i < count).then_some(Spot::Item(i))
+                }
+                _ => None,
+            };
+            match next {
+                Some(spot) => at = spot,
+                None => break,
+            }
+        }
+        let span = match at {
+            Spot::Record => r.first,
+            Spot::Map(map) => slots
+                .iter()
+                .zip(r.cells)
+                .find(|(s, cell)| s.key == map && s.sub.is_some() && !cell.is_empty())
+                .map_or(r.first, |(_, cell)| span_in(self.text(), cell)),
+            Spot::Cell(s) => span_in(self.text(), r.cells[s]),
+            Spot::Item(i) => span_in(self.text(), self.items[r.items.0 as usize + i]),
+        };
+        let group = &self.groups[r.group as usize];
+        let targets = crate::engine::TARGET_KEYS
+            .iter()
+            .filter_map(|&key| match self.value(row, part, key) {
+                Some(V::Str(s)) => Some(s),
+                _ => match key {
+                    "kind" => Some("Results"),
+                    "department" => Some(group.department),
+                    "task" => Some(group.task),
+                    _ => None,
+                },
+            })
+            .map(str::to_owned)
+            .collect();
+        (span, targets)
+    }
+
+    fn text(&self) -> &'t str {
+        self.table.source.text.as_str()
+    }
+
+    /// The file the chunk is read from.
+    pub fn source(&self) -> &Arc<crate::source::SourceFile> {
+        &self.table.source
     }
 
     /// The record (or its mapping `part`) in a tree of its own, as the tree reader
@@ -472,6 +578,89 @@ mod tests {
         let object = tree.get(id, "object").expect("object");
         let span = tree.node(object).span;
         assert_eq!(&t.source.text[span.start as usize..span.end as usize], "O3");
+    }
+
+    #[test]
+    fn findings_are_placed_where_a_tree_of_the_row_places_them() {
+        let t = CsvTable::open(
+            "t.csv",
+            "kind_note,department,year,task,object,inspectors,finished_on,problem,publication_channel,published_on,entered_on\n\
+             ,D,2024,T1,O1, P1；P2、P3 ,2024/5/6,是,gsxt,2024-05-09,\n\
+             ,D,2024,T2,,P1,2024-05-06,否,,2024-05-10,2024-05-07\n\
+             ,D,2024,T1,O3,,,,website,,\n\
+             ,D2,2025,T9,  O4  ,,,,,,\n"
+                .replace("kind_note", "")
+                .as_bytes()
+                .to_vec(),
+        )
+        .expect("table");
+        let chunk = FlatChunk::read(&t, whole(&t)).expect("read in place");
+        let paths = [
+            "",
+            "object",
+            "inspectors",
+            "inspectors[0]",
+            "inspectors[2]",
+            "inspectors[3]",
+            "inspectors.x",
+            "finished_on",
+            "finished_on[0]",
+            "problem",
+            "publication",
+            "publication.channel",
+            "publication.published_on",
+            "publication.channel.x",
+            "entered_on",
+            "task",
+            "department",
+            "records",
+            "follow_up.action",
+            "nope",
+        ];
+        let mut compared = 0;
+        for row in 0..u32::try_from(chunk.rows.len()).expect("rows") {
+            for part in [None, chunk.child(row, None, "publication")] {
+                for path in paths {
+                    let (tree, id) = chunk.node(row, part);
+                    let (node, _) = tree.resolve(id, path);
+                    let targets: Vec<String> = crate::engine::TARGET_KEYS
+                        .iter()
+                        .filter_map(|k| tree.str_at(id, k).or_else(|| tree.str_at(tree.root, k)))
+                        .map(str::to_owned)
+                        .collect();
+                    assert_eq!(
+                        chunk.place(row, part, path),
+                        (tree.report_span(node), targets),
+                        "row {row}, part {part:?}, path {path:?}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 4 * paths.len(), "{compared}");
+    }
+
+    #[test]
+    fn cells_are_trimmed_as_str_trim_does() {
+        for cell in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\t",
+            "O1",
+            "武汉",
+            "　武汉　",
+            "武汉 ",
+            "\u{a0}x",
+            "x\u{3000}",
+            "a b",
+            "-",
+            "\u{2003}",
+        ] {
+            assert_eq!(trim_cell(cell), cell.trim(), "{cell:?}");
+        }
     }
 
     #[test]
