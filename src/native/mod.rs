@@ -148,6 +148,28 @@ impl<'a> Rec<'a> {
     /// `node.key` as a script reads it: `()` when absent or null, lists as arrays,
     /// mappings as node references; for values passed on unchanged into messages.
     pub fn script_value(&self, key: &str) -> Dynamic {
+        // A row's scalars and lists are read from its cells; only a mapping, which a
+        // script sees as a node, needs the row's tree.
+        if let At::Row { chunk, row, part } = self.at {
+            match chunk.value(row, part, key) {
+                None => return Dynamic::UNIT,
+                Some(V::Str(s)) => return Dynamic::from(ImmutableString::from(s)),
+                Some(V::Bool(b)) => return Dynamic::from_bool(b),
+                Some(V::Int(i)) => return Dynamic::from_int(i),
+                Some(V::Float(x)) => return Dynamic::from_float(x),
+                Some(V::Seq) => {
+                    return Dynamic::from_array(
+                        self.items(key)
+                            .map(|item| match item {
+                                V::Str(s) => Dynamic::from(ImmutableString::from(s)),
+                                _ => Dynamic::UNIT,
+                            })
+                            .collect(),
+                    )
+                }
+                Some(V::Map) => {}
+            }
+        }
         let (tree, id) = self.tree_node();
         match Rec::new(&tree, id).get(key) {
             Some(child) => tree.to_dynamic_with(child, &|map| {
