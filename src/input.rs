@@ -69,6 +69,9 @@ impl Streamable {
 /// documents, read whole.
 fn open_csv(shown: &str, bytes: Vec<u8>) -> Result<Streamable, TableDocuments> {
     let table = crate::table::CsvTable::open(shown, bytes).map_err(Err)?;
+    if !table.may_hold_results() {
+        return Err(table.into_trees());
+    }
     let Some(first) = table.chunks(crate::table::CHUNK_ROWS).first().copied() else {
         return Err(table.into_trees());
     };

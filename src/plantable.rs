@@ -1034,7 +1034,7 @@ mod tests {
         let text_ = "序号,抽查事项,检查对像,抽查比例,备注\n1,事项,企业,5%,x\n";
         let source = SourceFile::from_text("p.csv", text_);
         let rows = super::super::CsvRows::new(&source.text, b',');
-        let mut trees = super::super::build_table(&source, rows, true, Some(&sidecar)).unwrap();
+        let mut trees = super::super::build_table(&source, rows, true, Some(&sidecar), 0).unwrap();
         let errors = schema::validate(&mut trees[0], schema::kind_schema("Plan").unwrap());
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(text(&trees[0], "tasks[0].objects.description"), "企业");

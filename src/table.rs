@@ -601,7 +601,8 @@ fn load_csv(
         SourceFile::decode(path_shown, bytes).map_err(|e| vec![undecodable(path_shown, &e)])?;
     let delimiter = sniff_delimiter(&source.text);
     let rows = CsvRows::new(&source.text, delimiter);
-    build_table(&source, rows, true, sidecar).map_err(|errors| attach(&source, errors))
+    let rows_hint = memchr::memchr_iter(b'\n', source.text.as_bytes()).count();
+    build_table(&source, rows, true, sidecar, rows_hint).map_err(|errors| attach(&source, errors))
 }
 
 /// Rows per chunk of a streamed table: enough to keep threads busy, few enough that a
@@ -664,6 +665,18 @@ impl CsvTable {
         })
     }
 
+    /// Whether the table may hold results, by its header: it has a `kind` column, or
+    /// the columns of a Results table. Any other is read whole, without a first look
+    /// at its first chunk.
+    pub fn may_hold_results(&self) -> bool {
+        let Some(header) = &self.header_row else {
+            return true;
+        };
+        let columns = Columns::of(header);
+        let has = |id: &str| columns.found.iter().flatten().any(|c| c.id == id);
+        has("kind") || TableKind::detect(has) == Some(TableKind::Results)
+    }
+
     /// Byte ranges of runs of `rows` whole records (the last may be shorter).
     pub fn chunks(&self, rows: usize) -> Vec<(usize, usize)> {
         let mut chunks = Vec::new();
@@ -703,7 +716,7 @@ impl CsvTable {
             })
         });
         let rows = header.chain(records);
-        match build_table(&self.source, rows, true, None) {
+        match build_table(&self.source, rows, true, None, 0) {
             // Blank rows only: nothing here, which the whole table may well have.
             Err(errors) if errors.iter().all(|e| e.code == "input/empty") => Ok(Vec::new()),
             result => result.map_err(|errors| attach(&self.source, errors)),
@@ -713,7 +726,8 @@ impl CsvTable {
     /// The documents of the whole table, as [`load_table`] reads a CSV table.
     pub fn into_trees(self) -> Result<Vec<Tree>, Vec<TableError>> {
         let rows = CsvRows::new(&self.source.text, self.delimiter);
-        build_table(&self.source, rows, true, None).map_err(|errors| attach(&self.source, errors))
+        build_table(&self.source, rows, true, None, self.ends.len())
+            .map_err(|errors| attach(&self.source, errors))
     }
 
     /// The records in `range` (from [`Self::chunks`]), each as a byte range.
@@ -1102,7 +1116,8 @@ fn load_workbook(
                 continue;
             }
         };
-        match build_table(&source, rows.into_iter().map(Ok), false, sidecar) {
+        let rows_hint = rows.len();
+        match build_table(&source, rows.into_iter().map(Ok), false, sidecar, rows_hint) {
             Ok(t) => trees.extend(t),
             Err(e) => errors.extend(attach(&source, e)),
         }
@@ -1343,6 +1358,8 @@ struct Builder {
     /// The key and group of the last row.
     last_group: Option<([String; 3], usize)>,
     errors: Vec<LoadError>,
+    /// About how many rows the table has (0: not known).
+    rows_hint: usize,
 }
 
 /// Stops building: the error list is full or the arena cannot grow.
@@ -1546,16 +1563,20 @@ impl Builder {
             groups: Vec::new(),
             index: HashMap::default(),
             last_group: None,
+            rows_hint: 0,
             errors,
         })
     }
 }
 
+/// Reads a table into its documents. `rows_hint` is about how many rows it has (0 when
+/// not known), so that the arena of its first document is made once at its size.
 fn build_table<I>(
     source: &Arc<SourceFile>,
     rows: I,
     csv: bool,
     sidecar: Option<&plantable::Sidecar>,
+    rows_hint: usize,
 ) -> Result<Vec<Tree>, Vec<LoadError>>
 where
     I: Iterator<Item = Result<RawRow, LoadError>>,
@@ -1630,6 +1651,7 @@ where
     }
 
     let mut builder = Builder::for_header(&header, &columns, kind, kind_cell, errors)?;
+    builder.rows_hint = rows_hint;
     let mut data_rows = 0usize;
     let all = pending.into_iter().map(Ok).chain(rows);
     for row in all {
@@ -1866,6 +1888,17 @@ impl Builder {
             shared: Vec::new(),
             records: Vec::new(),
         };
+        // The first document of a table is most often all of it (a library of one
+        // department): its arena is made at that size once, not grown by doubling, which
+        // copies it and touches fresh memory each time. Only a hint: failing is fine.
+        if self.groups.is_empty() && self.rows_hint > 0 {
+            // A record, and its cells; a list cell is a list and its items.
+            let per_row = 2 * self.record_columns.len() + 1;
+            let _ = group
+                .nodes
+                .try_reserve(self.rows_hint.saturating_mul(per_row));
+            let _ = group.records.try_reserve(self.rows_hint);
+        }
         let header_span = self.header_span;
         let pushed = (|| -> Result<(), LoadError> {
             push(
