@@ -40,13 +40,23 @@ fn market(entity_type: Option<&str>) -> bool {
 
 fn verify(r: &Rec, field: &str, code: &str, out: &mut Out) {
     if let Err(problem) = crate::uscc::check(code) {
-        out.report(
-            r,
-            field,
-            "default",
-            values! { code: ImmutableString::from(code), reason: problem.zh(), reason_en: problem.to_string() },
-        );
+        report_invalid(r, field, code, problem, out);
     }
+}
+
+fn report_invalid(
+    r: &Rec,
+    field: &str,
+    code: &str,
+    problem: crate::uscc::UsccError,
+    out: &mut Out,
+) {
+    out.report(
+        r,
+        field,
+        "default",
+        values! { code: ImmutableString::from(code), reason: problem.zh(), reason_en: problem.to_string() },
+    );
 }
 
 impl NativeRule for ObjectsUscc {
@@ -71,15 +81,21 @@ impl NativeRule for ObjectsUscc {
         let Some(V::Str(code)) = r.value("object") else {
             return Ok(());
         };
-        // A library id, or a code the library holds under another spelling, is not checked.
+        if !(market(r.str("entity_type")) || code.chars().count() == 18) {
+            return Ok(());
+        }
+        let Err(problem) = crate::uscc::check(code) else {
+            return Ok(());
+        };
+        // A library id, or a code the library holds under another spelling, is not
+        // checked. Looked up only for a code that fails: a look-up in a large library
+        // misses the cache, and most codes are valid.
         if let Some(known) = cx.submission.objects.get(code) {
             if !known.uscc_is_key {
                 return Ok(());
             }
         }
-        if market(r.str("entity_type")) || code.chars().count() == 18 {
-            verify(&r, "object", code, out);
-        }
+        report_invalid(&r, "object", code, problem, out);
         Ok(())
     }
 }
