@@ -324,7 +324,8 @@ impl<'a> Rec<'a> {
 }
 
 /// The objects named by results: a million at province scale, hence a fast hash.
-pub type Objects = HashSet<String, foldhash::fast::RandomState>;
+/// Names are held inline (codes and ids are short): no allocation per object.
+pub type Objects = HashSet<smartstring::alias::String, foldhash::fast::RandomState>;
 
 /// What results tell the whole-submission rules: gathered once per submission, from
 /// the documents or, for streamed tables, row by row.
@@ -379,7 +380,7 @@ impl ResultsDigest {
             };
             if let Some(object) = record.str("object") {
                 if !objects.contains(object) {
-                    objects.insert(object.to_owned());
+                    objects.insert(object.into());
                 }
             }
         }
@@ -394,8 +395,20 @@ impl ResultsDigest {
         self.published += other.published;
         self.streamed += other.streamed;
         self.tasks_named.extend(other.tasks_named);
-        for (task, objects) in other.inspected {
-            self.inspected.entry(task).or_default().extend(objects);
+        for (task, mut objects) in other.inspected {
+            match self.inspected.entry(task) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(objects);
+                }
+                // The smaller set goes into the larger.
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let mine = o.get_mut();
+                    if mine.len() < objects.len() {
+                        std::mem::swap(mine, &mut objects);
+                    }
+                    mine.extend(objects);
+                }
+            }
         }
     }
 
