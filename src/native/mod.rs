@@ -447,6 +447,8 @@ pub struct Cx<'a> {
     pub doc: Option<Rec<'a>>,
     /// Its `kind`, read once (rules ask for every record).
     pub doc_kind: Option<&'a str>,
+    /// The plan task its `task` names, looked up once.
+    pub doc_task: Option<&'a crate::submission::Entry>,
 }
 
 impl<'a> Cx<'a> {
@@ -464,6 +466,9 @@ impl<'a> Cx<'a> {
             submission,
             doc,
             doc_kind: doc.and_then(|d| d.str("kind")),
+            doc_task: doc
+                .and_then(|d| d.str("task"))
+                .and_then(|task| submission.tasks.get(task)),
         }
     }
 }

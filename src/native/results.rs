@@ -46,9 +46,10 @@ impl NativeRule for InspectorsKnown {
         for (i, id) in r.items("inspectors").enumerate() {
             // The schema makes every inspector text.
             let V::Str(id) = id else { continue };
-            let at = format!("inspectors[{i}]");
+            // Made only for a finding: most inspectors are known.
+            let at = || format!("inspectors[{i}]");
             let Some(person) = cx.submission.people.get(id) else {
-                out.report(&r, &at, "default", values! { person: id.to_owned() });
+                out.report(&r, &at(), "default", values! { person: id.to_owned() });
                 continue;
             };
             let key = if person.active == Some(false) {
@@ -63,7 +64,12 @@ impl NativeRule for InspectorsKnown {
             if name.is_unit() {
                 name = Dynamic::from("");
             }
-            out.report(&r, &at, key, values! { person: id.to_owned(), name: name });
+            out.report(
+                &r,
+                &at(),
+                key,
+                values! { person: id.to_owned(), name: name },
+            );
         }
         Ok(())
     }
@@ -129,7 +135,7 @@ impl NativeRule for WithinPlan {
     }
 
     fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
-        let Some(task) = cx.doc.and_then(|doc| Self::task(&doc, cx)) else {
+        let Some(task) = cx.doc_task.map(|task| Rec::of(&task.node)) else {
             return Ok(());
         };
         // Rhai's `>` is false across types; dates are text.
