@@ -4,6 +4,7 @@
 //! These read fields whose types the schema has fixed (documents that fail it never
 //! reach rules), so script failures on ill-typed values need no native counterpart.
 
+use rayon::prelude::*;
 use rhai::{Array, Dynamic, ImmutableString};
 
 use super::{Cx, NativeRule, Out, Rec, Step, V};
@@ -333,7 +334,8 @@ impl NativeRule for SampleSize {
             return Ok(());
         }
         let digest = cx.digest();
-        let mut views: Option<Vec<ObjectView>> = None;
+        // What each task due for counting needs, in order; counted side by side.
+        let mut due = Vec::new();
         for plan in cx.submission.of_kind("Plan") {
             for task in Rec::root(&plan.tree).records("tasks") {
                 let Some(filter) = task.child("objects") else {
@@ -370,51 +372,62 @@ impl NativeRule for SampleSize {
                         _ => continue,
                     },
                 };
-                let objects = views.get_or_insert_with(|| object_views(library));
-                let counts = count(objects, &wanted, inspected);
-                let task_id = field(&task, "id").unwrap_or_default();
-                match measure {
-                    Measure::Classes(ratios) => {
-                        for (i, class) in CLASSES.iter().enumerate() {
-                            let Some(ratio) = ratios[i] else { continue };
-                            let (total, seen) = (counts.class_total[i], counts.class_seen[i]);
-                            let required = ceil_mul(ratio, total);
-                            if seen < required {
-                                out.report(
-                                    &task,
-                                    &format!("credit_risk.ratios.{class}"),
-                                    "default",
-                                    values! {
-                                        task: task_id.clone(),
-                                        class_zh: format!("{class} 类"),
-                                        class_en: format!("class-{class}"),
-                                        inspected: seen,
-                                        ratio: pct(ratio),
-                                        population: total,
-                                        required: required,
-                                    },
-                                );
-                            }
-                        }
-                    }
-                    Measure::Overall(ratio) => {
-                        let required = ceil_mul(ratio, counts.total);
-                        if counts.seen < required {
+                due.push((task, wanted, inspected, measure));
+            }
+        }
+        if due.is_empty() {
+            return Ok(());
+        }
+        // Each task is counted over the whole library: a hundred thousand objects by
+        // some tens of tasks at province scale.
+        let objects = object_views(library);
+        let counted: Vec<Counts> = due
+            .par_iter()
+            .map(|(_, wanted, inspected, _)| count(&objects, wanted, inspected))
+            .collect();
+        for ((task, _, _, measure), counts) in due.into_iter().zip(counted) {
+            let task_id = field(&task, "id").unwrap_or_default();
+            match measure {
+                Measure::Classes(ratios) => {
+                    for (i, class) in CLASSES.iter().enumerate() {
+                        let Some(ratio) = ratios[i] else { continue };
+                        let (total, seen) = (counts.class_total[i], counts.class_seen[i]);
+                        let required = ceil_mul(ratio, total);
+                        if seen < required {
                             out.report(
                                 &task,
-                                "ratio",
+                                &format!("credit_risk.ratios.{class}"),
                                 "default",
                                 values! {
-                                    task: task_id,
-                                    class_zh: "",
-                                    class_en: "",
-                                    inspected: counts.seen,
+                                    task: task_id.clone(),
+                                    class_zh: format!("{class} 类"),
+                                    class_en: format!("class-{class}"),
+                                    inspected: seen,
                                     ratio: pct(ratio),
-                                    population: counts.total,
+                                    population: total,
                                     required: required,
                                 },
                             );
                         }
+                    }
+                }
+                Measure::Overall(ratio) => {
+                    let required = ceil_mul(ratio, counts.total);
+                    if counts.seen < required {
+                        out.report(
+                            &task,
+                            "ratio",
+                            "default",
+                            values! {
+                                task: task_id,
+                                class_zh: "",
+                                class_en: "",
+                                inspected: counts.seen,
+                                ratio: pct(ratio),
+                                population: counts.total,
+                                required: required,
+                            },
+                        );
                     }
                 }
             }
