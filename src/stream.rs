@@ -212,6 +212,30 @@ pub fn run(
         }
         let invalid: HashSet<Group> = chunks.iter().flat_map(|c| c.invalid.clone()).collect();
         let valid = |group: &Group| !invalid.contains(group);
+        // Digests are merged side by side (their sets of objects are large); in order,
+        // so that the first document stays the first.
+        let mut chunks = chunks;
+        let merged = chunks
+            .par_iter_mut()
+            .map(|output| {
+                let mut by_key: HashMap<Key, ResultsDigest> = HashMap::new();
+                for ((key, _), digest) in std::mem::take(&mut output.digests)
+                    .into_iter()
+                    .filter(|(g, _)| valid(g))
+                {
+                    by_key.entry(key).or_default().merge(digest);
+                }
+                by_key
+            })
+            .reduce(HashMap::new, |mut left, right| {
+                for (key, digest) in right {
+                    left.entry(key).or_default().merge(digest);
+                }
+                left
+            });
+        for (key, digest) in merged {
+            digests.entry(key).or_default().merge(digest);
+        }
         let mut first_check: HashSet<(usize, Group)> = HashSet::new();
         let mut groups: HashSet<Group> = HashSet::new();
         for output in chunks {
@@ -234,9 +258,6 @@ pub fn run(
                 if valid(&at.1) && first_check.insert(at.clone()) {
                     add(at, found);
                 }
-            }
-            for ((key, _), digest) in output.digests.into_iter().filter(|(g, _)| valid(g)) {
-                digests.entry(key).or_default().merge(digest);
             }
             for ((rule, group), gap) in output.gaps {
                 let earlier = gaps
