@@ -75,6 +75,16 @@ fn open_csv(shown: &str, bytes: Vec<u8>) -> Result<Streamable, TableDocuments> {
     let Some(first) = table.chunks(crate::table::CHUNK_ROWS).first().copied() else {
         return Err(table.into_trees());
     };
+    // Plain rows of a Results table tell their years as written, without trees.
+    if let Some(flat) = crate::table::FlatChunk::read(&table, first) {
+        if flat.groups.is_empty() {
+            drop(flat);
+            return Err(table.into_trees());
+        }
+        let years = flat.groups.iter().map(|g| g.year).collect();
+        drop(flat);
+        return Ok(Streamable { years, table });
+    }
     let trees = match table.chunk(first) {
         Ok(trees) => trees,
         Err(_) => return Err(table.into_trees()),
