@@ -63,6 +63,14 @@ struct Findings {
     figures: Vec<(String, i64, i64, f64)>,
 }
 
+/// The findings of a rule over a submission's documents, chunk by chunk: joined once
+/// at the end, as a diagnostic is large and copying them chunk after chunk adds up.
+#[derive(Default)]
+struct Gathered {
+    parts: Vec<Vec<Diagnostic>>,
+    figures: Vec<(String, i64, i64, f64)>,
+}
+
 impl Findings {
     fn of(rule: &Rule, out: Out) -> Findings {
         Findings {
@@ -74,11 +82,14 @@ impl Findings {
             figures: out.figures,
         }
     }
+}
 
-    fn merge(mut self, other: Findings) -> Findings {
-        self.diagnostics.extend(other.diagnostics);
-        self.figures.extend(other.figures);
-        self
+impl Gathered {
+    fn add(&mut self, found: Findings) {
+        if !found.diagnostics.is_empty() {
+            self.parts.push(found.diagnostics);
+        }
+        self.figures.extend(found.figures);
     }
 }
 
@@ -190,7 +201,7 @@ pub fn run(
             .any(|n| n.reads_inspected_objects())
     });
     let mut streamed = Streamed::default();
-    let mut outs: HashMap<(usize, Key), Findings> = HashMap::new();
+    let mut outs: HashMap<(usize, Key), Gathered> = HashMap::new();
     let mut order: Vec<(usize, Key)> = Vec::new();
     let mut digests: HashMap<Key, ResultsDigest> = HashMap::new();
     let mut gaps: HashMap<usize, Diagnostic> = HashMap::new();
@@ -243,11 +254,13 @@ pub fn run(
             groups.extend(output.groups.into_iter().filter(valid));
             let mut add = |(index, (key, _)): (usize, Group), found: Findings| {
                 let key = (index, key);
-                if !outs.contains_key(&key) {
-                    order.push(key.clone());
+                match outs.get_mut(&key) {
+                    Some(gathered) => gathered.add(found),
+                    None => {
+                        order.push(key.clone());
+                        outs.entry(key).or_default().add(found);
+                    }
                 }
-                let merged = outs.remove(&key).unwrap_or_default().merge(found);
-                outs.insert(key, merged);
             };
             for (at, found) in output.outs {
                 if valid(&at.1) {
@@ -278,6 +291,12 @@ pub fn run(
         // A digest already made would be of the same documents; keep that one then.
         let _ = sub.digest.set(own);
     }
+    let count: usize = outs
+        .iter()
+        .filter(|(key, _)| !gaps.contains_key(&key.0))
+        .flat_map(|(_, found)| found.parts.iter().map(Vec::len))
+        .sum();
+    streamed.diagnostics.reserve(count);
     for key in order {
         let Some(found) = outs.remove(&key) else {
             continue;
@@ -285,7 +304,9 @@ pub fn run(
         if gaps.contains_key(&key.0) {
             continue;
         }
-        streamed.diagnostics.extend(found.diagnostics);
+        streamed
+            .diagnostics
+            .extend(found.parts.into_iter().flatten());
         let (index, (department, year)) = key;
         streamed
             .tallies
