@@ -288,6 +288,7 @@ pub fn run(
         let sub = subs.get(&key);
         let mut own = ResultsDigest::of_documents(&sub);
         own.merge(digest);
+        own.settle();
         // A digest already made would be of the same documents; keep that one then.
         let _ = sub.digest.set(own);
     }

@@ -342,6 +342,10 @@ pub struct ResultsDigest {
     pub first: Option<NodeRef>,
     /// Results documents read from streamed tables (not kept in the submission).
     pub streamed: usize,
+    /// Objects named by records, by task, not yet in `inspected`: kept as they come
+    /// and made sets once, by [`ResultsDigest::settle`]. Merging a set per streamed
+    /// chunk would hash every name again at each merge.
+    pub(crate) pending: HashMap<String, Vec<Vec<smartstring::alias::String>>>,
 }
 
 impl ResultsDigest {
@@ -368,21 +372,39 @@ impl ResultsDigest {
         if let Some(task) = task {
             self.tasks_named.insert(task.to_owned());
         }
-        let mut objects = match task {
-            Some(task) if has_records => Some(self.inspected.entry(task.to_owned()).or_default()),
-            _ => None,
-        };
+        let task = task.filter(|_| has_records);
+        if let Some(task) = task {
+            self.inspected.entry(task.to_owned()).or_default();
+        }
+        let listing = with_objects && task.is_some();
+        let mut named = Vec::new();
         for record in records {
             self.records += 1;
             self.published += i64::from(is_published(&record));
-            let (Some(objects), true) = (objects.as_mut(), with_objects) else {
-                continue;
-            };
-            if let Some(object) = record.str("object") {
-                if !objects.contains(object) {
-                    objects.insert(object.into());
-                }
+            if let (true, Some(object)) = (listing, record.str("object")) {
+                named.push(object.into());
             }
+        }
+        if let (Some(task), false) = (task, named.is_empty()) {
+            self.pending.entry(task.to_owned()).or_default().push(named);
+        }
+    }
+
+    /// Makes the objects named by records so far sets, in `inspected`; tasks side by
+    /// side.
+    pub fn settle(&mut self) {
+        use rayon::prelude::*;
+        let sets: Vec<(String, Objects)> = std::mem::take(&mut self.pending)
+            .into_par_iter()
+            .map(|(task, parts)| {
+                let mut set = Objects::default();
+                set.reserve(parts.iter().map(Vec::len).sum());
+                set.extend(parts.into_iter().flatten());
+                (task, set)
+            })
+            .collect();
+        for (task, set) in sets {
+            add_set(&mut self.inspected, task, set);
         }
     }
 
@@ -395,20 +417,11 @@ impl ResultsDigest {
         self.published += other.published;
         self.streamed += other.streamed;
         self.tasks_named.extend(other.tasks_named);
-        for (task, mut objects) in other.inspected {
-            match self.inspected.entry(task) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(objects);
-                }
-                // The smaller set goes into the larger.
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    let mine = o.get_mut();
-                    if mine.len() < objects.len() {
-                        std::mem::swap(mine, &mut objects);
-                    }
-                    mine.extend(objects);
-                }
-            }
+        for (task, objects) in other.inspected {
+            add_set(&mut self.inspected, task, objects);
+        }
+        for (task, parts) in other.pending {
+            self.pending.entry(task).or_default().extend(parts);
         }
     }
 
@@ -423,7 +436,24 @@ impl ResultsDigest {
         for doc in sub.of_kind("Results") {
             digest.add_document(Rec::root(&doc.tree), true);
         }
+        digest.settle();
         digest
+    }
+}
+
+/// Adds a task's set of objects to `inspected`: the smaller set goes into the larger.
+fn add_set(inspected: &mut HashMap<String, Objects>, task: String, mut objects: Objects) {
+    match inspected.entry(task) {
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(objects);
+        }
+        std::collections::hash_map::Entry::Occupied(mut o) => {
+            let mine = o.get_mut();
+            if mine.len() < objects.len() {
+                std::mem::swap(mine, &mut objects);
+            }
+            mine.extend(objects);
+        }
     }
 }
 
