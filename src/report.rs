@@ -275,9 +275,11 @@ fn counts_by_rule(report: &Report) -> BTreeMap<&str, BTreeMap<&str, usize>> {
 }
 
 pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
+    use rayon::prelude::*;
+    // Side by side: a province's report holds a hundred thousand findings and more.
     let diagnostics: Vec<_> = report
         .diagnostics
-        .iter()
+        .par_iter()
         .map(|d| {
             json!({
                 "rule": d.rule,
