@@ -294,144 +294,158 @@ pub fn evaluate(
     use_native: bool,
     streamed: &crate::stream::Tallies,
 ) -> Evaluation {
-    let mut out = Evaluation::default();
     let as_of: ImmutableString = as_of.format("%Y-%m-%d").to_string().into();
-    for (index, (rule, ast)) in policy.rules.iter().zip(&compiled.asts).enumerate() {
-        let Ok(ast) = ast else { continue };
-        let native = if use_native {
-            native::for_rule(rule)
-        } else {
-            None
-        };
-        let has_check_document = ast
-            .iter_functions()
-            .any(|f| f.name == "check_document" && f.params.len() == 2);
-        // Undated documents belong to several submissions: evaluate each once.
-        let mut seen_docs: Vec<*const crate::tree::Tree> = Vec::new();
-        'subs: for sub in submissions {
-            let run = Arc::new(RuleRun {
-                params: rule.params.clone(),
-                as_of: as_of.clone(),
-                submission: Arc::clone(sub),
-                findings: Mutex::new(Vec::new()),
-                // Tallies of streamed results count with the submission's own.
-                figures: Mutex::new(
-                    streamed
-                        .get(&(index, sub.department.clone(), sub.year))
-                        .cloned()
-                        .unwrap_or_default(),
-                ),
-            });
-            let docs: Vec<&Document> = sub
-                .documents
-                .iter()
-                .filter(|d| rule.on.contains(&d.kind()))
-                .collect();
-            // Results read from a streamed table are not kept; the digest counts them.
-            let streamed =
-                rule.on.contains(&"Results") && sub.digest.get().is_some_and(|d| d.streamed > 0);
-            let call = |name: &str,
-                        target: Dynamic,
-                        doc: Option<&Document>|
-             -> Result<(), Box<Diagnostic>> {
-                let ctx = Ctx {
-                    run: Arc::clone(&run),
-                    doc: doc.map(NodeRef::root),
-                };
-                let mut scope = Scope::new();
-                let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-                compiled
-                    .engine
-                    .call_fn_with_options::<Dynamic>(
-                        options,
-                        &mut scope,
-                        ast,
-                        name,
-                        (target.clone(), ctx.clone()),
-                    )
-                    .map(|_| ())
-                    .map_err(|mut e| {
-                        if let EvalAltResult::ErrorTooManyOperations(pos) = e.unwrap_inner() {
-                            if pos.is_none() {
-                                *e = EvalAltResult::ErrorTooManyOperations(
-                                    compiled.locate_runaway(rule, name, &target, &ctx),
-                                );
-                            }
-                        }
-                        Box::new(runtime_diagnostic(rule, &e, &target))
-                    })
-            };
-            let result = if let Some(native) = native {
-                let (found, result) = run_native(
-                    (native, rule),
-                    sub,
-                    &docs,
-                    streamed,
-                    &mut seen_docs,
-                    &as_of,
-                    &policy.calendar,
-                );
-                if let Ok(mut findings) = run.findings.lock() {
-                    findings.extend(found.findings);
-                }
-                if let Ok(mut figures) = run.figures.lock() {
-                    figures.extend(found.figures);
-                }
-                result
+    // Rules side by side (each over its submissions in turn), their outputs in the
+    // policy's order.
+    let each: Vec<Evaluation> = policy
+        .rules
+        .par_iter()
+        .zip(compiled.asts.par_iter())
+        .enumerate()
+        .map(|(index, (rule, ast))| {
+            let mut out = Evaluation::default();
+            let Ok(ast) = ast else { return out };
+            let native = if use_native {
+                native::for_rule(rule)
             } else {
-                match rule.each {
-                    Each::Submission if !docs.is_empty() => {
-                        call("check", Dynamic::from(SubmissionRef(Arc::clone(sub))), None)
-                    }
-                    Each::Submission => Ok(()),
-                    Each::Document | Each::Record => docs
-                        .iter()
-                        .filter(|doc| {
-                            let key = Arc::as_ptr(&doc.tree);
-                            let fresh = !seen_docs.contains(&key);
-                            seen_docs.push(key);
-                            fresh
-                        })
-                        .try_for_each(|doc| {
-                            let root = Dynamic::from(NodeRef::root(doc));
-                            if rule.each == Each::Document {
-                                return call("check", root, Some(doc));
-                            }
-                            if has_check_document {
-                                call("check_document", root, Some(doc))?;
-                            }
-                            let tree = &doc.tree;
-                            let records = tree
-                                .get(tree.root, doc.schema.records)
-                                .map(|r| tree.seq(r))
-                                .unwrap_or(&[]);
-                            // Records are independent: one compiled script set, shared by all
-                            // threads; findings are collected under a lock and sorted later.
-                            records.par_iter().try_for_each(|record| {
-                                call(
-                                    "check",
-                                    Dynamic::from(NodeRef {
-                                        tree: Arc::clone(tree),
-                                        id: *record,
-                                    }),
-                                    Some(doc),
-                                )
-                            })
-                        }),
-                }
+                None
             };
-            let findings =
-                std::mem::take(&mut *run.findings.lock().unwrap_or_else(|p| p.into_inner()));
-            out.diagnostics
-                .extend(findings.into_iter().map(|f| finding(rule, &run.params, f)));
-            let figures_raw =
-                std::mem::take(&mut *run.figures.lock().unwrap_or_else(|p| p.into_inner()));
-            out.figures.extend(figures(rule, figures_raw));
-            if let Err(d) = result {
-                out.diagnostics.push(*d);
-                break 'subs;
+            let has_check_document = ast
+                .iter_functions()
+                .any(|f| f.name == "check_document" && f.params.len() == 2);
+            // Undated documents belong to several submissions: evaluate each once.
+            let mut seen_docs: Vec<*const crate::tree::Tree> = Vec::new();
+            'subs: for sub in submissions {
+                let run = Arc::new(RuleRun {
+                    params: rule.params.clone(),
+                    as_of: as_of.clone(),
+                    submission: Arc::clone(sub),
+                    findings: Mutex::new(Vec::new()),
+                    // Tallies of streamed results count with the submission's own.
+                    figures: Mutex::new(
+                        streamed
+                            .get(&(index, sub.department.clone(), sub.year))
+                            .cloned()
+                            .unwrap_or_default(),
+                    ),
+                });
+                let docs: Vec<&Document> = sub
+                    .documents
+                    .iter()
+                    .filter(|d| rule.on.contains(&d.kind()))
+                    .collect();
+                // Results read from a streamed table are not kept; the digest counts them.
+                let streamed = rule.on.contains(&"Results")
+                    && sub.digest.get().is_some_and(|d| d.streamed > 0);
+                let call = |name: &str,
+                            target: Dynamic,
+                            doc: Option<&Document>|
+                 -> Result<(), Box<Diagnostic>> {
+                    let ctx = Ctx {
+                        run: Arc::clone(&run),
+                        doc: doc.map(NodeRef::root),
+                    };
+                    let mut scope = Scope::new();
+                    let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+                    compiled
+                        .engine
+                        .call_fn_with_options::<Dynamic>(
+                            options,
+                            &mut scope,
+                            ast,
+                            name,
+                            (target.clone(), ctx.clone()),
+                        )
+                        .map(|_| ())
+                        .map_err(|mut e| {
+                            if let EvalAltResult::ErrorTooManyOperations(pos) = e.unwrap_inner() {
+                                if pos.is_none() {
+                                    *e = EvalAltResult::ErrorTooManyOperations(
+                                        compiled.locate_runaway(rule, name, &target, &ctx),
+                                    );
+                                }
+                            }
+                            Box::new(runtime_diagnostic(rule, &e, &target))
+                        })
+                };
+                let result = if let Some(native) = native {
+                    let (found, result) = run_native(
+                        (native, rule),
+                        sub,
+                        &docs,
+                        streamed,
+                        &mut seen_docs,
+                        &as_of,
+                        &policy.calendar,
+                    );
+                    if let Ok(mut findings) = run.findings.lock() {
+                        findings.extend(found.findings);
+                    }
+                    if let Ok(mut figures) = run.figures.lock() {
+                        figures.extend(found.figures);
+                    }
+                    result
+                } else {
+                    match rule.each {
+                        Each::Submission if !docs.is_empty() => {
+                            call("check", Dynamic::from(SubmissionRef(Arc::clone(sub))), None)
+                        }
+                        Each::Submission => Ok(()),
+                        Each::Document | Each::Record => docs
+                            .iter()
+                            .filter(|doc| {
+                                let key = Arc::as_ptr(&doc.tree);
+                                let fresh = !seen_docs.contains(&key);
+                                seen_docs.push(key);
+                                fresh
+                            })
+                            .try_for_each(|doc| {
+                                let root = Dynamic::from(NodeRef::root(doc));
+                                if rule.each == Each::Document {
+                                    return call("check", root, Some(doc));
+                                }
+                                if has_check_document {
+                                    call("check_document", root, Some(doc))?;
+                                }
+                                let tree = &doc.tree;
+                                let records = tree
+                                    .get(tree.root, doc.schema.records)
+                                    .map(|r| tree.seq(r))
+                                    .unwrap_or(&[]);
+                                // Records are independent: one compiled script set, shared by all
+                                // threads; findings are collected under a lock and sorted later.
+                                records.par_iter().try_for_each(|record| {
+                                    call(
+                                        "check",
+                                        Dynamic::from(NodeRef {
+                                            tree: Arc::clone(tree),
+                                            id: *record,
+                                        }),
+                                        Some(doc),
+                                    )
+                                })
+                            }),
+                    }
+                };
+                let findings =
+                    std::mem::take(&mut *run.findings.lock().unwrap_or_else(|p| p.into_inner()));
+                out.diagnostics
+                    .extend(findings.into_iter().map(|f| finding(rule, &run.params, f)));
+                let figures_raw =
+                    std::mem::take(&mut *run.figures.lock().unwrap_or_else(|p| p.into_inner()));
+                out.figures.extend(figures(rule, figures_raw));
+                if let Err(d) = result {
+                    out.diagnostics.push(*d);
+                    break 'subs;
+                }
             }
-        }
+            out
+        })
+        .collect();
+    let mut out = Evaluation::default();
+    for one in each {
+        out.diagnostics.extend(one.diagnostics);
+        out.figures.extend(one.figures);
     }
     out
 }
