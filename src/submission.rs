@@ -164,6 +164,8 @@ fn index(
             "ItemList" => &mut sub.items,
             _ => continue,
         };
+        // Grown once, not by doubling: a library holds a hundred thousand objects.
+        target.reserve(records.len());
         for record in records {
             for key in ["id", "uscc"] {
                 if let Some(Value::Str(code)) = tree.get(record, key).map(|n| &tree.node(n).value) {
