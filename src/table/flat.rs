@@ -478,6 +478,7 @@ impl<'t> FlatChunk<'t> {
             .iter()
             .filter_map(|&key| match self.value(row, part, key) {
                 Some(V::Str(s)) => Some(s),
+                // Else the document's own text fields, as `Tree::str_at` at its root.
                 _ => match key {
                     "kind" => Some("Results"),
                     "department" => Some(group.department),
@@ -500,7 +501,8 @@ impl<'t> FlatChunk<'t> {
     }
 
     /// The record (or its mapping `part`) in a tree of its own, as the tree reader
-    /// makes it: for findings, whose positions and values come from there.
+    /// makes it: for what needs a node (a mapping passed into a message, a calendar
+    /// gap's place). Built once per row, when first asked for.
     pub fn node(&self, row: u32, part: Part) -> (Arc<Tree>, NodeId) {
         let r = &self.rows[row as usize];
         let tree = r
