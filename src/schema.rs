@@ -852,6 +852,33 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
     NaiveDate::from_ymd_opt(year, number(5..7), number(8..10)).ok_or(DateError::Impossible)
 }
 
+/// Whether [`parse_date`] reads `s`, without making the date: the date cells of a large
+/// table are checked row by row.
+pub fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
+        return false;
+    };
+    // The proleptic Gregorian calendar, as chrono's.
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
 /// JSON Schema (draft-07) of a document kind, for editors (yaml-language-server).
 pub fn json_schema(schema: &KindSchema) -> serde_json::Value {
     let mut root = object_schema(schema.fields);
@@ -913,6 +940,36 @@ pub fn header_str(tree: &Tree, key: &str) -> Option<ImmutableString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_dates_are_told_as_parse_date_tells_them() {
+        let mut texts: Vec<String> = Vec::new();
+        for year in [0, 1, 4, 100, 400, 1900, 2000, 2023, 2024, 2100, 2400, 9999] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    texts.push(format!("{year:04}-{month:02}-{day:02}"));
+                }
+            }
+        }
+        for text in [
+            "",
+            "2024-5-06",
+            "2024/05/06",
+            "2024-05-06 ",
+            " 2024-05-06",
+            "2024-05-0x",
+            "２０２４-05-06",
+            "+024-05-06",
+            "2024--5-06",
+            "2024-05-6-",
+            "20240506xx",
+        ] {
+            texts.push(text.to_owned());
+        }
+        for text in &texts {
+            assert_eq!(is_iso_date(text), parse_date(text).is_ok(), "{text}");
+        }
+    }
     use crate::source::SourceFile;
 
     fn check(text: &str) -> Vec<LoadError> {

@@ -302,7 +302,7 @@ impl<'t> FlatChunk<'t> {
                         match layout.slots[*slot].check {
                             Check::Text => {}
                             Check::Date => {
-                                if schema::parse_date(cell).is_err() {
+                                if !schema::is_iso_date(cell) {
                                     let date = super::normalise_date(cell)?;
                                     schema::parse_date(&date).ok()?;
                                     let at = u32::try_from(chunk.rows.len()).ok()?;
