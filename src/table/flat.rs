@@ -593,12 +593,14 @@ mod tests {
 
     #[test]
     fn findings_are_placed_where_a_tree_of_the_row_places_them() {
-        // The second table has its columns in another order than the kind's.
+        // The first table has a blank line and a CRLF row; the second its columns in
+        // another order than the kind's.
         for text in [
             ",department,year,task,object,inspectors,finished_on,problem,publication_channel,published_on,entered_on\n\
              ,D,2024,T1,O1, P1；P2、P3 ,2024/5/6,是,gsxt,2024-05-09,\n\
              ,D,2024,T2,,P1,2024-05-06,否,,2024-05-10,2024-05-07\n\
-             ,D,2024,T1,O3,,,,website,,\n\
+             \n\
+             ,D,2024,T1,O3,,,,website,,\r\n\
              ,D2,2025,T9,  O4  ,,,,,,\n",
             "published_on,entered_on,problem,inspectors,object,task,year,department,publication_channel\n\
              2024-05-09,,是,P1；P2,O1,T1,2024,D,gsxt\n\
