@@ -85,15 +85,7 @@ impl SourceFile {
     /// Decodes a file as exported by Chinese office software: UTF-8 (with or without a
     /// BOM), UTF-16 with a BOM, or GB18030 (a superset of GBK).
     pub fn decode(name: impl Into<String>, bytes: &[u8]) -> Result<Arc<SourceFile>, DecodeError> {
-        let name = name.into();
-        let (text, encoding) = decode_bytes(bytes)?;
-        let text = normalise_newlines(text);
-        Ok(Arc::new(SourceFile {
-            name,
-            line_starts: line_starts(&text),
-            text,
-            encoding,
-        }))
+        Self::decode_owned(name, bytes.to_vec(), |_| ()).map(|(source, ())| source)
     }
 
     /// Byte offset of a 1-based line and a 0-based character column, clamped to the text.
