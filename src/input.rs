@@ -76,14 +76,12 @@ fn open_csv(shown: &str, bytes: Vec<u8>) -> Result<Streamable, TableDocuments> {
         return Err(table.into_trees());
     };
     // Plain rows of a Results table tell their years as written, without trees.
-    if let Some(flat) = crate::table::FlatChunk::read(&table, first) {
-        if flat.groups.is_empty() {
-            drop(flat);
-            return Err(table.into_trees());
-        }
-        let years = flat.groups.iter().map(|g| g.year).collect();
-        drop(flat);
-        return Ok(Streamable { years, table });
+    let flat_years = crate::table::FlatChunk::read(&table, first)
+        .map(|flat| flat.groups.iter().map(|g| g.year).collect::<Vec<_>>());
+    match flat_years {
+        Some(years) if years.is_empty() => return Err(table.into_trees()),
+        Some(years) => return Ok(Streamable { years, table }),
+        None => {}
     }
     let trees = match table.chunk(first) {
         Ok(trees) => trees,
