@@ -87,8 +87,34 @@ fn check_of(first17: impl Iterator<Item = char>) -> Option<char> {
         .map(|&b| char::from(b))
 }
 
+/// Whether 18 bytes are a valid code, in one pass over the bytes. Most codes are valid;
+/// one that is not is checked again character by character to say what is wrong.
+fn valid_ascii(bytes: &[u8; 18]) -> bool {
+    let index = |b: u8| match VALUES.get(usize::from(b)) {
+        Some(&plus_one) if plus_one > 0 => Some(u32::from(plus_one) - 1),
+        _ => None,
+    };
+    let mut sum = 0u32;
+    for (&b, weight) in bytes.iter().zip(WEIGHTS) {
+        match index(b) {
+            Some(v) => sum += v * weight,
+            None => return false,
+        }
+    }
+    matches!(bytes[0], b'1'..=b'9' | b'A'..=b'H' | b'N' | b'Y')
+        && bytes[2..8].iter().all(u8::is_ascii_digit)
+        && index(bytes[17]) == Some((31 - sum % 31) % 31)
+}
+
 /// Checks length, alphabet, registration authority, division digits and check character.
 pub fn check(code: &str) -> Result<(), UsccError> {
+    if code
+        .as_bytes()
+        .first_chunk::<18>()
+        .is_some_and(|bytes| code.len() == 18 && valid_ascii(bytes))
+    {
+        return Ok(());
+    }
     // Count chars, not bytes: cells often hold Chinese text by mistake.
     let len = code.chars().count();
     if len != 18 {
@@ -233,6 +259,59 @@ mod tests {
         assert_eq!(check(&code), Err(UsccError::BadAuthority { ch: '0' }));
         let code = complete("914201A0MA4K00001");
         assert_eq!(check(&code), Err(UsccError::BadDivision));
+    }
+
+    /// The one-pass check agrees with the character-by-character one: for valid codes,
+    /// for each of their characters replaced, and for codes completed with a correct
+    /// check character after a replacement (a letter among the division digits, a bad
+    /// registration authority).
+    #[test]
+    fn fast_path_agrees_with_full_check() {
+        let slow = |code: &str| {
+            let chars: Vec<char> = code.chars().collect();
+            chars.len() == 18
+                && chars.iter().all(|&c| value(c).is_some())
+                && matches!(chars[0], '1'..='9' | 'A'..='H' | 'N' | 'Y')
+                && chars[2..8].iter().all(char::is_ascii_digit)
+                && check_of(chars[..17].iter().copied()) == Some(chars[17])
+        };
+        let agree = |code: &str| {
+            assert_eq!(check(code).is_ok(), slow(code), "{code}");
+            if let Some(bytes) = code.as_bytes().first_chunk::<18>() {
+                let whole = code.len() == 18;
+                assert_eq!(whole && valid_ascii(bytes), slow(code), "{code}");
+            }
+        };
+        let (mut valid, mut invalid) = (0, 0);
+        for n in 0..100u32 {
+            let first17 = format!("9{}4201{:02}MA4K{:05}", n % 3, n % 100, n * 7919 % 100_000);
+            let code = complete(&first17);
+            agree(&code);
+            for pos in 0..18 {
+                for with in ['0', '7', 'A', 'J', 'N', 'Y', 'I', 'a', '-', '武'] {
+                    let replace = |text: &str| -> String {
+                        let mut chars: Vec<char> = text.chars().collect();
+                        chars[pos] = with;
+                        chars.into_iter().collect()
+                    };
+                    let changed = replace(&code);
+                    agree(&changed);
+                    if pos < 17 {
+                        if let Some(check) = check_char(&replace(&first17)) {
+                            let completed = format!("{}{check}", replace(&first17));
+                            agree(&completed);
+                            if slow(&completed) {
+                                valid += 1;
+                            } else {
+                                invalid += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Both kinds were tried.
+        assert!(valid > 1000 && invalid > 1000, "{valid} {invalid}");
     }
 
     #[test]
