@@ -36,9 +36,10 @@ pub type Index = HashMap<smartstring::alias::String, Entry, foldhash::fast::Rand
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub node: NodeRef,
-    /// `uscc` and `entity_type`, when text.
+    /// `uscc`, `entity_type` and (of a plan task) `end`, when text.
     pub uscc: Option<ImmutableString>,
     pub entity_type: Option<ImmutableString>,
+    pub end: Option<ImmutableString>,
     /// `active`, when a boolean.
     pub active: Option<bool>,
     /// Whether `qualification` is given (not absent or null).
@@ -58,6 +59,7 @@ impl Entry {
             uscc_is_key: uscc.as_deref() == Some(key),
             uscc,
             entity_type: text("entity_type"),
+            end: text("end"),
             active: match tree.get(record, "active").map(|n| &tree.node(n).value) {
                 Some(Value::Bool(b)) => Some(*b),
                 _ => None,

@@ -459,6 +459,14 @@ fn add_set(inspected: &mut HashMap<String, Objects>, task: String, mut objects: 
 
 /// A result published as `result-publication-rate` counts it: channel and date given.
 pub fn is_published(record: &Rec) -> bool {
+    if let At::Row {
+        chunk,
+        row,
+        part: None,
+    } = record.at
+    {
+        return chunk.is_published(row);
+    }
     record
         .child("publication")
         .is_some_and(|p| p.is_present("channel") && p.is_present("published_on"))
@@ -479,6 +487,30 @@ pub struct Cx<'a> {
     pub doc_kind: Option<&'a str>,
     /// The plan task its `task` names, looked up once.
     pub doc_task: Option<&'a crate::submission::Entry>,
+    /// The rule's parameters, read once: rules look them up for every record, and a
+    /// short list is searched faster than the policy's map.
+    params: Vec<Param<'a>>,
+}
+
+/// A parameter of the rule, and the texts of a list of texts.
+struct Param<'a> {
+    name: &'a str,
+    value: &'a Dynamic,
+    texts: Vec<ImmutableString>,
+}
+
+impl<'a> Param<'a> {
+    fn of(name: &'a str, value: &'a Dynamic) -> Param<'a> {
+        let texts = value
+            .read_lock::<rhai::Array>()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|item| item.read_lock::<ImmutableString>().map(|s| s.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Param { name, value, texts }
+    }
 }
 
 impl<'a> Cx<'a> {
@@ -499,13 +531,18 @@ impl<'a> Cx<'a> {
             doc_task: doc
                 .and_then(|d| d.str("task"))
                 .and_then(|task| submission.tasks.get(task)),
+            params: rule
+                .params
+                .iter()
+                .map(|(name, value)| Param::of(name, value))
+                .collect(),
         }
     }
 }
 
 impl Cx<'_> {
     pub fn param(&self, name: &str) -> Option<&Dynamic> {
-        self.rule.params.get(name)
+        self.params.iter().find(|p| p.name == name).map(|p| p.value)
     }
 
     pub fn int(&self, name: &str) -> i64 {
@@ -526,14 +563,10 @@ impl Cx<'_> {
 
     /// Whether the list parameter `name` holds the text `value` (`value in ctx.params.x`).
     pub fn list_has(&self, name: &str, value: &str) -> bool {
-        self.param(name)
-            .and_then(|v| v.read_lock::<rhai::Array>())
-            .is_some_and(|list| {
-                list.iter().any(|item| {
-                    item.read_lock::<ImmutableString>()
-                        .is_some_and(|s| s.as_str() == value)
-                })
-            })
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .is_some_and(|p| p.texts.iter().any(|s| s.as_str() == value))
     }
 
     pub fn digest(&self) -> &ResultsDigest {
@@ -717,6 +750,15 @@ impl IsoDate {
             None => std::str::from_utf8(&self.bytes).unwrap_or_default(),
         }
     }
+
+    /// Its text as bytes, which compare as the text does, without validating it for
+    /// every record.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.other {
+            Some(text) => text.as_bytes(),
+            None => &self.bytes,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -733,6 +775,7 @@ mod tests {
         ] {
             let date = chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
             assert_eq!(IsoDate::new(date).as_str(), text);
+            assert_eq!(IsoDate::new(date).as_bytes(), text.as_bytes());
             assert_eq!(iso(date).as_str(), text);
         }
     }

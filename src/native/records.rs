@@ -25,7 +25,7 @@ impl NativeRule for EntryDeadline {
         let limit = u32::try_from(cx.int("working_days")).unwrap_or_default();
         let due = IsoDate::new(cx.calendar.add_working_days(finished_day, limit)?);
         let Some(entered) = r.str("entered_on") else {
-            if cx.as_of > due.as_str() {
+            if cx.as_of.as_bytes() > due.as_bytes() {
                 out.report(
                     &r,
                     "finished_on",
@@ -37,7 +37,7 @@ impl NativeRule for EntryDeadline {
         };
         out.tally(
             "results-on-time",
-            entered >= finished && entered <= due.as_str(),
+            entered >= finished && entered.as_bytes() <= due.as_bytes(),
             1.0,
         );
         if entered < finished {
@@ -47,7 +47,7 @@ impl NativeRule for EntryDeadline {
                 "before_finish",
                 values! { finished_on: finished.to_owned(), entered_on: entered.to_owned() },
             );
-        } else if entered > due.as_str() {
+        } else if entered.as_bytes() > due.as_bytes() {
             let days = match date(entered) {
                 Some(entered_day) => cx
                     .calendar

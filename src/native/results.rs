@@ -135,15 +135,16 @@ impl NativeRule for WithinPlan {
     }
 
     fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
-        let Some(task) = cx.doc_task.map(|task| Rec::of(&task.node)) else {
+        let Some(entry) = cx.doc_task else {
             return Ok(());
         };
         // Rhai's `>` is false across types; dates are text.
-        let late = match (r.value("entered_on"), task.value("end")) {
-            (Some(V::Str(entered)), Some(V::Str(end))) => entered > end,
+        let late = match (r.value("entered_on"), entry.end.as_deref()) {
+            (Some(V::Str(entered)), Some(end)) => entered > end,
             _ => false,
         };
         if late {
+            let task = Rec::of(&entry.node);
             out.report(
                 &r,
                 "entered_on",

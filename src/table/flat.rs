@@ -50,10 +50,22 @@ type Tag = (usize, u64);
 
 fn tag(key: &str) -> Tag {
     let bytes = key.as_bytes();
-    let mut first = [0u8; 8];
-    let n = bytes.len().min(8);
-    first[..n].copy_from_slice(&bytes[..n]);
-    (bytes.len(), u64::from_le_bytes(first))
+    // One load for a long key; a copy of a slice of unknown length would call `memcpy`.
+    let first = match bytes.first_chunk::<8>() {
+        Some(head) => u64::from_le_bytes(*head),
+        None => bytes
+            .iter()
+            .enumerate()
+            .fold(0, |v, (i, &b)| v | u64::from(b) << (8 * i)),
+    };
+    (bytes.len(), first)
+}
+
+/// Whether `key` is `slot_key`, given that their tags are equal: only the bytes past the
+/// eighth are left to compare (inline; most keys are short).
+fn same_key(slot_key: &str, key: &str) -> bool {
+    let (a, b) = (slot_key.as_bytes(), key.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).skip(8).all(|(x, y)| x == y)
 }
 
 /// `cell.trim()`, without decoding characters when both ends are visible ASCII, as
@@ -97,6 +109,9 @@ pub struct Layout {
     width: usize,
     roles: Vec<Role>,
     slots: Vec<Slot>,
+    /// The slots of `publication.channel` and `publication.published_on`: whether a
+    /// result is published is asked of every row, by more than one rule.
+    published: Option<[usize; 2]>,
 }
 
 /// At most this many record fields (a Results table has 13).
@@ -176,10 +191,17 @@ impl Layout {
             .iter()
             .filter(|s| matches!(s.check, Check::List))
             .count();
+        let slot_of = |sub: &str| {
+            slots
+                .iter()
+                .position(|s| s.key == "publication" && s.sub == Some(sub))
+        };
+        let published = slot_of("channel").zip(slot_of("published_on"));
         (keyed && results && slots.len() <= MAX_SLOTS && lists <= 1).then_some(Layout {
             width,
             roles,
             slots,
+            published: published.map(|(channel, date)| [channel, date]),
         })
     }
 }
@@ -367,17 +389,24 @@ impl<'t> FlatChunk<'t> {
 
     fn slot(&self, part: Part, key: &str) -> Option<usize> {
         let wanted = tag(key);
-        self.layout.slots.iter().position(|s| match part {
-            None => s.sub.is_none() && s.key_tag == wanted && s.key == key,
-            Some(map) => s.sub_tag == wanted && s.sub == Some(key) && s.key == map,
+        let map_tag = part.map(tag);
+        self.layout.slots.iter().position(|s| match (part, s.sub) {
+            (None, None) => s.key_tag == wanted && same_key(s.key, key),
+            (Some(map), Some(sub)) => {
+                s.sub_tag == wanted
+                    && same_key(sub, key)
+                    && Some(s.key_tag) == map_tag
+                    && same_key(s.key, map)
+            }
+            _ => false,
         })
     }
 
     /// Whether `key` is a mapping of nested fields (`publication`) that `row` has.
     fn has_map(&self, row: &FlatRow, key: &str) -> bool {
         let wanted = tag(key);
-        self.layout.slots.iter().zip(row.cells).any(|(s, cell)| {
-            s.sub.is_some() && s.key_tag == wanted && s.key == key && !cell.is_empty()
+        self.layout.slots.iter().zip(&row.cells).any(|(s, cell)| {
+            s.sub.is_some() && s.key_tag == wanted && same_key(s.key, key) && !cell.is_empty()
         })
     }
 
@@ -405,6 +434,15 @@ impl<'t> FlatChunk<'t> {
         }
     }
 
+    /// Whether `row` gives both the channel and the date of its publication, as
+    /// [`crate::native::is_published`] asks.
+    pub fn is_published(&self, row: u32) -> bool {
+        let cells = &self.rows[row as usize].cells;
+        self.layout
+            .published
+            .is_some_and(|[channel, date]| !cells[channel].is_empty() && !cells[date].is_empty())
+    }
+
     /// The items of the list `key` of a record.
     pub fn items(&self, row: u32, key: &str) -> &[&'t str] {
         let r = &self.rows[row as usize];
@@ -423,7 +461,7 @@ impl<'t> FlatChunk<'t> {
         self.layout
             .slots
             .iter()
-            .find(|s| s.sub.is_some() && s.key_tag == wanted && s.key == key)
+            .find(|s| s.sub.is_some() && s.key_tag == wanted && same_key(s.key, key))
             .map(|s| s.key)
     }
 
@@ -466,7 +504,7 @@ impl<'t> FlatChunk<'t> {
             // A mapping is placed at the first of its fields that the row has.
             Spot::Map(map) => slots
                 .iter()
-                .zip(r.cells)
+                .zip(&r.cells)
                 .filter(|(s, cell)| s.key == map && s.sub.is_some() && !cell.is_empty())
                 .min_by_key(|(s, _)| s.rank)
                 .map_or(r.first, |(_, cell)| span_in(self.text(), cell)),
@@ -657,6 +695,11 @@ mod tests {
                     if let Some(map) = part {
                         in_place = in_place.child(map).expect("mapping");
                     }
+                    assert_eq!(
+                        crate::native::is_published(&in_place),
+                        crate::native::is_published(&crate::native::Rec::new(&tree, id)),
+                        "row {row}, part {part:?}"
+                    );
                     assert_eq!(
                         format!("{:?}", in_place.script_value(path)),
                         format!(
