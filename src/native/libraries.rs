@@ -4,6 +4,8 @@
 //! These read fields whose types the schema has fixed (documents that fail it never
 //! reach rules), so script failures on ill-typed values need no native counterpart.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use rhai::{Array, Dynamic, ImmutableString};
 
@@ -286,8 +288,38 @@ fn object_views<'a>(library: Rec<'a>) -> Vec<ObjectView<'a>> {
         .collect()
 }
 
-fn count(objects: &[ObjectView], wanted: &[(usize, &Value)], inspected: &super::Objects) -> Counts {
-    let wanted: Vec<(usize, &Value, Option<&str>)> = wanted
+/// The first filter key a task wants a text of, and that text.
+fn first_text<'v>(wanted: &[(usize, &'v Value)]) -> Option<(usize, &'v str)> {
+    wanted.iter().find_map(|(i, v)| match v {
+        Value::Str(s) => Some((*i, s.as_str())),
+        _ => None,
+    })
+}
+
+/// Objects (their places in the library) by the text of a filter key, for the keys in
+/// `keys`: a task is counted over the objects that have the text it wants, not over
+/// the whole library (a text matches only the same text).
+type ByText<'a> = [HashMap<&'a str, Vec<u32>>; 3];
+
+fn by_text<'a>(objects: &[ObjectView<'a>], keys: &[usize]) -> ByText<'a> {
+    let mut index: ByText = Default::default();
+    for &key in keys {
+        for (at, o) in objects.iter().enumerate() {
+            if let Some((_, Some(text))) = o.attrs[key] {
+                index[key].entry(text).or_default().push(at as u32);
+            }
+        }
+    }
+    index
+}
+
+fn count(
+    objects: &[ObjectView],
+    index: &ByText,
+    wanted: &[(usize, &Value)],
+    inspected: &super::Objects,
+) -> Counts {
+    let checks: Vec<(usize, &Value, Option<&str>)> = wanted
         .iter()
         .map(|(i, v)| match v {
             Value::Str(s) => (*i, *v, Some(s.as_str())),
@@ -295,14 +327,14 @@ fn count(objects: &[ObjectView], wanted: &[(usize, &Value)], inspected: &super::
         })
         .collect();
     let mut counts = Counts::default();
-    for o in objects {
-        let matches = wanted.iter().all(|(i, want, want_text)| match o.attrs[*i] {
+    let mut add = |o: &ObjectView| {
+        let matches = checks.iter().all(|(i, want, want_text)| match o.attrs[*i] {
             Some((_, Some(have))) if want_text.is_some() => Some(have) == *want_text,
             Some((value, _)) => same(value, want),
             None => false,
         });
         if !matches {
-            continue;
+            return;
         }
         let seen = o.uscc.is_some_and(|u| inspected.contains(u))
             || o.id.is_some_and(|id| inspected.contains(id));
@@ -312,6 +344,16 @@ fn count(objects: &[ObjectView], wanted: &[(usize, &Value)], inspected: &super::
             counts.class_total[class] += 1;
             counts.class_seen[class] += i64::from(seen);
         }
+    };
+    match first_text(wanted) {
+        Some((key, text)) => {
+            let places = index[key].get(text).map_or(&[][..], Vec::as_slice);
+            places
+                .iter()
+                .filter_map(|&at| objects.get(at as usize))
+                .for_each(&mut add);
+        }
+        None => objects.iter().for_each(&mut add),
     }
     counts
 }
@@ -381,9 +423,16 @@ impl NativeRule for SampleSize {
         // Each task is counted over the whole library: a hundred thousand objects by
         // some tens of tasks at province scale.
         let objects = object_views(library);
+        let mut keys: Vec<usize> = due
+            .iter()
+            .filter_map(|(_, wanted, _, _)| first_text(wanted).map(|(key, _)| key))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let index = by_text(&objects, &keys);
         let counted: Vec<Counts> = due
             .par_iter()
-            .map(|(_, wanted, inspected, _)| count(&objects, wanted, inspected))
+            .map(|(_, wanted, inspected, _)| count(&objects, &index, wanted, inspected))
             .collect();
         for ((task, _, _, measure), counts) in due.into_iter().zip(counted) {
             let task_id = field(&task, "id").unwrap_or_default();
