@@ -152,7 +152,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
         let subs = stream::Submissions::new(&loaded.documents);
         let streamed = stream::run(tables, None, &subs, "", options.chunk_rows);
         let mut diagnostics = loaded.diagnostics;
-        diagnostics.extend(streamed.diagnostics);
+        diagnostics.extend(streamed.diagnostics.into_iter().flatten());
         let report = Report {
             files_checked: loaded.files,
             documents_checked: loaded.documents.len() + streamed.documents,
@@ -249,10 +249,21 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         .into_iter()
         .flat_map(waivers::from_tree)
         .collect();
-    evaluation.diagnostics.extend(streamed.diagnostics);
-    let (kept, waived) = waivers::apply(evaluation.diagnostics, &waivers, options.as_of);
-    report.diagnostics.extend(kept);
-    report.waived = waived;
+    // Findings are moved once, into the report after what it holds already.
+    let findings_from = report.diagnostics.len();
+    let count =
+        evaluation.diagnostics.len() + streamed.diagnostics.iter().map(Vec::len).sum::<usize>();
+    report.diagnostics.reserve(count);
+    report.diagnostics.append(&mut evaluation.diagnostics);
+    for part in streamed.diagnostics {
+        report.diagnostics.extend(part);
+    }
+    report.waived = waivers::apply(
+        &mut report.diagnostics,
+        findings_from,
+        &waivers,
+        options.as_of,
+    );
     report.figures = evaluation.figures;
     report.sort();
     report

@@ -179,7 +179,9 @@ pub type Tallies = HashMap<(usize, String, Option<i64>), Vec<(String, i64, i64, 
 /// which join those of the submission's other documents.
 #[derive(Default)]
 pub struct Streamed {
-    pub diagnostics: Vec<Diagnostic>,
+    /// In order, in parts as they were found: a report moves each once, into its own
+    /// list (a million-row table may give a hundred thousand findings).
+    pub diagnostics: Vec<Vec<Diagnostic>>,
     pub tallies: Tallies,
     pub documents: usize,
 }
@@ -218,7 +220,7 @@ pub fn run(
             .take(MAX_ERRORS)
             .collect();
         if !errors.is_empty() {
-            streamed.diagnostics.extend(errors);
+            streamed.diagnostics.push(errors);
             continue;
         }
         let invalid: HashSet<Group> = chunks.iter().flat_map(|c| c.invalid.clone()).collect();
@@ -250,7 +252,7 @@ pub fn run(
         let mut first_check: HashSet<(usize, Group)> = HashSet::new();
         let mut groups: HashSet<Group> = HashSet::new();
         for output in chunks {
-            streamed.diagnostics.extend(output.validation);
+            streamed.diagnostics.push(output.validation);
             groups.extend(output.groups.into_iter().filter(valid));
             let mut add = |(index, (key, _)): (usize, Group), found: Findings| {
                 let key = (index, key);
@@ -292,12 +294,6 @@ pub fn run(
         // A digest already made would be of the same documents; keep that one then.
         let _ = sub.digest.set(own);
     }
-    let count: usize = outs
-        .iter()
-        .filter(|(key, _)| !gaps.contains_key(&key.0))
-        .flat_map(|(_, found)| found.parts.iter().map(Vec::len))
-        .sum();
-    streamed.diagnostics.reserve(count);
     for key in order {
         let Some(found) = outs.remove(&key) else {
             continue;
@@ -305,9 +301,7 @@ pub fn run(
         if gaps.contains_key(&key.0) {
             continue;
         }
-        streamed
-            .diagnostics
-            .extend(found.parts.into_iter().flatten());
+        streamed.diagnostics.extend(found.parts);
         let (index, (department, year)) = key;
         streamed
             .tallies
@@ -315,7 +309,7 @@ pub fn run(
             .or_default()
             .extend(found.figures);
     }
-    streamed.diagnostics.extend(gaps.into_values());
+    streamed.diagnostics.push(gaps.into_values().collect());
     streamed
 }
 

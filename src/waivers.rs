@@ -172,22 +172,24 @@ impl Waiver {
     }
 }
 
-/// Sets aside the findings that valid waivers cover; expired waivers become errors and
-/// waivers that match nothing warnings.
+/// Sets aside the findings (`diagnostics[from..]`) that valid waivers cover; expired
+/// waivers become errors and waivers that match nothing warnings, after the findings.
 pub fn apply(
-    diagnostics: Vec<Diagnostic>,
+    diagnostics: &mut Vec<Diagnostic>,
+    from: usize,
     waivers: &[Waiver],
     as_of: NaiveDate,
-) -> (Vec<Diagnostic>, Vec<Waived>) {
+) -> Vec<Waived> {
     // A run without waivers keeps every finding where it is (there may be a hundred
     // thousand).
     if waivers.is_empty() {
-        return (diagnostics, Vec::new());
+        return Vec::new();
     }
-    let mut kept = Vec::with_capacity(diagnostics.len());
+    let findings = diagnostics.split_off(from.min(diagnostics.len()));
+    let kept = diagnostics;
     let mut waived = Vec::new();
     let mut used = vec![false; waivers.len()];
-    for d in diagnostics {
+    for d in findings {
         let hit = waivers
             .iter()
             .enumerate()
@@ -228,5 +230,5 @@ pub fn apply(
             ));
         }
     }
-    (kept, waived)
+    waived
 }
