@@ -689,10 +689,11 @@ pub fn finding(rule: &Rule, params: &Map, raw: RawFinding) -> Diagnostic {
 pub fn fill_template(template: &str, values: &Map, params: &Map) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
+    // Braces are ASCII: a byte search finds them at character boundaries.
+    while let Some(open) = memchr::memchr(b'{', rest.as_bytes()) {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after.find('}') {
+        match memchr::memchr(b'}', after.as_bytes()) {
             Some(close) => {
                 let name = &after[..close];
                 match values.get(name).or_else(|| params.get(name)) {

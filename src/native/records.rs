@@ -74,7 +74,6 @@ impl NativeRule for InspectorsCount {
     }
 
     fn record(&self, r: Rec, cx: &Cx, out: &mut Out) -> Step {
-        let listed = r.is_present("inspectors");
         let mut distinct: Vec<V> = Vec::new();
         for person in r.items("inspectors") {
             if !distinct.iter().any(|p| same(p, &person)) {
@@ -83,7 +82,11 @@ impl NativeRule for InspectorsCount {
         }
         let count = distinct.len() as i64;
         if count < cx.int("min") {
-            let field = if listed { "inspectors" } else { "" };
+            let field = if r.is_present("inspectors") {
+                "inspectors"
+            } else {
+                ""
+            };
             out.report(&r, field, "default", values! { count: count });
         }
         Ok(())
