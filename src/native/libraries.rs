@@ -420,8 +420,9 @@ impl NativeRule for SampleSize {
         if due.is_empty() {
             return Ok(());
         }
-        // Each task is counted over the whole library: a hundred thousand objects by
-        // some tens of tasks at province scale.
+        // A hundred thousand objects by some tens of tasks at province scale: each task
+        // is counted over the objects with the text its filter wants (`by_text`), or
+        // over the whole library when it wants no text.
         let objects = object_views(library);
         let mut keys: Vec<usize> = due
             .iter()
