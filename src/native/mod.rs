@@ -52,6 +52,7 @@ impl<'a> V<'a> {
 }
 
 /// The items of a list ([`Rec::items`]), null items left out.
+#[derive(Clone)]
 pub enum Items<'a> {
     Tree(&'a Tree, std::slice::Iter<'a, NodeId>),
     Row(std::slice::Iter<'a, &'a str>),
