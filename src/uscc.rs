@@ -90,20 +90,21 @@ fn check_of(first17: impl Iterator<Item = char>) -> Option<char> {
 /// Whether 18 bytes are a valid code, in one pass over the bytes. Most codes are valid;
 /// one that is not is checked again character by character to say what is wrong.
 fn valid_ascii(bytes: &[u8; 18]) -> bool {
-    let index = |b: u8| match VALUES.get(usize::from(b)) {
-        Some(&plus_one) if plus_one > 0 => Some(u32::from(plus_one) - 1),
-        _ => None,
-    };
     let mut sum = 0u32;
     for (&b, weight) in bytes.iter().zip(WEIGHTS) {
-        match index(b) {
+        match value(char::from(b)) {
             Some(v) => sum += v * weight,
             None => return false,
         }
     }
-    matches!(bytes[0], b'1'..=b'9' | b'A'..=b'H' | b'N' | b'Y')
+    is_authority(char::from(bytes[0]))
         && bytes[2..8].iter().all(u8::is_ascii_digit)
-        && index(bytes[17]) == Some((31 - sum % 31) % 31)
+        && value(char::from(bytes[17])) == Some((31 - sum % 31) % 31)
+}
+
+/// Whether `c` is a registration authority code (the first character).
+fn is_authority(c: char) -> bool {
+    matches!(c, '1'..='9' | 'A'..='H' | 'N' | 'Y')
 }
 
 /// Checks length, alphabet, registration authority, division digits and check character.
@@ -133,7 +134,7 @@ pub fn check(code: &str) -> Result<(), UsccError> {
         return Err(UsccError::BadChar { pos: i + 1, ch });
     }
     let authority = chars[0];
-    if !matches!(authority, '1'..='9' | 'A'..='H' | 'N' | 'Y') {
+    if !is_authority(authority) {
         return Err(UsccError::BadAuthority { ch: authority });
     }
     if !chars[2..8].iter().all(char::is_ascii_digit) {
