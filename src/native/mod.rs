@@ -542,8 +542,12 @@ impl<'a> Cx<'a> {
 }
 
 impl Cx<'_> {
+    fn param_entry(&self, name: &str) -> Option<&Param<'_>> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
     pub fn param(&self, name: &str) -> Option<&Dynamic> {
-        self.params.iter().find(|p| p.name == name).map(|p| p.value)
+        self.param_entry(name).map(|p| p.value)
     }
 
     pub fn int(&self, name: &str) -> i64 {
@@ -564,9 +568,7 @@ impl Cx<'_> {
 
     /// Whether the list parameter `name` holds the text `value` (`value in ctx.params.x`).
     pub fn list_has(&self, name: &str, value: &str) -> bool {
-        self.params
-            .iter()
-            .find(|p| p.name == name)
+        self.param_entry(name)
             .is_some_and(|p| p.texts.iter().any(|s| s.as_str() == value))
     }
 
