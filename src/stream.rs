@@ -63,8 +63,9 @@ struct Findings {
     figures: Vec<(String, i64, i64, f64)>,
 }
 
-/// The findings of a rule over a submission's documents, chunk by chunk: joined once
-/// at the end, as a diagnostic is large and copying them chunk after chunk adds up.
+/// The findings of a rule over a submission's documents, chunk by chunk: kept in parts
+/// and moved once, into the report, as a diagnostic is large and copying them chunk
+/// after chunk adds up.
 #[derive(Default)]
 struct Gathered {
     parts: Vec<Vec<Diagnostic>>,
