@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
-use crate::check::{self, CheckOptions, PolicyChoice};
+use crate::commands::check::{self, CheckOptions, PolicyChoice};
 use crate::diag::{Lang, Report, Severity};
-use crate::engine::{CompiledPolicy, Limits};
 use crate::report::{self, Format, Style};
+use crate::rules::engine::{CompiledPolicy, Limits};
 
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -230,7 +230,11 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             Err(report) => fail(&report, lang, style, out),
             Ok(policy) => match policy.rule(&rule) {
                 Some(r) => {
-                    let _ = writeln!(out, "{}", crate::explain::explain(&policy, r, lang));
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        crate::commands::explain::explain(&policy, r, lang)
+                    );
                     EXIT_CLEAN
                 }
                 None => {
@@ -251,7 +255,7 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
                 let _ = writeln!(
                     out,
                     "{}",
-                    crate::explain::list(&policy, format == ListFormat::Json, lang)
+                    crate::commands::explain::list(&policy, format == ListFormat::Json, lang)
                 );
                 EXIT_CLEAN
             }
@@ -262,8 +266,8 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             } else {
                 paths
             };
-            let run = crate::policytest::run(&paths, &choice(policy));
-            let _ = write!(out, "{}", crate::policytest::render(&run));
+            let run = crate::commands::test::run(&paths, &choice(policy));
+            let _ = write!(out, "{}", crate::commands::test::render(&run));
             run.exit_code()
         }
         Command::Policy {
@@ -290,7 +294,7 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
                 }
             }
         },
-        Command::Schema { kind } => match crate::explain::schema_for(&kind) {
+        Command::Schema { kind } => match crate::commands::explain::schema_for(&kind) {
             Some(schema) => {
                 let _ = writeln!(
                     out,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::source::SourceFile;
-use crate::tree::Span;
+use crate::parse::source::SourceFile;
+use crate::parse::tree::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -170,7 +170,7 @@ pub struct Report {
     /// Which policy was applied, for the summary.
     pub policy: String,
     /// Findings set aside by waivers.
-    pub waived: Vec<crate::waivers::Waived>,
+    pub waived: Vec<Waived>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -219,4 +219,13 @@ impl Report {
             0
         }
     }
+}
+
+/// A finding set aside by a waiver.
+#[derive(Debug, Clone)]
+pub struct Waived {
+    pub diagnostic: Diagnostic,
+    pub reason: String,
+    pub approved_by: String,
+    pub expires_on: chrono::NaiveDate,
 }

@@ -1,29 +1,30 @@
 //! spotlint: policy-as-code validation of 双随机、一公开 spot-check submissions.
 //!
-//! Documents (plans, item lists, libraries, results) are read with positions kept
-//! ([`yaml`], [`schema`], [`input`]), grouped into submissions ([`submission`]), checked
-//! by the rules of a YAML policy ([`policy`]) whose logic runs in a sandboxed Rhai
-//! engine ([`engine`]), and reported with exact file:line:column ([`report`]).
+//! The modules follow the pipeline:
+//! - [`parse`]: bytes → text → position-keeping trees (YAML/JSON);
+//! - [`schema`]: the document kinds, typing and validating trees against them;
+//! - [`read`]: finding and reading a submission's files, tables (CSV/XLSX) included;
+//! - [`policy`]: policies (rules, parameters, messages), composed through `extends`;
+//! - [`submission`]: a department's documents for a year, indexed once;
+//! - [`rules`]: the rules' logic — declarative checks and sandboxed Rhai scripts;
+//! - [`run`]: rules over submissions, large tables streamed in chunks;
+//! - [`findings`]: what a run found, waivers applied;
+//! - [`report`]: human, JSON, SARIF, JUnit and GitHub output;
+//! - [`commands`]: the jobs of the command line ([`cli`]).
+//!
+//! [`diag`] (diagnostics) and [`domain`] (working-day calendar, USCC, ratios) are used
+//! throughout.
 
-pub mod calendar;
-pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod diag;
-pub mod engine;
-pub mod explain;
-pub mod formats;
-pub mod input;
-pub mod native;
+pub mod domain;
+pub mod findings;
+pub mod parse;
 pub mod policy;
-pub mod policytest;
-pub mod ratio;
+pub mod read;
 pub mod report;
+pub mod rules;
+pub mod run;
 pub mod schema;
-pub mod source;
-pub mod stream;
 pub mod submission;
-pub mod table;
-pub mod tree;
-pub mod uscc;
-pub mod waivers;
-pub mod yaml;

@@ -5,8 +5,8 @@
 use chrono::NaiveDate;
 use rhai::ImmutableString;
 
-use crate::tree::{NodeId, Span, Tree, Value};
-use crate::yaml::LoadError;
+use crate::parse::tree::{NodeId, Span, Tree, Value};
+use crate::parse::yaml::LoadError;
 
 #[derive(Debug)]
 pub enum Ty {
@@ -650,7 +650,7 @@ fn check_ty(
             });
             return;
         }
-        (Ty::Ratio, Value::Str(s)) => crate::ratio::parse_fraction(s).map(Value::Float),
+        (Ty::Ratio, Value::Str(s)) => crate::domain::ratio::parse_fraction(s).map(Value::Float),
         (Ty::Enum(allowed), Value::Str(s)) => {
             if allowed.contains(&s.as_str()) {
                 return;
@@ -970,11 +970,11 @@ mod tests {
             assert_eq!(is_iso_date(text), parse_date(text).is_ok(), "{text}");
         }
     }
-    use crate::source::SourceFile;
+    use crate::parse::source::SourceFile;
 
     fn check(text: &str) -> Vec<LoadError> {
         let source = SourceFile::from_text("t.yaml", text);
-        let mut trees = crate::yaml::load(&source).unwrap();
+        let mut trees = crate::parse::yaml::load(&source).unwrap();
         let kind = header_str(&trees[0], "kind").unwrap();
         validate(&mut trees[0], kind_schema(&kind).unwrap())
     }
@@ -1007,3 +1007,73 @@ mod tests {
         );
     }
 }
+
+/// `kind: Waivers`: findings set aside (see [`crate::findings::waivers`]).
+const WAIVER: &[Field] = &[
+    Field {
+        name: "rule",
+        zh: "规则",
+        ty: Ty::Str,
+        required: true,
+        doc: "Rule id the waiver applies to.",
+    },
+    Field {
+        name: "file",
+        zh: "文件",
+        ty: Ty::Str,
+        required: false,
+        doc: "File of the finding, relative to the waiver file.",
+    },
+    Field {
+        name: "target",
+        zh: "对象",
+        ty: Ty::Str,
+        required: false,
+        doc: "Record, object, person or task id of the finding.",
+    },
+    Field {
+        name: "reason",
+        zh: "理由",
+        ty: Ty::Str,
+        required: true,
+        doc: "Why the exception is justified.",
+    },
+    Field {
+        name: "approved_by",
+        zh: "批准人",
+        ty: Ty::Str,
+        required: true,
+        doc: "Who approved it.",
+    },
+    Field {
+        name: "expires_on",
+        zh: "到期日",
+        ty: Ty::Date,
+        required: true,
+        doc: "Last day the waiver holds.",
+    },
+];
+
+const WAIVERS: &[Field] = &[
+    Field {
+        name: "kind",
+        zh: "类型",
+        ty: Ty::Str,
+        required: true,
+        doc: "Waivers",
+    },
+    Field {
+        name: "waivers",
+        zh: "豁免",
+        ty: Ty::List(&Ty::Obj(WAIVER)),
+        required: true,
+        doc: "The waivers.",
+    },
+];
+
+pub const WAIVERS_SCHEMA: KindSchema = KindSchema {
+    kind: "Waivers",
+    zh: "豁免清单",
+    fields: WAIVERS,
+    records: "waivers",
+};

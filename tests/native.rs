@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use spotlint::check::{self, CheckOptions, PolicyChoice};
+use spotlint::commands::check::{self, CheckOptions, PolicyChoice};
 use spotlint::diag::Lang;
 
 use crate::util::root;

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use spotlint::check::{self, CheckOptions, PolicyChoice};
+use spotlint::commands::check::{self, CheckOptions, PolicyChoice};
 use spotlint::diag::{Lang, Origin};
 
 use crate::util::root;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use rhai::ImmutableString;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 
-use crate::source::SourceFile;
-use crate::tree::{Node, NodeId, Span, Tree, Value};
+use crate::parse::source::SourceFile;
+use crate::parse::tree::{Node, NodeId, Span, Tree, Value};
 
 /// Nesting deeper than this is no spot-check document; it is an attack or an accident.
 pub const MAX_DEPTH: usize = 64;

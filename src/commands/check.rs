@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::diag::{Diagnostic, Origin, Report, Text};
-use crate::engine::{self, CompiledPolicy, Limits};
-use crate::input::{self, Loaded};
+use crate::findings::waivers;
 use crate::policy::{self, Policy, Store};
-use crate::stream;
-use crate::waivers;
+use crate::read::input::{self, Loaded};
+use crate::rules::engine::{self, CompiledPolicy, Limits};
+use crate::run::stream;
 
 /// Which policy to apply: a file on disk, or the shipped one effective for the year.
 #[derive(Debug, Clone)]
@@ -47,7 +47,7 @@ impl CheckOptions {
             waivers: Vec::new(),
             parse_only: false,
             native: true,
-            chunk_rows: crate::table::CHUNK_ROWS,
+            chunk_rows: crate::read::table::CHUNK_ROWS,
         }
     }
 }
@@ -68,8 +68,8 @@ fn selectable_shipped() -> Vec<(String, String, String)> {
         })
         .filter_map(|name| {
             let text = Store::Embedded.read(Path::new(name)).ok()?;
-            let source = crate::source::SourceFile::from_text(name, text);
-            let tree = crate::yaml::load(&source).ok()?.into_iter().next()?;
+            let source = crate::parse::source::SourceFile::from_text(name, text);
+            let tree = crate::parse::yaml::load(&source).ok()?.into_iter().next()?;
             let effective = tree.get_present(tree.root, "effective")?;
             Some((
                 name.to_owned(),

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use rhai::{Array, Dynamic, ImmutableString};
 
 use super::{Cx, NativeRule, Out, Rec, Step, V};
-use crate::tree::Value;
+use crate::parse::tree::Value;
 use crate::values;
 
 pub static RULES: &[&dyn NativeRule] = &[
@@ -42,7 +42,7 @@ fn market(entity_type: Option<&str>) -> bool {
 }
 
 fn verify(r: &Rec, field: &str, code: &str, out: &mut Out) {
-    if let Err(problem) = crate::uscc::check(code) {
+    if let Err(problem) = crate::domain::uscc::check(code) {
         report_invalid(r, field, code, problem, out);
     }
 }
@@ -51,7 +51,7 @@ fn report_invalid(
     r: &Rec,
     field: &str,
     code: &str,
-    problem: crate::uscc::UsccError,
+    problem: crate::domain::uscc::UsccError,
     out: &mut Out,
 ) {
     out.report(
@@ -87,7 +87,7 @@ impl NativeRule for ObjectsUscc {
         if !(market(r.str("entity_type")) || code.chars().count() == 18) {
             return Ok(());
         }
-        let Err(problem) = crate::uscc::check(code) else {
+        let Err(problem) = crate::domain::uscc::check(code) else {
             return Ok(());
         };
         // A library id, or a code the library holds under another spelling, is not

@@ -20,13 +20,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::check::{self, CheckOptions, PolicyChoice};
+use crate::commands::check::{self, CheckOptions, PolicyChoice};
 use crate::diag::{Diagnostic, Origin, Text};
-use crate::input;
+use crate::parse::source::SourceFile;
+use crate::parse::tree::{Tree, Value};
 use crate::policy::{self, Policy};
+use crate::read::input;
 use crate::schema::{self, Field, KindSchema, Ty};
-use crate::source::SourceFile;
-use crate::tree::{Tree, Value};
 
 const EXPECTATION: &[Field] = &[
     Field {
@@ -183,7 +183,7 @@ fn run_file(file: &Path, default_policy: &PolicyChoice, run: &mut Run) {
             return;
         }
     };
-    let trees = match crate::yaml::load(&source) {
+    let trees = match crate::parse::yaml::load(&source) {
         Ok(t) => t,
         Err(e) => {
             run.errors.push(input::input_error(&source, &e));
@@ -374,7 +374,7 @@ fn expectations(tree: &Tree, source: &Arc<SourceFile>) -> Result<Vec<Key>, Vec<D
 
 impl Tree {
     /// Text of a scalar node.
-    pub fn str_at_node(&self, id: crate::tree::NodeId) -> Option<String> {
+    pub fn str_at_node(&self, id: crate::parse::tree::NodeId) -> Option<String> {
         match &self.node(id).value {
             Value::Str(s) => Some(s.to_string()),
             _ => self.node(id).raw.as_ref().map(|r| r.to_string()),

@@ -1,7 +1,7 @@
 //! CSV and spreadsheet (XLSX/XLSM, XLS, XLSB, ODS) tables read as documents.
 //!
 //! A table holds one record per row under a header row (docs/formats.md, "Tables").
-//! Its rows become the same position-keeping [`Tree`]s that [`crate::yaml::load`] makes
+//! Its rows become the same position-keeping [`Tree`]s that [`crate::parse::yaml::load`] makes
 //! of the equivalent YAML, so [`crate::schema::validate`] and the rules work unchanged:
 //! a `Value::Map` root with `kind`, the document fields and the record list
 //! (`records`, `objects` or `people`), each record a `Value::Map` whose values carry
@@ -84,12 +84,11 @@ use std::sync::OnceLock;
 use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
 use rhai::ImmutableString;
 
+use crate::parse::source::SourceFile;
+use crate::parse::tree::{Node, NodeId, Span, Tree, Value};
+use crate::parse::yaml::LoadError;
 use crate::schema;
-use crate::source::SourceFile;
-use crate::tree::{Node, NodeId, Span, Tree, Value};
-use crate::yaml::LoadError;
 
-#[path = "plantable.rs"]
 mod plantable;
 
 /// Problems reported per table before reading stops: enough to fix a broken export,
@@ -102,7 +101,7 @@ pub const MAX_SHEET_TEXT: usize = 512 * 1024 * 1024;
 /// synthetic text of one worksheet (`path!Sheet1`). Problems that have no place (bytes
 /// that are no text, a file that is no workbook) carry an empty `SourceFile` named
 /// `path_shown` and the span `0..0`. For a diagnostic:
-/// `crate::input::input_error(&e.source, &e.error)`.
+/// `crate::read::input::input_error(&e.source, &e.error)`.
 #[derive(Debug, Clone)]
 pub struct TableError {
     pub source: Arc<SourceFile>,
@@ -845,7 +844,7 @@ pub fn has_sidecar(path_shown: &str) -> bool {
 }
 
 /// A file that is not text in any encoding read.
-fn undecodable(path_shown: &str, e: &crate::source::DecodeError) -> TableError {
+fn undecodable(path_shown: &str, e: &crate::parse::source::DecodeError) -> TableError {
     unplaced(
         path_shown,
         error("input/encoding", Span::default(), e.to_string(), e.zh()),
@@ -2221,7 +2220,7 @@ mod tests {
     }
 
     fn yaml_docs(text: &str) -> Vec<Tree> {
-        crate::yaml::load(&SourceFile::from_text("t.yaml", text)).unwrap()
+        crate::parse::yaml::load(&SourceFile::from_text("t.yaml", text)).unwrap()
     }
 
     fn validated(mut trees: Vec<Tree>) -> Vec<Tree> {

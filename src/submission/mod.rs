@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use rhai::ImmutableString;
 
-use crate::input::Document;
-use crate::tree::{NodeId, Tree, Value};
+use crate::parse::tree::{NodeId, Tree, Value};
+use crate::read::input::Document;
 
 /// A node of a document: what scripts see as a record, task, object or document.
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ pub struct Submission {
     pub people: Index,
     pub items: Index,
     /// What the Results documents tell whole-submission rules, gathered on first use.
-    pub digest: crate::native::DigestSlot,
+    pub digest: crate::rules::native::DigestSlot,
 }
 
 impl Submission {

@@ -17,14 +17,14 @@ use rhai::{
     AST,
 };
 
-use crate::calendar::{Calendar, CalendarError};
 use crate::diag::{Diagnostic, Figure, Origin, Text};
-use crate::input::Document;
-use crate::native::{self, NativeRule, Rec};
+use crate::domain::calendar::{Calendar, CalendarError};
+use crate::parse::source::SourceFile;
+use crate::parse::tree::{NodeId, Span, Value};
 use crate::policy::{Each, Policy, Rule};
-use crate::source::SourceFile;
+use crate::read::input::Document;
+use crate::rules::native::{self, NativeRule, Rec};
 use crate::submission::{NodeRef, Submission};
-use crate::tree::{NodeId, Span, Value};
 
 /// Resource limits for policy scripts.
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +76,7 @@ pub struct RawFinding {
 }
 
 /// What a finding is about: a node and a path from it, or a place already resolved
-/// (a row read in place, see [`crate::table::FlatChunk::place`]).
+/// (a row read in place, see [`crate::read::table::FlatChunk::place`]).
 #[derive(Debug, Clone)]
 pub enum Anchor {
     Node(NodeRef),
@@ -270,7 +270,7 @@ fn script_diagnostic(rule: &Rule, pos: Position, message: Text) -> Diagnostic {
         Origin::Tool,
         "policy/script",
         source,
-        crate::tree::Span::new(start, end),
+        crate::parse::tree::Span::new(start, end),
         message,
     );
     d.policy = Some(Arc::clone(&rule.cite.policy));
@@ -285,14 +285,14 @@ pub struct Evaluation {
 }
 
 /// Runs every rule over the submissions; with `use_native`, rules whose script is a
-/// shipped one run as its native equivalent (see [`crate::native`]).
+/// shipped one run as its native equivalent (see [`crate::rules::native`]).
 pub fn evaluate(
     policy: &Policy,
     compiled: &CompiledPolicy,
     submissions: &[Arc<Submission>],
     as_of: NaiveDate,
     use_native: bool,
-    streamed: &crate::stream::Tallies,
+    streamed: &crate::run::stream::Tallies,
 ) -> Evaluation {
     let as_of: ImmutableString = as_of.format("%Y-%m-%d").to_string().into();
     // Rules side by side (each over its submissions in turn), their outputs in the
@@ -314,7 +314,7 @@ pub fn evaluate(
                 .iter_functions()
                 .any(|f| f.name == "check_document" && f.params.len() == 2);
             // Undated documents belong to several submissions: evaluate each once.
-            let mut seen_docs: Vec<*const crate::tree::Tree> = Vec::new();
+            let mut seen_docs: Vec<*const crate::parse::tree::Tree> = Vec::new();
             'subs: for sub in submissions {
                 let run = Arc::new(RuleRun {
                     params: rule.params.clone(),
@@ -530,7 +530,7 @@ fn run_native(
     sub: &Arc<Submission>,
     docs: &[&Document],
     streamed: bool,
-    seen_docs: &mut Vec<*const crate::tree::Tree>,
+    seen_docs: &mut Vec<*const crate::parse::tree::Tree>,
     as_of: &str,
     calendar: &Calendar,
 ) -> (native::Out, Result<(), Box<Diagnostic>>) {
@@ -744,7 +744,7 @@ fn display(out: &mut String, v: &Dynamic) {
 
 /// A document value as seen by scripts: scalars as values, lists as arrays, mappings as
 /// node references (no copy of the document).
-fn node_value(node: &NodeRef, id: crate::tree::NodeId) -> Dynamic {
+fn node_value(node: &NodeRef, id: crate::parse::tree::NodeId) -> Dynamic {
     node.tree.to_dynamic_with(id, &|map| {
         Dynamic::from(NodeRef {
             tree: Arc::clone(&node.tree),
@@ -1005,9 +1005,11 @@ fn register_helpers(engine: &mut Engine, calendar: Arc<Calendar>) {
             Ok(i64::from(chrono::Datelike::year(&date(&d)?)))
         },
     );
-    engine.register_fn("uscc_valid", |s: ImmutableString| crate::uscc::is_valid(&s));
+    engine.register_fn("uscc_valid", |s: ImmutableString| {
+        crate::domain::uscc::is_valid(&s)
+    });
     engine.register_fn("uscc_problem", |s: ImmutableString| -> Dynamic {
-        match crate::uscc::check(&s) {
+        match crate::domain::uscc::check(&s) {
             Ok(()) => Dynamic::UNIT,
             Err(e) => {
                 let mut m = Map::new();
@@ -1020,7 +1022,7 @@ fn register_helpers(engine: &mut Engine, calendar: Arc<Calendar>) {
     engine.register_fn("ratio", |x: f64| x);
     engine.register_fn("ratio", |x: i64| x as f64);
     engine.register_fn("ratio", |s: ImmutableString| {
-        crate::ratio::parse_fraction(&s).map_or(Dynamic::UNIT, Dynamic::from_float)
+        crate::domain::ratio::parse_fraction(&s).map_or(Dynamic::UNIT, Dynamic::from_float)
     });
     engine.register_fn("ratio", |_: ()| Dynamic::UNIT);
     engine.register_fn("pct", |x: f64| format!("{:.1}%", x * 100.0));

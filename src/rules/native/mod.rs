@@ -14,12 +14,12 @@ use std::sync::{Arc, OnceLock};
 
 use rhai::{Dynamic, ImmutableString, Map};
 
-use crate::calendar::{Calendar, CalendarError};
-use crate::engine::{Anchor, RawFinding};
+use crate::domain::calendar::{Calendar, CalendarError};
+use crate::parse::tree::{NodeId, Tree, Value};
 use crate::policy::Rule;
+use crate::read::table::{FlatChunk, Part};
+use crate::rules::engine::{Anchor, RawFinding};
 use crate::submission::{NodeRef, Submission};
-use crate::table::{FlatChunk, Part};
-use crate::tree::{NodeId, Tree, Value};
 
 mod libraries;
 mod records;

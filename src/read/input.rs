@@ -8,10 +8,10 @@ use std::sync::Arc;
 use rhai::ImmutableString;
 
 use crate::diag::{Diagnostic, Origin, Text};
+use crate::parse::source::SourceFile;
+use crate::parse::tree::Tree;
+use crate::parse::yaml;
 use crate::schema::{self, KindSchema};
-use crate::source::SourceFile;
-use crate::tree::Tree;
-use crate::yaml;
 
 /// YAML and JSON are read whole; larger record sets belong in tables.
 pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -46,14 +46,14 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     pub files: usize,
     /// Results tables kept for streaming: their documents are built chunk by chunk
-    /// while the rules run (see [`crate::stream`]), or read whole if the policy needs.
+    /// while the rules run (see [`crate::run::stream`]), or read whole if the policy needs.
     pub tables: Vec<Streamable>,
 }
 
 /// A CSV Results table, opened but not yet read into documents.
 #[derive(Debug)]
 pub struct Streamable {
-    pub table: crate::table::CsvTable,
+    pub table: crate::read::table::CsvTable,
     /// The years of its first chunk (the policy is chosen by year).
     pub years: Vec<i64>,
 }
@@ -68,15 +68,19 @@ impl Streamable {
 /// A CSV table: streamed when it holds results (the first chunk tells), else its
 /// documents, read whole.
 fn open_csv(shown: &str, bytes: Vec<u8>) -> Result<Streamable, TableDocuments> {
-    let table = crate::table::CsvTable::open(shown, bytes).map_err(Err)?;
+    let table = crate::read::table::CsvTable::open(shown, bytes).map_err(Err)?;
     if !table.may_hold_results() {
         return Err(table.into_trees());
     }
-    let Some(first) = table.chunks(crate::table::CHUNK_ROWS).first().copied() else {
+    let Some(first) = table
+        .chunks(crate::read::table::CHUNK_ROWS)
+        .first()
+        .copied()
+    else {
         return Err(table.into_trees());
     };
     // Plain rows of a Results table tell their years as written, without trees.
-    let flat_years = crate::table::FlatChunk::read(&table, first)
+    let flat_years = crate::read::table::FlatChunk::read(&table, first)
         .map(|flat| flat.groups.iter().map(|g| g.year).collect::<Vec<_>>());
     match flat_years {
         Some(years) if years.is_empty() => return Err(table.into_trees()),
@@ -103,7 +107,7 @@ fn open_csv(shown: &str, bytes: Vec<u8>) -> Result<Streamable, TableDocuments> {
     })
 }
 
-type TableDocuments = Result<Vec<crate::tree::Tree>, Vec<crate::table::TableError>>;
+type TableDocuments = Result<Vec<crate::parse::tree::Tree>, Vec<crate::read::table::TableError>>;
 
 /// Reads every document under `paths` (files or folders).
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
@@ -254,8 +258,8 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
     };
     if is_table {
         let plain_csv = extension == "csv"
-            && !crate::table::has_sidecar(&shown)
-            && !crate::table::looks_like_workbook(&bytes);
+            && !crate::read::table::has_sidecar(&shown)
+            && !crate::read::table::looks_like_workbook(&bytes);
         let trees = if plain_csv {
             match open_csv(&shown, bytes) {
                 Ok(streamable) => {
@@ -268,7 +272,7 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
                 Err(trees) => trees,
             }
         } else {
-            crate::table::load_table(&shown, &bytes, extension != "csv")
+            crate::read::table::load_table(&shown, &bytes, extension != "csv")
         };
         if let Some(encoding) = trees
             .as_ref()
@@ -300,7 +304,7 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
 }
 
 fn load_table_documents(
-    trees: Result<Vec<Tree>, Vec<crate::table::TableError>>,
+    trees: Result<Vec<Tree>, Vec<crate::read::table::TableError>>,
     loaded: &mut Loaded,
 ) {
     match trees {
@@ -330,7 +334,7 @@ pub fn load_source(source: &Arc<SourceFile>, loaded: &mut Loaded) {
             Origin::Input,
             "input/empty",
             source,
-            crate::tree::Span::new(0, 0),
+            crate::parse::tree::Span::new(0, 0),
             Text::new(
                 "文件为空：没有可检查的文档（需要 `kind:` 等字段）",
                 "the file is empty: no document to check (a document starts with `kind:`)",
@@ -346,7 +350,7 @@ pub fn load_source(source: &Arc<SourceFile>, loaded: &mut Loaded) {
 /// Dispatches one parsed document on its `kind` and validates it.
 pub fn load_tree(source: &Arc<SourceFile>, mut tree: Tree, loaded: &mut Loaded) {
     let root_span = tree.report_span(tree.root);
-    if !matches!(tree.root_node().value, crate::tree::Value::Map(_)) {
+    if !matches!(tree.root_node().value, crate::parse::tree::Value::Map(_)) {
         loaded.diagnostics.push(Diagnostic::problem(
             Origin::Input,
             "input/wrong-type",
@@ -376,7 +380,7 @@ pub fn load_tree(source: &Arc<SourceFile>, mut tree: Tree, loaded: &mut Loaded) 
         return;
     }
     if kind.as_str() == "Waivers" {
-        let errors = schema::validate(&mut tree, &crate::waivers::WAIVERS_SCHEMA);
+        let errors = schema::validate(&mut tree, &crate::schema::WAIVERS_SCHEMA);
         if errors.is_empty() {
             loaded.waivers.push(Arc::new(tree));
         } else {

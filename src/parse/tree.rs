@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rhai::ImmutableString;
 
-use crate::source::SourceFile;
+use crate::parse::source::SourceFile;
 
 pub type NodeId = u32;
 
@@ -244,7 +244,7 @@ pub(crate) fn path_steps(path: &str) -> impl Iterator<Item = PathStep<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml;
+    use crate::parse::yaml;
 
     #[test]
     fn resolves_paths_and_reports_missing_at_parent() {

@@ -17,78 +17,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::diag::{Diagnostic, Origin, Severity, Text};
-use crate::schema::{self, Field, KindSchema, Ty};
-use crate::tree::{NodeId, Tree};
-
-const WAIVER: &[Field] = &[
-    Field {
-        name: "rule",
-        zh: "规则",
-        ty: Ty::Str,
-        required: true,
-        doc: "Rule id the waiver applies to.",
-    },
-    Field {
-        name: "file",
-        zh: "文件",
-        ty: Ty::Str,
-        required: false,
-        doc: "File of the finding, relative to the waiver file.",
-    },
-    Field {
-        name: "target",
-        zh: "对象",
-        ty: Ty::Str,
-        required: false,
-        doc: "Record, object, person or task id of the finding.",
-    },
-    Field {
-        name: "reason",
-        zh: "理由",
-        ty: Ty::Str,
-        required: true,
-        doc: "Why the exception is justified.",
-    },
-    Field {
-        name: "approved_by",
-        zh: "批准人",
-        ty: Ty::Str,
-        required: true,
-        doc: "Who approved it.",
-    },
-    Field {
-        name: "expires_on",
-        zh: "到期日",
-        ty: Ty::Date,
-        required: true,
-        doc: "Last day the waiver holds.",
-    },
-];
-
-const WAIVERS: &[Field] = &[
-    Field {
-        name: "kind",
-        zh: "类型",
-        ty: Ty::Str,
-        required: true,
-        doc: "Waivers",
-    },
-    Field {
-        name: "waivers",
-        zh: "豁免",
-        ty: Ty::List(&Ty::Obj(WAIVER)),
-        required: true,
-        doc: "The waivers.",
-    },
-];
-
-pub const WAIVERS_SCHEMA: KindSchema = KindSchema {
-    kind: "Waivers",
-    zh: "豁免清单",
-    fields: WAIVERS,
-    records: "waivers",
-};
+use crate::diag::{Diagnostic, Origin, Severity, Text, Waived};
+use crate::parse::tree::{NodeId, Tree};
+use crate::schema;
 
 #[derive(Debug, Clone)]
 pub struct Waiver {
@@ -100,15 +31,6 @@ pub struct Waiver {
     pub expires_on: NaiveDate,
     tree: Arc<Tree>,
     node: NodeId,
-}
-
-/// A finding set aside by a waiver.
-#[derive(Debug, Clone)]
-pub struct Waived {
-    pub diagnostic: Diagnostic,
-    pub reason: String,
-    pub approved_by: String,
-    pub expires_on: NaiveDate,
 }
 
 /// Reads the waivers of a validated `kind: Waivers` document.

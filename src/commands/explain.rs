@@ -51,8 +51,8 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
 pub fn schema_for(kind: &str) -> Option<serde_json::Value> {
     let schema = match kind {
         "Policy" => &crate::policy::POLICY_SCHEMA,
-        "Waivers" => &crate::waivers::WAIVERS_SCHEMA,
-        "PolicyTest" => &crate::policytest::TEST_SCHEMA,
+        "Waivers" => &crate::schema::WAIVERS_SCHEMA,
+        "PolicyTest" => &crate::commands::test::TEST_SCHEMA,
         other => crate::schema::kind_schema(other)?,
     };
     Some(crate::schema::json_schema(schema))

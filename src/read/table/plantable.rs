@@ -17,7 +17,7 @@
 //! | 抽查任务名称, 抽查类别, 抽查领域 | `name` |
 //! | 抽查事项 | `items` — the item text as published, one item per cell (not split, no generated ids) |
 //! | 检查对象, 抽查对象范围, 抽查对象 | `objects.description` |
-//! | 抽查比例及频次, 抽查比例 | `ratio` (lower bound of [`crate::ratio::parse_cell`]) and `frequency` (its 次/年) |
+//! | 抽查比例及频次, 抽查比例 | `ratio` (lower bound of [`crate::domain::ratio::parse_cell`]) and `frequency` (its 次/年) |
 //! | 抽查频次 | `frequency` |
 //! | 发起部门, 检查主体, 抽查主体 | `lead` |
 //! | 配合部门 | `partners` (split on `、` `，` `,` `;`) |
@@ -74,10 +74,10 @@ use super::{
     clean_header, error, normalise_date, normalise_header, push, value_node, RawCell, RawRow,
     TableError, Text,
 };
+use crate::parse::source::SourceFile;
+use crate::parse::tree::{Node, NodeId, Span, Tree, Value};
+use crate::parse::yaml::LoadError;
 use crate::schema;
-use crate::source::SourceFile;
-use crate::tree::{Node, NodeId, Span, Tree, Value};
-use crate::yaml::LoadError;
 
 /// Where a column goes in a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -218,7 +218,7 @@ pub(super) fn read_sidecar(path_shown: &str) -> Result<Option<Sidecar>, Vec<Tabl
 }
 
 pub(super) fn parse_sidecar(source: &Arc<SourceFile>) -> Result<Sidecar, Vec<LoadError>> {
-    let trees = crate::yaml::load(source).map_err(|e| vec![e])?;
+    let trees = crate::parse::yaml::load(source).map_err(|e| vec![e])?;
     let mut sidecar = Sidecar::default();
     let Some(tree) = trees.first() else {
         return Ok(sidecar);
@@ -644,7 +644,7 @@ impl PlanBuilder<'_> {
                 ));
             }
             Target::Ratio | Target::Frequency => {
-                let parsed = crate::ratio::parse_cell(text).map_err(|e| {
+                let parsed = crate::domain::ratio::parse_cell(text).map_err(|e| {
                     error(
                         "input/bad-value",
                         span,

@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, ImmutableString, Map};
 
-use crate::calendar::Calendar;
 use crate::diag::{Diagnostic, Origin, Severity, Text};
+use crate::domain::calendar::Calendar;
+use crate::parse::source::SourceFile;
+use crate::parse::tree::{NodeId, Span, Tree, Value};
 use crate::schema::{self, Field, KindSchema, Ty};
-use crate::source::SourceFile;
-use crate::tree::{NodeId, Span, Tree, Value};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -492,7 +492,7 @@ fn parse(
         }
     };
     let source = SourceFile::from_text(shown.clone(), text);
-    let mut trees = match crate::yaml::load(&source) {
+    let mut trees = match crate::parse::yaml::load(&source) {
         Ok(t) => t,
         Err(e) => {
             errors.push(Diagnostic::problem(

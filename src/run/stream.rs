@@ -5,7 +5,7 @@
 //! submission's [`ResultsDigest`]; those rules run afterwards with the others.
 //!
 //! A table streams only when every rule that reads results has a native equivalent
-//! (see [`crate::native`]); otherwise it is read whole and every script sees it.
+//! (see [`crate::rules::native`]); otherwise it is read whole and every script sees it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -13,12 +13,12 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
-use crate::engine;
-use crate::input::{self, Document, Loaded, Streamable};
-use crate::native::{self, NativeRule, Out, Rec, ResultsDigest};
 use crate::policy::{Each, Policy, Rule};
+use crate::read::input::{self, Document, Loaded, Streamable};
+use crate::read::table::{CsvTable, FlatChunk, MAX_ERRORS};
+use crate::rules::engine;
+use crate::rules::native::{self, NativeRule, Out, Rec, ResultsDigest};
 use crate::submission::{self, Submission};
-use crate::table::{CsvTable, FlatChunk, MAX_ERRORS};
 
 type Key = (String, Option<i64>);
 
@@ -503,7 +503,7 @@ impl Run<'_> {
 }
 
 /// The document a tree of a streamed table is: department, year and task, as written.
-fn group_of(tree: &crate::tree::Tree) -> Group {
+fn group_of(tree: &crate::parse::tree::Tree) -> Group {
     let department = crate::schema::header_str(tree, "department").unwrap_or_default();
     let year = tree.int_at(tree.root, "year");
     let task = tree.str_at(tree.root, "task").unwrap_or_default();

@@ -11,9 +11,9 @@ use miette::{
 use serde_json::json;
 
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
-use crate::formats;
+mod formats;
+use crate::parse::source::SourceFile;
 use crate::policy::Policy;
-use crate::source::SourceFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

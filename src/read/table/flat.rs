@@ -3,7 +3,7 @@
 //! Building a position-keeping tree per row and validating it is most of the cost of a
 //! table of a million rows. A row that is plain (no quotes), complete and valid as
 //! written needs neither to be checked: its cells are read in place, the rules read
-//! them through [`crate::native::Rec`], and a tree is built only for a row a rule
+//! them through [`crate::rules::native::Rec`], and a tree is built only for a row a rule
 //! reports on, so that positions are those of the tree reader.
 //!
 //! A chunk with any row that is not so plain (quoted cells, a bad date, an unknown
@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use super::{normalise_header, CsvTable, RawRow, Shape, TableKind};
-use crate::native::V;
+use crate::parse::tree::{Node, NodeId, PathStep, Span, Tree, Value};
+use crate::rules::native::V;
 use crate::schema::{self, Field, Ty};
-use crate::tree::{Node, NodeId, PathStep, Span, Tree, Value};
 
 /// How a cell is known to be valid as written.
 #[derive(Debug, Clone, Copy)]
@@ -250,7 +250,7 @@ pub struct FlatChunk<'t> {
     pub groups: Vec<FlatGroup<'t>>,
 }
 
-/// Where in a row a [`crate::native::Rec`] reads: the record, or a mapping inside it.
+/// Where in a row a [`crate::rules::native::Rec`] reads: the record, or a mapping inside it.
 pub type Part = Option<&'static str>;
 
 impl<'t> FlatChunk<'t> {
@@ -435,7 +435,7 @@ impl<'t> FlatChunk<'t> {
     }
 
     /// Whether `row` gives both the channel and the date of its publication, as
-    /// [`crate::native::is_published`] asks.
+    /// [`crate::rules::native::is_published`] asks.
     pub fn is_published(&self, row: u32) -> bool {
         let cells = &self.rows[row as usize].cells;
         self.layout
@@ -466,7 +466,7 @@ impl<'t> FlatChunk<'t> {
     }
 
     /// Where a finding about `path` from a row (or its mapping `part`) is placed, and
-    /// the values it is about (see [`crate::engine::TARGET_KEYS`]): what a tree of the
+    /// the values it is about (see [`crate::rules::engine::TARGET_KEYS`]): what a tree of the
     /// row gives through `Tree::resolve`, `Tree::report_span` and `Tree::str_at`,
     /// without building the tree. A path stops where the row has nothing more.
     pub fn place(&self, row: u32, part: Part, path: &str) -> (Span, Vec<String>) {
@@ -474,7 +474,7 @@ impl<'t> FlatChunk<'t> {
         let slots = &self.layout.slots;
         let present = |s: usize| !r.cells[s].is_empty();
         let mut at = part.map_or(Spot::Record, Spot::Map);
-        for step in crate::tree::path_steps(path) {
+        for step in crate::parse::tree::path_steps(path) {
             let next = match (at, step) {
                 (Spot::Record, PathStep::Key(key)) => {
                     match slots.iter().position(|s| s.sub.is_none() && s.key == key) {
@@ -512,7 +512,7 @@ impl<'t> FlatChunk<'t> {
             Spot::Item(i) => span_in(self.text(), self.items[r.items.0 as usize + i]),
         };
         let group = &self.groups[r.group as usize];
-        let targets = crate::engine::TARGET_KEYS
+        let targets = crate::rules::engine::TARGET_KEYS
             .iter()
             .filter_map(|&key| match self.value(row, part, key) {
                 Some(V::Str(s)) => Some(s),
@@ -534,7 +534,7 @@ impl<'t> FlatChunk<'t> {
     }
 
     /// The file the chunk is read from.
-    pub fn source(&self) -> &Arc<crate::source::SourceFile> {
+    pub fn source(&self) -> &Arc<crate::parse::source::SourceFile> {
         &self.table.source
     }
 
@@ -680,7 +680,7 @@ mod tests {
                 for path in paths {
                     let (tree, id) = chunk.node(row, part);
                     let (node, _) = tree.resolve(id, path);
-                    let targets: Vec<String> = crate::engine::TARGET_KEYS
+                    let targets: Vec<String> = crate::rules::engine::TARGET_KEYS
                         .iter()
                         .filter_map(|k| tree.str_at(id, k).or_else(|| tree.str_at(tree.root, k)))
                         .map(str::to_owned)
@@ -691,20 +691,22 @@ mod tests {
                         "row {row}, part {part:?}, path {path:?}"
                     );
                     // Values passed into messages, as a script reads them.
-                    let mut in_place = crate::native::Rec::row(&chunk, row);
+                    let mut in_place = crate::rules::native::Rec::row(&chunk, row);
                     if let Some(map) = part {
                         in_place = in_place.child(map).expect("mapping");
                     }
                     assert_eq!(
-                        crate::native::is_published(&in_place),
-                        crate::native::is_published(&crate::native::Rec::new(&tree, id)),
+                        crate::rules::native::is_published(&in_place),
+                        crate::rules::native::is_published(&crate::rules::native::Rec::new(
+                            &tree, id
+                        )),
                         "row {row}, part {part:?}"
                     );
                     assert_eq!(
                         format!("{:?}", in_place.script_value(path)),
                         format!(
                             "{:?}",
-                            crate::native::Rec::new(&tree, id).script_value(path)
+                            crate::rules::native::Rec::new(&tree, id).script_value(path)
                         ),
                         "row {row}, part {part:?}, key {path:?}"
                     );

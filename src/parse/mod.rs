@@ -1,0 +1,5 @@
+//! Text and trees: decoding files, parsing YAML/JSON into position-keeping trees.
+
+pub mod source;
+pub mod tree;
+pub mod yaml;

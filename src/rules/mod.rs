@@ -1,0 +1,4 @@
+//! The rules' logic.
+
+pub mod engine;
+pub mod native;
