@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::check::{self, CheckOptions, PolicyChoice};
 use crate::diag::{Lang, Report, Severity};
 use crate::report::{self, Format, Style};
-use crate::rules::engine::{CompiledPolicy, Limits};
+use crate::rules::{CompiledPolicy, Limits};
 
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -67,10 +67,6 @@ pub enum Command {
         /// Operation limit per script call.
         #[arg(long, default_value_t = Limits::default().max_operations)]
         max_operations: u64,
-        /// Interpret every rule's script, also where a shipped script has a native
-        /// equivalent (slower; the findings are the same).
-        #[arg(long)]
-        no_native: bool,
         /// Only read and validate the documents (benchmark baseline).
         #[arg(long, hide = true)]
         parse_only: bool,
@@ -164,7 +160,6 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             fail_on,
             waivers,
             max_operations,
-            no_native,
             parse_only,
             stats,
         } => {
@@ -179,7 +174,6 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             options.limits.max_operations = max_operations;
             options.waivers = waivers;
             options.parse_only = parse_only;
-            options.native = !no_native;
             let outcome = check::run(&options);
             if stats {
                 eprintln!(
@@ -277,7 +271,7 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
             Ok(policy) => {
                 let compiled = CompiledPolicy::new(&policy, &Limits::default());
                 let report = Report {
-                    diagnostics: compiled.compile_errors().cloned().collect(),
+                    diagnostics: compiled.errors,
                     ..Report::default()
                 };
                 if report.diagnostics.is_empty() {

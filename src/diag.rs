@@ -63,6 +63,10 @@ impl Text {
     }
 }
 
+/// The keys whose text values name what a finding is about (for waivers): of the
+/// node reported on, else of its document.
+pub const TARGET_KEYS: [&str; 4] = ["object", "uscc", "id", "task"];
+
 /// What a diagnostic is about: a rule's finding, or input/policy/script trouble
 /// (which makes the run exit 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use rhai::ImmutableString;
 
-use crate::parse::tree::{NodeId, Span, Tree, Value};
+use crate::parse::tree::{Key, NodeId, Span, Tree, Value};
 use crate::parse::yaml::LoadError;
 
 #[derive(Debug)]
@@ -524,6 +524,26 @@ pub const KINDS: &[KindSchema] = &[
     },
 ];
 
+/// The fields of a kind's records (`records` of Results, `tasks` of a Plan, …).
+pub fn record_fields(kind: &KindSchema) -> &'static [Field] {
+    kind.fields
+        .iter()
+        .find(|f| f.name == kind.records)
+        .and_then(|f| match &f.ty {
+            Ty::List(Ty::Obj(fields)) => Some(*fields),
+            _ => None,
+        })
+        .unwrap_or(&[])
+}
+
+/// A kind as one bit (for sets of kinds checked for every record); 0 for no kind.
+pub fn kind_bit(kind: &str) -> u8 {
+    KINDS
+        .iter()
+        .position(|k| k.kind == kind)
+        .map_or(0, |i| 1 << i)
+}
+
 pub fn kind_schema(kind: &str) -> Option<&'static KindSchema> {
     KINDS.iter().find(|k| k.kind == kind)
 }
@@ -552,11 +572,15 @@ fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut
     // Entry by entry, so that the map is neither copied nor borrowed while its values
     // are normalised.
     for i in 0..count {
-        let (field, child, key) = match &tree.node(id).value {
-            Value::Map(entries) => match entries.get(i) {
+        let (field, child, key) = match &mut tree.nodes[id as usize].value {
+            Value::Map(entries) => match entries.get_mut(i) {
                 Some((key, child)) => match fields.iter().find(|f| f.name == key.as_str()) {
-                    Some(field) => (Some(field), *child, None),
-                    None => (None, *child, Some(key.clone())),
+                    Some(field) => {
+                        // The field's own name: compared without a pointer chase.
+                        *key = Key::Static(field.name);
+                        (Some(field), *child, None)
+                    }
+                    None => (None, *child, Some(key.to_string())),
                 },
                 None => break,
             },
@@ -688,6 +712,14 @@ fn check_ty(
             return;
         }
         (Ty::RiskRatios, Value::Map(entries)) => {
+            // Known classes get their own name as key (see `check_obj`).
+            if let Value::Map(keys) = &mut tree.nodes[id as usize].value {
+                for (class, _) in keys.iter_mut() {
+                    if let Some(name) = RISK_CLASSES.iter().find(|c| **c == class.as_str()) {
+                        *class = Key::Static(name);
+                    }
+                }
+            }
             for (class, child) in entries {
                 if RISK_CLASSES.contains(&class.as_str()) {
                     if !matches!(tree.node(*child).value, Value::Null) {
@@ -937,6 +969,76 @@ pub fn header_str(tree: &Tree, key: &str) -> Option<ImmutableString> {
     }
 }
 
+/// `kind: Waivers`: findings set aside (see [`crate::findings::waivers`]).
+const WAIVER: &[Field] = &[
+    Field {
+        name: "rule",
+        zh: "规则",
+        ty: Ty::Str,
+        required: true,
+        doc: "Rule id the waiver applies to.",
+    },
+    Field {
+        name: "file",
+        zh: "文件",
+        ty: Ty::Str,
+        required: false,
+        doc: "File of the finding, relative to the waiver file.",
+    },
+    Field {
+        name: "target",
+        zh: "对象",
+        ty: Ty::Str,
+        required: false,
+        doc: "Record, object, person or task id of the finding.",
+    },
+    Field {
+        name: "reason",
+        zh: "理由",
+        ty: Ty::Str,
+        required: true,
+        doc: "Why the exception is justified.",
+    },
+    Field {
+        name: "approved_by",
+        zh: "批准人",
+        ty: Ty::Str,
+        required: true,
+        doc: "Who approved it.",
+    },
+    Field {
+        name: "expires_on",
+        zh: "到期日",
+        ty: Ty::Date,
+        required: true,
+        doc: "Last day the waiver holds.",
+    },
+];
+
+const WAIVERS: &[Field] = &[
+    Field {
+        name: "kind",
+        zh: "类型",
+        ty: Ty::Str,
+        required: true,
+        doc: "Waivers",
+    },
+    Field {
+        name: "waivers",
+        zh: "豁免",
+        ty: Ty::List(&Ty::Obj(WAIVER)),
+        required: true,
+        doc: "The waivers.",
+    },
+];
+
+pub const WAIVERS_SCHEMA: KindSchema = KindSchema {
+    kind: "Waivers",
+    zh: "豁免清单",
+    fields: WAIVERS,
+    records: "waivers",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1007,73 +1109,3 @@ mod tests {
         );
     }
 }
-
-/// `kind: Waivers`: findings set aside (see [`crate::findings::waivers`]).
-const WAIVER: &[Field] = &[
-    Field {
-        name: "rule",
-        zh: "规则",
-        ty: Ty::Str,
-        required: true,
-        doc: "Rule id the waiver applies to.",
-    },
-    Field {
-        name: "file",
-        zh: "文件",
-        ty: Ty::Str,
-        required: false,
-        doc: "File of the finding, relative to the waiver file.",
-    },
-    Field {
-        name: "target",
-        zh: "对象",
-        ty: Ty::Str,
-        required: false,
-        doc: "Record, object, person or task id of the finding.",
-    },
-    Field {
-        name: "reason",
-        zh: "理由",
-        ty: Ty::Str,
-        required: true,
-        doc: "Why the exception is justified.",
-    },
-    Field {
-        name: "approved_by",
-        zh: "批准人",
-        ty: Ty::Str,
-        required: true,
-        doc: "Who approved it.",
-    },
-    Field {
-        name: "expires_on",
-        zh: "到期日",
-        ty: Ty::Date,
-        required: true,
-        doc: "Last day the waiver holds.",
-    },
-];
-
-const WAIVERS: &[Field] = &[
-    Field {
-        name: "kind",
-        zh: "类型",
-        ty: Ty::Str,
-        required: true,
-        doc: "Waivers",
-    },
-    Field {
-        name: "waivers",
-        zh: "豁免",
-        ty: Ty::List(&Ty::Obj(WAIVER)),
-        required: true,
-        doc: "The waivers.",
-    },
-];
-
-pub const WAIVERS_SCHEMA: KindSchema = KindSchema {
-    kind: "Waivers",
-    zh: "豁免清单",
-    fields: WAIVERS,
-    records: "waivers",
-};

@@ -106,7 +106,8 @@ fn no_path_means_the_current_folder() {
 
 #[test]
 fn calendar_gaps_are_errors_naming_the_year() {
-    let results = "kind: Results\ndepartment: d\nyear: 2027\ntask: T\nrecords:\n  - object: X\n    inspectors: [P1, P2]\n    finished_on: 2027-03-01\n    entered_on: 2027-03-02\n";
+    // Thirty-odd days in 2027: within twenty working days or not, by 2027's holidays.
+    let results = "kind: Results\ndepartment: d\nyear: 2027\ntask: T\nrecords:\n  - object: X\n    inspectors: [P1, P2]\n    finished_on: 2027-03-01\n    entered_on: 2027-04-02\n";
     let dir = folder(&[("r.yaml", results.as_bytes())]);
     let (code, json) = check_json(dir.path(), &[]);
     assert_eq!(code, 2);
@@ -121,5 +122,5 @@ fn calendar_gaps_are_errors_naming_the_year() {
         d["message"].as_str().unwrap_or_default().contains("2027"),
         "{d}"
     );
-    assert_eq!(d["line"], 6);
+    assert_eq!((&d["line"], &d["column"]), (&9.into(), &17.into()));
 }

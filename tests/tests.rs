@@ -2,8 +2,8 @@
 
 mod bad_input;
 mod cli;
-mod native;
 mod rules;
+mod streaming;
 mod tables;
 mod util;
 mod workflow;

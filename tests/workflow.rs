@@ -91,7 +91,14 @@ fn district_policy_tightens_the_deadline_the_city_accepts() {
 
 #[test]
 fn policy_lint_points_into_the_policy_and_the_script() {
-    let policy = std::fs::read_to_string("policies/national.yaml").expect("policy").replace("calendar: calendar/cn.yaml", "calendar: cn.yaml").replace("    severity: error\n    on: [Results]\n    each: record\n    script: ../rules/result-inspectors-count.rhai", "    severty: error\n    on: [Results]\n    each: record\n    script: ../rules/result-inspectors-count.rhai");
+    let policy = std::fs::read_to_string("policies/national.yaml")
+        .expect("policy")
+        .replace("calendar: calendar/cn.yaml", "calendar: cn.yaml")
+        .replacen(
+            "    severity: error\n    on: [Results]\n    params: {min: 2}",
+            "    severty: error\n    on: [Results]\n    params: {min: 2}",
+            1,
+        );
     let calendar = std::fs::read("policies/calendar/cn.yaml").expect("calendar");
     let dir = folder(&[
         ("p/national.yaml", policy.as_bytes()),

@@ -9,8 +9,8 @@ use crate::diag::{Diagnostic, Origin, Report, Text};
 use crate::findings::waivers;
 use crate::policy::{self, Policy, Store};
 use crate::read::input::{self, Loaded};
-use crate::rules::engine::{self, CompiledPolicy, Limits};
-use crate::run::stream;
+use crate::rules::{CompiledPolicy, Limits};
+use crate::run;
 
 /// Which policy to apply: a file on disk, or the shipped one effective for the year.
 #[derive(Debug, Clone)]
@@ -30,9 +30,6 @@ pub struct CheckOptions {
     pub waivers: Vec<PathBuf>,
     /// Read and validate only; no rule runs (the benchmark's baseline).
     pub parse_only: bool,
-    /// Run rules whose script is a shipped one as its native equivalent (the default);
-    /// `false` interprets every script (`--no-native`).
-    pub native: bool,
     /// Rows per chunk of a streamed Results table.
     pub chunk_rows: usize,
 }
@@ -46,7 +43,6 @@ impl CheckOptions {
             limits: Limits::default(),
             waivers: Vec::new(),
             parse_only: false,
-            native: true,
             chunk_rows: crate::read::table::CHUNK_ROWS,
         }
     }
@@ -149,13 +145,12 @@ pub fn run(options: &CheckOptions) -> Outcome {
     }
     if options.parse_only {
         let tables = std::mem::take(&mut loaded.tables);
-        let subs = stream::Submissions::new(&loaded.documents);
-        let streamed = stream::run(tables, None, &subs, "", options.chunk_rows);
+        let evaluation = run::parse_only(&loaded.documents, tables, options.chunk_rows);
         let mut diagnostics = loaded.diagnostics;
-        diagnostics.extend(streamed.diagnostics.into_iter().flatten());
+        diagnostics.extend(evaluation.diagnostics.into_iter().flatten());
         let report = Report {
             files_checked: loaded.files,
-            documents_checked: loaded.documents.len() + streamed.documents,
+            documents_checked: loaded.documents.len() + evaluation.streamed_documents,
             diagnostics,
             ..Report::default()
         };
@@ -208,42 +203,23 @@ pub fn check_documents(policy: &Policy, options: &CheckOptions, loaded: Loaded) 
 
 fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> Report {
     let compiled = CompiledPolicy::new(policy, &options.limits);
-    let mut tables = std::mem::take(&mut loaded.tables);
-    let interpreted = stream::interpreted_results_rule(policy);
-    if !options.native || interpreted.is_some() {
-        if let (Some(rule), Some(table)) = (interpreted, tables.first()) {
-            // Policy staff should know why a large table reads slowly.
-            eprintln!(
-                "note: {} is read whole, not streamed: rule `{}` reads results with its own script ({})",
-                table.table.source.name, rule.id, rule.script_path
-            );
-        }
-        for table in tables.drain(..) {
-            table.load_whole(&mut loaded);
-        }
-    }
+    let tables = std::mem::take(&mut loaded.tables);
     let mut report = Report {
         policy: policy.id.clone(),
         ..Report::default()
     };
-    report
-        .diagnostics
-        .extend(compiled.compile_errors().cloned());
+    // Rules with errors do not run; the others do, and the run exits 2.
+    report.diagnostics.extend(compiled.errors.iter().cloned());
     report.files_checked = loaded.files;
     report.diagnostics.extend(loaded.diagnostics);
-    let subs = stream::Submissions::new(&loaded.documents);
     let as_of = options.as_of.format("%Y-%m-%d").to_string();
-    let streamed = stream::run(tables, Some(policy), &subs, &as_of, options.chunk_rows);
-    report.documents_checked = loaded.documents.len() + streamed.documents;
-    let submissions = subs.into_list();
-    let mut evaluation = engine::evaluate(
-        policy,
-        &compiled,
-        &submissions,
-        options.as_of,
-        options.native,
-        &streamed.tallies,
-    );
+    let setting = run::Setting {
+        as_of: &as_of,
+        calendar: &policy.calendar,
+        chunk_rows: options.chunk_rows,
+    };
+    let evaluation = run::evaluate(&compiled.rules, &loaded.documents, tables, &setting);
+    report.documents_checked = loaded.documents.len() + evaluation.streamed_documents;
     let waivers: Vec<_> = loaded
         .waivers
         .into_iter()
@@ -251,11 +227,9 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         .collect();
     // Findings are moved once, into the report after what it holds already.
     let findings_from = report.diagnostics.len();
-    let count =
-        evaluation.diagnostics.len() + streamed.diagnostics.iter().map(Vec::len).sum::<usize>();
+    let count: usize = evaluation.diagnostics.iter().map(Vec::len).sum();
     report.diagnostics.reserve(count);
-    report.diagnostics.append(&mut evaluation.diagnostics);
-    for part in streamed.diagnostics {
+    for part in evaluation.diagnostics {
         report.diagnostics.extend(part);
     }
     report.waived = waivers::apply(

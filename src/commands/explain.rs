@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::diag::Lang;
-use crate::policy::{param_text, Policy, Rule};
+use crate::policy::{param_text, Logic, Policy, Rule};
 
 pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
     let mut out = String::new();
@@ -28,10 +28,13 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
         } else {
             "parameters (values in the active policy):\n"
         });
-        let mut names: Vec<_> = rule.params.keys().collect();
+        let mut names: Vec<_> = rule.params.values.keys().collect();
         names.sort();
         for name in names {
-            out.push_str(&format!("  {name} = {}\n", param_text(&rule.params[name])));
+            out.push_str(&format!(
+                "  {name} = {}\n",
+                param_text(&rule.params.values[name])
+            ));
         }
     }
     out.push_str(&format!(
@@ -42,7 +45,19 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
             .unwrap_or_default(),
         rule.help.get(lang)
     ));
-    out.push_str(&format!("script: {}\n\n", rule.script_path));
+    match &rule.logic {
+        Logic::Script { path, .. } => out.push_str(&format!("script: {path}\n\n")),
+        Logic::Checks(node) => {
+            let (line, _) = node
+                .tree
+                .source
+                .line_col(node.tree.report_span(node.id).start as usize);
+            out.push_str(&format!(
+                "check: declarative ({}:{line})\n\n",
+                node.tree.source.name
+            ));
+        }
+    }
     out.push_str(&rule.doc);
     out
 }
@@ -64,7 +79,7 @@ pub fn list(policy: &Policy, as_json: bool, lang: Lang) -> String {
             let rules: Vec<_> = policy
                 .rules
                 .iter()
-                .map(|r| json!({"id": r.id, "policy": r.policy, "severity": r.severity, "clause": r.clause, "title": {"zh": r.title.zh, "en": r.title.en}, "on": r.on, "params": r.params.iter().map(|(k, v)| (k.to_string(), param_text(v))).collect::<std::collections::BTreeMap<_, _>>()}))
+                .map(|r| json!({"id": r.id, "policy": r.policy, "severity": r.severity, "clause": r.clause, "title": {"zh": r.title.zh, "en": r.title.en}, "on": r.on, "params": r.params.values.iter().map(|(k, v)| (k.to_string(), param_text(v))).collect::<std::collections::BTreeMap<_, _>>()}))
                 .collect();
             serde_json::to_string_pretty(
                 &json!({"policy": policy.id, "chain": policy.chain, "rules": rules}),

@@ -211,6 +211,7 @@ fn run_test(
     tree: Tree,
     default_policy: &PolicyChoice,
 ) -> TestResult {
+    let tree = Arc::new(tree);
     let dir = file.parent().unwrap_or(Path::new(""));
     let root = tree.root;
     let name = tree.str_at(root, "name").unwrap_or_default().to_owned();
@@ -261,7 +262,7 @@ fn run_test(
         }
     };
     if let Some(params) = tree.get_present(root, "params") {
-        if let Err(problems) = policy::override_params(&tree, source, params, &mut policy) {
+        if let Err(problems) = policy::override_params(&tree, params, &mut policy) {
             result.problems = problems;
             return result;
         }

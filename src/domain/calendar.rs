@@ -198,6 +198,73 @@ impl Calendar {
         Ok(day)
     }
 
+    /// Whether `end` is at most `n` working days after `start` (the days in (start,
+    /// end] counted), decided from the covered days whenever they settle it: the known
+    /// working days alone past `n` make it late, and the known working days with every
+    /// uncovered day counted as one still within `n` make it on time. Otherwise the
+    /// first uncovered year in the span is the error. An `end` not after `start` is
+    /// within any `n`.
+    pub fn within_working_days(
+        &self,
+        start: NaiveDate,
+        n: u32,
+        end: NaiveDate,
+    ) -> Result<bool, CalendarError> {
+        if end <= start {
+            return Ok(true);
+        }
+        let (known, uncovered) = self.count_span(start, end);
+        let n = i64::from(n);
+        if known > n {
+            Ok(false)
+        } else if known + uncovered <= n {
+            Ok(true)
+        } else {
+            Err(self.first_gap(start, end))
+        }
+    }
+
+    /// The known working days and the uncovered days in (start, end], `start < end`,
+    /// by the running counts: constant time, whatever the span.
+    fn count_span(&self, start: NaiveDate, end: NaiveDate) -> (i64, i64) {
+        let day = |d: NaiveDate| i64::from(d.num_days_from_ce());
+        let total = day(end) - day(start);
+        let c = &self.counts;
+        let (Some(first), Some(len)) =
+            (c.first, (!c.working.is_empty()).then_some(c.working.len()))
+        else {
+            return (0, total);
+        };
+        let first = day(first);
+        // The counts up to and including day `d`, clamped to the covered span.
+        let upto = |d: NaiveDate| -> (i64, i64, i64) {
+            let i = day(d) - first;
+            if i < 0 {
+                (0, 0, 0)
+            } else {
+                let i = (i as usize).min(len - 1);
+                (
+                    i64::from(c.working[i]),
+                    i64::from(c.uncovered[i]),
+                    i as i64 + 1,
+                )
+            }
+        };
+        let (w0, u0, d0) = upto(start);
+        let (w1, u1, d1) = upto(end);
+        let inside = d1 - d0;
+        (w1 - w0, (u1 - u0) + (total - inside))
+    }
+
+    /// The error for the first uncovered year in (start, end].
+    fn first_gap(&self, start: NaiveDate, end: NaiveDate) -> CalendarError {
+        let from = start.succ_opt().unwrap_or(start).year();
+        let year = (from..=end.year())
+            .find(|y| !self.years.contains(y))
+            .unwrap_or(from);
+        self.missing(year)
+    }
+
     /// The working days in (start, end]: `start` excluded, `end` included; negative
     /// (mirrored) when `end` is before `start`. Every day counted must be covered, so
     /// the walk is bounded by the covered years.
@@ -414,6 +481,64 @@ mod tests {
         // And the last date chrono knows.
         let edge = Calendar::new([NaiveDate::MAX.year()], [], []);
         assert!(edge.add_working_days(NaiveDate::MAX, 1).is_err());
+    }
+
+    #[test]
+    fn deadlines_are_decided_from_the_days_the_calendar_knows() {
+        let cal = Calendar::new(2024..=2026, shipped_dates().0, shipped_dates().1);
+        // Finished 2026-12-11, entered 2026-12-17: four working days, all in 2026.
+        assert_eq!(
+            cal.within_working_days(d("2026-12-11"), 20, d("2026-12-17")),
+            Ok(true)
+        );
+        // Twenty working days after 2026-12-11 fall in 2027: entered on 2027-01-20 is
+        // undecided, as 2027's holidays are unknown.
+        assert!(matches!(
+            cal.within_working_days(d("2026-12-11"), 20, d("2027-01-20")),
+            Err(CalendarError::MissingYear { year: 2027, .. })
+        ));
+        // Known working days alone past the limit: late, whatever 2027 holds.
+        assert_eq!(
+            cal.within_working_days(d("2026-10-09"), 20, d("2027-02-01")),
+            Ok(false)
+        );
+        // Every unknown day counted as a working day and still within: on time.
+        assert_eq!(
+            cal.within_working_days(d("2026-12-30"), 20, d("2027-01-04")),
+            Ok(true)
+        );
+        // Before the first covered year: undecided, or late on 2024's days alone.
+        assert!(cal
+            .within_working_days(d("2023-12-28"), 3, d("2024-01-03"))
+            .is_err());
+        assert_eq!(
+            cal.within_working_days(d("2023-12-20"), 5, d("2024-01-10")),
+            Ok(false)
+        );
+        assert_eq!(
+            cal.within_working_days(d("2023-12-30"), 10, d("2024-01-03")),
+            Ok(true)
+        );
+        // Against the walk, wherever both answer.
+        let start = d("2024-01-01");
+        for offset in (0..1100).step_by(7) {
+            let from = start + chrono::Duration::days(offset);
+            for span in [1, 10, 29, 45] {
+                let to = from + chrono::Duration::days(span);
+                if let Ok(days) = cal.working_days_between(from, to) {
+                    assert_eq!(
+                        cal.within_working_days(from, 20, to),
+                        Ok(days <= 20),
+                        "{from}..{to}"
+                    );
+                }
+            }
+        }
+        // Nor is a span of millennia slow.
+        assert_eq!(
+            cal.within_working_days(d("2024-01-01"), 20, d("9999-12-31")),
+            Ok(false)
+        );
     }
 
     #[test]

@@ -30,6 +30,60 @@ impl Span {
     }
 }
 
+/// A mapping key: a schema field's own name once the document is validated (compared
+/// without allocating or following a pointer: rules look fields up for every record),
+/// else the text as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Static(&'static str),
+    Owned(Arc<str>),
+}
+
+impl Key {
+    pub fn owned(text: &str) -> Key {
+        Key::Owned(Arc::from(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Key::Static(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl From<&'static str> for Key {
+    fn from(name: &'static str) -> Key {
+        Key::Static(name)
+    }
+}
+
+impl Default for Key {
+    fn default() -> Key {
+        Key::Static("")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Value {
     Null,
@@ -38,7 +92,7 @@ pub enum Value {
     Float(f64),
     Str(ImmutableString),
     Seq(Vec<NodeId>),
-    Map(Vec<(ImmutableString, NodeId)>),
+    Map(Vec<(Key, NodeId)>),
 }
 
 impl Value {
@@ -66,6 +120,49 @@ pub struct Node {
     /// The source text of a plain scalar that was read as a non-string (`007`, `true`),
     /// so that a field declared as text can take it back verbatim.
     pub raw: Option<ImmutableString>,
+}
+
+/// A node of a document, shared: what a finding or a script holds on to.
+#[derive(Debug, Clone)]
+pub struct NodeRef {
+    pub tree: Arc<Tree>,
+    pub id: NodeId,
+}
+
+impl NodeRef {
+    pub fn root(tree: &Arc<Tree>) -> NodeRef {
+        NodeRef {
+            tree: Arc::clone(tree),
+            id: tree.root,
+        }
+    }
+}
+
+/// A value as rules read it, borrowed: scalars by value or as text, lists and
+/// mappings by what they are (their content is read through the record that has them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Str(&'a str),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Seq,
+    Map,
+}
+
+impl<'a> ValueRef<'a> {
+    /// `None` for null, which rules read as absent.
+    pub fn of(value: &'a Value) -> Option<ValueRef<'a>> {
+        Some(match value {
+            Value::Null => return None,
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Float(x) => ValueRef::Float(*x),
+            Value::Str(s) => ValueRef::Str(s.as_str()),
+            Value::Seq(_) => ValueRef::Seq,
+            Value::Map(_) => ValueRef::Map,
+        })
+    }
 }
 
 /// One document: an arena of nodes (no recursion to build, walk or drop) and its file.
@@ -104,6 +201,14 @@ impl Tree {
 
     pub fn str_at(&self, id: NodeId, key: &str) -> Option<&str> {
         match &self.node(self.get(id, key)?).value {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The text of a text node.
+    pub fn text(&self, id: NodeId) -> Option<&str> {
+        match &self.node(id).value {
             Value::Str(s) => Some(s.as_str()),
             _ => None,
         }

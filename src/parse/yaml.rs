@@ -12,7 +12,7 @@ use rhai::ImmutableString;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 
 use crate::parse::source::SourceFile;
-use crate::parse::tree::{Node, NodeId, Span, Tree, Value};
+use crate::parse::tree::{Key, Node, NodeId, Span, Tree, Value};
 
 /// Nesting deeper than this is no spot-check document; it is an attack or an accident.
 pub const MAX_DEPTH: usize = 64;
@@ -48,8 +48,8 @@ enum Frame {
     },
     Map {
         id: NodeId,
-        entries: Vec<(ImmutableString, NodeId)>,
-        pending_key: Option<(ImmutableString, Span)>,
+        entries: Vec<(Key, NodeId)>,
+        pending_key: Option<(Key, Span)>,
     },
 }
 
@@ -291,6 +291,7 @@ impl<'s> Builder<'s> {
                             .clone()
                             .unwrap_or_else(|| ImmutableString::from("null")),
                     };
+                    let key = Key::owned(&key);
                     if entries.iter().any(|(k, _)| *k == key) {
                         return Err(LoadError::new(
                             "input/duplicate-key",

@@ -2,4 +2,5 @@
 //! documents, and reading tables (CSV, XLSX) as documents.
 
 pub mod input;
+pub mod record;
 pub mod table;

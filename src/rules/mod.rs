@@ -1,4 +1,369 @@
-//! The rules' logic.
+//! The rules' logic, compiled once per policy: declarative checks ([`checks`]), run
+//! natively, and Rhai scripts ([`script`]), run in a sandboxed engine. Both are called
+//! the same way — per record, per document, per submission — on documents and on rows
+//! of streamed tables alike, so a rule is as fast and as streaming whichever it is.
 
-pub mod engine;
-pub mod native;
+use std::collections::BTreeMap;
+
+use rhai::{Dynamic, Map};
+
+use crate::diag::{Diagnostic, Origin, Text};
+use crate::domain::calendar::Calendar;
+use crate::parse::tree::NodeRef;
+use crate::policy::{Each, Logic, Policy, Rule};
+use crate::read::record::Rec;
+use crate::submission::{Entry, Submission};
+
+pub mod checks;
+pub mod message;
+pub mod out;
+pub mod script;
+
+pub use out::Out;
+pub use script::Limits;
+
+/// What a rule is given besides the record: the evaluation date, the calendar, the
+/// submission (its indexes), and the document being checked.
+pub struct Cx<'a> {
+    /// `YYYY-MM-DD`, as dates are written, and as a date.
+    pub as_of: &'a str,
+    pub as_of_date: Option<chrono::NaiveDate>,
+    pub calendar: &'a Calendar,
+    pub submission: &'a Submission,
+    /// The document being checked (record and document phases).
+    pub doc: Option<Rec<'a>>,
+    /// Its `kind`, read once, and as a bit ([`crate::schema::kind_bit`]).
+    pub doc_kind: Option<&'a str>,
+    pub kind_bit: u8,
+    /// The plan task its `task` names, looked up once.
+    pub doc_task: Option<&'a Entry>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        as_of: &'a str,
+        calendar: &'a Calendar,
+        submission: &'a Submission,
+        doc: Option<Rec<'a>>,
+    ) -> Cx<'a> {
+        Cx {
+            as_of,
+            as_of_date: crate::schema::parse_date(as_of).ok(),
+            calendar,
+            submission,
+            doc,
+            doc_kind: doc.and_then(|d| d.str("kind")),
+            kind_bit: doc
+                .and_then(|d| d.str("kind"))
+                .map_or(0, crate::schema::kind_bit),
+            doc_task: doc
+                .and_then(|d| d.str("task"))
+                .and_then(|task| submission.tasks.get(task)),
+        }
+    }
+}
+
+/// A rule, ready to run.
+pub struct CompiledRule {
+    pub rule: Rule,
+    logic: Compiled,
+    /// Per message key, the placeholders that name fields of the reported record
+    /// (filled from it when a finding is made).
+    from_record: BTreeMap<String, Vec<String>>,
+    /// Per message key, every placeholder of its message.
+    placeholders: BTreeMap<String, Vec<String>>,
+}
+
+enum Compiled {
+    Checks(Vec<checks::Entry>),
+    Script(Box<script::ScriptRule>),
+}
+
+impl CompiledRule {
+    /// Whether the record phase runs on documents of `kind`.
+    pub fn reads_records_of(&self, kind: &str) -> bool {
+        match &self.logic {
+            Compiled::Checks(entries) => entries.iter().any(|e| e.reads_records_of(kind)),
+            Compiled::Script(s) => s.reads_records_of(&self.rule, kind),
+        }
+    }
+
+    /// Whether the document phase runs on documents of `kind`.
+    pub fn reads_documents_of(&self, kind: &str) -> bool {
+        match &self.logic {
+            Compiled::Checks(entries) => entries.iter().any(|e| e.reads_documents_of(kind)),
+            Compiled::Script(s) => s.reads_documents_of(&self.rule, kind),
+        }
+    }
+
+    /// Whether the rule has a whole-submission phase.
+    pub fn reads_submission(&self) -> bool {
+        match &self.logic {
+            Compiled::Checks(entries) => entries.iter().any(|e| e.each == Each::Submission),
+            Compiled::Script(_) => self.rule.each == Each::Submission,
+        }
+    }
+
+    /// Whether the rule reads Results in any phase (or as a whole submission).
+    pub fn reads_results(&self) -> bool {
+        self.rule.on.contains(&"Results")
+    }
+
+    pub fn document(&self, doc: Rec, cx: &Cx, out: &mut Out) {
+        match &self.logic {
+            Compiled::Checks(entries) => {
+                for e in entries {
+                    e.document(self, doc, cx, out);
+                }
+            }
+            Compiled::Script(s) => s.document(self, doc, cx, out),
+        }
+    }
+
+    pub fn record(&self, r: Rec, cx: &Cx, out: &mut Out) {
+        match &self.logic {
+            Compiled::Checks(entries) => {
+                for e in entries {
+                    e.record(self, r, cx, out);
+                }
+            }
+            Compiled::Script(s) => s.record(self, r, cx, out),
+        }
+    }
+
+    /// The whole-submission phase, after every record and document phase: `out` holds
+    /// what those gave (tallies and aggregates included).
+    pub fn submission(&self, cx: &Cx, out: &mut Out) {
+        match &self.logic {
+            Compiled::Checks(entries) => {
+                for e in entries {
+                    e.submission(self, cx, out);
+                }
+            }
+            Compiled::Script(s) => s.submission(self, cx, out),
+        }
+    }
+
+    /// Reports a finding about `field` of `at`; placeholders of its message that name
+    /// fields of `at` are filled from it.
+    pub fn report(
+        &self,
+        out: &mut Out,
+        cx: &Cx,
+        at: &Rec,
+        field: &str,
+        key: &str,
+        mut values: Map,
+    ) {
+        let key = if self.rule.messages.contains_key(key) {
+            key
+        } else {
+            "default"
+        };
+        if let Some(paths) = self.from_record.get(key) {
+            for path in paths {
+                if !values.contains_key(path.as_str()) {
+                    // `{name|uscc|id}`: the first that is given.
+                    let value = path
+                        .split('|')
+                        .map(|alt| out::value_of(at, cx, alt))
+                        .find(|v| !v.is_unit())
+                        .unwrap_or(Dynamic::UNIT);
+                    values.insert(path.as_str().into(), value);
+                }
+            }
+        }
+        out.report(at, field, key, values);
+    }
+
+    /// The placeholders of the message `key` (both languages).
+    pub fn placeholders(&self, key: &str) -> &[String] {
+        self.placeholders.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// A finding as a diagnostic.
+    pub fn diagnostic(&self, raw: out::RawFinding) -> Diagnostic {
+        out::diagnostic(&self.rule, raw)
+    }
+}
+
+/// Every rule of a policy, compiled: checks parsed and their options and paths
+/// checked, scripts compiled, message placeholders checked.
+pub struct CompiledPolicy {
+    pub rules: Vec<CompiledRule>,
+    /// Problems in the policy's rules: a run with any stops before reading records.
+    pub errors: Vec<Diagnostic>,
+}
+
+impl CompiledPolicy {
+    pub fn new(policy: &Policy, limits: &Limits) -> CompiledPolicy {
+        let engine = std::sync::Arc::new(script::build_engine(limits, &policy.calendar));
+        let mut errors = Vec::new();
+        let mut rules = Vec::new();
+        let mut memo_slots = 0;
+        for rule in &policy.rules {
+            let before = errors.len();
+            let logic = match &rule.logic {
+                Logic::Checks(spec) => checks::compile(rule, spec, (&mut errors, &mut memo_slots))
+                    .map(Compiled::Checks),
+                Logic::Script { .. } => script::ScriptRule::compile(rule, &engine, &mut errors)
+                    .map(|s| Compiled::Script(Box::new(s))),
+            };
+            let provided = match &logic {
+                Some(Compiled::Checks(entries)) => checks::provided(entries),
+                Some(Compiled::Script(s)) => s.provided(rule),
+                None => Vec::new(),
+            };
+            // Messages are checked against what the logic reports, once that is known.
+            let from_record = if logic.is_some() {
+                check_messages(rule, &provided, &mut errors)
+            } else {
+                BTreeMap::new()
+            };
+            let placeholders = rule
+                .messages
+                .iter()
+                .map(|(key, text)| {
+                    let mut names: Vec<String> = Vec::new();
+                    for name in message::placeholders(&text.zh)
+                        .into_iter()
+                        .chain(message::placeholders(&text.en))
+                    {
+                        if !names.iter().any(|n| n == name) {
+                            names.push(name.to_owned());
+                        }
+                    }
+                    (key.clone(), names)
+                })
+                .collect();
+            if let (Some(logic), true) = (logic, errors.len() == before) {
+                rules.push(CompiledRule {
+                    rule: rule.clone(),
+                    logic,
+                    from_record,
+                    placeholders,
+                });
+            }
+        }
+        CompiledPolicy { rules, errors }
+    }
+}
+
+/// What a rule's logic reports under a message key: the key, the values it gives
+/// (`None`: whatever a script passes, not known before it runs), and whether it must
+/// have its own message (else `default` is used).
+#[derive(Debug, Clone)]
+pub struct Provided {
+    pub key: String,
+    pub values: Option<Vec<String>>,
+    /// What the finding's record is: placeholders naming its fields are checked
+    /// against it.
+    pub each: Each,
+}
+
+/// Checks that every message the logic reports under exists, and that every
+/// placeholder of a message (and of the help) is filled: by a value reported under its
+/// key, a parameter, or a field of the reported record. Returns, per key, the
+/// placeholders filled from the record.
+fn check_messages(
+    rule: &Rule,
+    provided: &[Provided],
+    errors: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut from_record: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let error = |errors: &mut Vec<Diagnostic>, at: &NodeRef, zh: String, en: String| {
+        errors.push(Diagnostic::problem(
+            Origin::Tool,
+            "policy/message",
+            &at.tree.source,
+            at.tree.report_span(at.id),
+            Text::new(zh, en),
+        ));
+    };
+    for p in provided {
+        if !rule.messages.contains_key(&p.key) && p.values.is_some() {
+            error(
+                errors,
+                &rule.node,
+                format!(
+                    "规则 `{}` 的检查会报告 `{}` 类发现，但 `messages` 中没有 `{}` 的提示",
+                    rule.id, p.key, p.key
+                ),
+                format!(
+                    "rule `{}` reports findings of kind `{}`, but `messages` has no `{}`",
+                    rule.id, p.key, p.key
+                ),
+            );
+        }
+    }
+    let record_kinds: Vec<&'static crate::schema::KindSchema> = rule
+        .on
+        .iter()
+        .filter_map(|k| crate::schema::kind_schema(k))
+        .collect();
+    let is_record_path = |name: &str, each: Each| {
+        !record_kinds.is_empty()
+            && record_kinds.iter().all(|kind| {
+                checks::path::Path::parse(name).is_ok_and(|p| p.check(kind, each).is_ok())
+            })
+    };
+    let mut reported: Vec<(String, String)> = Vec::new();
+    for (key, template) in &rule.messages {
+        let given = provided.iter().find(|p| &p.key == key).or_else(|| {
+            // A key no check reports is still filled as `default` would be.
+            provided.iter().find(|p| p.key == "default")
+        });
+        let Some(at) = rule.message_nodes.get(key) else {
+            continue;
+        };
+        for text in [&template.zh, &template.en] {
+            for name in message::placeholders(text) {
+                let by_value = match given.and_then(|g| g.values.as_ref()) {
+                    Some(values) => values.iter().any(|v| v == name),
+                    // A script's values are known when it runs.
+                    None => given.is_some(),
+                };
+                if by_value || rule.params.get(name).is_some() {
+                    continue;
+                }
+                if reported.iter().any(|(k, n)| k == key && n == name) {
+                    continue;
+                }
+                if given.is_some_and(|g| name.split('|').all(|alt| is_record_path(alt, g.each))) {
+                    let names = from_record.entry(key.clone()).or_default();
+                    if !names.iter().any(|n| n == name) {
+                        names.push(name.to_owned());
+                    }
+                    continue;
+                }
+                reported.push((key.clone(), name.to_owned()));
+                error(
+                    errors,
+                    at,
+                    format!("提示中的占位符 `{{{name}}}` 无从填写：它不是检查报告的值、规则参数，也不是记录的字段"),
+                    format!("placeholder `{{{name}}}` is filled by nothing: it is not a value the check reports, a parameter of the rule, or a field of the record"),
+                );
+            }
+        }
+    }
+    // The help is filled with the values of whichever finding it is shown with.
+    for text in [&rule.help.zh, &rule.help.en] {
+        for name in message::placeholders(text) {
+            let everywhere = !provided.is_empty()
+                && provided.iter().all(|p| match &p.values {
+                    Some(values) => values.iter().any(|v| v == name),
+                    None => true,
+                });
+            if everywhere || rule.params.get(name).is_some() {
+                continue;
+            }
+            error(
+                errors,
+                &rule.node,
+                format!("整改建议中的占位符 `{{{name}}}` 无从填写：整改建议只能用规则参数和每类发现都报告的值"),
+                format!("placeholder `{{{name}}}` of the help is filled by nothing: the help may use the rule's parameters and values every finding reports"),
+            );
+        }
+    }
+    from_record
+}

@@ -4,26 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rhai::ImmutableString;
-
-use crate::parse::tree::{NodeId, Tree, Value};
+use crate::parse::tree::{NodeRef, Value};
 use crate::read::input::Document;
+use crate::read::record::{snapshot, Rec, Snapshot};
 
-/// A node of a document: what scripts see as a record, task, object or document.
-#[derive(Debug, Clone)]
-pub struct NodeRef {
-    pub tree: Arc<Tree>,
-    pub id: NodeId,
-}
-
-impl NodeRef {
-    pub fn root(doc: &Document) -> NodeRef {
-        NodeRef {
-            tree: Arc::clone(&doc.tree),
-            id: doc.tree.root,
-        }
-    }
-}
+pub mod digest;
 
 /// Records by id. Looked up once or more per result record, with a fast hash (ids are
 /// the user's own data, not an attacker's).
@@ -31,45 +16,35 @@ impl NodeRef {
 /// cache twice.
 pub type Index = HashMap<smartstring::alias::String, Entry, foldhash::fast::RandomState>;
 
-/// A record of an index, with the fields that rules read of it for every result
-/// record, read once (a field of a tree is found by comparing keys).
+/// A record of an index, with its fields read once ([`Snapshot`]): joins (`@task.end`,
+/// the inspector's `active`) read them for every result record, and reading the
+/// library's tree for each would miss the cache.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub node: NodeRef,
-    /// `uscc`, `entity_type` and (of a plan task) `end`, when text.
-    pub uscc: Option<ImmutableString>,
-    pub entity_type: Option<ImmutableString>,
-    pub end: Option<ImmutableString>,
-    /// `active`, when a boolean.
-    pub active: Option<bool>,
-    /// Whether `qualification` is given (not absent or null).
-    pub qualified: bool,
+    /// Shared by the entries of one record (found by id and by USCC).
+    pub data: Arc<EntryData>,
     /// Whether the record's `uscc` is the key it is found by (not its `id`).
     pub uscc_is_key: bool,
 }
 
+/// Slots of [`EntryData::memo`].
+pub const MEMO_SLOTS: usize = 8;
+
+/// What an entry knows of its record.
+#[derive(Debug)]
+pub struct EntryData {
+    pub fields: Box<Snapshot>,
+    /// Answers about the record that depend on it alone (whether it meets a reference
+    /// check's requirements), kept by the check that asked, in the slot it was given:
+    /// a record is named by many results. 0: not asked yet.
+    pub memo: [std::sync::atomic::AtomicU8; MEMO_SLOTS],
+}
+
 impl Entry {
-    fn of(tree: &Arc<Tree>, record: NodeId, key: &str) -> Entry {
-        let text = |key| match tree.get(record, key).map(|n| &tree.node(n).value) {
-            Some(Value::Str(s)) => Some(s.clone()),
-            _ => None,
-        };
-        let uscc = text("uscc");
-        Entry {
-            uscc_is_key: uscc.as_deref() == Some(key),
-            uscc,
-            entity_type: text("entity_type"),
-            end: text("end"),
-            active: match tree.get(record, "active").map(|n| &tree.node(n).value) {
-                Some(Value::Bool(b)) => Some(*b),
-                _ => None,
-            },
-            qualified: tree.get_present(record, "qualification").is_some(),
-            node: NodeRef {
-                tree: Arc::clone(tree),
-                id: record,
-            },
-        }
+    /// The entry as a record rules read.
+    pub fn rec(&self) -> Rec<'_> {
+        Rec::of_snapshot(&self.node.tree, self.node.id, &self.data.fields)
     }
 }
 
@@ -85,8 +60,10 @@ pub struct Submission {
     pub objects: Index,
     pub people: Index,
     pub items: Index,
+    /// The kinds of its documents, as bits ([`crate::schema::kind_bit`]).
+    pub kinds: u8,
     /// What the Results documents tell whole-submission rules, gathered on first use.
-    pub digest: crate::rules::native::DigestSlot,
+    pub digest: std::sync::OnceLock<digest::ResultsDigest>,
 }
 
 impl Submission {
@@ -154,7 +131,11 @@ fn index(
         people: Index::default(),
         items: Index::default(),
         digest: Default::default(),
+        kinds: 0,
     };
+    for doc in &sub.documents {
+        sub.kinds |= crate::schema::kind_bit(doc.kind());
+    }
     for doc in &sub.documents {
         let tree = &doc.tree;
         let records = tree.get(tree.root, doc.schema.records);
@@ -169,11 +150,22 @@ fn index(
         // Grown once, not by doubling: a library holds a hundred thousand objects.
         target.reserve(records.len());
         for record in records {
+            let mut fields = None;
             for key in ["id", "uscc"] {
                 if let Some(Value::Str(code)) = tree.get(record, key).map(|n| &tree.node(n).value) {
-                    target
-                        .entry(code.as_str().into())
-                        .or_insert_with(|| Entry::of(tree, record, code));
+                    target.entry(code.as_str().into()).or_insert_with(|| Entry {
+                        node: NodeRef {
+                            tree: Arc::clone(tree),
+                            id: record,
+                        },
+                        data: Arc::clone(fields.get_or_insert_with(|| {
+                            Arc::new(EntryData {
+                                fields: snapshot(tree, record).into_boxed_slice(),
+                                memo: Default::default(),
+                            })
+                        })),
+                        uscc_is_key: tree.str_at(record, "uscc") == Some(code.as_str()),
+                    });
                 }
             }
         }

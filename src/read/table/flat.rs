@@ -3,7 +3,7 @@
 //! Building a position-keeping tree per row and validating it is most of the cost of a
 //! table of a million rows. A row that is plain (no quotes), complete and valid as
 //! written needs neither to be checked: its cells are read in place, the rules read
-//! them through [`crate::rules::native::Rec`], and a tree is built only for a row a rule
+//! them through [`crate::read::record::Rec`], and a tree is built only for a row a rule
 //! reports on, so that positions are those of the tree reader.
 //!
 //! A chunk with any row that is not so plain (quoted cells, a bad date, an unknown
@@ -15,8 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use super::{normalise_header, CsvTable, RawRow, Shape, TableKind};
-use crate::parse::tree::{Node, NodeId, PathStep, Span, Tree, Value};
-use crate::rules::native::V;
+use crate::parse::tree::{Node, NodeId, PathStep, Span, Tree, Value, ValueRef};
 use crate::schema::{self, Field, Ty};
 
 /// How a cell is known to be valid as written.
@@ -106,6 +105,9 @@ enum Role {
 /// The columns of a Results table whose rows can be read in place.
 #[derive(Debug)]
 pub struct Layout {
+    /// Unique among the layouts of a run: field paths keep where a field is in the
+    /// last layout they read ([`FlatChunk::resolve`]).
+    pub id: u32,
     width: usize,
     roles: Vec<Role>,
     slots: Vec<Slot>,
@@ -197,7 +199,9 @@ impl Layout {
                 .position(|s| s.key == "publication" && s.sub == Some(sub))
         };
         let published = slot_of("channel").zip(slot_of("published_on"));
+        static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
         (keyed && results && slots.len() <= MAX_SLOTS && lists <= 1).then_some(Layout {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             width,
             roles,
             slots,
@@ -250,8 +254,18 @@ pub struct FlatChunk<'t> {
     pub groups: Vec<FlatGroup<'t>>,
 }
 
-/// Where in a row a [`crate::rules::native::Rec`] reads: the record, or a mapping inside it.
+/// Where in a row a [`crate::read::record::Rec`] reads: the record, or a mapping inside it.
 pub type Part = Option<&'static str>;
+
+/// Where a field is in the rows of a layout ([`FlatChunk::resolve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowField {
+    Cell(u16),
+    /// A mapping of nested fields (`publication`), there when one of its cells is: the
+    /// slot of one of them.
+    Map(u16),
+    Absent,
+}
 
 impl<'t> FlatChunk<'t> {
     /// Reads the records in `range` in place; `None` when one is not plain and valid
@@ -410,8 +424,70 @@ impl<'t> FlatChunk<'t> {
         })
     }
 
+    /// Where the field `key` (in the mapping `part`) is in this chunk's rows: found
+    /// once per table and path, then read directly ([`FlatChunk::field`]).
+    pub fn resolve(&self, map: Option<&str>, key: &str) -> RowField {
+        let slots = &self.layout.slots;
+        let found = match map {
+            None => slots.iter().position(|s| s.sub.is_none() && s.key == key),
+            Some(map) => slots
+                .iter()
+                .position(|s| s.key == map && s.sub == Some(key)),
+        };
+        match found {
+            Some(slot) => RowField::Cell(slot as u16),
+            None if map.is_none() => {
+                match slots.iter().position(|s| s.sub.is_some() && s.key == key) {
+                    Some(slot) => RowField::Map(slot as u16),
+                    None => RowField::Absent,
+                }
+            }
+            None => RowField::Absent,
+        }
+    }
+
+    /// The layout's id ([`Layout::id`]).
+    pub fn layout_id(&self) -> u32 {
+        self.layout.id
+    }
+
+    /// The value of a resolved field of `row`; `None` when absent.
+    pub fn field(&self, row: u32, field: RowField) -> Option<ValueRef<'_>> {
+        let r = &self.rows[row as usize];
+        match field {
+            RowField::Cell(slot) => {
+                let slot = slot as usize;
+                let cell = r.cells[slot];
+                if cell.is_empty() {
+                    return None;
+                }
+                Some(match self.layout.slots[slot].check {
+                    Check::Bool => ValueRef::Bool(r.flags[slot]?),
+                    Check::List => ValueRef::Seq,
+                    Check::Date if r.rewritten & (1 << slot) != 0 => {
+                        ValueRef::Str(self.dates.get(&(row, slot))?)
+                    }
+                    _ => ValueRef::Str(cell),
+                })
+            }
+            RowField::Map(slot) => self
+                .has_map(r, self.layout.slots[slot as usize].key)
+                .then_some(ValueRef::Map),
+            RowField::Absent => None,
+        }
+    }
+
+    /// The items of a resolved list field of `row`.
+    pub fn field_items(&self, row: u32, field: RowField) -> &[&'t str] {
+        let r = &self.rows[row as usize];
+        match self.field(row, field) {
+            Some(ValueRef::Seq) => &self.items[r.items.0 as usize..r.items.1 as usize],
+            _ => &[],
+        }
+    }
+
     /// `row.key` (in the mapping `part`); `None` when absent.
-    pub fn value(&self, row: u32, part: Part, key: &str) -> Option<V<'_>> {
+    pub fn value(&self, row: u32, part: Part, key: &str) -> Option<ValueRef<'_>> {
         let r = &self.rows[row as usize];
         match self.slot(part, key) {
             Some(slot) => {
@@ -420,22 +496,44 @@ impl<'t> FlatChunk<'t> {
                     return None;
                 }
                 Some(match self.layout.slots[slot].check {
-                    Check::Bool => V::Bool(r.flags[slot]?),
-                    Check::List => V::Seq,
+                    Check::Bool => ValueRef::Bool(r.flags[slot]?),
+                    Check::List => ValueRef::Seq,
                     Check::Date if r.rewritten & (1 << slot) != 0 => {
-                        V::Str(self.dates.get(&(row, slot))?)
+                        ValueRef::Str(self.dates.get(&(row, slot))?)
                     }
-                    _ => V::Str(cell),
+                    _ => ValueRef::Str(cell),
                 })
             }
             // A mapping of nested fields is there when one of them is.
-            None if part.is_none() => self.has_map(r, key).then_some(V::Map),
+            None if part.is_none() => self.has_map(r, key).then_some(ValueRef::Map),
             None => None,
         }
     }
 
+    /// The keys a row (or its mapping `part`) gives, in the kind's order.
+    pub fn keys(&self, row: u32, part: Part) -> Vec<&'static str> {
+        let r = &self.rows[row as usize];
+        let mut keys: Vec<(usize, &'static str)> = Vec::new();
+        for (s, cell) in self.layout.slots.iter().zip(&r.cells) {
+            if cell.is_empty() {
+                continue;
+            }
+            let key = match (part, s.sub) {
+                (None, None) => s.key,
+                (None, Some(_)) => s.key,
+                (Some(map), Some(sub)) if map == s.key => sub,
+                _ => continue,
+            };
+            if !keys.iter().any(|(_, k)| *k == key) {
+                keys.push((s.rank, key));
+            }
+        }
+        keys.sort_by_key(|(rank, _)| *rank);
+        keys.into_iter().map(|(_, k)| k).collect()
+    }
+
     /// Whether `row` gives both the channel and the date of its publication, as
-    /// [`crate::rules::native::is_published`] asks.
+    /// [`crate::read::record::is_published`] asks.
     pub fn is_published(&self, row: u32) -> bool {
         let cells = &self.rows[row as usize].cells;
         self.layout
@@ -447,7 +545,7 @@ impl<'t> FlatChunk<'t> {
     pub fn items(&self, row: u32, key: &str) -> &[&'t str] {
         let r = &self.rows[row as usize];
         match self.value(row, None, key) {
-            Some(V::Seq) => &self.items[r.items.0 as usize..r.items.1 as usize],
+            Some(ValueRef::Seq) => &self.items[r.items.0 as usize..r.items.1 as usize],
             _ => &[],
         }
     }
@@ -466,7 +564,7 @@ impl<'t> FlatChunk<'t> {
     }
 
     /// Where a finding about `path` from a row (or its mapping `part`) is placed, and
-    /// the values it is about (see [`crate::rules::engine::TARGET_KEYS`]): what a tree of the
+    /// the values it is about (see [`crate::diag::TARGET_KEYS`]): what a tree of the
     /// row gives through `Tree::resolve`, `Tree::report_span` and `Tree::str_at`,
     /// without building the tree. A path stops where the row has nothing more.
     pub fn place(&self, row: u32, part: Part, path: &str) -> (Span, Vec<String>) {
@@ -512,10 +610,10 @@ impl<'t> FlatChunk<'t> {
             Spot::Item(i) => span_in(self.text(), self.items[r.items.0 as usize + i]),
         };
         let group = &self.groups[r.group as usize];
-        let targets = crate::rules::engine::TARGET_KEYS
+        let targets = crate::diag::TARGET_KEYS
             .iter()
             .filter_map(|&key| match self.value(row, part, key) {
-                Some(V::Str(s)) => Some(s),
+                Some(ValueRef::Str(s)) => Some(s),
                 // Else the document's own text fields, as `Tree::str_at` at its root.
                 _ => match key {
                     "kind" => Some("Results"),
@@ -610,18 +708,18 @@ mod tests {
         assert_eq!(chunk.items(0, "inspectors"), ["P1", "P2", "P3"]);
         assert_eq!(
             chunk.value(0, None, "finished_on"),
-            Some(V::Str("2024-05-06"))
+            Some(ValueRef::Str("2024-05-06"))
         );
-        assert_eq!(chunk.value(0, None, "problem"), Some(V::Bool(true)));
-        assert_eq!(chunk.value(0, None, "publication"), Some(V::Map));
+        assert_eq!(chunk.value(0, None, "problem"), Some(ValueRef::Bool(true)));
+        assert_eq!(chunk.value(0, None, "publication"), Some(ValueRef::Map));
         let part = chunk.child(0, None, "publication");
         assert_eq!(part, Some("publication"));
-        assert_eq!(chunk.value(0, part, "channel"), Some(V::Str("gsxt")));
+        assert_eq!(chunk.value(0, part, "channel"), Some(ValueRef::Str("gsxt")));
         // Row 1 has no publication; row 2 a channel only.
         assert_eq!(chunk.value(1, None, "publication"), None);
         assert_eq!(chunk.child(1, None, "publication"), None);
         assert_eq!(chunk.value(2, Some("publication"), "published_on"), None);
-        assert_eq!(chunk.value(2, None, "object"), Some(V::Str("O3")));
+        assert_eq!(chunk.value(2, None, "object"), Some(ValueRef::Str("O3")));
         // A finding's tree is the tree reader's, placed in the whole file.
         let (tree, id) = chunk.node(2, None);
         let object = tree.get(id, "object").expect("object");
@@ -680,7 +778,7 @@ mod tests {
                 for path in paths {
                     let (tree, id) = chunk.node(row, part);
                     let (node, _) = tree.resolve(id, path);
-                    let targets: Vec<String> = crate::rules::engine::TARGET_KEYS
+                    let targets: Vec<String> = crate::diag::TARGET_KEYS
                         .iter()
                         .filter_map(|k| tree.str_at(id, k).or_else(|| tree.str_at(tree.root, k)))
                         .map(str::to_owned)
@@ -691,23 +789,27 @@ mod tests {
                         "row {row}, part {part:?}, path {path:?}"
                     );
                     // Values passed into messages, as a script reads them.
-                    let mut in_place = crate::rules::native::Rec::row(&chunk, row);
+                    let mut in_place = crate::read::record::Rec::row(&chunk, row);
                     if let Some(map) = part {
                         in_place = in_place.child(map).expect("mapping");
                     }
                     assert_eq!(
-                        crate::rules::native::is_published(&in_place),
-                        crate::rules::native::is_published(&crate::rules::native::Rec::new(
+                        crate::read::record::is_published(&in_place),
+                        crate::read::record::is_published(&crate::read::record::Rec::new(
                             &tree, id
                         )),
                         "row {row}, part {part:?}"
                     );
+                    // Values as rules read them.
+                    let in_tree = crate::read::record::Rec::new(&tree, id);
                     assert_eq!(
-                        format!("{:?}", in_place.script_value(path)),
-                        format!(
-                            "{:?}",
-                            crate::rules::native::Rec::new(&tree, id).script_value(path)
-                        ),
+                        in_place.value(path),
+                        in_tree.value(path),
+                        "row {row}, part {part:?}, key {path:?}"
+                    );
+                    assert_eq!(
+                        in_place.items(path).collect::<Vec<_>>(),
+                        in_tree.items(path).collect::<Vec<_>>(),
                         "row {row}, part {part:?}, key {path:?}"
                     );
                     compared += 1;

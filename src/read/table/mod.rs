@@ -74,7 +74,7 @@
 //!   offset into `Sheet1!C12`, and [`cell_name`] formats a (sheet, row, column).
 
 mod flat;
-pub use flat::{FlatChunk, FlatGroup, Part};
+pub use flat::{FlatChunk, FlatGroup, Part, RowField};
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Cursor;
@@ -85,7 +85,7 @@ use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
 use rhai::ImmutableString;
 
 use crate::parse::source::SourceFile;
-use crate::parse::tree::{Node, NodeId, Span, Tree, Value};
+use crate::parse::tree::{Key, Node, NodeId, Span, Tree, Value};
 use crate::parse::yaml::LoadError;
 use crate::schema;
 
@@ -1331,14 +1331,10 @@ struct Group {
 }
 
 /// A mapping inside a record (`publication`): its key, node and entries so far.
-type NestedMap = (&'static str, NodeId, Vec<(ImmutableString, NodeId)>);
+type NestedMap = (&'static str, NodeId, Vec<(Key, NodeId)>);
 
 /// A record column: its definition, position, and keys (`publication`, `channel`).
-type RecordColumn = (
-    &'static Column,
-    usize,
-    (ImmutableString, Option<ImmutableString>),
-);
+type RecordColumn = (&'static Column, usize, (Key, Option<Key>));
 
 #[derive(Debug, Clone)]
 struct Builder {
@@ -1545,10 +1541,7 @@ impl Builder {
             .iter()
             .filter_map(|id| column(id).filter(|c| c.place == Record))
             .filter_map(|c| {
-                let keys = (
-                    ImmutableString::from(c.key),
-                    c.sub.map(ImmutableString::from),
-                );
+                let keys = (Key::Static(c.key), c.sub.map(Key::Static));
                 pos_of.get(c.id).map(|p| (c, *p, keys))
             })
             .collect();
@@ -1953,7 +1946,7 @@ impl Builder {
         let columns = &self.record_columns;
         let built = (|| -> Result<NodeId, LoadError> {
             let rec = push(nodes, Value::Map(Vec::new()), row.first_span(), None, None)?;
-            let mut entries: Vec<(ImmutableString, NodeId)> = Vec::with_capacity(columns.len());
+            let mut entries: Vec<(Key, NodeId)> = Vec::with_capacity(columns.len());
             let mut inner: Vec<NestedMap> = Vec::new();
             for (c, p, (key, sub_key)) in columns {
                 let (c, p) = (*c, *p);
@@ -1982,7 +1975,7 @@ impl Builder {
                             }
                         };
                         let node = value_node(nodes, cell, c.shape, cell.span)?;
-                        let sub = sub_key.clone().unwrap_or_else(|| sub.into());
+                        let sub = sub_key.clone().unwrap_or(Key::Static(sub));
                         inner[i].2.push((sub, node));
                     }
                 }
@@ -2021,13 +2014,13 @@ impl Builder {
             ) else {
                 continue;
             };
-            let mut entries: Vec<(ImmutableString, NodeId)> = Vec::new();
+            let mut entries: Vec<(Key, NodeId)> = Vec::new();
             for id in kind.columns() {
                 if let Some((_, node)) = group.doc.iter().find(|(k, _)| k == id) {
-                    entries.push(((*id).into(), *node));
+                    entries.push((Key::Static(id), *node));
                 }
             }
-            entries.push((kind.records_key().into(), seq));
+            entries.push((Key::Static(kind.records_key()), seq));
             group.nodes[0].value = Value::Map(entries);
             trees.push(Tree {
                 nodes: group.nodes,

@@ -75,7 +75,7 @@ use super::{
     TableError, Text,
 };
 use crate::parse::source::SourceFile;
-use crate::parse::tree::{Node, NodeId, Span, Tree, Value};
+use crate::parse::tree::{Key, Node, NodeId, Span, Tree, Value};
 use crate::parse::yaml::LoadError;
 use crate::schema;
 
@@ -714,7 +714,7 @@ impl PlanBuilder<'_> {
         sidecar: Option<&Sidecar>,
     ) -> Result<Vec<Tree>, LoadError> {
         let nodes = &mut self.nodes;
-        let mut entries: Vec<(ImmutableString, NodeId)> = Vec::new();
+        let mut entries: Vec<(Key, NodeId)> = Vec::new();
         let kind = push(
             nodes,
             Value::Str("Plan".into()),
@@ -722,7 +722,7 @@ impl PlanBuilder<'_> {
             Some(header_span),
             None,
         )?;
-        entries.push(("kind".into(), kind));
+        entries.push((Key::Static("kind"), kind));
         for name in SIDECAR_FIELDS {
             let Some((_, v)) = sidecar.and_then(|s| s.doc.iter().find(|(k, _)| k == name)) else {
                 continue;
@@ -732,11 +732,11 @@ impl PlanBuilder<'_> {
                 _ => None,
             };
             let node = push(nodes, v.clone(), header_span, Some(header_span), raw)?;
-            entries.push(((*name).into(), node));
+            entries.push((Key::Static(name), node));
         }
         let mut task_ids = Vec::with_capacity(self.tasks.len());
         for task in &self.tasks {
-            let mut fields: Vec<(ImmutableString, NodeId)> = Vec::new();
+            let mut fields: Vec<(Key, NodeId)> = Vec::new();
             for (key, target) in TASK_ORDER {
                 if *target == Target::Items {
                     if task.items.is_empty() {
@@ -767,7 +767,7 @@ impl PlanBuilder<'_> {
                         let span = nodes[node as usize].span;
                         push(
                             nodes,
-                            Value::Map(vec![(sub.into(), node)]),
+                            Value::Map(vec![(Key::Static(sub), node)]),
                             span,
                             Some(span),
                             None,

@@ -1,0 +1,131 @@
+//! `count`: a list with at least (or at most) so many items.
+//!
+//! ## What it checks
+//! The items of `field` (nulls left out; with `distinct: true`, each value once; with
+//! `excluding`, not those equal to another field's value) number at least `min` and at
+//! most `max`. An absent list has none. The finding is placed at the list, or at the
+//! record when it has none.
+//!
+//! ## Options
+//! - `field`: the list's path.
+//! - `min`, `max`: whole numbers 0–100000; at least one.
+//! - `distinct`: count each value once (default false).
+//! - `excluding`: a field path whose value is not counted (a lead department among
+//!   its partners).
+//!
+//! ## Values for messages
+//! `{count}`, `{min}`, `{max}`.
+//!
+//! ## Example
+//! ```yaml
+//! check:
+//!   count: {field: inspectors, distinct: true, min: $min}
+//! ```
+
+use rhai::{Dynamic, Map};
+
+use super::opts::Opts;
+use super::path::Path;
+use super::when::same;
+use crate::policy::Each;
+use crate::read::record::Rec;
+use crate::rules::{CompiledRule, Cx, Out, Provided};
+use crate::schema::Ty;
+
+#[derive(Debug, Clone)]
+pub struct Count {
+    field: Path,
+    min: Option<i64>,
+    max: Option<i64>,
+    distinct: bool,
+    excluding: Option<Path>,
+}
+
+const LIMIT: i64 = 100_000;
+
+impl Count {
+    pub fn parse(o: &mut Opts) -> Option<Count> {
+        let field = o.required_path("field")?;
+        if !matches!(o.ty_of(&field), Some(Ty::List(_))) {
+            let at = o.rule.node.clone();
+            o.error_at(
+                &at,
+                format!("`{}` 不是列表字段", field.text),
+                format!("`{}` is not a list field", field.text),
+            );
+        }
+        let min = o.int("min", 0..=LIMIT);
+        let max = o.int("max", 0..=LIMIT);
+        if min.is_none() && max.is_none() && o.ok() {
+            let at = o.rule.node.clone();
+            o.error_at(
+                &at,
+                "缺少 `min` 或 `max`".into(),
+                "give `min` or `max`".into(),
+            );
+        }
+        if let (Some(a), Some(b)) = (min, max) {
+            if a > b {
+                let at = o.rule.node.clone();
+                o.error_at(
+                    &at,
+                    format!("`min`（{a}）大于 `max`（{b}）"),
+                    format!("`min` ({a}) is above `max` ({b})"),
+                );
+            }
+        }
+        let distinct = o.bool("distinct").unwrap_or(false);
+        let excluding = o.path("excluding");
+        Some(Count {
+            field,
+            min,
+            max,
+            distinct,
+            excluding,
+        })
+    }
+
+    pub fn provided(&self, message: &str, each: Each) -> Vec<Provided> {
+        vec![Provided {
+            key: message.to_owned(),
+            values: Some(vec!["count".into(), "min".into(), "max".into()]),
+            each,
+        }]
+    }
+
+    pub fn check(&self, rule: &CompiledRule, message: &str, rec: Rec, cx: &Cx, out: &mut Out) {
+        let excluded = self.excluding.as_ref().and_then(|p| p.value(rec, cx));
+        let items = self.field.items(rec, cx);
+        // An item counts unless an earlier one is the same: a record lists a few, and
+        // nothing is allocated per record.
+        let mut count = 0i64;
+        for (i, item) in items.clone().enumerate() {
+            if excluded.is_some_and(|e| same(&e, &item)) {
+                continue;
+            }
+            if self.distinct && items.clone().take(i).any(|earlier| same(&earlier, &item)) {
+                continue;
+            }
+            count += 1;
+        }
+        let few = self.min.is_some_and(|min| count < min);
+        let many = self.max.is_some_and(|max| count > max);
+        if !few && !many {
+            return;
+        }
+        let at = if self.field.value(rec, cx).is_some() {
+            self.field.field().unwrap_or_default()
+        } else {
+            ""
+        };
+        let mut values = Map::new();
+        values.insert("count".into(), Dynamic::from_int(count));
+        if let Some(min) = self.min {
+            values.insert("min".into(), Dynamic::from_int(min));
+        }
+        if let Some(max) = self.max {
+            values.insert("max".into(), Dynamic::from_int(max));
+        }
+        rule.report(out, cx, &rec, at, message, values);
+    }
+}

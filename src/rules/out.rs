@@ -1,0 +1,319 @@
+//! What a rule gives while it runs: findings (made diagnostics with their messages),
+//! tallies for compliance figures, problems it met (a date the calendar lacks, a script
+//! error), and the aggregates it declared. Outputs of chunks and threads are merged.
+
+use std::collections::HashMap;
+
+use rhai::{Dynamic, Map};
+
+use super::message;
+use crate::diag::{Diagnostic, Figure, Origin, Text};
+use crate::domain::calendar::CalendarError;
+use crate::parse::tree::ValueRef;
+use crate::policy::Rule;
+use crate::read::record::{Anchor, Rec};
+
+/// A finding as a check or script reports it, before it gets a position and a message.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    pub at: Anchor,
+    pub field: String,
+    pub key: String,
+    pub values: Map,
+}
+
+/// One count towards a compliance figure: passed of counted, against a threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tally {
+    pub id: String,
+    pub passed: i64,
+    pub counted: i64,
+    pub threshold: f64,
+}
+
+/// Objects named by records, by task: a million at province scale, hence a fast hash,
+/// and names held inline (codes and ids are short).
+pub type Names = std::collections::HashSet<smartstring::alias::String, foldhash::fast::RandomState>;
+
+/// What a rule's record phase gathers for its whole-submission phase: counts and
+/// distinct values, by a key (a task id, say).
+#[derive(Debug, Default)]
+pub struct Aggregates {
+    pub counts: HashMap<String, HashMap<String, i64>>,
+    pub distinct: HashMap<String, HashMap<String, Names>>,
+    /// Values of `distinct` as they come, made sets once by [`Aggregates::settle`]:
+    /// merging a set per streamed chunk would hash every name again at each merge.
+    pending: HashMap<(String, String), Vec<Vec<smartstring::alias::String>>>,
+    /// Values added one at a time under the same name and key (a document's records),
+    /// kept together until the key changes.
+    current: Option<((String, String), Vec<smartstring::alias::String>)>,
+}
+
+impl Aggregates {
+    pub fn count(&mut self, name: &str, key: &str, by: i64) {
+        let counts = self.counts.entry(name.to_owned()).or_default();
+        match counts.get_mut(key) {
+            Some(n) => *n += by,
+            None => {
+                counts.insert(key.to_owned(), by);
+            }
+        }
+    }
+
+    /// Adds one value to `name` under `key`.
+    pub fn add(&mut self, name: &str, key: &str, value: &str) {
+        match &mut self.current {
+            Some(((n, k), values)) if n == name && k == key => values.push(value.into()),
+            _ => {
+                self.flush();
+                self.current = Some(((name.to_owned(), key.to_owned()), vec![value.into()]));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(((name, key), values)) = self.current.take() {
+            self.collect(&name, &key, values);
+        }
+    }
+
+    /// Adds values to `name` under `key` (none: the key is there, with what it has).
+    pub fn collect(&mut self, name: &str, key: &str, values: Vec<smartstring::alias::String>) {
+        self.distinct
+            .entry(name.to_owned())
+            .or_default()
+            .entry(key.to_owned())
+            .or_default();
+        if !values.is_empty() {
+            self.pending
+                .entry((name.to_owned(), key.to_owned()))
+                .or_default()
+                .push(values);
+        }
+    }
+
+    pub fn merge(&mut self, mut other: Aggregates) {
+        self.flush();
+        other.flush();
+        for (name, counts) in other.counts {
+            let mine = self.counts.entry(name).or_default();
+            for (key, n) in counts {
+                *mine.entry(key).or_default() += n;
+            }
+        }
+        for (name, sets) in other.distinct {
+            let mine = self.distinct.entry(name).or_default();
+            for (key, set) in sets {
+                add_set(mine, key, set);
+            }
+        }
+        for (at, parts) in other.pending {
+            self.pending.entry(at).or_default().extend(parts);
+        }
+    }
+
+    /// Makes the values collected so far sets; sets side by side.
+    pub fn settle(&mut self) {
+        use rayon::prelude::*;
+        self.flush();
+        let sets: Vec<((String, String), Names)> = std::mem::take(&mut self.pending)
+            .into_par_iter()
+            .map(|(at, parts)| {
+                let mut set = Names::default();
+                set.reserve(parts.iter().map(Vec::len).sum());
+                set.extend(parts.into_iter().flatten());
+                (at, set)
+            })
+            .collect();
+        for ((name, key), set) in sets {
+            add_set(self.distinct.entry(name).or_default(), key, set);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+            && self.distinct.is_empty()
+            && self.pending.is_empty()
+            && self.current.is_none()
+    }
+}
+
+/// Adds a set to `sets[key]`: the smaller set goes into the larger.
+fn add_set(sets: &mut HashMap<String, Names>, key: String, mut set: Names) {
+    match sets.entry(key) {
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(set);
+        }
+        std::collections::hash_map::Entry::Occupied(mut o) => {
+            let mine = o.get_mut();
+            if mine.len() < set.len() {
+                std::mem::swap(mine, &mut set);
+            }
+            mine.extend(set);
+        }
+    }
+}
+
+/// A rule's output over some records, documents or a submission.
+#[derive(Debug, Default)]
+pub struct Out {
+    pub findings: Vec<RawFinding>,
+    pub tallies: Vec<Tally>,
+    /// Records the rule could not decide (a date the calendar lacks) and script
+    /// errors: input or policy problems, not findings.
+    pub problems: Vec<Diagnostic>,
+    pub aggregates: Aggregates,
+}
+
+impl Out {
+    /// A finding about `field` of `at`, with message `key` and its values.
+    pub fn report(&mut self, at: &Rec, field: &str, key: &str, values: Map) {
+        self.findings.push(RawFinding {
+            at: at.anchor(field),
+            field: field.to_owned(),
+            key: key.to_owned(),
+            values,
+        });
+    }
+
+    /// One more counted for figure `id`, passed or not.
+    pub fn tally(&mut self, id: &str, passed: bool, threshold: f64) {
+        self.add_tally(id, i64::from(passed), 1, threshold);
+    }
+
+    /// `passed` of `counted` for figure `id`.
+    pub fn add_tally(&mut self, id: &str, passed: i64, counted: i64, threshold: f64) {
+        match self.tallies.iter_mut().find(|t| t.id == id) {
+            Some(t) => {
+                t.passed += passed;
+                t.counted += counted;
+            }
+            None => self.tallies.push(Tally {
+                id: id.to_owned(),
+                passed,
+                counted,
+                threshold,
+            }),
+        }
+    }
+
+    /// A record whose dates the calendar cannot count: the data's problem, at the record.
+    pub fn calendar_gap(&mut self, rule: &Rule, gap: &CalendarError, at: &Rec, field: &str) {
+        let (source, span, _) = at.anchor(field).resolve(field);
+        let mut d = Diagnostic::problem(
+            Origin::Input,
+            "calendar/missing-year",
+            &source,
+            span,
+            Text::new(
+                format!("{}；规则 `{}` 无法计算工作日", gap.zh(), rule.id),
+                format!("{gap}; rule `{}` cannot count working days", rule.id),
+            ),
+        );
+        d.help = Some(Text::new(
+            "在规则集的工作日历（policies/calendar/cn.yaml）中补充该年的国务院办公厅节假日安排",
+            "add that year's State Council holiday notice to the policy's working-day calendar (policies/calendar/cn.yaml)",
+        ));
+        self.problems.push(d);
+    }
+
+    pub fn merge(&mut self, other: Out) {
+        self.findings.extend(other.findings);
+        for t in other.tallies {
+            self.add_tally(&t.id, t.passed, t.counted, t.threshold);
+        }
+        self.problems.extend(other.problems);
+        self.aggregates.merge(other.aggregates);
+    }
+
+    /// The figure tallied so far under `id`: (passed, counted).
+    pub fn tallied(&self, id: &str) -> Option<(i64, i64)> {
+        self.tallies
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| (t.passed, t.counted))
+    }
+}
+
+/// A finding of `rule` as a diagnostic: placed, its message and help filled, its
+/// texts cited.
+pub fn diagnostic(rule: &Rule, raw: RawFinding) -> Diagnostic {
+    let (source, span, targets) = raw.at.resolve(&raw.field);
+    let none = Text::default();
+    let template = rule
+        .messages
+        .get(&raw.key)
+        .or_else(|| rule.messages.get("default"))
+        .unwrap_or(&none);
+    let params = &rule.params.values;
+    let mut d = Diagnostic::problem(
+        Origin::Finding,
+        &rule.id,
+        &source,
+        span,
+        message::fill_text(template, &raw.values, params, &rule.labels),
+    );
+    d.severity = rule.severity;
+    let cite = &rule.cite;
+    d.policy = Some(std::sync::Arc::clone(&cite.policy));
+    d.title = Some(std::sync::Arc::clone(&cite.title));
+    d.clause = Some(std::sync::Arc::clone(&cite.clause));
+    d.source_doc = Some(std::sync::Arc::clone(&cite.source));
+    d.quote = Some(std::sync::Arc::clone(&cite.quote));
+    d.help = Some(message::fill_text(
+        &rule.help,
+        &raw.values,
+        params,
+        &rule.labels,
+    ));
+    d.targets = targets;
+    d
+}
+
+/// A rule's figures from its tallies.
+pub fn figures(rule: &Rule, tallies: Vec<Tally>) -> Vec<Figure> {
+    tallies
+        .into_iter()
+        .map(|t| {
+            let measured = if t.counted == 0 {
+                1.0
+            } else {
+                t.passed as f64 / t.counted as f64
+            };
+            Figure {
+                id: t.id,
+                title: rule.figure.clone().unwrap_or_else(|| rule.title.clone()),
+                measured,
+                numerator: t.passed,
+                denominator: t.counted,
+                threshold: t.threshold,
+                ok: measured + 1e-9 >= t.threshold,
+            }
+        })
+        .collect()
+}
+
+/// A value read from a record (a field path, joins included), as messages show it.
+pub fn value_of(rec: &Rec, cx: &super::Cx, path: &str) -> Dynamic {
+    let Ok(path) = super::checks::path::Path::parse(path) else {
+        return Dynamic::UNIT;
+    };
+    match path.value(*rec, cx) {
+        Some(ValueRef::Seq) => {
+            Dynamic::from_array(path.items(*rec, cx).map(|v| dynamic(Some(v))).collect())
+        }
+        other => dynamic(other),
+    }
+}
+
+/// A value as messages and scripts hold it: `()` for absent (and for a mapping, which
+/// a message cannot show).
+pub fn dynamic(value: Option<ValueRef>) -> Dynamic {
+    match value {
+        None | Some(ValueRef::Map) | Some(ValueRef::Seq) => Dynamic::UNIT,
+        Some(ValueRef::Str(s)) => Dynamic::from(rhai::ImmutableString::from(s)),
+        Some(ValueRef::Bool(b)) => Dynamic::from_bool(b),
+        Some(ValueRef::Int(i)) => Dynamic::from_int(i),
+        Some(ValueRef::Float(x)) => Dynamic::from_float(x),
+    }
+}

@@ -1,0 +1,473 @@
+//! Rules written as Rhai scripts, for logic the declarative checks cannot say.
+//!
+//! A script defines `fn check(target, ctx)`, called with what the rule's `each` names:
+//! every record of the rule's kinds (and, optionally, `fn check_document(doc, ctx)`
+//! once per document first), every document, or the whole submission. A submission
+//! script may define `fn gather(record, ctx)`, called for every record of the rule's
+//! kinds as they are read (streamed tables included), to gather what `check` needs
+//! with `ctx.count` and `ctx.collect`. Scripts are compiled once; a record is read in
+//! place, never copied into a map.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Position, Scope, AST};
+
+mod api;
+mod engine;
+mod helpers;
+mod scoped;
+
+pub use engine::{build_engine, harden, Limits};
+
+use crate::diag::{Diagnostic, Origin, Text};
+use crate::parse::source::SourceFile;
+use crate::parse::tree::Span;
+use crate::policy::{Each, Rule};
+use crate::read::record::Rec;
+use crate::rules::{CompiledRule, Cx, Out, Provided};
+
+/// A compiled script rule.
+pub struct ScriptRule {
+    engine: Arc<Engine>,
+    ast: AST,
+    source: Arc<SourceFile>,
+    params: api::Params,
+    has_check_document: bool,
+    has_gather: bool,
+    /// Set at the script's first error: it is reported once and not run again.
+    failed: AtomicBool,
+}
+
+impl ScriptRule {
+    /// Compiles the rule's script; errors are positioned in the `.rhai` file.
+    pub fn compile(
+        rule: &Rule,
+        engine: &Arc<Engine>,
+        errors: &mut Vec<Diagnostic>,
+    ) -> Option<ScriptRule> {
+        let (_, source) = rule.script()?;
+        let ast = match engine.compile(&source.text) {
+            Ok(ast) => ast,
+            Err(e) => {
+                errors.push(script_diagnostic(
+                    rule,
+                    source,
+                    e.position(),
+                    Text::new(
+                        format!("规则 `{}` 的脚本无法编译：{}", rule.id, e.err_type()),
+                        format!(
+                            "the script of rule `{}` does not compile: {}",
+                            rule.id,
+                            e.err_type()
+                        ),
+                    ),
+                ));
+                return None;
+            }
+        };
+        let defines = |name: &str| {
+            ast.iter_functions()
+                .any(|f| f.name == name && f.params.len() == 2)
+        };
+        if !defines("check") {
+            errors.push(script_diagnostic(
+                rule,
+                source,
+                Position::new(1, 1),
+                Text::new(
+                    format!("规则 `{}` 的脚本缺少 `fn check(target, ctx)`", rule.id),
+                    format!(
+                        "the script of rule `{}` has no `fn check(target, ctx)`",
+                        rule.id
+                    ),
+                ),
+            ));
+            return None;
+        }
+        let has_gather = defines("gather");
+        if has_gather && rule.each != Each::Submission {
+            errors.push(script_diagnostic(
+                rule,
+                source,
+                Position::new(1, 1),
+                Text::new(
+                    format!("规则 `{}` 的脚本定义了 `fn gather`，它只用于 `each: submission` 的规则", rule.id),
+                    format!("the script of rule `{}` defines `fn gather`, which only `each: submission` rules have", rule.id),
+                ),
+            ));
+            return None;
+        }
+        let params: Map = rule.params.values.clone();
+        Some(ScriptRule {
+            engine: Arc::clone(engine),
+            has_check_document: defines("check_document"),
+            has_gather,
+            ast,
+            source: Arc::clone(source),
+            params: api::Params(Arc::new(params)),
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    /// What the script reports, for checking its messages: under each message key, the
+    /// keys of the script's map literals (`#{ days: … }`).
+    pub fn provided(&self, rule: &Rule) -> Vec<Provided> {
+        let values = literal_keys(&self.source.text);
+        rule.messages
+            .keys()
+            .map(|key| Provided {
+                key: key.clone(),
+                values: Some(values.clone()),
+                each: if rule.each == Each::Submission {
+                    Each::Record
+                } else {
+                    rule.each
+                },
+            })
+            .collect()
+    }
+
+    pub fn reads_records_of(&self, rule: &Rule, kind: &str) -> bool {
+        let per_record = rule.each == Each::Record || self.has_gather;
+        per_record && rule.on.contains(&kind)
+    }
+
+    pub fn reads_documents_of(&self, rule: &Rule, kind: &str) -> bool {
+        let per_document =
+            rule.each == Each::Document || (rule.each == Each::Record && self.has_check_document);
+        per_document && rule.on.contains(&kind)
+    }
+
+    pub fn document(&self, rule: &CompiledRule, doc: Rec, cx: &Cx, out: &mut Out) {
+        if !self.reads_documents_of(&rule.rule, cx.doc_kind.unwrap_or_default()) {
+            return;
+        }
+        let name = if rule.rule.each == Each::Document {
+            "check"
+        } else {
+            "check_document"
+        };
+        self.call(rule, name, Target::Record(doc), cx, out);
+    }
+
+    pub fn record(&self, rule: &CompiledRule, r: Rec, cx: &Cx, out: &mut Out) {
+        if !self.reads_records_of(&rule.rule, cx.doc_kind.unwrap_or_default()) {
+            return;
+        }
+        let name = if self.has_gather { "gather" } else { "check" };
+        self.call(rule, name, Target::Record(r), cx, out);
+    }
+
+    pub fn submission(&self, rule: &CompiledRule, cx: &Cx, out: &mut Out) {
+        if rule.rule.each == Each::Submission {
+            self.call(rule, "check", Target::Submission, cx, out);
+        }
+    }
+
+    fn call(&self, rule: &CompiledRule, name: &str, target: Target, cx: &Cx, out: &mut Out) {
+        if self.failed.load(Ordering::Relaxed) {
+            return;
+        }
+        let frame = scoped::Frame::enter();
+        let (target_value, doc) = match target {
+            Target::Record(rec) => {
+                let node = api::Node::scoped(&frame, rec);
+                let doc = match cx.doc {
+                    Some(d) => Some(api::Node::scoped(&frame, d)),
+                    None => Some(node.clone()),
+                };
+                (Dynamic::from(node), doc)
+            }
+            Target::Submission => (Dynamic::UNIT, None),
+        };
+        let mut state = api::CallState {
+            rule,
+            cx,
+            out,
+            params: &self.params,
+            doc,
+        };
+        let ctx = api::Ctx::new(&frame, &mut state);
+        let target_value = match target {
+            Target::Submission => Dynamic::from(api::SubmissionView::new(ctx.clone())),
+            Target::Record(_) => target_value,
+        };
+        let mut scope = Scope::new();
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let result = self.engine.call_fn_with_options::<Dynamic>(
+            options,
+            &mut scope,
+            &self.ast,
+            name,
+            (target_value.clone(), Dynamic::from(ctx.clone())),
+        );
+        let Err(mut error) = result else {
+            return;
+        };
+        // A calendar gap is the data's: the record gets a diagnostic, the rule goes on.
+        if let EvalAltResult::ErrorRuntime(value, _) = error.unwrap_inner() {
+            if let Some(gap) = value.clone().try_cast::<helpers::CalendarGap>() {
+                if let Target::Record(rec) = target {
+                    out_of(&mut state).calendar_gap(&rule.rule, &gap.0, &rec, "");
+                    return;
+                }
+            }
+        }
+        if let EvalAltResult::ErrorTooManyOperations(pos) = error.unwrap_inner() {
+            if pos.is_none() {
+                let at = self.locate_runaway(name, &target_value, &frame, (rule, cx));
+                *error = EvalAltResult::ErrorTooManyOperations(at);
+            }
+        }
+        // Any other error is the policy's: once per rule, where the script failed,
+        // naming the record it was checking.
+        if self.failed.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let place = match target {
+            Target::Record(rec) => {
+                let node = rec.node();
+                let (line, _) = node
+                    .tree
+                    .source
+                    .line_col(node.tree.report_span(node.id).start as usize);
+                format!("{}:{line}", node.tree.source.name)
+            }
+            Target::Submission => format!(
+                "{} {}",
+                cx.submission.department,
+                cx.submission
+                    .year
+                    .map(|y| y.to_string())
+                    .unwrap_or_default()
+            ),
+        };
+        let d = runtime_diagnostic(&rule.rule, &self.source, &error, &place);
+        out_of(&mut state).problems.push(d);
+    }
+
+    /// Rhai reports an operation-limit stop inside a function without a position. To
+    /// name the line, the function's body is replayed as top-level code, at its
+    /// original lines and columns; this only runs after a runaway script.
+    fn locate_runaway(
+        &self,
+        name: &str,
+        target: &Dynamic,
+        frame: &scoped::Frame,
+        (rule, cx): (&CompiledRule, &Cx),
+    ) -> Position {
+        let Some((replay, params)) = body_as_top_level(&self.source.text, name) else {
+            return Position::NONE;
+        };
+        let Ok(ast) = self.engine.compile(&replay) else {
+            return Position::NONE;
+        };
+        let mut scratch = Out::default();
+        let mut state = api::CallState {
+            rule,
+            cx,
+            out: &mut scratch,
+            params: &self.params,
+            doc: None,
+        };
+        let ctx = api::Ctx::new(frame, &mut state);
+        let mut scope = Scope::new();
+        if let [target_name, ctx_name] = params.as_slice() {
+            scope.push(target_name.as_str(), target.clone());
+            scope.push(ctx_name.as_str(), ctx);
+        }
+        match self.engine.run_ast_with_scope(&mut scope, &ast) {
+            Err(e) => e.unwrap_inner().position(),
+            Ok(()) => Position::NONE,
+        }
+    }
+
+    /// The script's documentation header.
+    pub fn source(&self) -> &Arc<SourceFile> {
+        &self.source
+    }
+}
+
+/// The `out` of a call whose script has returned.
+fn out_of<'s>(state: &'s mut api::CallState) -> &'s mut Out {
+    state.out
+}
+
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Record(Rec<'a>),
+    Submission,
+}
+
+/// The keys of the map literals of a script (`#{ days: d, due: x }`), without its
+/// comments: the values its findings can give.
+fn literal_keys(script: &str) -> Vec<String> {
+    let code: String = script
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut keys = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(open) = rest.find("#{") {
+        let body = &rest[open + 2..];
+        let mut depth = 1usize;
+        let mut end = body.len();
+        for (i, c) in body.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let inner = &body[..end];
+        let (mut level, mut token, mut expecting_key) = (0usize, String::new(), true);
+        for c in inner.chars() {
+            match c {
+                '{' | '[' | '(' => level += 1,
+                '}' | ']' | ')' => level = level.saturating_sub(1),
+                ',' if level == 0 => {
+                    expecting_key = true;
+                    token.clear();
+                    continue;
+                }
+                ':' if level == 0 && expecting_key => {
+                    let key = token.trim().trim_matches('"').to_owned();
+                    if !key.is_empty() && !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                    expecting_key = false;
+                    token.clear();
+                    continue;
+                }
+                _ => {}
+            }
+            if expecting_key && level == 0 {
+                token.push(c);
+            }
+        }
+        rest = &body[end.min(body.len())..];
+    }
+    keys
+}
+
+/// The script with `fn NAME(a, b) {` and its closing brace blanked out, so that the
+/// body runs as top-level code at its original positions; and the parameter names.
+fn body_as_top_level(script: &str, name: &str) -> Option<(String, Vec<String>)> {
+    let header = format!("fn {name}");
+    let start = script
+        .match_indices(&header)
+        .map(|(i, _)| i)
+        .find(|&i| script[i + header.len()..].trim_start().starts_with('('))?;
+    let open_paren = start + script[start..].find('(')?;
+    let close_paren = open_paren + script[open_paren..].find(')')?;
+    let params = script[open_paren + 1..close_paren]
+        .split(',')
+        .map(|p| p.trim().to_owned())
+        .collect();
+    let open_brace = close_paren + script[close_paren..].find('{')?;
+    let mut depth = 0usize;
+    let mut close_brace = None;
+    for (i, c) in script[open_brace..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    close_brace = Some(open_brace + i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let close_brace = close_brace?;
+    let blank = |s: &str| {
+        s.chars()
+            .map(|c| if c == '\n' { c } else { ' ' })
+            .collect::<String>()
+    };
+    let replay = format!(
+        "{}{}{} {}",
+        &script[..start],
+        blank(&script[start..=open_brace]),
+        &script[open_brace + 1..close_brace],
+        &script[close_brace + 1..]
+    );
+    Some((replay, params))
+}
+
+fn script_diagnostic(
+    rule: &Rule,
+    source: &Arc<SourceFile>,
+    pos: Position,
+    message: Text,
+) -> Diagnostic {
+    let line = pos.line().unwrap_or(1);
+    let col = pos.position().unwrap_or(1);
+    let start = source.offset_of(line, col.saturating_sub(1));
+    let end = source.text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    let mut d = Diagnostic::problem(
+        Origin::Tool,
+        "policy/script",
+        source,
+        Span::new(start, end),
+        message,
+    );
+    d.policy = Some(Arc::clone(&rule.cite.policy));
+    d
+}
+
+/// A script failure: the policy's, shown in the script, naming the record it was
+/// checking.
+fn runtime_diagnostic(
+    rule: &Rule,
+    source: &Arc<SourceFile>,
+    error: &EvalAltResult,
+    place: &str,
+) -> Diagnostic {
+    let inner = error.unwrap_inner();
+    let pos = inner.position();
+    let pos = if pos.is_none() { error.position() } else { pos };
+    let what = match inner {
+        EvalAltResult::ErrorTooManyOperations(_) => Text::new(
+            format!("规则 `{}` 的脚本超出运算次数上限（可能死循环），已停止执行（检查 {place} 时）", rule.id),
+            format!("the script of rule `{}` exceeded the operation limit (an endless loop?) and was stopped (checking {place})", rule.id),
+        ),
+        other => Text::new(
+            format!("规则 `{}` 的脚本运行出错（检查 {place} 时）：{other}", rule.id),
+            format!("the script of rule `{}` failed (checking {place}): {other}", rule.id),
+        ),
+    };
+    script_diagnostic(rule, source, pos, what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_literal_keys_are_the_values_a_script_gives() {
+        let script = "// #{ not_this: 1 }\nfn check(r, ctx) { ctx.report(r, \"x\", #{ a: 1, b: #{ c: 2 }, d: [1, 2], \"e\": f(1, 2) }); }";
+        assert_eq!(literal_keys(script), ["a", "b", "d", "e"]);
+    }
+
+    #[test]
+    fn a_function_body_replays_at_its_own_place() {
+        let (replay, params) =
+            body_as_top_level("fn x() {}\nfn check(r, ctx) {\n  loop {}\n}\n", "check")
+                .expect("found");
+        assert_eq!(params, ["r", "ctx"]);
+        assert_eq!(replay.lines().nth(2), Some("  loop {}"));
+    }
+}

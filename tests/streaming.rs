@@ -1,0 +1,284 @@
+//! One behaviour however records arrive: tables streamed in chunks of any size give the
+//! findings of the table read whole; a rule written as a script streams as a
+//! declarative one does; a date the calendar lacks costs only its own record.
+
+use std::path::{Path, PathBuf};
+
+use spotlint::commands::check::{self, CheckOptions, PolicyChoice};
+use spotlint::diag::{Lang, Severity};
+
+use crate::util::{folder, root, spotlint_in};
+
+fn report_json(dir: &Path, chunk_rows: usize) -> serde_json::Value {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    let mut options = CheckOptions::new(vec![dir.to_path_buf()], PolicyChoice::Shipped, as_of);
+    options.chunk_rows = chunk_rows;
+    let outcome = check::run(&options);
+    spotlint::report::to_json(&outcome.report, Lang::En)
+}
+
+fn fixture_sets() -> Vec<PathBuf> {
+    let fixtures = root().join("fixtures");
+    let mut sets = vec![
+        fixtures.join("demo"),
+        fixtures.join("clean"),
+        fixtures.join("tables"),
+        root().join("policies/tests/district-policy-data"),
+    ];
+    for group in ["checks/libraries", "checks/results", "checks/streaming"] {
+        let Ok(inputs) = std::fs::read_dir(fixtures.join(group)) else {
+            continue;
+        };
+        for input in inputs {
+            let input = input.expect("entry").path();
+            if input.is_dir() {
+                sets.push(input);
+            }
+        }
+    }
+    for entry in std::fs::read_dir(fixtures.join("rules")).expect("fixtures/rules") {
+        let rule = entry.expect("entry").path();
+        sets.push(rule.join("pass"));
+        sets.push(rule.join("fail"));
+    }
+    sets.sort();
+    sets
+}
+
+#[test]
+fn tables_give_the_same_findings_in_chunks_of_any_size() {
+    let mut compared = 0;
+    for set in fixture_sets() {
+        if !set.exists() {
+            continue;
+        }
+        let whole = serde_json::to_string_pretty(&report_json(&set, 1 << 20)).expect("json");
+        // Chunks of one and two rows: documents span chunks.
+        for chunk_rows in [1, 2] {
+            let chunked =
+                serde_json::to_string_pretty(&report_json(&set, chunk_rows)).expect("json");
+            assert_eq!(
+                chunked,
+                whole,
+                "{} differs read in chunks of {chunk_rows} rows",
+                set.display()
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared > 60, "only {compared} fixture sets compared");
+}
+
+/// A policy extending the shipped one with `rule`, and its script if any.
+fn extended(rule: &str) -> String {
+    format!(
+        "kind: Policy\nid: own\ntitle: {{zh: 自定义, en: Own}}\nsource: test\nnotice: test\n\
+         extends: {}\nrules:\n{rule}",
+        root().join("policies/wuhan-2024.yaml").display()
+    )
+}
+
+/// "Results published within 20 working days of entry", as policy staff would write it:
+/// declaratively, and as a script.
+const PUBLISHED_DECLARATIVE: &str = "  - id: result-published-promptly
+    title: {zh: 结果公示不及时, en: Result published late}
+    clause: 三
+    quote: 确保结果公示率 100%
+    severity: error
+    on: [Results]
+    params: {working_days: 20}
+    check:
+      deadline: {start: entered_on, end: publication.published_on, working_days: $working_days}
+    message:
+      zh: 结果于 {entered_on} 录入，{published_on} 才公示，超过 {working_days} 个工作日
+      en: entered on {entered_on} but published on {published_on}, beyond {working_days} working days
+    help: {zh: 及时公示, en: publish promptly}
+";
+
+const PUBLISHED_SCRIPTED: &str = "  - id: result-published-promptly
+    title: {zh: 结果公示不及时, en: Result published late}
+    clause: 三
+    quote: 确保结果公示率 100%
+    severity: error
+    on: [Results]
+    each: record
+    script: published.rhai
+    params: {working_days: 20}
+    message:
+      zh: 结果于 {entered_on} 录入，{published_on} 才公示，超过 {working_days} 个工作日
+      en: entered on {entered_on} but published on {published_on}, beyond {working_days} working days
+    help: {zh: 及时公示, en: publish promptly}
+";
+
+const PUBLISHED_SCRIPT: &str = "fn check(r, ctx) {
+    let p = r.publication;
+    if r.entered_on == () || p == () || p.published_on == () { return; }
+    if !within_working_days(r.entered_on, ctx.params.working_days, p.published_on) {
+        ctx.report(r, \"publication.published_on\", #{ entered_on: r.entered_on, published_on: p.published_on });
+    }
+}
+";
+
+const RESULTS_CSV: &str = "department,year,task,object,inspectors,finished_on,entered_on,publication_channel,published_on\n\
+    江岸区市场监管局,2024,JA-1,O1,P1;P2,2024-04-30,2024-05-06,gsxt,2024-05-07\n\
+    江岸区市场监管局,2024,JA-1,O2,P1;P2,2024-04-30,2024-05-06,gsxt,2024-06-20\n\
+    江岸区市场监管局,2024,JA-2,O3,P1;P2,2024-04-30,2024-05-06,,\n\
+    江岸区市场监管局,2024,JA-2,\"O4\",P1;P2,2024-04-30,2024-05-06,gsxt,2024-09-02\n";
+
+fn own_findings(policy: &str, script: Option<&str>) -> (Vec<(i64, i64, String)>, String) {
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("policy/own.yaml", policy.as_bytes()),
+        ("data/results.csv", RESULTS_CSV.as_bytes()),
+    ];
+    if let Some(script) = script {
+        files.push(("policy/published.rhai", script.as_bytes()));
+    }
+    let dir = folder(&files);
+    let out = spotlint_in(
+        dir.path(),
+        &[
+            "check",
+            "data",
+            "--policy",
+            "policy/own.yaml",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "json",
+            "--lang",
+            "en",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let found = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "result-published-promptly")
+        .map(|d| {
+            (
+                d["line"].as_i64().unwrap_or(0),
+                d["column"].as_i64().unwrap_or(0),
+                d["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    (found, out.stderr)
+}
+
+#[test]
+fn a_rule_staff_write_is_checked_the_same_declared_or_scripted_and_streams_either_way() {
+    let (declared, stderr) = own_findings(&extended(PUBLISHED_DECLARATIVE), None);
+    let expected = vec![
+        (
+            3,
+            56,
+            "entered on 2024-05-06 but published on 2024-06-20, beyond 20 working days".to_owned(),
+        ),
+        (
+            5,
+            58,
+            "entered on 2024-05-06 but published on 2024-09-02, beyond 20 working days".to_owned(),
+        ),
+    ];
+    assert_eq!(declared, expected, "{stderr}");
+    let (scripted, stderr) = own_findings(&extended(PUBLISHED_SCRIPTED), Some(PUBLISHED_SCRIPT));
+    assert_eq!(scripted, expected, "{stderr}");
+    assert!(!stderr.contains("read whole"), "{stderr}");
+}
+
+#[test]
+fn a_record_a_script_reports_as_a_value_is_kept_as_its_description() {
+    // `ctx.report` keeps values as text: a record passed as a value is shown, not kept.
+    let script = "fn check(r, ctx) {\n    if r.object == \"O2\" { ctx.report(r, \"object\", #{ entered_on: r, published_on: [r] }); }\n}\n";
+    let (found, stderr) = own_findings(&extended(PUBLISHED_SCRIPTED), Some(script));
+    assert_eq!(found.len(), 1, "{stderr}");
+    assert!(found[0].2.contains("<node at"), "{found:?}");
+}
+
+/// Results in YAML and as CSV of the same records.
+fn calendar_cases(records: &[(&str, &str)]) -> (String, String) {
+    let mut yaml = String::from(
+        "kind: Results\ndepartment: 江岸区市场监管局\nyear: 2026\ntask: JA-1\nrecords:\n",
+    );
+    let mut csv = String::from("department,year,task,object,inspectors,finished_on,entered_on\n");
+    for (i, (finished, entered)) in records.iter().enumerate() {
+        yaml.push_str(&format!(
+            "  - {{object: O{i}, inspectors: [P1, P2], finished_on: {finished}, entered_on: {entered}}}\n"
+        ));
+        csv.push_str(&format!(
+            "江岸区市场监管局,2026,JA-1,O{i},P1;P2,{finished},{entered}\n"
+        ));
+    }
+    (yaml, csv)
+}
+
+fn entry_findings(file: &str, text: &str) -> (Vec<(String, usize)>, serde_json::Value, i32) {
+    let dir = folder(&[(file, text.as_bytes())]);
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+    let mut options =
+        CheckOptions::new(vec![dir.path().to_path_buf()], PolicyChoice::Shipped, as_of);
+    options.chunk_rows = 2;
+    let report = check::run(&options).report;
+    let found = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.starts_with("calendar") || d.rule == "result-entry-deadline")
+        .map(|d| (d.rule.clone(), d.line))
+        .collect();
+    let figure = report
+        .figures
+        .iter()
+        .find(|f| f.id == "results-on-time")
+        .map(|f| serde_json::json!([f.numerator, f.denominator]))
+        .unwrap_or_default();
+    (found, figure, report.exit_code(Severity::Error))
+}
+
+#[test]
+fn a_date_the_calendar_lacks_costs_only_its_own_record_in_yaml_and_csv() {
+    // Eleven records the 2024–2026 calendar settles (ten on time, one late) and one it
+    // cannot: finished 2026-12-18, entered 2027-01-25, twenty working days later or not
+    // depending on 2027's holidays.
+    let mut records = vec![("2026-05-06", "2026-05-20"); 10];
+    records.push(("2026-04-30", "2026-06-30"));
+    records.push(("2026-12-18", "2027-01-25"));
+    let (yaml, csv) = calendar_cases(&records);
+    let (found, figure, code) = entry_findings("results.yaml", &yaml);
+    assert_eq!(
+        found,
+        [
+            ("result-entry-deadline".to_owned(), 16),
+            ("calendar/missing-year".to_owned(), 17)
+        ]
+    );
+    assert_eq!(figure, serde_json::json!([10, 11]));
+    assert_eq!(code, 2);
+    let (found, figure, code) = entry_findings("results.csv", &csv);
+    assert_eq!(
+        found,
+        [
+            ("result-entry-deadline".to_owned(), 12),
+            ("calendar/missing-year".to_owned(), 13)
+        ]
+    );
+    assert_eq!(figure, serde_json::json!([10, 11]));
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_deadline_the_known_days_settle_needs_no_more_of_the_calendar() {
+    // Finished 2026-12-11, entered 2026-12-17: four working days, whatever 2027 holds.
+    // Finished 2026-10-09, entered 2027-02-01: late on 2026's days alone.
+    let (yaml, csv) = calendar_cases(&[("2026-12-11", "2026-12-17"), ("2026-10-09", "2027-02-01")]);
+    for (file, text, late_line) in [("results.yaml", &yaml, 7), ("results.csv", &csv, 3)] {
+        let (found, figure, code) = entry_findings(file, text);
+        assert_eq!(
+            found,
+            [("result-entry-deadline".to_owned(), late_line)],
+            "{file}"
+        );
+        assert_eq!(figure, serde_json::json!([1, 2]), "{file}");
+        assert_eq!(code, 1, "{file}");
+    }
+}
