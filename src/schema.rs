@@ -886,6 +886,28 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
 
 /// Whether [`parse_date`] reads `s`, without making the date: the date cells of a large
 /// table are checked row by row.
+/// A date as documents write it, `YYYY-MM-DD`; without chrono's formatter, which
+/// parses its pattern on every call (scripts and checks make one per record).
+pub fn format_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    let (year, month, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&year) {
+        return format!("{year:04}-{month:02}-{day:02}");
+    }
+    let mut text = *b"0000-00-00";
+    let mut put = |at: usize, value: u32, width: usize| {
+        let mut value = value;
+        for i in (at..at + width).rev() {
+            text[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, year.unsigned_abs(), 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
 pub fn is_iso_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -1042,6 +1064,22 @@ pub const WAIVERS_SCHEMA: KindSchema = KindSchema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_documents_write_them() {
+        for (y, m, d, text) in [
+            (2024, 5, 6, "2024-05-06"),
+            (999, 12, 31, "0999-12-31"),
+            (9999, 1, 1, "9999-01-01"),
+            (12345, 1, 1, "12345-01-01"),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).expect("date");
+            assert_eq!(format_date(date), text);
+            if y <= 9999 {
+                assert_eq!(format_date(date), date.format("%Y-%m-%d").to_string());
+            }
+        }
+    }
 
     #[test]
     fn iso_dates_are_told_as_parse_date_tells_them() {

@@ -120,14 +120,30 @@ impl CompiledRule {
         }
     }
 
+    /// Whether the rule takes a document's records in batches ([`CompiledRule::records`]),
+    /// as scripts do, rather than one at a time ([`CompiledRule::record`]).
+    pub fn takes_batches(&self) -> bool {
+        matches!(self.logic, Compiled::Script(_))
+    }
+
+    /// One record (checks; a script takes records in batches).
     pub fn record(&self, r: Rec, cx: &Cx, out: &mut Out) {
+        if let Compiled::Checks(entries) = &self.logic {
+            for e in entries {
+                e.record(self, r, cx, out);
+            }
+        }
+    }
+
+    /// The records of a document, or of a chunk of it.
+    pub fn records(&self, records: &[Rec], cx: &Cx, out: &mut Out) {
         match &self.logic {
-            Compiled::Checks(entries) => {
-                for e in entries {
-                    e.record(self, r, cx, out);
+            Compiled::Checks(_) => {
+                for r in records {
+                    self.record(*r, cx, out);
                 }
             }
-            Compiled::Script(s) => s.record(self, r, cx, out),
+            Compiled::Script(s) => s.records(self, records, cx, out),
         }
     }
 
@@ -197,7 +213,14 @@ pub struct CompiledPolicy {
 
 impl CompiledPolicy {
     pub fn new(policy: &Policy, limits: &Limits) -> CompiledPolicy {
-        let engine = std::sync::Arc::new(script::build_engine(limits, &policy.calendar));
+        let mut params: Vec<String> = policy
+            .rules
+            .iter()
+            .flat_map(|r| r.params.values.keys().map(|k| k.to_string()))
+            .collect();
+        params.sort();
+        params.dedup();
+        let engine = std::sync::Arc::new(script::build_engine(limits, &policy.calendar, &params));
         let mut errors = Vec::new();
         let mut rules = Vec::new();
         let mut memo_slots = 0;

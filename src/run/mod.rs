@@ -255,6 +255,29 @@ fn submission_phase(
     rule.submission(&cx, &mut gathered.out);
 }
 
+/// The record phase of `rules` over `records` of one document: record by record for
+/// the checks (each record's cells are read once, by all of them), then a batch for each
+/// script.
+pub(crate) fn run_records(
+    rules: &[(usize, &CompiledRule)],
+    records: &[Rec],
+    cx: &Cx,
+    outs: &mut [Out],
+) {
+    for record in records {
+        for ((_, rule), out) in rules.iter().zip(outs.iter_mut()) {
+            if !rule.takes_batches() {
+                rule.record(*record, cx, out);
+            }
+        }
+    }
+    for ((_, rule), out) in rules.iter().zip(outs.iter_mut()) {
+        if rule.takes_batches() {
+            rule.records(records, cx, out);
+        }
+    }
+}
+
 /// The document and record phases of every rule over one document; records side by
 /// side.
 fn check_document(
@@ -290,14 +313,8 @@ fn check_document(
         .par_chunks(RECORDS_PER_TASK)
         .map(|ids| {
             let mut outs: Vec<Out> = reading.iter().map(|_| Out::default()).collect();
-            let mut fields = Vec::with_capacity(24);
-            for id in ids {
-                Rec::fields_of(tree, *id, &mut fields);
-                let record = Rec::with_fields(tree, *id, &fields);
-                for ((_, rule), out) in reading.iter().zip(outs.iter_mut()) {
-                    rule.record(record, &cx, out);
-                }
-            }
+            let records: Vec<Rec> = ids.iter().map(|id| Rec::new(tree, *id)).collect();
+            run_records(&reading, &records, &cx, &mut outs);
             reading
                 .iter()
                 .zip(outs)

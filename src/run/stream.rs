@@ -158,15 +158,8 @@ fn chunk(table: &CsvTable, range: (usize, usize), run: &Run) -> ChunkOutput {
         let ids = tree
             .get(tree.root, doc.schema.records)
             .map_or(&[][..], |r| tree.seq(r));
-        // Record by record, every rule: the record's keys are read once.
-        let walk = |visit: &mut dyn FnMut(Rec)| {
-            let mut fields = Vec::with_capacity(24);
-            for id in ids {
-                Rec::fields_of(tree, *id, &mut fields);
-                visit(Rec::with_fields(tree, *id, &fields));
-            }
-        };
-        run.document(&mut output, group, Rec::root(tree), &walk);
+        let records = ids.iter().map(|id| Rec::new(tree, *id)).collect();
+        run.document(&mut output, group, Rec::root(tree), records);
     }
     output
 }
@@ -183,24 +176,16 @@ fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> Option<ChunkOutp
             group.task.to_owned(),
         );
         let doc = Arc::new(table.validated_tree(group.first)?);
-        let walk = |visit: &mut dyn FnMut(Rec)| {
-            for &row in &group.rows {
-                visit(Rec::row(flat, row));
-            }
-        };
-        run.document(&mut output, key, Rec::root(&doc), &walk);
+        let records = group.rows.iter().map(|&row| Rec::row(flat, row)).collect();
+        run.document(&mut output, key, Rec::root(&doc), records);
     }
     Some(output)
 }
 
-/// Visits each record of a document with the given function.
-type Walk<'w> = dyn Fn(&mut dyn FnMut(Rec)) + 'w;
-
 impl Run<'_> {
     /// A Results document of a chunk: its header kept, and the rules that read results
-    /// run over it: their document checks, then record by record (`walk` visits them),
-    /// every rule.
-    fn document(&self, output: &mut ChunkOutput, group: Group, root: Rec, walk: &Walk) {
+    /// run over it: their document checks, then its `records`.
+    fn document(&self, output: &mut ChunkOutput, group: Group, root: Rec, records: Vec<Rec>) {
         // The header is what a whole-submission rule sees of the document; holding the
         // whole chunk for it would keep every chunk alive.
         let (tree, _) = root.tree_node();
@@ -232,11 +217,7 @@ impl Run<'_> {
             return;
         }
         let mut outs: Vec<Out> = reading.iter().map(|_| Out::default()).collect();
-        walk(&mut |record: Rec| {
-            for ((_, rule), out) in reading.iter().zip(outs.iter_mut()) {
-                rule.record(record, &cx, out);
-            }
-        });
+        super::run_records(&reading, &records, &cx, &mut outs);
         for ((index, rule), out) in reading.into_iter().zip(outs) {
             output
                 .outs

@@ -257,6 +257,37 @@ pub struct FlatChunk<'t> {
 /// Where in a row a [`crate::read::record::Rec`] reads: the record, or a mapping inside it.
 pub type Part = Option<&'static str>;
 
+/// Where a field is in the rows of the last table layout it was read in: kept by
+/// whoever reads the same field of many rows (a field path of a check, a script's
+/// property), so that it is found once per table and then read directly.
+#[derive(Debug, Default)]
+pub struct FieldCache(std::sync::atomic::AtomicU64);
+
+impl FieldCache {
+    /// Where `map.key` (or `key`) is in the rows of `chunk`.
+    pub fn resolve(&self, chunk: &FlatChunk, map: Option<&str>, key: &str) -> RowField {
+        use std::sync::atomic::Ordering;
+        let id = u64::from(chunk.layout_id());
+        // (layout id, kind of field, slot), packed.
+        let cached = self.0.load(Ordering::Relaxed);
+        if cached >> 32 == id {
+            return match (cached >> 16) & 0xffff {
+                1 => RowField::Cell(cached as u16),
+                2 => RowField::Map(cached as u16),
+                _ => RowField::Absent,
+            };
+        }
+        let field = chunk.resolve(map, key);
+        let packed = match field {
+            RowField::Cell(slot) => 1 << 16 | u64::from(slot),
+            RowField::Map(slot) => 2 << 16 | u64::from(slot),
+            RowField::Absent => 0,
+        };
+        self.0.store(id << 32 | packed, Ordering::Relaxed);
+        field
+    }
+}
+
 /// Where a field is in the rows of a layout ([`FlatChunk::resolve`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowField {

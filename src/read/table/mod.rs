@@ -74,7 +74,7 @@
 //!   offset into `Sheet1!C12`, and [`cell_name`] formats a (sheet, row, column).
 
 mod flat;
-pub use flat::{FlatChunk, FlatGroup, Part, RowField};
+pub use flat::{FieldCache, FlatChunk, FlatGroup, Part, RowField};
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Cursor;

@@ -467,5 +467,5 @@ impl Entry {
 
 /// A date as written in documents: `YYYY-MM-DD`.
 pub fn iso(d: chrono::NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    crate::schema::format_date(d)
 }

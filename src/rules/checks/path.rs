@@ -7,7 +7,7 @@
 use crate::parse::tree::ValueRef;
 use crate::policy::Each;
 use crate::read::record::{Items, Rec};
-use crate::read::table::{FlatChunk, RowField};
+use crate::read::table::{FieldCache, FlatChunk, RowField};
 use crate::schema::{self, Field, KindSchema, Ty};
 
 use super::super::Cx;
@@ -36,9 +36,8 @@ pub struct Path {
     /// as findings are placed by them.
     from_record: String,
     parent: String,
-    /// Where the field is in the rows of the last table layout it was read in:
-    /// (layout id, field) packed, see [`Path::row_field`].
-    row_cache: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Where the field is in the rows of the last table it was read in.
+    row_cache: std::sync::Arc<FieldCache>,
 }
 
 impl Path {
@@ -165,31 +164,13 @@ impl Path {
         }
     }
 
-    /// Where the field is in the rows of `chunk`'s table: found once per table (a
-    /// table's chunks share a layout) and kept in the path.
+    /// Where the field is in the rows of `chunk`'s table.
     fn row_field(&self, chunk: &FlatChunk) -> RowField {
-        use std::sync::atomic::Ordering;
-        let id = u64::from(chunk.layout_id());
-        let cached = self.row_cache.load(Ordering::Relaxed);
-        if cached >> 32 == id {
-            return match (cached >> 16) & 0xffff {
-                1 => RowField::Cell(cached as u16),
-                2 => RowField::Map(cached as u16),
-                _ => RowField::Absent,
-            };
-        }
-        let field = match self.keys.as_slice() {
-            [key] => chunk.resolve(None, key),
-            [map, key] => chunk.resolve(Some(map), key),
+        match self.keys.as_slice() {
+            [key] => self.row_cache.resolve(chunk, None, key),
+            [map, key] => self.row_cache.resolve(chunk, Some(map), key),
             _ => RowField::Absent,
-        };
-        let packed = match field {
-            RowField::Cell(slot) => 1 << 16 | u64::from(slot),
-            RowField::Map(slot) => 2 << 16 | u64::from(slot),
-            RowField::Absent => 0,
-        };
-        self.row_cache.store(id << 32 | packed, Ordering::Relaxed);
-        field
+        }
     }
 
     /// The record the path reads from.

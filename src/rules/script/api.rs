@@ -15,6 +15,7 @@ use super::helpers::runtime;
 use super::scoped;
 use crate::parse::tree::{NodeRef, Value, ValueRef};
 use crate::read::record::Rec;
+use crate::read::table::FieldCache;
 use crate::rules::{CompiledRule, Cx, Out};
 use crate::submission::digest::ResultsDigest;
 
@@ -85,6 +86,21 @@ impl Node {
         }
     }
 
+    /// `node.key`, for a property a getter is registered for, which keeps where the
+    /// field is in a table's rows.
+    fn get_field(&self, key: &str, cache: &FieldCache) -> Result<Dynamic, Box<EvalAltResult>> {
+        if let Inner::Scoped { .. } = &self.0 {
+            if let Some((chunk, row)) = self.rec()?.row_of() {
+                match chunk.field(row, cache.resolve(chunk, None, key)) {
+                    None => return Ok(Dynamic::UNIT),
+                    Some(ValueRef::Seq | ValueRef::Map) => {}
+                    Some(v) => return Ok(scalar(v)),
+                }
+            }
+        }
+        self.get(key)
+    }
+
     fn get(&self, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         if let Inner::Header(node) = &self.0 {
             let records =
@@ -150,6 +166,49 @@ impl Node {
             }
             Err(_) => "<record of an earlier call>".to_owned(),
         }
+    }
+}
+
+/// Records a script is called with, one batch per call: `for r in records { … }` in
+/// the function the engine calls, each record read in place.
+#[derive(Clone)]
+pub struct Batch {
+    frame: u64,
+    records: *const Rec<'static>,
+    len: usize,
+    next: usize,
+}
+
+// As `Node`: read only on its thread, during its call.
+unsafe impl Send for Batch {}
+unsafe impl Sync for Batch {}
+
+impl Batch {
+    pub fn new(frame: &scoped::Frame, records: &[Rec]) -> Batch {
+        Batch {
+            frame: frame.id(),
+            records: records.as_ptr().cast(),
+            len: records.len(),
+            next: 0,
+        }
+    }
+}
+
+impl Iterator for Batch {
+    type Item = Node;
+
+    fn next(&mut self) -> Option<Node> {
+        if self.next >= self.len || !scoped::is_current(self.frame) {
+            return None;
+        }
+        // SAFETY: the records outlive the frame, which is current (see `Node::scoped`).
+        let rec = unsafe { *self.records.add(self.next) };
+        scoped::start_record(self.next);
+        self.next += 1;
+        Some(Node(Inner::Scoped {
+            frame: self.frame,
+            rec,
+        }))
     }
 }
 
@@ -283,7 +342,44 @@ fn report(
     Ok(())
 }
 
-pub fn register(engine: &mut Engine) {
+/// The names of every field of the document kinds, nested ones included.
+fn field_names() -> Vec<&'static str> {
+    fn walk(fields: &'static [crate::schema::Field], names: &mut Vec<&'static str>) {
+        for f in fields {
+            if !names.contains(&f.name) {
+                names.push(f.name);
+            }
+            let mut ty = &f.ty;
+            while let crate::schema::Ty::List(inner) = ty {
+                ty = inner;
+            }
+            if let crate::schema::Ty::Obj(inner) = ty {
+                walk(inner, names);
+            }
+        }
+    }
+    let mut names = Vec::new();
+    for kind in crate::schema::KINDS {
+        walk(kind.fields, &mut names);
+    }
+    names.extend(crate::schema::RISK_CLASSES.iter().copied());
+    names
+}
+
+pub fn register(engine: &mut Engine, params: &[String]) {
+    for name in params {
+        let key = name.clone();
+        engine.register_get(name, move |p: &mut Params| {
+            p.0.get(key.as_str()).cloned().unwrap_or(Dynamic::UNIT)
+        });
+    }
+    // A getter per field name: `r.entered_on` then finds its function at once, where
+    // an unregistered property is first looked for as a getter and then read through
+    // the indexer, at several times the cost (a million records read a few each).
+    for name in field_names() {
+        let cache = FieldCache::default();
+        engine.register_get(name, move |n: &mut Node| n.get_field(name, &cache));
+    }
     engine
         .register_type_with_name::<Node>("Node")
         .register_indexer_get(|n: &mut Node, key: ImmutableString| n.get(&key))
@@ -314,6 +410,9 @@ pub fn register(engine: &mut Engine) {
         })
         .register_fn("to_string", |n: &mut Node| n.describe())
         .register_fn("to_debug", |n: &mut Node| n.describe());
+
+    engine.register_type_with_name::<Batch>("Records");
+    engine.register_iterator::<Batch>();
 
     engine
         .register_type_with_name::<Params>("Params")

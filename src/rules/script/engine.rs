@@ -32,26 +32,39 @@ impl Default for Limits {
     }
 }
 
+/// What a script that used up its operations is stopped with.
+#[derive(Debug, Clone)]
+pub struct OutOfOperations;
+
 /// Every safety limit in one place, so that no engine is built without them.
 pub fn harden(engine: &mut Engine, limits: &Limits) {
-    engine.set_max_operations(limits.max_operations);
+    // Counted per record (scripts are called a batch of records at a time), in the
+    // engine's progress callback; see `scoped`.
+    let max_operations = limits.max_operations;
+    engine.on_progress(move |ops| {
+        super::scoped::over_budget(ops, max_operations)
+            .then(|| rhai::Dynamic::from(OutOfOperations))
+    });
     engine.set_max_call_levels(limits.max_call_levels);
     engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
     engine.set_max_string_size(limits.max_string_size);
     engine.set_max_array_size(limits.max_array_size);
     engine.set_max_map_size(limits.max_map_size);
-    engine.set_max_modules(0);
+    // The engine would intern every text a script stores in a variable; records' texts
+    // are mostly distinct (dates, codes), so its cache would be evicted, under a lock,
+    // on almost every assignment.
+    engine.set_max_strings_interned(0);
     engine.disable_symbol("eval");
-    engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     engine.on_print(|s| eprintln!("script: {s}"));
     engine.on_debug(|s, _, pos| eprintln!("script debug at {pos}: {s}"));
 }
 
-/// The engine of a policy's scripts.
-pub fn build_engine(limits: &Limits, calendar: &Arc<Calendar>) -> Engine {
+/// The engine of a policy's scripts; `params` are the names of the rules' parameters
+/// (`ctx.params.working_days` then finds its getter at once).
+pub fn build_engine(limits: &Limits, calendar: &Arc<Calendar>, params: &[String]) -> Engine {
     let mut engine = Engine::new();
     harden(&mut engine, limits);
-    super::api::register(&mut engine);
+    super::api::register(&mut engine, params);
     super::helpers::register(&mut engine, Arc::clone(calendar));
     engine
 }

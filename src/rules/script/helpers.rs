@@ -26,7 +26,7 @@ fn date(s: &str) -> Result<NaiveDate, Box<EvalAltResult>> {
 }
 
 fn iso(d: NaiveDate) -> ImmutableString {
-    d.format("%Y-%m-%d").to_string().into()
+    crate::schema::format_date(d).into()
 }
 
 fn gap(e: CalendarError) -> Box<EvalAltResult> {

@@ -27,10 +27,15 @@ use crate::policy::{Each, Rule};
 use crate::read::record::Rec;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 
+/// The functions that call `check` and `gather` for each record of a batch.
+const EACH_CHECK: &str = "__spotlint_check_each";
+const EACH_GATHER: &str = "__spotlint_gather_each";
+
 /// A compiled script rule.
 pub struct ScriptRule {
     engine: Arc<Engine>,
     ast: AST,
+
     source: Arc<SourceFile>,
     params: api::Params,
     has_check_document: bool,
@@ -98,10 +103,20 @@ impl ScriptRule {
             ));
             return None;
         }
+        let has_check_document = defines("check_document");
+        // The functions the engine calls with a batch of records.
+        let wrappers = format!(
+            "fn {EACH_CHECK}(records, ctx) {{ for r in records {{ check(r, ctx); }} }}\n\
+             fn {EACH_GATHER}(records, ctx) {{ for r in records {{ gather(r, ctx); }} }}\n"
+        );
+        let ast = match engine.compile(&wrappers) {
+            Ok(each) => ast.merge(&each),
+            Err(_) => ast,
+        };
         let params: Map = rule.params.values.clone();
         Some(ScriptRule {
             engine: Arc::clone(engine),
-            has_check_document: defines("check_document"),
+            has_check_document,
             has_gather,
             ast,
             source: Arc::clone(source),
@@ -151,12 +166,28 @@ impl ScriptRule {
         self.call(rule, name, Target::Record(doc), cx, out);
     }
 
-    pub fn record(&self, rule: &CompiledRule, r: Rec, cx: &Cx, out: &mut Out) {
+    /// Every record of a document (or chunk), a batch per call: a record with a date
+    /// the calendar lacks gets its diagnostic and the batch goes on after it.
+    pub fn records(&self, rule: &CompiledRule, records: &[Rec], cx: &Cx, out: &mut Out) {
         if !self.reads_records_of(&rule.rule, cx.doc_kind.unwrap_or_default()) {
             return;
         }
-        let name = if self.has_gather { "gather" } else { "check" };
-        self.call(rule, name, Target::Record(r), cx, out);
+        let each = if self.has_gather {
+            EACH_GATHER
+        } else {
+            EACH_CHECK
+        };
+        let mut from = 0;
+        while from < records.len() && !self.failed.load(Ordering::Relaxed) {
+            let frame = scoped::Frame::enter();
+            let batch = api::Batch::new(&frame, &records[from..]);
+            let result = self.run(rule, each, Dynamic::from(batch), &frame, cx, out);
+            let Err(error) = result else { break };
+            let at = from + scoped::record();
+            let Some(record) = records.get(at) else { break };
+            self.fail(rule, error, Target::Record(*record), cx, out);
+            from = at + 1;
+        }
     }
 
     pub fn submission(&self, rule: &CompiledRule, cx: &Cx, out: &mut Out) {
@@ -165,21 +196,35 @@ impl ScriptRule {
         }
     }
 
+    /// Calls `name` once, with a record or document, or the submission.
     fn call(&self, rule: &CompiledRule, name: &str, target: Target, cx: &Cx, out: &mut Out) {
         if self.failed.load(Ordering::Relaxed) {
             return;
         }
         let frame = scoped::Frame::enter();
-        let (target_value, doc) = match target {
-            Target::Record(rec) => {
-                let node = api::Node::scoped(&frame, rec);
-                let doc = match cx.doc {
-                    Some(d) => Some(api::Node::scoped(&frame, d)),
-                    None => Some(node.clone()),
-                };
-                (Dynamic::from(node), doc)
-            }
-            Target::Submission => (Dynamic::UNIT, None),
+        let value = match target {
+            Target::Record(rec) => Dynamic::from(api::Node::scoped(&frame, rec)),
+            Target::Submission => Dynamic::UNIT,
+        };
+        let result = self.run(rule, name, value, &frame, cx, out);
+        if let Err(error) = result {
+            self.fail(rule, error, target, cx, out);
+        }
+    }
+
+    /// Runs `name(target, ctx)` in `frame`; the submission, for a unit target.
+    fn run(
+        &self,
+        rule: &CompiledRule,
+        name: &str,
+        target: Dynamic,
+        frame: &scoped::Frame,
+        cx: &Cx,
+        out: &mut Out,
+    ) -> Result<(), Box<EvalAltResult>> {
+        let doc = match cx.doc {
+            Some(d) => Some(api::Node::scoped(frame, d)),
+            None => target.clone().try_cast::<api::Node>(),
         };
         let mut state = api::CallState {
             rule,
@@ -188,42 +233,54 @@ impl ScriptRule {
             params: &self.params,
             doc,
         };
-        let ctx = api::Ctx::new(&frame, &mut state);
-        let target_value = match target {
-            Target::Submission => Dynamic::from(api::SubmissionView::new(ctx.clone())),
-            Target::Record(_) => target_value,
+        let ctx = api::Ctx::new(frame, &mut state);
+        let target = if target.is_unit() {
+            Dynamic::from(api::SubmissionView::new(ctx.clone()))
+        } else {
+            target
         };
         let mut scope = Scope::new();
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let result = self.engine.call_fn_with_options::<Dynamic>(
-            options,
-            &mut scope,
-            &self.ast,
-            name,
-            (target_value.clone(), Dynamic::from(ctx.clone())),
-        );
-        let Err(mut error) = result else {
-            return;
-        };
-        // A calendar gap is the data's: the record gets a diagnostic, the rule goes on.
+        self.engine
+            .call_fn_with_options::<Dynamic>(
+                options,
+                &mut scope,
+                &self.ast,
+                name,
+                (target, Dynamic::from(ctx)),
+            )
+            .map(|_| ())
+    }
+
+    /// A script stopped on `target`: a date the calendar lacks is the data's (the
+    /// record gets a diagnostic and the rule goes on); any other error is the
+    /// policy's, reported once, where the script failed, naming the record, and the
+    /// rule stops.
+    fn fail(
+        &self,
+        rule: &CompiledRule,
+        error: Box<EvalAltResult>,
+        target: Target,
+        cx: &Cx,
+        out: &mut Out,
+    ) {
         if let EvalAltResult::ErrorRuntime(value, _) = error.unwrap_inner() {
             if let Some(gap) = value.clone().try_cast::<helpers::CalendarGap>() {
                 if let Target::Record(rec) = target {
-                    out_of(&mut state).calendar_gap(&rule.rule, &gap.0, &rec, "");
+                    out.calendar_gap(&rule.rule, &gap.0, &rec, "");
                     return;
                 }
             }
         }
-        if let EvalAltResult::ErrorTooManyOperations(pos) = error.unwrap_inner() {
-            if pos.is_none() {
-                let at = self.locate_runaway(name, &target_value, &frame, (rule, cx));
-                *error = EvalAltResult::ErrorTooManyOperations(at);
-            }
-        }
-        // Any other error is the policy's: once per rule, where the script failed,
-        // naming the record it was checking.
         if self.failed.swap(true, Ordering::Relaxed) {
             return;
+        }
+        let mut error = error;
+        if let EvalAltResult::ErrorTerminated(token, pos) = error.unwrap_inner() {
+            if pos.is_none() && token.is::<engine::OutOfOperations>() {
+                let at = self.locate_runaway(rule, target, cx);
+                *error = EvalAltResult::ErrorTerminated(token.clone(), at);
+            }
         }
         let place = match target {
             Target::Record(rec) => {
@@ -243,25 +300,28 @@ impl ScriptRule {
                     .unwrap_or_default()
             ),
         };
-        let d = runtime_diagnostic(&rule.rule, &self.source, &error, &place);
-        out_of(&mut state).problems.push(d);
+        out.problems
+            .push(runtime_diagnostic(&rule.rule, &self.source, &error, &place));
     }
 
-    /// Rhai reports an operation-limit stop inside a function without a position. To
-    /// name the line, the function's body is replayed as top-level code, at its
-    /// original lines and columns; this only runs after a runaway script.
-    fn locate_runaway(
-        &self,
-        name: &str,
-        target: &Dynamic,
-        frame: &scoped::Frame,
-        (rule, cx): (&CompiledRule, &Cx),
-    ) -> Position {
+    /// The engine does not tell where in a function a script ran out of operations: the
+    /// function's body is run again as top-level code, at its original lines and
+    /// columns, on the same record, to name the line. Only after a runaway script.
+    fn locate_runaway(&self, rule: &CompiledRule, target: Target, cx: &Cx) -> Position {
+        let name = match target {
+            Target::Record(_) if self.has_gather => "gather",
+            _ => "check",
+        };
         let Some((replay, params)) = body_as_top_level(&self.source.text, name) else {
             return Position::NONE;
         };
         let Ok(ast) = self.engine.compile(&replay) else {
             return Position::NONE;
+        };
+        let frame = scoped::Frame::enter();
+        let value = match target {
+            Target::Record(rec) => Dynamic::from(api::Node::scoped(&frame, rec)),
+            Target::Submission => Dynamic::UNIT,
         };
         let mut scratch = Out::default();
         let mut state = api::CallState {
@@ -269,12 +329,17 @@ impl ScriptRule {
             cx,
             out: &mut scratch,
             params: &self.params,
-            doc: None,
+            doc: cx.doc.map(|d| api::Node::scoped(&frame, d)),
         };
-        let ctx = api::Ctx::new(frame, &mut state);
+        let ctx = api::Ctx::new(&frame, &mut state);
+        let value = if value.is_unit() {
+            Dynamic::from(api::SubmissionView::new(ctx.clone()))
+        } else {
+            value
+        };
         let mut scope = Scope::new();
         if let [target_name, ctx_name] = params.as_slice() {
-            scope.push(target_name.as_str(), target.clone());
+            scope.push(target_name.as_str(), value);
             scope.push(ctx_name.as_str(), ctx);
         }
         match self.engine.run_ast_with_scope(&mut scope, &ast) {
@@ -287,11 +352,6 @@ impl ScriptRule {
     pub fn source(&self) -> &Arc<SourceFile> {
         &self.source
     }
-}
-
-/// The `out` of a call whose script has returned.
-fn out_of<'s>(state: &'s mut api::CallState) -> &'s mut Out {
-    state.out
 }
 
 #[derive(Clone, Copy)]
@@ -440,7 +500,7 @@ fn runtime_diagnostic(
     let pos = inner.position();
     let pos = if pos.is_none() { error.position() } else { pos };
     let what = match inner {
-        EvalAltResult::ErrorTooManyOperations(_) => Text::new(
+        EvalAltResult::ErrorTerminated(token, _) if token.is::<engine::OutOfOperations>() => Text::new(
             format!("规则 `{}` 的脚本超出运算次数上限（可能死循环），已停止执行（检查 {place} 时）", rule.id),
             format!("the script of rule `{}` exceeded the operation limit (an endless loop?) and was stopped (checking {place})", rule.id),
         ),
@@ -457,17 +517,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn map_literal_keys_are_the_values_a_script_gives() {
-        let script = "// #{ not_this: 1 }\nfn check(r, ctx) { ctx.report(r, \"x\", #{ a: 1, b: #{ c: 2 }, d: [1, 2], \"e\": f(1, 2) }); }";
-        assert_eq!(literal_keys(script), ["a", "b", "d", "e"]);
-    }
-
-    #[test]
     fn a_function_body_replays_at_its_own_place() {
         let (replay, params) =
             body_as_top_level("fn x() {}\nfn check(r, ctx) {\n  loop {}\n}\n", "check")
                 .expect("found");
         assert_eq!(params, ["r", "ctx"]);
         assert_eq!(replay.lines().nth(2), Some("  loop {}"));
+    }
+
+    #[test]
+    fn map_literal_keys_are_the_values_a_script_gives() {
+        let script = "// #{ not_this: 1 }\nfn check(r, ctx) { ctx.report(r, \"x\", #{ a: 1, b: #{ c: 2 }, d: [1, 2], \"e\": f(1, 2) }); }";
+        assert_eq!(literal_keys(script), ["a", "b", "d", "e"]);
     }
 }
