@@ -1,16 +1,131 @@
-//! The `check` job: read the documents, choose and load the policy, group submissions,
-//! evaluate, apply waivers, and collect one report.
+//! `spotlint check`: read the documents, choose and load the policy, group
+//! submissions, evaluate, apply waivers, and write one report.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::diag::{Diagnostic, Origin, Report, Text};
+use super::{emit, EXIT_ERROR};
+use crate::diag::{Diagnostic, Lang, Origin, Report, Severity, Text};
 use crate::findings::waivers;
 use crate::policy::{self, Policy, Store};
 use crate::read::input::{self, Loaded};
+use crate::report::{Format, Style};
 use crate::rules::{CompiledPolicy, Limits};
 use crate::run;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    paths: Vec<PathBuf>,
+    /// Policy file (default: the shipped policy effective for the submission's year).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Evaluation date for time-dependent rules (default: today).
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value = "zh")]
+    lang: Lang,
+    /// Lowest severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOn,
+    /// Waiver file (waivers beside the submission are also picked up).
+    #[arg(long)]
+    waivers: Vec<PathBuf>,
+    /// Operation limit per script call (one record, document or submission).
+    #[arg(long, default_value_t = Limits::default().max_operations)]
+    max_operations: u64,
+    /// Only read and validate the documents (benchmark baseline).
+    #[arg(long, hide = true)]
+    parse_only: bool,
+    /// Print timing and peak memory to stderr as one JSON line (benchmarks).
+    #[arg(long, hide = true)]
+    stats: bool,
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    crate::schema::parse_date(s).map_err(|_| format!("`{s}` is not a date YYYY-MM-DD"))
+}
+
+/// Runs `spotlint check` and returns the exit code.
+pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
+    let started = std::time::Instant::now();
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let mut options = CheckOptions::new(
+        paths,
+        super::choice(args.policy),
+        args.as_of.unwrap_or_else(today),
+    );
+    options.limits.max_operations = args.max_operations;
+    options.waivers = args.waivers;
+    options.parse_only = args.parse_only;
+    let outcome = run(&options);
+    if args.stats {
+        eprintln!(
+            "{}",
+            serde_json::json!({"seconds": started.elapsed().as_secs_f64(), "peak_rss_kib": peak_rss_kib(), "documents": outcome.report.documents_checked, "diagnostics": outcome.report.diagnostics.len()})
+        );
+    }
+    let fail_on = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+    };
+    let code = outcome.report.exit_code(fail_on);
+    let (format, lang) = (args.format, args.lang);
+    match args.output {
+        Some(path) => match std::fs::File::create(&path) {
+            Ok(mut file) => {
+                let style = Style {
+                    color: false,
+                    ..style
+                };
+                emit(
+                    &outcome.report,
+                    outcome.policy.as_ref(),
+                    format,
+                    lang,
+                    style,
+                    &mut file,
+                )
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return EXIT_ERROR;
+            }
+        },
+        None => emit(
+            &outcome.report,
+            outcome.policy.as_ref(),
+            format,
+            lang,
+            style,
+            out,
+        ),
+    }
+    code
+}
+
+/// Peak resident memory of this process (Linux), for `--stats`.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
 
 /// Which policy to apply: a file on disk, or the shipped one effective for the year.
 #[derive(Debug, Clone)]

@@ -1,6 +1,73 @@
-//! `explain` and `rules`: rule documentation as policy staff read it.
+//! `spotlint explain` and `spotlint rules`: rule documentation as policy staff read it.
+
+use std::io::Write;
+use std::path::PathBuf;
 
 use serde_json::json;
+
+use super::check;
+use super::{choice, fail, EXIT_CLEAN, EXIT_ERROR};
+use crate::report::Style;
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    rule: String,
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "zh")]
+    lang: Lang,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: ListFormat,
+    #[arg(long, value_enum, default_value = "zh")]
+    lang: Lang,
+}
+
+pub fn explain_main(args: ExplainArgs, out: &mut dyn Write, style: Style) -> i32 {
+    match check::load_policy(&choice(args.policy)) {
+        Err(report) => fail(&report, args.lang, style, out),
+        Ok(policy) => match policy.rule(&args.rule) {
+            Some(r) => {
+                let _ = writeln!(out, "{}", explain(&policy, r, args.lang));
+                EXIT_CLEAN
+            }
+            None => {
+                let hint =
+                    crate::schema::suggest(&args.rule, policy.rules.iter().map(|r| r.id.as_str()));
+                eprintln!(
+                    "error: no rule `{}` in policy {}{hint}",
+                    args.rule, policy.id
+                );
+                EXIT_ERROR
+            }
+        },
+    }
+}
+
+pub fn rules_main(args: RulesArgs, out: &mut dyn Write, style: Style) -> i32 {
+    match check::load_policy(&choice(args.policy)) {
+        Err(report) => fail(&report, args.lang, style, out),
+        Ok(policy) => {
+            let _ = writeln!(
+                out,
+                "{}",
+                list(&policy, args.format == ListFormat::Json, args.lang)
+            );
+            EXIT_CLEAN
+        }
+    }
+}
 
 use crate::diag::Lang;
 use crate::policy::{param_text, Logic, Policy, Rule};
@@ -60,17 +127,6 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
     }
     out.push_str(&rule.doc);
     out
-}
-
-/// JSON Schema of a document kind or of the policy-side formats.
-pub fn schema_for(kind: &str) -> Option<serde_json::Value> {
-    let schema = match kind {
-        "Policy" => &crate::policy::POLICY_SCHEMA,
-        "Waivers" => &crate::schema::WAIVERS_SCHEMA,
-        "PolicyTest" => &crate::commands::test::TEST_SCHEMA,
-        other => crate::schema::kind_schema(other)?,
-    };
-    Some(crate::schema::json_schema(schema))
 }
 
 pub fn list(policy: &Policy, as_json: bool, lang: Lang) -> String {

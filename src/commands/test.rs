@@ -17,6 +17,7 @@
 //! ```
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,6 +28,26 @@ use crate::parse::tree::{Tree, Value};
 use crate::policy::{self, Policy};
 use crate::read::input;
 use crate::schema::{self, Field, KindSchema, Ty};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    paths: Vec<PathBuf>,
+    /// Policy for tests that name none (default: the shipped policy).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+}
+
+/// Runs `spotlint test` and returns the exit code.
+pub fn main(args: Args, out: &mut dyn Write) -> i32 {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from("policies/tests")]
+    } else {
+        args.paths
+    };
+    let run = run(&paths, &super::choice(args.policy));
+    let _ = write!(out, "{}", render(&run));
+    run.exit_code()
+}
 
 const EXPECTATION: &[Field] = &[
     Field {

@@ -1,0 +1,34 @@
+//! GitHub workflow commands: an annotation per diagnostic.
+
+use super::uri;
+use crate::diag::{Lang, Report, Severity};
+
+pub fn github(report: &Report, lang: Lang) -> String {
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "::{command} file={},line={},col={},title={}::{}\n",
+            property(&uri(&d.file)),
+            d.line,
+            d.column,
+            property(&d.rule),
+            data(d.message.get(lang))
+        ));
+    }
+    out
+}
+
+/// Escaping of workflow command data and properties, as the Actions toolkit does.
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,221 @@
+//! The human report: miette's annotated snippets, a summary by rule, the compliance
+//! figures.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, SourceCode,
+    SourceSpan,
+};
+
+use super::{counts_by_rule, Style};
+use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
+use crate::parse::source::SourceFile;
+
+/// A source file as miette reads it, without copying the text per diagnostic.
+struct Src(Arc<SourceFile>);
+
+impl SourceCode for Src {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        self.0.text.as_str().read_span(span, before, after)
+    }
+}
+
+pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
+    let mut diag = MietteDiagnostic::new(d.message.get(lang).to_owned())
+        .with_code(match &d.policy {
+            Some(p) => format!("{p}/{}", d.rule),
+            None => d.rule.clone(),
+        })
+        .with_severity(match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        });
+    let mut help = d
+        .help
+        .as_ref()
+        .map(|h| h.get(lang).to_owned())
+        .unwrap_or_default();
+    if let Some(clause) = d.clause.as_deref().filter(|c| !c.is_empty()) {
+        let quote = d.quote.as_deref().unwrap_or_default();
+        let doc = d.source_doc.as_deref().unwrap_or_default();
+        let basis = match lang {
+            Lang::Zh => format!("依据：{doc} {clause}「{quote}」"),
+            Lang::En => format!("basis: {doc} {clause} 「{quote}」"),
+        };
+        help = if help.is_empty() {
+            basis
+        } else {
+            format!("{help}\n{basis}")
+        };
+    }
+    if !help.is_empty() {
+        diag = diag.with_help(help);
+    }
+    let label = match d.origin {
+        Origin::Finding => d.title.as_ref().map(|t| t.get(lang).to_owned()),
+        _ => None,
+    };
+    let mut rendered = String::new();
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .without_syntax_highlighting();
+    let result = match (&d.source, d.span) {
+        (Some(source), Some(span)) => {
+            diag = diag.with_label(LabeledSpan::new_with_span(
+                label,
+                SourceSpan::from((span.start as usize, span.len())),
+            ));
+            let report = miette::Report::new(diag)
+                .with_source_code(NamedSource::new(d.file.clone(), Src(Arc::clone(source))));
+            handler.render_report(&mut rendered, report.as_ref())
+        }
+        _ => {
+            let diag = MietteDiagnostic {
+                message: format!("{}: {}", d.file, d.message.get(lang)),
+                ..diag
+            };
+            handler.render_report(&mut rendered, &diag)
+        }
+    };
+    if result.is_err() {
+        rendered = format!(
+            "{}:{}:{}: {} [{}]\n",
+            d.file,
+            d.line,
+            d.column,
+            d.message.get(lang),
+            d.rule
+        );
+    }
+    rendered
+}
+
+pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    for d in &report.diagnostics {
+        writeln!(out, "{}", render_diagnostic(d, lang, style))?;
+    }
+    if !report.waived.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            if lang == Lang::Zh {
+                "已豁免："
+            } else {
+                "Waived:"
+            }
+        )?;
+        for w in &report.waived {
+            let d = &w.diagnostic;
+            writeln!(
+                out,
+                "  {}:{}:{} {} — {}（{}，{} {}）",
+                d.file,
+                d.line,
+                d.column,
+                d.rule,
+                w.reason,
+                w.approved_by,
+                if lang == Lang::Zh { "至" } else { "until" },
+                w.expires_on
+            )?;
+        }
+    }
+    if report.diagnostics.len() > 1 {
+        writeln!(
+            out,
+            "{}",
+            if lang == Lang::Zh {
+                "按规则统计："
+            } else {
+                "By rule:"
+            }
+        )?;
+        for (rule, counts) in counts_by_rule(report) {
+            let shown: Vec<String> = counts
+                .iter()
+                .map(|(severity, n)| format!("{n} {severity}"))
+                .collect();
+            writeln!(out, "  {rule:<32} {}", shown.join(", "))?;
+        }
+    }
+    let errors = report.count(Severity::Error);
+    let warnings = report.count(Severity::Warning);
+    let input_problems = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.origin != Origin::Finding)
+        .count();
+    if !report.figures.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            if lang == Lang::Zh {
+                "合规指标："
+            } else {
+                "Compliance figures:"
+            }
+        )?;
+        for f in &report.figures {
+            let mark = if f.ok { "✓" } else { "✗" };
+            writeln!(
+                out,
+                "  {mark} {}: {:.1}% ({}/{}), {} {:.0}%",
+                f.title.get(lang),
+                f.measured * 100.0,
+                f.numerator,
+                f.denominator,
+                if lang == Lang::Zh {
+                    "要求"
+                } else {
+                    "required"
+                },
+                f.threshold * 100.0
+            )?;
+        }
+    }
+    let summary = match lang {
+        Lang::Zh => format!(
+            "检查了 {} 个文件、{} 个文档：{errors} 个错误，{warnings} 个警告{}{}。",
+            report.files_checked,
+            report.documents_checked,
+            if report.waived.is_empty() {
+                String::new()
+            } else {
+                format!("，{} 个已豁免", report.waived.len())
+            },
+            if input_problems > 0 {
+                format!("（其中 {input_problems} 个为无法读取的输入或规则问题）")
+            } else {
+                String::new()
+            }
+        ),
+        Lang::En => format!(
+            "Checked {} files, {} documents: {errors} errors, {warnings} warnings{}{}.",
+            report.files_checked,
+            report.documents_checked,
+            if report.waived.is_empty() {
+                String::new()
+            } else {
+                format!(", {} waived", report.waived.len())
+            },
+            if input_problems > 0 {
+                format!(" ({input_problems} of them input or policy problems)")
+            } else {
+                String::new()
+            }
+        ),
+    };
+    writeln!(out, "{summary}")
+}

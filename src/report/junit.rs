@@ -1,0 +1,56 @@
+//! JUnit XML for CI test tabs.
+
+use std::collections::BTreeMap;
+
+use quick_xml::escape::escape;
+
+use crate::diag::{Diagnostic, Lang, Report};
+use crate::policy::Policy;
+
+pub fn junit(report: &Report, policy: Option<&Policy>, lang: Lang) -> String {
+    let mut suites: BTreeMap<String, Vec<&Diagnostic>> = BTreeMap::new();
+    if let Some(p) = policy {
+        for r in &p.rules {
+            suites.entry(r.id.clone()).or_default();
+        }
+    }
+    for d in &report.diagnostics {
+        suites.entry(d.rule.clone()).or_default().push(d);
+    }
+    let failures: usize = suites.values().map(Vec::len).sum();
+    let tests: usize = suites.values().map(|v| v.len().max(1)).sum();
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    xml.push_str(&format!(
+        "<testsuites name=\"spotlint\" tests=\"{tests}\" failures=\"{failures}\">\n"
+    ));
+    for (rule, found) in &suites {
+        xml.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n",
+            escape(rule.as_str()),
+            found.len().max(1),
+            found.len()
+        ));
+        if found.is_empty() {
+            xml.push_str(&format!(
+                "    <testcase classname=\"{0}\" name=\"{0}\"/>\n",
+                escape(rule.as_str())
+            ));
+        }
+        for d in found {
+            let location = format!("{}:{}:{}", d.file, d.line, d.column);
+            xml.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+                escape(rule.as_str()),
+                escape(location.as_str()),
+                escape(d.file.as_str()),
+                d.line,
+                d.severity.as_str(),
+                escape(d.message.get(lang)),
+                escape(format!("{location}\n{}\n{}", d.message.get(lang), d.help.as_ref().map(|h| h.get(lang)).unwrap_or_default()).as_str()),
+            ));
+        }
+        xml.push_str("  </testsuite>\n");
+    }
+    xml.push_str("</testsuites>\n");
+    xml
+}

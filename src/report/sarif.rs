@@ -1,0 +1,90 @@
+//! SARIF 2.1.0 for code-scanning views: one run, rule metadata from the policy, a
+//! result per diagnostic.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{level, origin, uri};
+use crate::diag::{Lang, Report};
+use crate::policy::Policy;
+
+const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// SARIF 2.1.0: one run, rule metadata from the policy, a result per diagnostic.
+pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
+    let mut rule_ids: Vec<&str> = report.diagnostics.iter().map(|d| d.rule.as_str()).collect();
+    if let Some(p) = policy {
+        rule_ids.extend(p.rules.iter().map(|r| r.id.as_str()));
+    }
+    rule_ids.sort_unstable();
+    rule_ids.dedup();
+    let index: BTreeMap<&str, usize> = rule_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i))
+        .collect();
+    let rules: Vec<Value> = rule_ids
+        .iter()
+        .map(|id| match policy.and_then(|p| p.rule(id)) {
+            Some(r) => json!({
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": {"text": r.title.get(lang)},
+                "fullDescription": {"text": format!("{} {}「{}」", r.source, r.clause, r.quote)},
+                "help": {"text": r.help.get(lang), "markdown": r.doc},
+                "defaultConfiguration": {"level": level(r.severity)},
+                "properties": {"policy": r.policy, "clause": r.clause, "tags": [r.clause]},
+            }),
+            None => json!({
+                "id": id,
+                "shortDescription": {"text": if id.starts_with("input/") { "input could not be read" } else { "policy or script problem" }},
+                "defaultConfiguration": {"level": "error"},
+            }),
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let mut region = json!({"startLine": d.line, "startColumn": d.column});
+            if let (Some(source), Some(span)) = (&d.source, d.span) {
+                let (end_line, end_column) = source.line_col(span.end as usize);
+                if (end_line, end_column) > (d.line, d.column) {
+                    region["endLine"] = json!(end_line);
+                    region["endColumn"] = json!(end_column);
+                }
+                region["snippet"] = json!({"text": source.line_text(d.line)});
+            }
+            let mut message = d.message.get(lang).to_owned();
+            if let Some(help) = &d.help {
+                message = format!("{message}\n{}", help.get(lang));
+            }
+            json!({
+                "ruleId": d.rule,
+                "ruleIndex": index.get(d.rule.as_str()).copied().unwrap_or(0),
+                "level": level(d.severity),
+                "kind": "fail",
+                "message": {"text": message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": uri(&d.file)},
+                    "region": region,
+                }}],
+                "properties": {"origin": origin(d), "clause": d.clause.as_deref()},
+            })
+        })
+        .collect();
+    json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "spotlint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}
