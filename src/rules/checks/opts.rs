@@ -11,7 +11,6 @@ use crate::policy::{Each, Rule};
 use crate::schema::{self, KindSchema, Ty};
 
 use super::path::Path;
-use super::when::Cond;
 
 /// A check's options, read one by one; unknown ones are errors when done.
 pub struct Opts<'r> {
@@ -408,12 +407,6 @@ impl<'r> Opts<'r> {
     pub fn ty_at(&self, path: &Path, each: Each) -> Option<&'static Ty> {
         let kind = self.kinds.first()?;
         path.check(kind, each).ok().map(|f| &f.ty)
-    }
-
-    /// A condition (`when`, `require`).
-    pub fn cond(&mut self, name: &'static str) -> Option<Cond> {
-        let arg = self.arg(name)?;
-        Cond::parse(self, &arg.at, self.each)
     }
 
     /// Errors for options that no one read.
