@@ -1,6 +1,7 @@
 //! The integration suite: one binary, one module per area.
 
 mod bad_input;
+mod checks;
 mod cli;
 mod rules;
 mod streaming;

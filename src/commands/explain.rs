@@ -11,6 +11,8 @@ use crate::report::Style;
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
+    /// A rule id, or a declarative check (deadline, required, count, allowed,
+    /// reference, uscc, share, sample_size).
     rule: String,
     #[arg(long)]
     policy: Option<PathBuf>,
@@ -42,6 +44,11 @@ pub fn explain_main(args: ExplainArgs, out: &mut dyn Write, style: Style) -> i32
                 let _ = writeln!(out, "{}", explain(&policy, r, args.lang));
                 EXIT_CLEAN
             }
+            None if checks::VOCABULARY.iter().any(|k| k.name == args.rule) => {
+                let kind = checks::VOCABULARY.iter().find(|k| k.name == args.rule);
+                let _ = write!(out, "{}", kind.map(explain_check).unwrap_or_default());
+                EXIT_CLEAN
+            }
             None => {
                 let hint =
                     crate::schema::suggest(&args.rule, policy.rules.iter().map(|r| r.id.as_str()));
@@ -71,6 +78,7 @@ pub fn rules_main(args: RulesArgs, out: &mut dyn Write, style: Style) -> i32 {
 
 use crate::diag::Lang;
 use crate::policy::{param_text, Logic, Policy, Rule};
+use crate::rules::checks;
 
 pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
     let mut out = String::new();
@@ -80,10 +88,10 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
     ));
     out.push_str(&format!("active policy: {}\n", policy.chain.join(" → ")));
     out.push_str(&format!(
-        "severity: {}    on: {}    each: {:?}\n",
+        "severity: {}    on: {}    each: {}\n",
         rule.severity.as_str(),
         rule.on.join(", "),
-        rule.each
+        rule.each.as_str()
     ));
     out.push_str(&format!(
         "clause: {} {}\n  「{}」\n",
@@ -112,21 +120,62 @@ pub fn explain(policy: &Policy, rule: &Rule, lang: Lang) -> String {
             .unwrap_or_default(),
         rule.help.get(lang)
     ));
+    let mut used: Vec<&'static checks::Kind> = Vec::new();
     match &rule.logic {
         Logic::Script { path, .. } => out.push_str(&format!("script: {path}\n\n")),
         Logic::Checks(node) => {
-            let (line, _) = node
-                .tree
-                .source
-                .line_col(node.tree.report_span(node.id).start as usize);
-            out.push_str(&format!(
-                "check: declarative ({}:{line})\n\n",
-                node.tree.source.name
-            ));
+            let source = &node.tree.source;
+            let key = node.tree.node(node.id).key_span.unwrap_or_default();
+            let (line, _) = source.line_col(key.start as usize);
+            let end = subtree_end(&node.tree, node.id);
+            let (last, _) = source.line_col(end.saturating_sub(1));
+            out.push_str(&format!("declarative ({}:{line}):\n", source.name));
+            for n in line..=last.max(line) {
+                let text = source.line_text(n);
+                out.push_str(&format!("  {text}\n"));
+                used.extend(checks::VOCABULARY.iter().filter(|k| {
+                    text.trim_start()
+                        .trim_start_matches("- ")
+                        .starts_with(&format!("{}:", k.name))
+                }));
+            }
+            out.push('\n');
         }
     }
     out.push_str(&rule.doc);
+    for kind in used {
+        out.push_str(&format!(
+            "\n\n── check `{}`: {} (spotlint explain {})\n",
+            kind.name, kind.summary, kind.name
+        ));
+    }
     out
+}
+
+/// Where the text of a node and everything under it ends.
+fn subtree_end(tree: &crate::parse::tree::Tree, id: crate::parse::tree::NodeId) -> usize {
+    use crate::parse::tree::Value;
+    let mut end = tree.node(id).span.end as usize;
+    let mut stack = vec![id];
+    while let Some(at) = stack.pop() {
+        end = end.max(tree.node(at).span.end as usize);
+        match &tree.node(at).value {
+            Value::Seq(items) => stack.extend(items),
+            Value::Map(entries) => stack.extend(entries.iter().map(|(_, v)| *v)),
+            _ => {}
+        }
+    }
+    end
+}
+
+/// The documentation of a check of the vocabulary.
+pub fn explain_check(kind: &checks::Kind) -> String {
+    format!(
+        "check `{}` — {}\n\n{}\n",
+        kind.name,
+        kind.summary,
+        checks::documentation(kind)
+    )
 }
 
 pub fn list(policy: &Policy, as_json: bool, lang: Lang) -> String {

@@ -45,9 +45,6 @@ enum At<'a> {
     Tree {
         tree: &'a Arc<Tree>,
         id: NodeId,
-        /// The record's keys, read once for all the rules that look into it (reading a
-        /// key of the tree costs more than comparing it).
-        fields: Option<&'a [(&'a str, NodeId)]>,
     },
     /// A record of a library or plan with its fields read once ([`Snapshot`]).
     Snapshot {
@@ -121,26 +118,7 @@ impl<'a> Rec<'a> {
 
     pub fn new(tree: &'a Arc<Tree>, id: NodeId) -> Rec<'a> {
         Rec {
-            at: At::Tree {
-                tree,
-                id,
-                fields: None,
-            },
-        }
-    }
-
-    /// A record whose keys were read into `fields` (see [`Rec::fields_of`]).
-    pub fn with_fields(
-        tree: &'a Arc<Tree>,
-        id: NodeId,
-        fields: &'a [(&'a str, NodeId)],
-    ) -> Rec<'a> {
-        Rec {
-            at: At::Tree {
-                tree,
-                id,
-                fields: Some(fields),
-            },
+            at: At::Tree { tree, id },
         }
     }
 
@@ -152,14 +130,6 @@ impl<'a> Rec<'a> {
                 row,
                 part: None,
             },
-        }
-    }
-
-    /// Reads the keys of mapping `id` into `out`, for [`Rec::with_fields`].
-    pub fn fields_of(tree: &'a Tree, id: NodeId, out: &mut Vec<(&'a str, NodeId)>) {
-        out.clear();
-        if let Value::Map(entries) = &tree.node(id).value {
-            out.extend(entries.iter().map(|(k, v)| (k.as_str(), *v)));
         }
     }
 
@@ -175,10 +145,6 @@ impl<'a> Rec<'a> {
     /// The node under `key` of a tree node.
     fn get(&self, key: &str) -> Option<NodeId> {
         match self.at {
-            At::Tree {
-                fields: Some(fields),
-                ..
-            } => fields.iter().find(|(k, _)| *k == key).map(|(_, id)| *id),
             At::Snapshot { fields, .. } => fields
                 .iter()
                 .find(|(k, _, _)| *k == key)

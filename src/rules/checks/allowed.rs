@@ -157,7 +157,7 @@ impl Allowed {
             }
         }
         if cases.is_empty() && o.ok() {
-            let at = o.rule.node.clone();
+            let at = o.here();
             o.error_at(
                 &at,
                 "缺少 `values`、`matches` 或 `cases`".into(),

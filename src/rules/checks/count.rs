@@ -47,7 +47,7 @@ impl Count {
     pub fn parse(o: &mut Opts) -> Option<Count> {
         let field = o.required_path("field")?;
         if !matches!(o.ty_of(&field), Some(Ty::List(_))) {
-            let at = o.rule.node.clone();
+            let at = o.here();
             o.error_at(
                 &at,
                 format!("`{}` 不是列表字段", field.text),
@@ -57,7 +57,7 @@ impl Count {
         let min = o.int("min", 0..=LIMIT);
         let max = o.int("max", 0..=LIMIT);
         if min.is_none() && max.is_none() && o.ok() {
-            let at = o.rule.node.clone();
+            let at = o.here();
             o.error_at(
                 &at,
                 "缺少 `min` 或 `max`".into(),
@@ -66,7 +66,7 @@ impl Count {
         }
         if let (Some(a), Some(b)) = (min, max) {
             if a > b {
-                let at = o.rule.node.clone();
+                let at = o.here();
                 o.error_at(
                     &at,
                     format!("`min`（{a}）大于 `max`（{b}）"),

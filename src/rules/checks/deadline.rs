@@ -88,7 +88,7 @@ impl Deadline {
             (None, Some(n)) => Some(Limit::Days(n as u32)),
             (None, None) => None,
             (Some(_), Some(_)) => {
-                let at = o.rule.node.clone();
+                let at = o.here();
                 o.error_at(
                     &at,
                     "`working_days` 与 `days` 只能选一".into(),
@@ -98,7 +98,7 @@ impl Deadline {
             }
         };
         if limit.is_some() && start.is_none() && o.ok() {
-            let at = o.rule.node.clone();
+            let at = o.here();
             o.error_at(
                 &at,
                 "期限（`working_days` 或 `days`）需要 `start`".into(),
@@ -106,7 +106,7 @@ impl Deadline {
             );
         }
         if limit.is_none() && by.is_none() && o.ok() {
-            let at = o.rule.node.clone();
+            let at = o.here();
             o.error_at(
                 &at,
                 "缺少期限：`working_days`、`days` 或 `by`".into(),
@@ -127,7 +127,7 @@ impl Deadline {
         }
         for path in dates {
             if !matches!(o.ty_of(path), Some(Ty::Date)) && o.ok() {
-                let at = o.rule.node.clone();
+                let at = o.here();
                 o.error_at(
                     &at,
                     format!("`{}` 不是日期字段", path.text),
@@ -141,7 +141,7 @@ impl Deadline {
                     .iter()
                     .try_for_each(|k| p.check(k, o.each).map(|_| ()))
             }) {
-                let node = o.rule.node.clone();
+                let node = o.here();
                 o.error_at(&node, e.clone(), e);
             }
         }

@@ -301,17 +301,23 @@ fn entry(
         None => kind.each[0],
     };
     if !kind.each.contains(&each) {
-        failed = true;
         let allowed: Vec<&str> = kind.each.iter().map(|e| e.as_str()).collect();
         errors.push(problem(
             at,
-            format!("检查 `{}` 只能用于 {}", kind.name, allowed.join("、")),
             format!(
-                "the check `{}` runs on {} only",
+                "规则 `{}`：检查 `{}` 只能用于 {}",
+                rule.id,
+                kind.name,
+                allowed.join("、")
+            ),
+            format!(
+                "rule `{}`: the check `{}` runs on {} only",
+                rule.id,
                 kind.name,
                 allowed.join(" or ")
             ),
         ));
+        return None;
     }
     let message = match general("message") {
         Some(node) => match tree.text(node) {
@@ -358,7 +364,8 @@ fn entry(
         "share" => share::Share::parse(&mut opts).map(Check::Share),
         _ => sample_size::SampleSize::parse(&mut opts).map(Check::SampleSize),
     };
-    let valid = opts.finish();
+    // Options left unread are unknown, unless the check stopped reading at an error.
+    let valid = check.is_some() && opts.finish();
     if failed || !valid {
         return None;
     }

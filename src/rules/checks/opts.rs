@@ -92,6 +92,26 @@ impl<'r> Opts<'r> {
         !self.failed
     }
 
+    /// The check itself (its key, `deadline:`), for errors about its options together.
+    pub fn here(&self) -> NodeRef {
+        self.at.clone()
+    }
+
+    /// An error at the key naming `at` (an unknown option or test), else at `at`.
+    pub fn error_at_key(&mut self, at: &NodeRef, zh: String, en: String) {
+        self.failed = true;
+        self.errors.push(Diagnostic::problem(
+            Origin::Tool,
+            "policy/check",
+            &at.tree.source,
+            at.tree.key_or_report_span(at.id),
+            Text::new(
+                format!("规则 `{}` 的检查 `{}`：{zh}", self.rule.id, self.check),
+                format!("rule `{}`, check `{}`: {en}", self.rule.id, self.check),
+            ),
+        ));
+    }
+
     pub fn error_at(&mut self, at: &NodeRef, zh: String, en: String) {
         self.failed = true;
         self.errors.push(Diagnostic::problem(

@@ -103,7 +103,7 @@ impl Reference {
             Some("items") => Target::Items,
             _ => {
                 if o.ok() {
-                    let at = o.rule.node.clone();
+                    let at = o.here();
                     o.error_at(
                         &at,
                         "缺少 `to`（objects、people、tasks 或 items）".into(),

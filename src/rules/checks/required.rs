@@ -114,7 +114,7 @@ impl Required {
                     .try_for_each(|k| p.check(k, o.each).map(|_| ()))
             });
             if let Err(e) = checked {
-                let node = o.rule.node.clone();
+                let node = o.here();
                 o.error_at(&node, e.clone(), e);
                 return None;
             }

@@ -100,7 +100,9 @@ impl Share {
         // `passes` and `weight` are read on the items.
         let each = o.each;
         o.each = Each::Record;
-        let passes = o.arg("passes").and_then(|arg| Cond::parse(o, &arg.at, Each::Record));
+        let passes = o
+            .arg("passes")
+            .and_then(|arg| Cond::parse(o, &arg.at, Each::Record));
         let weight = match (&of, o.arg("weight")) {
             (Of::List(list), Some(arg)) => {
                 // Against the list's item fields.
@@ -147,11 +149,11 @@ impl Share {
             .text("failing_message")
             .unwrap_or_else(|| "failing".into());
         if o.ok() && passes.is_none() {
-            let at = o.rule.node.clone();
+            let at = o.here();
             o.error_at(&at, "缺少 `passes`".into(), "`passes` is missing".into());
         }
         if o.ok() && (min.is_none() || figure.is_none()) {
-            let at = o.rule.node.clone();
+            let at = o.here();
             o.error_at(
                 &at,
                 "缺少 `min` 或 `figure`".into(),

@@ -307,7 +307,7 @@ pub(super) fn tests(opts: &mut Opts, at: &NodeRef, each: Each) -> Option<Vec<Tes
                     ]
                     .into_iter(),
                 );
-                opts.error_at(
+                opts.error_at_key(
                     &arg.at,
                     format!("未知检验 `{other}`{hint}"),
                     format!("unknown test `{other}`{hint}"),
