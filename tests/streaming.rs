@@ -282,3 +282,84 @@ fn a_deadline_the_known_days_settle_needs_no_more_of_the_calendar() {
         assert_eq!(code, 1, "{file}");
     }
 }
+
+/// "Each task inspects at least `min` distinct objects": a submission rule that gathers
+/// from every result record as it streams past, then judges the plan's tasks.
+const DISTINCT_OBJECTS: &str = "  - id: task-distinct-objects
+    title: {zh: 任务检查对象过少, en: Too few objects for a task}
+    clause: 一
+    quote: 抽查比例
+    severity: warning
+    on: [Plan, Results]
+    each: submission
+    script: distinct.rhai
+    params: {min: 2}
+    message:
+      zh: 任务 {task} 检查了 {count} 个对象，少于 {min} 个
+      en: task {task} inspected {count} objects, fewer than {min}
+    help: {zh: 扩大抽查, en: inspect more objects}
+";
+
+const DISTINCT_SCRIPT: &str = "fn gather(r, ctx) {
+    if ctx.doc.kind != \"Results\" { return; }
+    ctx.collect(\"objects\", ctx.doc.task, r.object);
+    ctx.count(\"records\", ctx.doc.task, 1);
+}
+fn check(submission, ctx) {
+    if submission.plan == () { return; }
+    let objects = ctx.distinct(\"objects\");
+    let records = ctx.counts(\"records\");
+    for task in submission.plan.tasks {
+        let n = if task.id in objects { objects[task.id].len() } else { 0 };
+        if n < ctx.params.min {
+            let rows = if task.id in records { records[task.id] } else { 0 };
+            ctx.report(task, \"id\", #{ task: task.id, count: `${n}/${rows}` });
+        }
+    }
+}
+";
+
+#[test]
+fn a_submission_script_gathers_from_streamed_records_in_chunks_of_any_size() {
+    let plain = root().join("fixtures/checks/streaming/plain");
+    // A parameter other than its default: at least four objects.
+    let policy = extended(DISTINCT_OBJECTS).replace("{min: 2}", "{min: 4}");
+    let dir = folder(&[
+        ("policy/own.yaml", policy.as_bytes()),
+        ("policy/distinct.rhai", DISTINCT_SCRIPT.as_bytes()),
+    ]);
+    let mut per_chunking = Vec::new();
+    for chunk_rows in [1, 2, 1 << 20] {
+        let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+        let mut options = CheckOptions::new(
+            vec![plain.clone()],
+            PolicyChoice::File(dir.path().join("policy/own.yaml")),
+            as_of,
+        );
+        options.chunk_rows = chunk_rows;
+        let report = check::run(&options).report;
+        let found: Vec<(String, usize, usize, String)> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "task-distinct-objects" || d.rule.starts_with("policy"))
+            .map(|d| {
+                (
+                    d.file.clone(),
+                    d.line,
+                    d.column,
+                    d.message.get(Lang::En).to_owned(),
+                )
+            })
+            .collect();
+        per_chunking.push(found);
+    }
+    let expected = vec![(
+        plain.join("plan.yaml").display().to_string(),
+        10,
+        9,
+        "task JA-2024-002 inspected 3/5 objects, fewer than 4".to_owned(),
+    )];
+    for found in &per_chunking {
+        assert_eq!(found, &expected);
+    }
+}

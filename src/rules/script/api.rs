@@ -503,10 +503,12 @@ pub fn register(engine: &mut Engine, params: &[String]) {
             "count",
             |c: &mut Ctx,
              name: ImmutableString,
-             key: ImmutableString,
+             key: Dynamic,
              by: i64|
              -> Result<(), Box<EvalAltResult>> {
-                c.state()?.out.aggregates.count(&name, &key, by);
+                if let Some(key) = aggregate_text(&key, "key")? {
+                    c.state()?.out.aggregates.count(&name, &key, by);
+                }
                 Ok(())
             },
         )
@@ -514,10 +516,15 @@ pub fn register(engine: &mut Engine, params: &[String]) {
             "collect",
             |c: &mut Ctx,
              name: ImmutableString,
-             key: ImmutableString,
-             value: ImmutableString|
+             key: Dynamic,
+             value: Dynamic|
              -> Result<(), Box<EvalAltResult>> {
-                c.state()?.out.aggregates.add(&name, &key, &value);
+                if let (Some(key), Some(value)) = (
+                    aggregate_text(&key, "key")?,
+                    aggregate_text(&value, "value")?,
+                ) {
+                    c.state()?.out.aggregates.add(&name, &key, &value);
+                }
                 Ok(())
             },
         )
@@ -665,4 +672,21 @@ pub fn register(engine: &mut Engine, params: &[String]) {
                 Ok(lookup(&s.0.state()?.cx.submission.items, &id))
             },
         );
+}
+
+/// A key or value of an aggregate as text: text as it is, numbers and booleans written
+/// out, `()` (a missing field) none — so a record without it is not counted.
+fn aggregate_text(value: &Dynamic, what: &str) -> Result<Option<String>, Box<EvalAltResult>> {
+    if value.is_unit() {
+        Ok(None)
+    } else if let Some(text) = value.read_lock::<ImmutableString>() {
+        Ok(Some(text.as_str().to_owned()))
+    } else if value.is_int() || value.is_float() || value.is_bool() {
+        Ok(Some(value.to_string()))
+    } else {
+        Err(runtime(format!(
+            "the {what} of `ctx.count` or `ctx.collect` must be text or a number, not {}",
+            value.type_name()
+        )))
+    }
 }
