@@ -1,11 +1,14 @@
 //! Scale benchmark: generates a deterministic province-style data set (sizes as
 //! arguments, about 2% violations of each per-record rule), then times the release
-//! binary on it: a parse-only pass, the full policy, and four hot rules only.
+//! binary on it: a parse-only pass, the full policy, four hot rules only, and the full
+//! policy with one more rule as policy staff would add it — declared, and the same rule
+//! as a Rhai script — to show what a rule of one's own costs per record.
 //!
 //! cargo bench --bench scale -- --records 1000000 --objects 100000 --people 5000
+//! cargo bench --bench scale -- --threads 1      # every run on one core
 //!
 //! Figures are printed as a Markdown table (records/s, wall time, peak memory, ratio to
-//! the parse-only pass) for the README.
+//! the parse-only pass, cost per record beyond the full policy) for the README.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -142,11 +145,13 @@ struct Measured {
     diagnostics: u64,
 }
 
-fn measure(binary: &str, args: &[&str]) -> Measured {
-    let out = Command::new(binary)
-        .args(args)
-        .output()
-        .expect("spotlint runs");
+fn measure(binary: &str, args: &[&str], threads: u64) -> Measured {
+    let mut command = Command::new(binary);
+    command.args(args);
+    if threads > 0 {
+        command.env("RAYON_NUM_THREADS", threads.to_string());
+    }
+    let out = command.output().expect("spotlint runs");
     let stats = String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -165,6 +170,8 @@ fn main() {
     let objects = arg(&args, "--objects", 100_000);
     let people = arg(&args, "--people", 5_000);
     let tries = arg(&args, "--runs", 3).max(1);
+    // 0: as many threads as cores.
+    let threads = arg(&args, "--threads", 0);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join(format!(
         "target/bench-data/v2-r{records}-o{objects}-p{people}"
@@ -180,16 +187,20 @@ fn main() {
         "objects-uscc",
         "result-publication-channel",
     ];
-    let mut disable: Vec<String> = Vec::new();
-    for path in [root.join("policies/national.yaml"), wuhan.clone()] {
-        let text = std::fs::read_to_string(path).expect("policy");
-        disable.extend(
-            text.lines()
-                .filter_map(|l| l.trim().strip_prefix("- id: "))
-                .filter(|id| !keep.contains(id))
-                .map(str::to_owned),
-        );
-    }
+    // The shipped rules, as the binary lists them.
+    let binary = env!("CARGO_BIN_EXE_spotlint");
+    let listed = Command::new(binary)
+        .args(["rules", "--format", "json"])
+        .output()
+        .expect("spotlint rules runs");
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("rules as JSON");
+    let disable: Vec<&str> = listed["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .filter(|id| !keep.contains(id))
+        .collect();
     std::fs::write(
         &four,
         format!(
@@ -200,7 +211,8 @@ fn main() {
     )
     .expect("write policy");
 
-    let binary = env!("CARGO_BIN_EXE_spotlint");
+    let (declared, scripted) = extra_rule_policies(&dir, &wuhan);
+
     let data = dir.to_str().expect("utf-8 path");
     let common = [
         "check",
@@ -211,41 +223,56 @@ fn main() {
         "2024-12-31",
         "--stats",
     ];
+    let path = |p: &'_ PathBuf| p.to_str().expect("utf-8 path").to_owned();
+    let (four, declared, scripted) = (path(&four), path(&declared), path(&scripted));
+    let with_policy = |policy| with_policy(&common, policy);
     let runs = [
         ("parse only", [&common[..], &["--parse-only"]].concat()),
         ("full policy (31 rules)", common.to_vec()),
-        (
-            "four rules",
-            [
-                &common[..],
-                &["--policy", four.to_str().expect("utf-8 path")],
-            ]
-            .concat(),
-        ),
+        ("four rules", with_policy(&four)),
+        ("full + one declared rule", with_policy(&declared)),
+        ("full + the same rule as a Rhai script", with_policy(&scripted)),
     ];
     println!(
         "data: {records} result records, {objects} objects, {people} people ({})",
         dir.display()
     );
     println!(
-        "machine: {} cores",
+        "machine: {} cores{}",
         std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(1)
+            .unwrap_or(1),
+        if threads > 0 {
+            format!(", runs on {threads} thread(s)")
+        } else {
+            String::new()
+        }
     );
     println!();
-    println!("| run | wall (s) | records/s | peak memory (MiB) | × parse-only | diagnostics |");
-    println!("|---|---|---|---|---|---|");
-    let mut baseline = None;
+    println!(
+        "| run | wall (s) | records/s | peak memory (MiB) | × parse-only | µs/record beyond full | diagnostics |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut parse_only = None;
+    let mut full = None;
     for (name, args) in runs {
         // Best of several, as the machine may be busy.
         let best = (0..tries)
-            .map(|_| measure(binary, &args))
+            .map(|_| measure(binary, &args, threads))
             .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
             .expect("at least one run");
-        let base = *baseline.get_or_insert(best.seconds);
+        let base = *parse_only.get_or_insert(best.seconds);
+        let beyond = match full {
+            Some(full) if name.starts_with("full +") => {
+                format!("{:.2}", (best.seconds - full) * 1e6 / records.max(1) as f64)
+            }
+            _ => String::new(),
+        };
+        if name.starts_with("full policy") {
+            full = Some(best.seconds);
+        }
         println!(
-            "| {name} | {:.2} | {:.0} | {:.0} | {:.2} | {} |",
+            "| {name} | {:.2} | {:.0} | {:.0} | {:.2} | {beyond} | {} |",
             best.seconds,
             records as f64 / best.seconds,
             best.peak_kib as f64 / 1024.0,
@@ -253,4 +280,56 @@ fn main() {
             best.diagnostics
         );
     }
+}
+
+/// A rule a district might add — results published within 5 working days of their
+/// entry — once as a declarative check and once as a script, each in a policy that
+/// extends the shipped one.
+fn extra_rule_policies(dir: &Path, wuhan: &Path) -> (PathBuf, PathBuf) {
+    let head = format!(
+        "kind: Policy\nid: extra\ntitle: {{zh: 附加, en: Extra}}\nsource: bench\nnotice: bench\nextends: {}\nrules:\n",
+        wuhan.display()
+    );
+    let rule = "  - id: result-published-promptly
+    title: {zh: 结果公示不及时, en: Result published late}
+    clause: 三
+    quote: 确保结果公示率 100%
+    severity: error
+    on: [Results]
+    params: {working_days: 5}
+    message:
+      zh: 结果于 {entered_on} 录入，{published_on} 才公示，超过 {working_days} 个工作日
+      en: entered on {entered_on} but published on {published_on}, beyond {working_days} working days
+    help: {zh: 及时公示, en: publish promptly}
+";
+    let declared = dir.join("extra-declared.yaml");
+    let scripted = dir.join("extra-scripted.yaml");
+    std::fs::write(
+        &declared,
+        format!("{head}{rule}    check:\n      deadline: {{start: entered_on, end: publication.published_on, working_days: $working_days}}\n"),
+    )
+    .expect("write policy");
+    std::fs::write(
+        &scripted,
+        format!("{head}{rule}    each: record\n    script: published.rhai\n"),
+    )
+    .expect("write policy");
+    std::fs::write(
+        dir.join("published.rhai"),
+        "fn check(r, ctx) {
+    let p = r.publication;
+    if r.entered_on == () || p == () || p.published_on == () { return; }
+    if !within_working_days(r.entered_on, ctx.params.working_days, p.published_on) {
+        ctx.report(r, \"publication.published_on\", #{ entered_on: r.entered_on, published_on: p.published_on });
+    }
+}
+",
+    )
+    .expect("write script");
+    (declared, scripted)
+}
+
+/// The arguments of a run with a policy of its own.
+fn with_policy<'a>(common: &[&'a str], policy: &'a str) -> Vec<&'a str> {
+    [common, &["--policy", policy]].concat()
 }

@@ -602,7 +602,7 @@ fn messages_are_checked_against_what_the_check_reports() {
         .collect();
     assert_eq!(
         got,
-        [found("policy/message", "policy/p.yaml", 13, 5, "placeholder `{nonexistent}` is filled by nothing: it is not a value the check reports, a parameter of the rule, or a field of the record")]
+        [found("policy/message", "policy/p.yaml", 13, 5, "placeholder `{nonexistent}` is filled by nothing: it is not a value the check or script reports (a key of a `#{…}` map in the script), a parameter of the rule, or a field of the record")]
     );
     let good = rule.replace(" {nonexistent}", "");
     let got = run(&[("p.yaml", &policy(&good))], &[("r.yaml", INSPECTIONS)]);

@@ -363,8 +363,8 @@ fn check_messages(
                 error(
                     errors,
                     at,
-                    format!("提示中的占位符 `{{{name}}}` 无从填写：它不是检查报告的值、规则参数，也不是记录的字段"),
-                    format!("placeholder `{{{name}}}` is filled by nothing: it is not a value the check reports, a parameter of the rule, or a field of the record"),
+                    format!("提示中的占位符 `{{{name}}}` 无从填写：它不是检查或脚本报告的值（脚本中 `#{{…}}` 的键）、规则参数，也不是记录的字段"),
+                    format!("placeholder `{{{name}}}` is filled by nothing: it is not a value the check or script reports (a key of a `#{{…}}` map in the script), a parameter of the rule, or a field of the record"),
                 );
             }
         }
