@@ -482,25 +482,29 @@ impl<'t> FlatChunk<'t> {
         self.layout.id
     }
 
+    /// The value of `row`'s cell in `slot`, as its check read it; `None` when empty.
+    #[inline]
+    fn cell(&self, row: u32, slot: usize) -> Option<ValueRef<'_>> {
+        let r = &self.rows[row as usize];
+        let cell = r.cells[slot];
+        if cell.is_empty() {
+            return None;
+        }
+        Some(match self.layout.slots[slot].check {
+            Check::Bool => ValueRef::Bool(r.flags[slot]?),
+            Check::List => ValueRef::Seq,
+            Check::Date if r.rewritten & (1 << slot) != 0 => {
+                ValueRef::Str(self.dates.get(&(row, slot))?)
+            }
+            _ => ValueRef::Str(cell),
+        })
+    }
+
     /// The value of a resolved field of `row`; `None` when absent.
     pub fn field(&self, row: u32, field: RowField) -> Option<ValueRef<'_>> {
         let r = &self.rows[row as usize];
         match field {
-            RowField::Cell(slot) => {
-                let slot = slot as usize;
-                let cell = r.cells[slot];
-                if cell.is_empty() {
-                    return None;
-                }
-                Some(match self.layout.slots[slot].check {
-                    Check::Bool => ValueRef::Bool(r.flags[slot]?),
-                    Check::List => ValueRef::Seq,
-                    Check::Date if r.rewritten & (1 << slot) != 0 => {
-                        ValueRef::Str(self.dates.get(&(row, slot))?)
-                    }
-                    _ => ValueRef::Str(cell),
-                })
-            }
+            RowField::Cell(slot) => self.cell(row, slot as usize),
             RowField::Map(slot) => self
                 .has_map(r, self.layout.slots[slot as usize].key)
                 .then_some(ValueRef::Map),
@@ -521,20 +525,7 @@ impl<'t> FlatChunk<'t> {
     pub fn value(&self, row: u32, part: Part, key: &str) -> Option<ValueRef<'_>> {
         let r = &self.rows[row as usize];
         match self.slot(part, key) {
-            Some(slot) => {
-                let cell = r.cells[slot];
-                if cell.is_empty() {
-                    return None;
-                }
-                Some(match self.layout.slots[slot].check {
-                    Check::Bool => ValueRef::Bool(r.flags[slot]?),
-                    Check::List => ValueRef::Seq,
-                    Check::Date if r.rewritten & (1 << slot) != 0 => {
-                        ValueRef::Str(self.dates.get(&(row, slot))?)
-                    }
-                    _ => ValueRef::Str(cell),
-                })
-            }
+            Some(slot) => self.cell(row, slot),
             // A mapping of nested fields is there when one of them is.
             None if part.is_none() => self.has_map(r, key).then_some(ValueRef::Map),
             None => None,
