@@ -231,7 +231,10 @@ fn main() {
         ("full policy (31 rules)", common.to_vec()),
         ("four rules", with_policy(&four)),
         ("full + one declared rule", with_policy(&declared)),
-        ("full + the same rule as a Rhai script", with_policy(&scripted)),
+        (
+            "full + the same rule as a Rhai script",
+            with_policy(&scripted),
+        ),
     ];
     println!(
         "data: {records} result records, {objects} objects, {people} people ({})",

@@ -3,6 +3,7 @@
 mod bad_input;
 mod checks;
 mod cli;
+mod hostile;
 mod rules;
 mod streaming;
 mod tables;

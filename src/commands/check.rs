@@ -44,7 +44,8 @@ pub struct Args {
     #[arg(long)]
     waivers: Vec<PathBuf>,
     /// Operation limit per script call (one record, document or submission).
-    #[arg(long, default_value_t = Limits::default().max_operations)]
+    #[arg(long, default_value_t = Limits::default().max_operations,
+          value_parser = clap::value_parser!(u64).range(1..))]
     max_operations: u64,
     /// Only read and validate the documents (benchmark baseline).
     #[arg(long, hide = true)]
@@ -263,12 +264,13 @@ pub fn run(options: &CheckOptions) -> Outcome {
         let evaluation = run::parse_only(&loaded.documents, tables, options.chunk_rows);
         let mut diagnostics = loaded.diagnostics;
         diagnostics.extend(evaluation.diagnostics.into_iter().flatten());
-        let report = Report {
+        let mut report = Report {
             files_checked: loaded.files,
             documents_checked: loaded.documents.len() + evaluation.streamed_documents,
             diagnostics,
             ..Report::default()
         };
+        nothing_checked(&mut report, &options.paths);
         return Outcome {
             report,
             policy: None,
@@ -306,6 +308,31 @@ pub fn run(options: &CheckOptions) -> Outcome {
     }
 }
 
+/// A run that found no document to check is an input error (exit 2), never a clean
+/// pass: CI must not go green on an empty or mistyped folder. (Files that could not be
+/// read have their own diagnostics already.)
+fn nothing_checked(report: &mut Report, paths: &[PathBuf]) {
+    if report.documents_checked > 0 || report.has_input_errors() {
+        return;
+    }
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    report.diagnostics.push(Diagnostic::unplaced(
+        Origin::Input,
+        "input/nothing-checked",
+        &shown.join(" "),
+        Text::new(
+            format!(
+                "没有找到可检查的文档（读取了 {} 个文件）：请给出含有计划、事项清单、名录库或检查结果（YAML、JSON、CSV、XLSX）的文件或文件夹",
+                report.files_checked
+            ),
+            format!(
+                "found no document to check ({} files read): give files or folders holding plans, item lists, libraries or results (YAML, JSON, CSV, XLSX)",
+                report.files_checked
+            ),
+        ),
+    ));
+}
+
 /// Checks documents against an already loaded policy.
 pub fn check_with(policy: &Policy, options: &CheckOptions) -> Report {
     check_loaded(policy, options, input::load_paths(&options.paths))
@@ -335,6 +362,7 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
     };
     let evaluation = run::evaluate(&compiled.rules, &loaded.documents, tables, &setting);
     report.documents_checked = loaded.documents.len() + evaluation.streamed_documents;
+    nothing_checked(&mut report, &options.paths);
     let waivers: Vec<_> = loaded
         .waivers
         .into_iter()

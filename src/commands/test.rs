@@ -184,6 +184,19 @@ pub fn run(paths: &[PathBuf], default_policy: &PolicyChoice) -> Run {
             run_file(&file, default_policy, &mut run);
         }
     }
+    // No test run is not a pass.
+    if run.results.is_empty() && run.errors.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        run.errors.push(Diagnostic::unplaced(
+            Origin::Input,
+            "test/none",
+            &shown.join(" "),
+            Text::new(
+                "没有找到策略测试（`kind: PolicyTest` 的 YAML 文件）",
+                "found no policy test (YAML files of `kind: PolicyTest`)",
+            ),
+        ));
+    }
     run
 }
 

@@ -315,6 +315,17 @@ pub fn parse_cell(s: &str) -> Result<ParsedRatio, String> {
     })
 }
 
+/// `share` as a percentage with one decimal — rounded down where it falls short of
+/// `threshold`, so that it never reads as reaching it (99.997% against 100% reads
+/// "99.9%", never "100.0%").
+pub fn percent_against(share: f64, threshold: f64) -> String {
+    if share < threshold && share.is_finite() {
+        format!("{:.1}%", (share * 1000.0).floor() / 10.0)
+    } else {
+        format!("{:.1}%", share * 100.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,5 +476,15 @@ mod tests {
             parse_cell("🙂5%🙂").unwrap().ratio,
             Some(Ratio::Fraction(0.05))
         );
+    }
+
+    #[test]
+    fn a_share_short_of_its_threshold_never_reads_as_reaching_it() {
+        assert_eq!(percent_against(39_998.0 / 39_999.0, 1.0), "99.9%");
+        assert_eq!(percent_against(0.7999, 0.8), "79.9%");
+        assert_eq!(percent_against(0.80049, 0.8005), "80.0%");
+        assert_eq!(percent_against(0.5, 0.8), "50.0%");
+        assert_eq!(percent_against(1.0, 1.0), "100.0%");
+        assert_eq!(percent_against(0.999_999_9, 1.0), "99.9%");
     }
 }

@@ -171,9 +171,9 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
             let mark = if f.ok { "✓" } else { "✗" };
             writeln!(
                 out,
-                "  {mark} {}: {:.1}% ({}/{}), {} {:.0}%",
+                "  {mark} {}: {} ({}/{}), {} {:.0}%",
                 f.title.get(lang),
-                f.measured * 100.0,
+                crate::domain::ratio::percent_against(f.measured, f.threshold),
                 f.numerator,
                 f.denominator,
                 if lang == Lang::Zh {
@@ -202,20 +202,38 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
             }
         ),
         Lang::En => format!(
-            "Checked {} files, {} documents: {errors} errors, {warnings} warnings{}{}.",
-            report.files_checked,
-            report.documents_checked,
+            "Checked {}, {}: {}, {}{}{}.",
+            plural(report.files_checked, "file"),
+            plural(report.documents_checked, "document"),
+            plural(errors, "error"),
+            plural(warnings, "warning"),
             if report.waived.is_empty() {
                 String::new()
             } else {
                 format!(", {} waived", report.waived.len())
             },
             if input_problems > 0 {
-                format!(" ({input_problems} of them input or policy problems)")
+                format!(
+                    " ({input_problems} of them {})",
+                    if input_problems == 1 {
+                        "an input or policy problem"
+                    } else {
+                        "input or policy problems"
+                    }
+                )
             } else {
                 String::new()
             }
         ),
     };
     writeln!(out, "{summary}")
+}
+
+/// "1 error", "2 errors".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

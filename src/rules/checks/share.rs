@@ -283,7 +283,10 @@ impl Share {
         }
         let mut values = Map::new();
         let text = |s: String| Dynamic::from(ImmutableString::from(s));
-        values.insert("share".into(), text(pct(share)));
+        values.insert(
+            "share".into(),
+            text(crate::domain::ratio::percent_against(share, self.min)),
+        );
         values.insert("min_pct".into(), text(pct(self.min)));
         values.insert("passed".into(), Dynamic::from_int(passed));
         values.insert("total".into(), Dynamic::from_int(total));
