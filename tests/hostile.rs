@@ -60,18 +60,14 @@ fn a_rate_just_short_of_100_percent_never_reads_as_100_percent() {
         dir.path(),
         &["check", ".", "--lang", "en", "--as-of", "2024-12-31"],
     );
-    let line = out
-        .stdout
-        .lines()
-        .find(|l| l.contains("result publication rate"))
-        .unwrap_or_default()
-        .to_owned();
     assert!(
-        line.contains("✗ result publication rate: 99.9% (9999/10000)"),
-        "{line}"
+        out.stdout
+            .contains("✗ result publication rate: 99.9% (9999/10000), required 100%"),
+        "{out:?}"
     );
     assert!(
-        !out.stdout.contains("100.0%（") && !out.stdout.contains("100.0% ("),
+        out.stdout
+            .contains("result publication rate 99.9% (9999/10000), below 100.0%"),
         "{out:?}"
     );
 }
