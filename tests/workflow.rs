@@ -248,12 +248,109 @@ fn waiver(expires: &str, target: &str) -> String {
     format!("kind: Waivers\nwaivers:\n  - rule: result-entry-deadline\n    file: results.yaml\n    target: {target}\n    reason: 平台故障期间无法录入，已报联席办备案\n    approved_by: 江岸区市场监督管理局 法规科\n    expires_on: {expires}\n")
 }
 
+/// The reviewer's waivers (`--waivers`), kept with the submission.
 fn check_waived(waiver_text: &str) -> (i32, serde_json::Value) {
     let dir = folder(&[
         ("results.yaml", LATE.as_bytes()),
         ("waivers.yaml", waiver_text.as_bytes()),
     ]);
-    crate::util::check_json(dir.path(), &[])
+    crate::util::check_json(dir.path(), &["--waivers", "waivers.yaml"])
+}
+
+/// Findings of `rule` and the waiver diagnostics, as (rule, severity, line).
+fn waiver_outcome(json: &serde_json::Value) -> Vec<(String, String, u64)> {
+    json["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|d| {
+            d["rule"] == "result-entry-deadline"
+                || d["rule"].as_str().is_some_and(|r| r.starts_with("waiver/"))
+        })
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or_default().to_owned(),
+                d["severity"].as_str().unwrap_or_default().to_owned(),
+                d["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_submitter_cannot_waive_their_own_findings() {
+    // Every rule waived for ever by "me", dropped beside the results.
+    let mut all = String::from("kind: Waivers\nwaivers:\n");
+    for rule in ["result-entry-deadline", "result-within-plan"] {
+        all.push_str(&format!(
+            "  - {{rule: {rule}, reason: ok, approved_by: me, expires_on: 9999-12-31}}\n"
+        ));
+    }
+    let dir = folder(&[
+        ("results.yaml", LATE.as_bytes()),
+        ("waivers.yaml", all.as_bytes()),
+    ]);
+    let (code, json) = crate::util::check_json(dir.path(), &[]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["summary"]["waived"], 0);
+    assert_eq!(
+        waiver_outcome(&json),
+        [
+            ("result-entry-deadline".to_owned(), "error".to_owned(), 10),
+            ("waiver/not-applied".to_owned(), "warning".to_owned(), 3),
+            ("waiver/not-applied".to_owned(), "warning".to_owned(), 4),
+        ]
+    );
+}
+
+#[test]
+fn the_policy_says_who_may_waive_what_and_for_how_long() {
+    let policy = |waivers: &str| {
+        format!(
+            "kind: Policy\nid: strict\ntitle: {{zh: 严, en: strict}}\nsource: t\nnotice: t\nextends: {}\nwaivers: {waivers}\n",
+            crate::util::root().join("policies/wuhan-2024.yaml").display()
+        )
+    };
+    // The reviewer's policy lies in a hidden folder, which a check of the folder skips.
+    let run = |policy_text: &str, waiver_text: &str| {
+        let dir = folder(&[
+            ("results.yaml", LATE.as_bytes()),
+            ("waivers.yaml", waiver_text.as_bytes()),
+            (".review/policy.yaml", policy_text.as_bytes()),
+        ]);
+        crate::util::check_json(dir.path(), &["--policy", ".review/policy.yaml"])
+    };
+    // Allowed beside the submission, approved by 法规科, within 365 days: applied.
+    let lenient = policy("{beside_submission: true, approvers: [法规科], max_days: 365}");
+    let (_, json) = run(&lenient, &waiver("2025-03-31", "91420102MA4K00001Q"));
+    assert_eq!(json["summary"]["waived"], 1, "{json}");
+    assert_eq!(waiver_outcome(&json), []);
+    // Approved by someone else: refused at `approved_by`, the finding stays.
+    let other = policy("{beside_submission: true, approvers: [联席办]}");
+    let (_, json) = run(&other, &waiver("2025-03-31", "91420102MA4K00001Q"));
+    assert_eq!(
+        waiver_outcome(&json),
+        [
+            ("result-entry-deadline".to_owned(), "error".to_owned(), 10),
+            ("waiver/not-allowed".to_owned(), "error".to_owned(), 7),
+        ]
+    );
+    // Longer than 30 days from the evaluation date (2024-12-31): refused at `expires_on`.
+    let short = policy("{beside_submission: true, max_days: 30}");
+    let (_, json) = run(&short, &waiver("2025-03-31", "91420102MA4K00001Q"));
+    assert_eq!(
+        waiver_outcome(&json)[1],
+        ("waiver/not-allowed".to_owned(), "error".to_owned(), 8)
+    );
+    // A whole rule waived without `target`: refused unless `scope: rule`.
+    let whole = "kind: Waivers\nwaivers:\n  - {rule: result-entry-deadline, reason: r, approved_by: a, expires_on: 2025-01-31}\n";
+    let (_, json) = run(&policy("{beside_submission: true}"), whole);
+    assert_eq!(
+        waiver_outcome(&json)[1],
+        ("waiver/not-allowed".to_owned(), "error".to_owned(), 3)
+    );
+    let (_, json) = run(&policy("{beside_submission: true, scope: rule}"), whole);
+    assert_eq!(json["summary"]["waived"], 1, "{json}");
 }
 
 #[test]
@@ -272,6 +369,41 @@ fn waivers_set_findings_aside_until_they_expire() {
     assert_eq!(json["waived"][0]["rule"], "result-entry-deadline");
     assert_eq!(json["summary"]["waived"], 1);
     assert_eq!(code, 1, "result-within-plan still fires: no plan");
+
+    // In SARIF the waived finding stays, suppressed, and the run still validates.
+    let dir = folder(&[
+        ("results.yaml", LATE.as_bytes()),
+        (
+            "waivers.yaml",
+            waiver("2025-03-31", "91420102MA4K00001Q").as_bytes(),
+        ),
+    ]);
+    let out = crate::util::spotlint_in(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--waivers",
+            "waivers.yaml",
+            "--format",
+            "sarif",
+            "--as-of",
+            "2024-12-31",
+        ],
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&out.stdout).expect("SARIF is JSON");
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert!(validator.is_valid(&sarif), "{sarif}");
+    let suppressed: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["suppressions"].is_array())
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["ruleId"], "result-entry-deadline");
 
     let (code, json) = check_waived(&waiver("2024-06-30", "91420102MA4K00001Q"));
     assert_eq!(code, 1);

@@ -40,7 +40,8 @@ pub struct Args {
     /// Lowest severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value = "error")]
     fail_on: FailOn,
-    /// Waiver file (waivers beside the submission are also picked up).
+    /// Waiver file, the reviewer's (waivers among the checked files apply only where
+    /// the policy allows it).
     #[arg(long)]
     waivers: Vec<PathBuf>,
     /// Operation limit per script call (one record, document or submission).
@@ -243,6 +244,16 @@ pub fn load_policy_for(choice: &PolicyChoice, year: Option<i64>) -> Result<Polic
 
 pub fn run(options: &CheckOptions) -> Outcome {
     let mut loaded = input::load_paths(&options.paths);
+    // A waiver file named by `--waivers` is the reviewer's even where it lies among the
+    // checked files: read it once, as theirs.
+    let named: Vec<PathBuf> = options
+        .waivers
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(f).ok())
+        .collect();
+    loaded.waivers.retain(|tree| {
+        std::fs::canonicalize(&tree.source.name).map_or(true, |p| !named.contains(&p))
+    });
     for file in &options.waivers {
         let extra = input::load_paths(std::slice::from_ref(file));
         if extra.waivers.is_empty() && extra.diagnostics.is_empty() {
@@ -256,7 +267,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
                 ),
             ));
         }
-        loaded.waivers.extend(extra.waivers);
+        loaded.trusted_waivers.extend(extra.waivers);
         loaded.diagnostics.extend(extra.diagnostics);
     }
     if options.parse_only {
@@ -364,9 +375,15 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
     report.documents_checked = loaded.documents.len() + evaluation.streamed_documents;
     nothing_checked(&mut report, &options.paths);
     let waivers: Vec<_> = loaded
-        .waivers
+        .trusted_waivers
         .into_iter()
-        .flat_map(waivers::from_tree)
+        .flat_map(|tree| waivers::from_tree(tree, true))
+        .chain(
+            loaded
+                .waivers
+                .into_iter()
+                .flat_map(|tree| waivers::from_tree(tree, false)),
+        )
         .collect();
     // Findings are moved once, into the report after what it holds already.
     let findings_from = report.diagnostics.len();
@@ -379,7 +396,7 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         &mut report.diagnostics,
         findings_from,
         &waivers,
-        options.as_of,
+        (&policy.waivers, options.as_of),
     );
     report.figures = evaluation.figures;
     report.sort();

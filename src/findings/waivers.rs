@@ -1,6 +1,14 @@
 //! Waivers: justified, approved, expiring exceptions. A waived finding is listed and
 //! counted apart; an expired waiver is itself an error and an unused one a warning.
 //!
+//! Waivers are the reviewer's, not the submitter's: a waiver file named by `--waivers`
+//! applies; one found among the checked files applies only where the policy says
+//! `waivers: {beside_submission: true}`, and is otherwise listed as not applied. The
+//! policy also says who may approve (`approvers`), the longest validity (`max_days`)
+//! and whether a waiver may cover a whole rule (`scope: rule`) or must name its
+//! record (`scope: record`, the default); a waiver beyond that is an error and waives
+//! nothing.
+//!
 //! ```yaml
 //! kind: Waivers
 //! waivers:
@@ -19,6 +27,7 @@ use chrono::NaiveDate;
 
 use crate::diag::{Diagnostic, Origin, Severity, Text, Waived};
 use crate::parse::tree::{NodeId, Tree};
+use crate::policy::WaiverPolicy;
 use crate::schema;
 
 #[derive(Debug, Clone)]
@@ -29,12 +38,14 @@ pub struct Waiver {
     pub reason: String,
     pub approved_by: String,
     pub expires_on: NaiveDate,
+    /// Named by `--waivers` (the reviewer's), not found among the checked files.
+    pub trusted: bool,
     tree: Arc<Tree>,
     node: NodeId,
 }
 
 /// Reads the waivers of a validated `kind: Waivers` document.
-pub fn from_tree(tree: Arc<Tree>) -> Vec<Waiver> {
+pub fn from_tree(tree: Arc<Tree>, trusted: bool) -> Vec<Waiver> {
     let dir = Path::new(&tree.source.name)
         .parent()
         .map(Path::to_path_buf)
@@ -53,6 +64,7 @@ pub fn from_tree(tree: Arc<Tree>) -> Vec<Waiver> {
                 reason: text("reason")?,
                 approved_by: text("approved_by")?,
                 expires_on: schema::parse_date(tree.str_at(node, "expires_on")?).ok()?,
+                trusted,
                 tree: Arc::clone(&tree),
                 node,
             })
@@ -80,6 +92,62 @@ impl Waiver {
                 .is_none_or(|t| d.targets.iter().any(|x| x == t))
     }
 
+    /// Why the policy does not let this waiver apply, if it does not.
+    fn refusal(&self, allowed: &WaiverPolicy, as_of: NaiveDate) -> Option<Diagnostic> {
+        let rule = &self.rule;
+        if !self.trusted && !allowed.beside_submission {
+            return Some(self.diagnostic(
+                "waiver/not-applied",
+                "rule",
+                Severity::Warning,
+                Text::new(
+                    format!("随报送材料提交的规则 `{rule}` 豁免不予适用：豁免须由审核方以 --waivers 提供，或由规则集允许（waivers: {{beside_submission: true}}）"),
+                    format!("the waiver for `{rule}` found among the checked files is not applied: waivers come from the reviewer (--waivers) unless the policy allows them beside the submission (waivers: {{beside_submission: true}})"),
+                ),
+            ));
+        }
+        if !allowed.approvers.is_empty()
+            && !allowed
+                .approvers
+                .iter()
+                .any(|a| self.approved_by.contains(a.as_str()))
+        {
+            let who = allowed.approvers.join("、");
+            return Some(self.not_allowed(
+                "approved_by",
+                format!("规则 `{rule}` 的豁免由「{}」批准，规则集只认可：{who}", self.approved_by),
+                format!("the waiver for `{rule}` is approved by “{}”; the policy accepts approval by: {}", self.approved_by, allowed.approvers.join("; ")),
+            ));
+        }
+        if let Some(max) = allowed.max_days {
+            let days = (self.expires_on - as_of).num_days();
+            if days > max {
+                return Some(self.not_allowed(
+                    "expires_on",
+                    format!("规则 `{rule}` 的豁免有效至 {}，超过规则集允许的最长 {max} 天", self.expires_on),
+                    format!("the waiver for `{rule}` runs to {}, beyond the {max} days the policy allows", self.expires_on),
+                ));
+            }
+        }
+        if !allowed.whole_rule && self.target.is_none() {
+            return Some(self.not_allowed(
+                "rule",
+                format!("规则 `{rule}` 的豁免没有写明 target（记录、对象、人员或任务编号）：规则集不允许豁免整条规则"),
+                format!("the waiver for `{rule}` names no target (record, object, person or task id): the policy does not allow waiving a whole rule"),
+            ));
+        }
+        None
+    }
+
+    fn not_allowed(&self, field: &str, zh: String, en: String) -> Diagnostic {
+        self.diagnostic(
+            "waiver/not-allowed",
+            field,
+            Severity::Error,
+            Text::new(zh, en),
+        )
+    }
+
     fn diagnostic(&self, code: &str, field: &str, severity: Severity, message: Text) -> Diagnostic {
         let (at, _) = self.tree.resolve(self.node, field);
         let mut d = Diagnostic::problem(
@@ -100,7 +168,7 @@ pub fn apply(
     diagnostics: &mut Vec<Diagnostic>,
     from: usize,
     waivers: &[Waiver],
-    as_of: NaiveDate,
+    (allowed, as_of): (&WaiverPolicy, NaiveDate),
 ) -> Vec<Waived> {
     // A run without waivers keeps every finding where it is (there may be a hundred
     // thousand).
@@ -109,6 +177,18 @@ pub fn apply(
     }
     let findings = diagnostics.split_off(from.min(diagnostics.len()));
     let kept = diagnostics;
+    // Waivers the policy does not allow are reported and waive nothing.
+    let mut refused = Vec::new();
+    let waivers: Vec<&Waiver> = waivers
+        .iter()
+        .filter(|w| match w.refusal(allowed, as_of) {
+            Some(d) => {
+                refused.push(d);
+                false
+            }
+            None => true,
+        })
+        .collect();
     let mut waived = Vec::new();
     let mut used = vec![false; waivers.len()];
     for d in findings {
@@ -129,6 +209,7 @@ pub fn apply(
             None => kept.push(d),
         }
     }
+    kept.extend(refused);
     for (w, used) in waivers.iter().zip(used) {
         if w.expires_on < as_of {
             kept.push(w.diagnostic(

@@ -168,6 +168,7 @@ fn load_chain(
             rules: Vec::new(),
             calendar: Arc::new(Calendar::new([], [], [])),
             calendar_path: String::new(),
+            waivers: super::WaiverPolicy::default(),
         },
     };
     policy.chain.push(id.clone());
@@ -200,6 +201,31 @@ fn load_chain(
                 "无法加载工作日历".into(),
                 "cannot load the working-day calendar".into(),
             ),
+        }
+    }
+
+    if let Some(w) = tree.get_present(root, "waivers") {
+        let waivers = &mut policy.waivers;
+        if let Some(v) = tree.get_present(w, "beside_submission") {
+            waivers.beside_submission = matches!(tree.node(v).value, Value::Bool(true));
+        }
+        if let Some(list) = tree.get_present(w, "approvers") {
+            waivers.approvers = tree.seq(list).iter().map(|&n| str_of(&tree, n)).collect();
+        }
+        if let Some(v) = tree.get_present(w, "max_days") {
+            match tree.node(v).value {
+                Value::Int(n) if n >= 0 => waivers.max_days = Some(n),
+                _ => error_at(
+                    errors,
+                    v,
+                    "policy/invalid",
+                    "`max_days` 应为 0 或更大的整数".into(),
+                    "`max_days` must be a whole number, 0 or more".into(),
+                ),
+            }
+        }
+        if let Some(scope) = tree.str_at(w, "scope") {
+            waivers.whole_rule = scope == "rule";
         }
     }
 

@@ -195,6 +195,20 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     pub calendar: Arc<Calendar>,
     pub calendar_path: String,
+    pub waivers: WaiverPolicy,
+}
+
+/// What the policy allows of waivers (`waivers:`).
+#[derive(Debug, Clone, Default)]
+pub struct WaiverPolicy {
+    /// Apply waiver files found among the checked files.
+    pub beside_submission: bool,
+    /// Texts one of which a waiver's `approved_by` must contain; none: anyone.
+    pub approvers: Vec<String>,
+    /// Longest validity in days from the evaluation date.
+    pub max_days: Option<i64>,
+    /// A waiver may cover a whole rule (else it must name its target).
+    pub whole_rule: bool,
 }
 
 impl Policy {

@@ -254,6 +254,42 @@ const POLICY: &[Field] = &[
         doc: "Working-day calendar file, relative to this one.",
     },
     Field {
+        name: "waivers",
+        zh: "豁免规则",
+        ty: Ty::Obj(&[
+            Field {
+                name: "beside_submission",
+                zh: "允许随报送材料提交",
+                ty: Ty::Bool,
+                required: false,
+                doc: "Apply waiver files found among the checked files (default false: only `--waivers` files, which the reviewer controls, are applied).",
+            },
+            Field {
+                name: "approvers",
+                zh: "批准人",
+                ty: Ty::List(&Ty::Str),
+                required: false,
+                doc: "Who may approve: a waiver's `approved_by` must contain one of these texts.",
+            },
+            Field {
+                name: "max_days",
+                zh: "最长有效天数",
+                ty: Ty::Int,
+                required: false,
+                doc: "Longest validity: `expires_on` at most this many days after the evaluation date.",
+            },
+            Field {
+                name: "scope",
+                zh: "豁免范围",
+                ty: Ty::Enum(&["record", "rule"]),
+                required: false,
+                doc: "`record` (default): a waiver must name its `target` record; `rule`: it may cover every finding of a rule.",
+            },
+        ]),
+        required: false,
+        doc: "Who may waive what: waivers are the reviewer's, never the submitter's.",
+    },
+    Field {
         name: "disable",
         zh: "停用规则",
         ty: Ty::List(&Ty::Str),

@@ -41,8 +41,10 @@ impl Document {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub documents: Vec<Document>,
-    /// `kind: Waivers` documents found beside the submission or named by `--waivers`.
+    /// `kind: Waivers` documents found among the checked files (the submitter's).
     pub waivers: Vec<Arc<Tree>>,
+    /// `kind: Waivers` documents named by `--waivers` (the reviewer's).
+    pub trusted_waivers: Vec<Arc<Tree>>,
     pub diagnostics: Vec<Diagnostic>,
     pub files: usize,
     /// Results tables kept for streaming: their documents are built chunk by chunk

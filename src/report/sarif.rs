@@ -13,7 +13,12 @@ const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// SARIF 2.1.0: one run, rule metadata from the policy, a result per diagnostic.
 pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
-    let mut rule_ids: Vec<&str> = report.diagnostics.iter().map(|d| d.rule.as_str()).collect();
+    let mut rule_ids: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .chain(report.waived.iter().map(|w| &w.diagnostic))
+        .map(|d| d.rule.as_str())
+        .collect();
     if let Some(p) = policy {
         rule_ids.extend(p.rules.iter().map(|r| r.id.as_str()));
     }
@@ -43,10 +48,21 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
             }),
         })
         .collect();
+    // Waived findings stay in the run, suppressed with their justification.
+    let waived = report.waived.iter().map(|w| {
+        let suppression = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": format!("{} (approved by {}, until {})", w.reason, w.approved_by, w.expires_on),
+        }]);
+        (&w.diagnostic, Some(suppression))
+    });
     let results: Vec<Value> = report
         .diagnostics
         .iter()
-        .map(|d| {
+        .map(|d| (d, None))
+        .chain(waived)
+        .map(|(d, suppressions)| {
             let mut region = json!({"startLine": d.line, "startColumn": d.column});
             if let (Some(source), Some(span)) = (&d.source, d.span) {
                 let (end_line, end_column) = source.line_col(span.end as usize);
@@ -60,7 +76,7 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
             if let Some(help) = &d.help {
                 message = format!("{message}\n{}", help.get(lang));
             }
-            json!({
+            let mut result = json!({
                 "ruleId": d.rule,
                 "ruleIndex": index.get(d.rule.as_str()).copied().unwrap_or(0),
                 "level": level(d.severity),
@@ -71,7 +87,11 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
                     "region": region,
                 }}],
                 "properties": {"origin": origin(d), "clause": d.clause.as_deref()},
-            })
+            });
+            if let Some(suppressions) = suppressions {
+                result["suppressions"] = suppressions;
+            }
+            result
         })
         .collect();
     json!({
