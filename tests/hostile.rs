@@ -81,3 +81,63 @@ fn english_summaries_count_in_the_singular_and_plural() {
         "{out:?}"
     );
 }
+
+#[test]
+fn values_from_the_submission_reach_no_terminal_log_or_xml_parser_as_written() {
+    // An object id with an ESC colour sequence, an OSC 8 link, a carriage return, a
+    // bidi override and Word's line break (U+000B), in a value that messages quote.
+    let results = "kind: Results\ndepartment: 江岸区市场监管局\nyear: 2024\ntask: JA-1\nrecords:\n  - object: \"O\\e[31mRED\\e]8;;http://x\\aLINK\\e]8;;\\a\\r\\u202Ecba\\v\"\n    inspectors: [P1]\n    finished_on: 2024-05-06\n    entered_on: 2024-05-07\n";
+    let library = "kind: ObjectLibrary\ndepartment: 江岸区市场监管局\nupdated_on: 2024-02-20\nobjects:\n  - {id: O1, name: 某某食堂, entity_type: other}\n";
+    let dir = folder(&[
+        ("results.yaml", results.as_bytes()),
+        ("objects.yaml", library.as_bytes()),
+    ]);
+    let active = |s: &str| {
+        s.chars().any(|c| {
+            (c < ' ' && c != '\n' && c != '\t')
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+        })
+    };
+    for format in ["human", "github", "junit", "sarif", "json"] {
+        let out = spotlint_in(
+            dir.path(),
+            &[
+                "check",
+                ".",
+                "--format",
+                format,
+                "--as-of",
+                "2024-12-31",
+                "--lang",
+                "en",
+            ],
+        );
+        assert_eq!(out.code, 1, "{format}: {out:?}");
+        assert!(
+            out.stdout.contains("RED"),
+            "{format}: the value is shown: {out:?}"
+        );
+        match format {
+            "human" | "github" => assert!(!active(&out.stdout), "{format}: {:?}", out.stdout),
+            "junit" => {
+                assert!(
+                    !out.stdout.contains('\u{b}') && !out.stdout.contains('\u{1b}'),
+                    "{:?}",
+                    out.stdout
+                );
+                let mut reader = quick_xml::Reader::from_str(&out.stdout);
+                loop {
+                    match reader.read_event() {
+                        Ok(quick_xml::events::Event::Eof) => break,
+                        Ok(_) => {}
+                        Err(e) => panic!("JUnit XML does not parse: {e}"),
+                    }
+                }
+            }
+            _ => {
+                let _: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! GitHub workflow commands: an annotation per diagnostic.
 
-use super::uri;
+use super::{inert, uri};
 use crate::diag::{Lang, Report, Severity};
 
 pub fn github(report: &Report, lang: Lang) -> String {
@@ -22,9 +22,11 @@ pub fn github(report: &Report, lang: Lang) -> String {
     out
 }
 
-/// Escaping of workflow command data and properties, as the Actions toolkit does.
+/// Escaping of workflow command data and properties, as the Actions toolkit does,
+/// after active characters are written out (an ESC would reach the log as is).
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    inert::escaped(s, false)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }

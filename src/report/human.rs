@@ -9,12 +9,14 @@ use miette::{
     SourceSpan,
 };
 
-use super::{counts_by_rule, Style};
+use super::{counts_by_rule, inert, Style};
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 use crate::parse::source::SourceFile;
 
-/// A source file as miette reads it, without copying the text per diagnostic.
-struct Src(Arc<SourceFile>);
+/// A source file as miette reads it, without copying the text per diagnostic; a file
+/// that holds active characters is shown through an inert copy of the same length,
+/// made once per file.
+struct Src(Arc<str>);
 
 impl SourceCode for Src {
     fn read_span<'a>(
@@ -23,12 +25,35 @@ impl SourceCode for Src {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        self.0.text.as_str().read_span(span, before, after)
+        self.0.as_ref().read_span(span, before, after)
     }
 }
 
+thread_local! {
+    /// The last file shown, as shown: findings come sorted by file.
+    static SHOWN: std::cell::RefCell<Option<(usize, Arc<str>)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn shown_text(source: &Arc<SourceFile>) -> Arc<str> {
+    let key = Arc::as_ptr(source) as usize;
+    SHOWN.with(|shown| {
+        let mut shown = shown.borrow_mut();
+        if let Some((k, text)) = shown.as_ref() {
+            if *k == key {
+                return Arc::clone(text);
+            }
+        }
+        let text: Arc<str> = match inert::same_length(&source.text) {
+            Some(clean) => Arc::from(clean),
+            None => Arc::from(source.text.as_str()),
+        };
+        *shown = Some((key, Arc::clone(&text)));
+        text
+    })
+}
+
 pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
-    let mut diag = MietteDiagnostic::new(d.message.get(lang).to_owned())
+    let mut diag = MietteDiagnostic::new(inert::escaped(d.message.get(lang), false))
         .with_code(match &d.policy {
             Some(p) => format!("{p}/{}", d.rule),
             None => d.rule.clone(),
@@ -56,7 +81,7 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
         };
     }
     if !help.is_empty() {
-        diag = diag.with_help(help);
+        diag = diag.with_help(inert::escaped(&help, false));
     }
     let label = match d.origin {
         Origin::Finding => d.title.as_ref().map(|t| t.get(lang).to_owned()),
@@ -77,13 +102,19 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
                 label,
                 SourceSpan::from((span.start as usize, span.len())),
             ));
-            let report = miette::Report::new(diag)
-                .with_source_code(NamedSource::new(d.file.clone(), Src(Arc::clone(source))));
+            let report = miette::Report::new(diag).with_source_code(NamedSource::new(
+                inert::escaped(&d.file, true),
+                Src(shown_text(source)),
+            ));
             handler.render_report(&mut rendered, report.as_ref())
         }
         _ => {
             let diag = MietteDiagnostic {
-                message: format!("{}: {}", d.file, d.message.get(lang)),
+                message: format!(
+                    "{}: {}",
+                    inert::escaped(&d.file, true),
+                    inert::escaped(d.message.get(lang), false)
+                ),
                 ..diag
             };
             handler.render_report(&mut rendered, &diag)
@@ -92,10 +123,10 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
     if result.is_err() {
         rendered = format!(
             "{}:{}:{}: {} [{}]\n",
-            d.file,
+            inert::escaped(&d.file, true),
             d.line,
             d.column,
-            d.message.get(lang),
+            inert::escaped(d.message.get(lang), false),
             d.rule
         );
     }

@@ -2,7 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use quick_xml::escape::escape;
+use quick_xml::escape;
+
+use super::inert;
+
+/// XML text: characters XML cannot hold written out, then markup escaped.
+fn escape(text: &str) -> String {
+    escape::escape(inert::xml_safe(text).as_ref()).into_owned()
+}
 
 use crate::diag::{Diagnostic, Lang, Report};
 use crate::policy::Policy;

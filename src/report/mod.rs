@@ -9,7 +9,8 @@ use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 use crate::policy::Policy;
 
 mod github;
-pub mod human;
+mod human;
+pub mod inert;
 mod json;
 mod junit;
 mod sarif;
