@@ -336,7 +336,7 @@ fn required_fields_with_exceptions_and_a_place_of_their_own() {
                 "data/o.yaml",
                 7,
                 5,
-                "91420100MA4K000010 lacks industry、risk_level"
+                "91420100MA4K000010 lacks industry, risk_level"
             ),
         ]
     );

@@ -72,7 +72,7 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
         let doc = d.source_doc.as_deref().unwrap_or_default();
         let basis = match lang {
             Lang::Zh => format!("依据：{doc} {clause}「{quote}」"),
-            Lang::En => format!("basis: {doc} {clause} 「{quote}」"),
+            Lang::En => format!("basis: {doc} {clause} “{quote}”"),
         };
         help = if help.is_empty() {
             basis

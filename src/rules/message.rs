@@ -67,7 +67,7 @@ pub fn fill(template: &str, values: &Map, params: &Map, labels: &Labels, lang: L
 }
 
 /// Writes a value into a message: whole numbers without decimals, lists joined with
-/// `、`, texts in the message's language, a labelled value as its label, nothing
+/// `、` in Chinese and `, ` in English, texts in the message's language, a labelled value as its label, nothing
 /// (`()`) as `—`, text as it is (without a copy; a run may make a hundred thousand
 /// messages).
 pub fn display(out: &mut String, v: &Dynamic, labels: Option<&BTreeMap<String, Text>>, lang: Lang) {
@@ -83,7 +83,10 @@ pub fn display(out: &mut String, v: &Dynamic, labels: Option<&BTreeMap<String, T
     } else if let Some(items) = v.read_lock::<rhai::Array>() {
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
-                out.push('、');
+                out.push_str(match lang {
+                    Lang::Zh => "、",
+                    Lang::En => ", ",
+                });
             }
             display(out, item, labels, lang);
         }
@@ -134,7 +137,7 @@ mod tests {
         );
         assert_eq!(
             fill(template, &values, &params, &labels, Lang::En),
-            "20 0.5 a、b an enterprise reason — 7 {missing} {"
+            "20 0.5 a, b an enterprise reason — 7 {missing} {"
         );
         assert_eq!(placeholders("a {b} c {d.e} {"), ["b", "d.e"]);
     }
