@@ -141,3 +141,17 @@ fn values_from_the_submission_reach_no_terminal_log_or_xml_parser_as_written() {
         }
     }
 }
+
+#[test]
+fn sarif_uris_are_percent_encoded() {
+    let results = "kind: Results\ndepartment: 江岸区市场监管局\nyear: 2024\ntask: JA-1\nrecords:\n  - {object: O1, inspectors: [P1], finished_on: 2024-05-06, entered_on: 2024-05-07}\n";
+    let dir = folder(&[("结果 #1 100%.yaml", results.as_bytes())]);
+    let out = spotlint_in(
+        dir.path(),
+        &["check", ".", "--format", "sarif", "--as-of", "2024-12-31"],
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&out.stdout).expect("SARIF is JSON");
+    let uri = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"];
+    assert_eq!(uri, "%E7%BB%93%E6%9E%9C%20%231%20100%25.yaml", "{sarif}");
+}

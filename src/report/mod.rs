@@ -91,3 +91,17 @@ pub(crate) fn origin(d: &Diagnostic) -> &'static str {
 pub(crate) fn uri(file: &str) -> String {
     file.trim_start_matches("./").replace('\\', "/")
 }
+
+/// Characters kept as they are in a URI path: unreserved ones and `/`.
+const PATH_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// [`uri`] as a URI reference (RFC 3986): spaces, `#`, `%`, `?` and non-ASCII
+/// characters percent-encoded, as SARIF's `artifactLocation.uri` must be.
+pub(crate) fn uri_reference(file: &str) -> String {
+    percent_encoding::utf8_percent_encode(&uri(file), PATH_KEEP).to_string()
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{level, origin, uri};
+use super::{level, origin, uri_reference};
 use crate::diag::{Lang, Report};
 use crate::policy::Policy;
 
@@ -83,7 +83,7 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
                 "kind": "fail",
                 "message": {"text": message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": uri(&d.file)},
+                    "artifactLocation": {"uri": uri_reference(&d.file)},
                     "region": region,
                 }}],
                 "properties": {"origin": origin(d), "clause": d.clause.as_deref()},
