@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod reports;
 mod rules;
 mod streaming;
 mod tables;
