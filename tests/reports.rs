@@ -1,14 +1,16 @@
-//! Reports where people read them: the findings workbook and annotated copies of
-//! input tables.
+//! Reports where people read them: the findings workbook, annotated copies of input
+//! tables, and the HTML report rendered in headless Chromium.
 
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
-use std::io::Read;
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use calamine::{Data, Reader};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::util::{root, spotlint, spotlint_in};
 
@@ -274,7 +276,7 @@ fn an_output_that_is_an_input_is_refused() {
     let dir = copies(&["fixtures/tables/results-gbk.csv"]);
     let input = dir.path().join("results-gbk.csv");
     let before = hash_of(&input);
-    for format in ["json", "xlsx"] {
+    for format in ["json", "xlsx", "html"] {
         let out = spotlint_in(
             dir.path(),
             &[
@@ -449,4 +451,404 @@ fn annotated_copies_mark_exactly_the_cells_of_the_findings() {
             .nth(1)
             .is_some_and(|l| l.contains("JA-2024-001")));
     }
+}
+
+// ---------------------------------------------------------------------------------
+// The HTML report in headless Chromium
+
+/// Chromium, driven over the DevTools protocol on a pipe (fd 3 in, fd 4 out): no
+/// network port and no client library.
+struct Browser {
+    child: std::process::Child,
+    commands: std::process::ChildStdin,
+    messages: mpsc::Receiver<Value>,
+    events: Vec<Value>,
+    next_id: u64,
+    _profile: tempfile::TempDir,
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+impl Browser {
+    /// Chromium, or `None` with a note off CI; on CI (`CI` set) its absence fails.
+    fn start() -> Option<Browser> {
+        let binary = if Path::new(CHROMIUM).exists() {
+            PathBuf::from(CHROMIUM)
+        } else {
+            let found = std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|p| p.join("chromium"))
+                    .find(|p| p.exists())
+            });
+            match found {
+                Some(p) => p,
+                None if std::env::var_os("CI").is_some() => {
+                    panic!("Chromium is required on CI (.ci/run installs it)")
+                }
+                None => {
+                    eprintln!("note: Chromium is not installed; the HTML report was not rendered");
+                    return None;
+                }
+            }
+        };
+        let profile = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$0\" \"$@\" 3<&0 4>&1 </dev/null >/dev/null")
+            .arg(&binary)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-pipe",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Chromium starts");
+        let commands = child.stdin.take().expect("stdin");
+        let replies = child.stdout.take().expect("stdout");
+        let (send, messages) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut replies = BufReader::new(replies);
+            let mut message = Vec::new();
+            while replies.read_until(0, &mut message).is_ok_and(|n| n > 0) {
+                message.pop();
+                if let Ok(value) = serde_json::from_slice::<Value>(&message) {
+                    if send.send(value).is_err() {
+                        break;
+                    }
+                }
+                message.clear();
+            }
+        });
+        Some(Browser {
+            child,
+            commands,
+            messages,
+            events: Vec::new(),
+            next_id: 0,
+            _profile: profile,
+        })
+    }
+
+    fn next(&mut self) -> Value {
+        self.messages
+            .recv_timeout(Duration::from_secs(60))
+            .expect("Chromium answers within a minute")
+    }
+
+    fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({"id": id, "method": method, "params": params});
+        if let Some(session) = session {
+            message["sessionId"] = json!(session);
+        }
+        let mut bytes = serde_json::to_vec(&message).expect("json");
+        bytes.push(0);
+        self.commands.write_all(&bytes).expect("send to Chromium");
+        self.commands.flush().expect("send to Chromium");
+        loop {
+            let reply = self.next();
+            if reply["id"] == id {
+                assert!(reply.get("error").is_none(), "{method}: {reply}");
+                return reply["result"].clone();
+            }
+            self.events.push(reply);
+        }
+    }
+
+    /// Opens `url` in a new page and waits for its load event; returns the session.
+    fn open(&mut self, url: &str) -> String {
+        let target = self.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+        let attached = self.call(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+        );
+        let session = attached["sessionId"]
+            .as_str()
+            .expect("a session")
+            .to_owned();
+        for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
+            self.call(Some(&session), domain, json!({}));
+        }
+        self.call(Some(&session), "Page.navigate", json!({"url": url}));
+        while !self
+            .events
+            .iter()
+            .any(|e| e["method"] == "Page.loadEventFired" && e["sessionId"] == session.as_str())
+        {
+            let event = self.next();
+            self.events.push(event);
+        }
+        session
+    }
+
+    fn eval(&mut self, session: &str, expression: &str) -> Value {
+        let result = self.call(
+            Some(session),
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true}),
+        );
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "{expression}: {result}"
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// Script exceptions, console errors and failed loads reported so far.
+    fn errors(&self) -> Vec<&Value> {
+        self.events
+            .iter()
+            .filter(|e| {
+                e["method"] == "Runtime.exceptionThrown"
+                    || (e["method"] == "Runtime.consoleAPICalled" && e["params"]["type"] == "error")
+                    || (e["method"] == "Log.entryAdded" && e["params"]["entry"]["level"] == "error")
+            })
+            .collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a reader sees: the page's rendered text (hidden elements have none).
+const VISIBLE_TEXT: &str = "document.body.innerText";
+const VISIBLE_FINDINGS: &str = "Array.from(document.querySelectorAll('.finding')).filter(e => e.offsetParent !== null).map(e => e.dataset.rule + '|' + e.dataset.file)";
+
+fn visible(browser: &mut Browser, session: &str) -> Vec<String> {
+    let list = browser.eval(session, VISIBLE_FINDINGS);
+    let mut found: Vec<String> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect();
+    found.sort();
+    found
+}
+
+fn expected_findings(json: &Value, keep: impl Fn(&Value) -> bool) -> Vec<String> {
+    let mut found: Vec<String> = json["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|d| keep(d))
+        .map(|d| {
+            format!(
+                "{}|{}",
+                d["rule"].as_str().unwrap_or_default(),
+                d["file"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn set_select(browser: &mut Browser, session: &str, id: &str, value: &str) {
+    let script = format!(
+        "(() => {{ const s = document.getElementById({}); s.value = {}; s.dispatchEvent(new Event('change', {{bubbles: true}})); return s.value; }})()",
+        json!(id),
+        json!(value)
+    );
+    assert_eq!(browser.eval(session, &script), json!(value));
+}
+
+#[test]
+fn html_report_shows_figures_and_findings_and_filters_them_in_chromium() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let page = dir.path().join("report.html");
+    let out = spotlint(&[
+        "check",
+        "fixtures/demo",
+        "--as-of",
+        "2024-12-31",
+        "--format",
+        "html",
+        "--output",
+        page.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let html = std::fs::read_to_string(&page).expect("the page");
+    for external in ["http://", "https://", "src=", "@import", "url("] {
+        let outside_text = html
+            .split("<body>")
+            .next()
+            .unwrap_or_default()
+            .contains(external);
+        assert!(!outside_text, "the head loads nothing ({external})");
+    }
+    let json = check_json(&["fixtures/demo"]);
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let session = browser.open(&format!("file://{}", page.display()));
+    assert_eq!(
+        browser.errors(),
+        Vec::<&Value>::new(),
+        "the page loads cleanly"
+    );
+    let text = browser
+        .eval(&session, VISIBLE_TEXT)
+        .as_str()
+        .expect("text")
+        .to_owned();
+    for f in json["summary"]["figures"].as_array().expect("figures") {
+        let title = f["title"].as_str().expect("title");
+        let measured = format!(
+            "{:.1}%（{}/{}）",
+            f["measured"].as_f64().expect("measured") * 100.0,
+            f["numerator"],
+            f["denominator"]
+        );
+        assert!(text.contains(title), "figure {title} shown");
+        assert!(text.contains(&measured), "figure {title} at {measured}");
+        let width = browser.eval(
+            &session,
+            &format!(
+                "parseFloat(document.querySelector('.figure[data-figure=\"{}\"] .fill').style.width)",
+                f["id"].as_str().expect("id")
+            ),
+        );
+        let measured = f["measured"].as_f64().expect("measured") * 100.0;
+        assert!(
+            (width.as_f64().expect("a width") - measured).abs() < 0.06,
+            "the bar of {title} is {width}% long"
+        );
+    }
+    let diagnostics = json["diagnostics"].as_array().expect("list");
+    for d in diagnostics {
+        for key in ["message", "help"] {
+            let shown = d[key].as_str().expect("text");
+            assert!(text.contains(shown), "{key} shown: {shown}");
+        }
+    }
+    // Source lines with their numbers: the late entry of the demo is on line 15.
+    let hit = browser.eval(
+        &session,
+        "document.querySelector('.finding[data-rule=\"result-entry-deadline\"] .l.hit').innerText",
+    );
+    assert!(
+        hit.as_str()
+            .is_some_and(|l| l.starts_with("15    entered_on: 2024-05-31")),
+        "{hit}"
+    );
+    let all = expected_findings(&json, |_| true);
+    assert_eq!(visible(&mut browser, &session), all);
+    let shown = browser.eval(&session, "document.getElementById('shown').textContent");
+    assert_eq!(
+        shown,
+        json!(format!("显示 {} / {} 个问题", all.len(), all.len()))
+    );
+
+    // Severity: errors hidden, warnings still shown; and back.
+    browser.eval(&session, "document.getElementById('filter-error').click()");
+    let warnings = expected_findings(&json, |d| d["severity"] == "warning");
+    assert!(!warnings.is_empty() && warnings.len() < all.len());
+    assert_eq!(visible(&mut browser, &session), warnings);
+    let text = browser.eval(&session, VISIBLE_TEXT);
+    let an_error = diagnostics
+        .iter()
+        .find(|d| d["severity"] == "error")
+        .expect("an error");
+    assert!(!text
+        .as_str()
+        .expect("text")
+        .contains(an_error["message"].as_str().expect("message")));
+    browser.eval(&session, "document.getElementById('filter-error').click()");
+    assert_eq!(visible(&mut browser, &session), all);
+
+    // Rule, then file.
+    set_select(
+        &mut browser,
+        &session,
+        "filter-rule",
+        "result-entry-deadline",
+    );
+    assert_eq!(
+        visible(&mut browser, &session),
+        expected_findings(&json, |d| d["rule"] == "result-entry-deadline")
+    );
+    set_select(&mut browser, &session, "filter-rule", "");
+    let file = "fixtures/demo/plan.yaml";
+    set_select(&mut browser, &session, "filter-file", file);
+    let in_file = expected_findings(&json, |d| d["file"] == file);
+    assert!(!in_file.is_empty());
+    assert_eq!(visible(&mut browser, &session), in_file);
+    // Both: nothing matches, and the page says so.
+    set_select(
+        &mut browser,
+        &session,
+        "filter-rule",
+        "result-entry-deadline",
+    );
+    assert_eq!(visible(&mut browser, &session), Vec::<String>::new());
+    assert_eq!(
+        browser.eval(
+            &session,
+            "document.getElementById('none').offsetParent !== null"
+        ),
+        json!(true)
+    );
+    set_select(&mut browser, &session, "filter-rule", "");
+    set_select(&mut browser, &session, "filter-file", "");
+    assert_eq!(visible(&mut browser, &session), all);
+    assert_eq!(browser.errors(), Vec::<&Value>::new());
+}
+
+#[test]
+fn html_report_shows_untrusted_values_as_text() {
+    let hostile = "<img src=x onerror=\"window.hit=1\"><script>window.hit=2</script>";
+    let dir = crate::util::folder(&[]);
+    let wrapped = format!("\"{}\"", hostile.replace('"', "\"\""));
+    let text = format!(
+        "部门,年度,抽查任务,检查对象,主体类型,检查人员,检查完成日期,录入日期\n某局,2024,{wrapped},91420102MA4K00001Q,enterprise,P1;P2,2024-04-30,2024-05-31\n"
+    );
+    std::fs::write(dir.path().join("results.csv"), text).expect("write");
+    let out = spotlint_in(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "html",
+            "--output",
+            "report.html",
+        ],
+    );
+    assert!(out.code == 1 || out.code == 2, "{out:?}");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("the page");
+    assert!(!html.contains(hostile), "the value is escaped");
+    assert!(html.contains("&lt;img src=x onerror=&quot;window.hit=1&quot;&gt;"));
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let session = browser.open(&format!(
+        "file://{}",
+        dir.path().join("report.html").display()
+    ));
+    assert_eq!(
+        browser.eval(&session, "window.hit === undefined"),
+        json!(true)
+    );
+    let text = browser.eval(&session, VISIBLE_TEXT);
+    assert!(text.as_str().expect("text").contains(hostile));
+    assert_eq!(browser.errors(), Vec::<&Value>::new());
 }

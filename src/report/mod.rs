@@ -1,7 +1,8 @@
 //! Writing a report: one module per format — annotated snippets for people
 //! ([`human`]), one JSON object ([`json`]), SARIF 2.1.0 for code scanning ([`sarif`]),
-//! JUnit XML for test tabs ([`junit`]), GitHub workflow annotations ([`github`]) and a
-//! findings workbook ([`xlsx`]); annotated copies of input tables ([`annotate`]).
+//! JUnit XML for test tabs ([`junit`]), GitHub workflow annotations ([`github`]), a
+//! findings workbook ([`xlsx`]) and a one-page HTML report ([`html`]); annotated copies
+//! of input tables ([`annotate`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -12,6 +13,7 @@ use crate::policy::Policy;
 pub mod annotate;
 pub mod cells;
 mod github;
+pub mod html;
 pub mod human;
 mod json;
 mod junit;
@@ -30,6 +32,7 @@ pub enum Format {
     Github,
     /// A workbook: needs `--output`.
     Xlsx,
+    Html,
 }
 
 impl Format {
@@ -70,6 +73,7 @@ pub fn write(
             let book = xlsx::findings_workbook(report, lang).map_err(io::Error::other)?;
             out.write_all(&book)
         }
+        Format::Html => html::write(report, lang, out),
     }
 }
 
