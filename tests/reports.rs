@@ -1,5 +1,5 @@
 //! Reports where people read them: the findings workbook, annotated copies of input
-//! tables, and the HTML report rendered in headless Chromium.
+//! tables, the HTML report rendered in headless Chromium, and `spotlint report`.
 
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
@@ -268,6 +268,9 @@ fn xlsx_without_output_is_a_usage_error() {
     let out = spotlint(&["check", "fixtures/demo", "--format", "xlsx"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("--output"), "{out:?}");
+    let out = spotlint(&["report", "fixtures/demo", "--format", "xlsx"]);
+    assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("--output"), "{out:?}");
 }
 
@@ -851,4 +854,209 @@ fn html_report_shows_untrusted_values_as_text() {
     let text = browser.eval(&session, VISIBLE_TEXT);
     assert!(text.as_str().expect("text").contains(hostile));
     assert_eq!(browser.errors(), Vec::<&Value>::new());
+}
+
+// ---------------------------------------------------------------------------------
+// `spotlint report`
+
+/// A city of `n` departments, each a variation of the demo or of the clean example,
+/// so that their figures differ; department 7's plan is not YAML, department 11 has
+/// none.
+fn city(n: usize) -> tempfile::TempDir {
+    let city = tempfile::tempdir().expect("temp dir");
+    for i in 0..n {
+        let dept = city.path().join(format!("dept-{i:02}"));
+        std::fs::create_dir_all(&dept).expect("mkdir");
+        let from = root().join(if i % 2 == 0 {
+            "fixtures/demo"
+        } else {
+            "fixtures/clean"
+        });
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&from)
+            .expect("fixture")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for (k, file) in files.iter().enumerate() {
+            let name = file.file_name().expect("name");
+            // Leave out a different results file in some departments.
+            let is_results = name.to_string_lossy().starts_with("results");
+            if is_results && (i + k) % 5 == 0 {
+                continue;
+            }
+            std::fs::copy(file, dept.join(name)).expect("copy");
+        }
+        if i == 7 {
+            std::fs::write(dept.join("plan.yaml"), "kind: Plan\ntasks: [unclosed\n")
+                .expect("write");
+        }
+        if i == 11 {
+            std::fs::remove_file(dept.join("plan.yaml")).expect("remove the plan");
+        }
+    }
+    city
+}
+
+#[test]
+fn report_gives_each_department_the_figures_of_its_own_check() {
+    let city = city(50);
+    let out = spotlint_in(
+        city.path(),
+        &["report", ".", "--format", "json", "--as-of", "2024-12-31"],
+    );
+    assert_eq!(out.code, 2, "one department cannot be read: {out:?}");
+    let json: Value = serde_json::from_str(&out.stdout).expect("json");
+    let departments = json["departments"].as_array().expect("departments");
+    assert_eq!(departments.len(), 50, "no department is dropped");
+    let mut total_errors = 0;
+    for (i, d) in departments.iter().enumerate() {
+        let name = format!("dept-{i:02}");
+        assert_eq!(d["name"], name.as_str());
+        let alone = crate::util::check_json(&city.path().join(&name), &[]).1;
+        let summary = &alone["summary"];
+        assert_eq!(d["figures"], summary["figures"], "{name}");
+        let findings_of = |severity: &str| {
+            alone["diagnostics"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .filter(|x| x["origin"] == "finding" && x["severity"] == severity)
+                .count()
+        };
+        assert_eq!(d["errors"], findings_of("error"), "{name}");
+        assert_eq!(d["warnings"], findings_of("warning"), "{name}");
+        assert_eq!(d["input_problems"], summary["input_errors"], "{name}");
+        let by_section: u64 = d["by_section"]
+            .as_object()
+            .expect("sections")
+            .values()
+            .map(|c| c["errors"].as_u64().unwrap_or(0) + c["warnings"].as_u64().unwrap_or(0))
+            .sum();
+        let findings = alone["diagnostics"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|x| x["origin"] == "finding")
+            .count() as u64;
+        assert_eq!(by_section, findings, "{name}: every finding in one section");
+        for r in d["requirements"].as_array().expect("requirements") {
+            let rules: &[&str] = match r["id"].as_str().expect("id") {
+                "plan-published" => &["plan-published", "plan-platform-sync"],
+                "items-filed" => &["items-filed"],
+                "plan-executed" => &["plan-executed"],
+                other => panic!("unknown requirement {other}"),
+            };
+            let n = alone["diagnostics"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .filter(|x| rules.contains(&x["rule"].as_str().unwrap_or_default()))
+                .count();
+            assert_eq!(r["findings"], n, "{name} {}", r["id"]);
+            if i == 11 && r["id"] != "items-filed" {
+                assert_eq!(r["ok"], Value::Null, "no plan to judge: {r}");
+            }
+        }
+        if i == 7 {
+            assert_eq!(d["readable"], false);
+            assert_eq!(d["rank"], Value::Null);
+            let problems = d["problems"].as_array().expect("problems");
+            assert!(
+                problems[0].as_str().expect("text").contains("plan.yaml"),
+                "{problems:?}"
+            );
+        } else {
+            assert_eq!(d["readable"], true, "{name}: {d}");
+            assert!(d["rank"].as_u64().is_some_and(|r| (1..=49).contains(&r)));
+        }
+        total_errors += d["errors"].as_u64().expect("errors");
+    }
+    assert_eq!(json["totals"]["departments"], 50);
+    assert_eq!(json["totals"]["readable"], 49);
+    assert_eq!(json["totals"]["errors"], total_errors);
+    for total in json["totals"]["figures"].as_array().expect("figures") {
+        let id = total["id"].as_str().expect("id");
+        let (n, d) = departments
+            .iter()
+            .flat_map(|x| x["figures"].as_array().expect("figures"))
+            .filter(|f| f["id"] == id)
+            .fold((0, 0), |(n, d), f| {
+                (
+                    n + f["numerator"].as_i64().unwrap_or(0),
+                    d + f["denominator"].as_i64().unwrap_or(0),
+                )
+            });
+        assert_eq!(total["numerator"], n, "{id}");
+        assert_eq!(total["denominator"], d, "{id}");
+    }
+    // The clean example ranks first; the departments ranked by what they miss.
+    let best = departments
+        .iter()
+        .filter(|d| d["rank"] == 1)
+        .map(|d| d["name"].as_str().unwrap_or_default())
+        .collect::<Vec<_>>();
+    assert!(best.iter().all(|n| {
+        let i: usize = n[5..].parse().unwrap_or(0);
+        i % 2 == 1
+    }));
+}
+
+#[test]
+fn report_formats_show_every_department_and_the_city_total() {
+    let city = city(4);
+    let out = spotlint_in(city.path(), &["report", ".", "--as-of", "2024-12-31"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    for needle in [
+        "情况通报（截至 2024-12-31）：4 个部门，4 个可完整读取",
+        "dept-00",
+        "dept-03",
+        "全市合计",
+        "按通知章节统计（错误/警告）：",
+        "按时录入率",
+    ] {
+        assert!(out.stdout.contains(needle), "{needle}: {out:?}");
+    }
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let book = elsewhere.path().join("out.xlsx");
+    let out = spotlint_in(
+        city.path(),
+        &[
+            "report",
+            "dept-00",
+            "dept-01",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "xlsx",
+            "--output",
+            book.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let sheets = read_workbook(&book);
+    assert_eq!(sheets[0].0, "情况通报");
+    let rows = &sheets[0].1;
+    assert_eq!(&rows[0][..3], ["排名", "部门", "路径"]);
+    assert_eq!(rows[1][1], "dept-00");
+    assert_eq!(rows[2][1], "dept-01");
+    assert_eq!(rows[4][1], "全市合计");
+    let out = spotlint_in(
+        city.path(),
+        &[
+            "report",
+            ".",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "html",
+            "--lang",
+            "en",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.starts_with("<!DOCTYPE html>"));
+    for needle in ["dept-02", "City total", "results entered on time"] {
+        assert!(out.stdout.contains(needle), "{needle}");
+    }
 }

@@ -12,6 +12,7 @@ use crate::report::{Format, Style};
 pub mod check;
 pub mod explain;
 pub mod policy;
+pub mod report;
 pub mod schema;
 pub mod test;
 

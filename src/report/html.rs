@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::bulletin::{cells, requirements, Bulletin, Counts, Row, SECTIONS};
 use super::cells::Locator;
 use super::xlsx::basis;
 use super::{counts_by_rule, level};
@@ -91,6 +92,8 @@ td.path { word-break: break-all; }
 .basis, .fix { margin: 2px 0; font-size: 13px; }
 .basis { color: var(--muted); }
 .more { color: var(--muted); font-style: italic; }
+.unreadable, .bad-cell { color: var(--bad); }
+.bad-cell { font-weight: 600; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
@@ -482,6 +485,184 @@ fn finding(html: &mut String, d: &Diagnostic, locator: &mut Locator, lang: Lang)
         );
     }
     html.push_str("</article>\n");
+}
+
+/// The 情况通报 as a page: the city's figures as bars, then one row per department.
+pub fn bulletin_page(b: &Bulletin, lang: Lang) -> String {
+    let mut html = String::new();
+    let title = t(
+        lang,
+        "“双随机、一公开”监管情况通报",
+        "Spot-check status report",
+    );
+    head(&mut html, lang, title);
+    let meta = match lang {
+        Lang::Zh => format!(
+            "截至 {} · {} 个部门，{} 个可完整读取 · {} 个错误，{} 个警告",
+            b.as_of,
+            b.rows.len(),
+            b.readable(),
+            b.findings.errors,
+            b.findings.warnings
+        ),
+        Lang::En => format!(
+            "As of {} · {} departments, {} read in full · {} errors, {} warnings",
+            b.as_of,
+            b.rows.len(),
+            b.readable(),
+            b.findings.errors,
+            b.findings.warnings
+        ),
+    };
+    let _ = writeln!(
+        html,
+        "<header>\n<h1>{}</h1>\n<p class=\"meta\">{}</p>\n</header>",
+        esc(title),
+        esc(&meta)
+    );
+    let _ = writeln!(
+        html,
+        "<section id=\"figures\">\n<h2>{}</h2>",
+        t(lang, "全市合计", "City totals")
+    );
+    for f in &b.totals {
+        figure_bar(&mut html, f, lang);
+    }
+    let requirements = requirements();
+    html.push_str("<table>\n<tbody>\n");
+    for (i, r) in requirements.iter().enumerate() {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"num\">{}</td></tr>",
+            esc(r.title.get(lang)),
+            esc(&match lang {
+                Lang::Zh => format!("{} 个部门达标", cells::met_total(b, i)),
+                Lang::En => format!("{} departments", cells::met_total(b, i)),
+            })
+        );
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+    let _ = write!(
+        html,
+        "<section id=\"departments\">\n<h2>{}</h2>\n<table>\n<thead><tr><th class=\"num\">{}</th><th>{}</th>",
+        t(lang, "各部门情况", "Departments"),
+        t(lang, "排名", "Rank"),
+        t(lang, "部门", "Department")
+    );
+    for c in &b.columns {
+        let _ = write!(
+            html,
+            "<th class=\"num\">{}<br><span class=\"meta\">≥ {:.0}%</span></th>",
+            esc(&cells::heading(&c.id, c.title.get(lang), lang)),
+            c.threshold * 100.0
+        );
+    }
+    for r in &requirements {
+        let _ = write!(html, "<th>{}</th>", cells::requirement_heading(r.id, lang));
+    }
+    let _ = writeln!(
+        html,
+        "<th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
+        t(lang, "错误", "Errors"),
+        t(lang, "警告", "Warnings")
+    );
+    for r in &b.rows {
+        let _ = write!(
+            html,
+            "<tr data-department=\"{}\"><td class=\"num\">{}</td><td class=\"path\">{}</td>",
+            esc(&r.name),
+            cells::rank(r),
+            esc(&r.name)
+        );
+        for c in &b.columns {
+            let f = r.figure(&c.id);
+            let class = if f.is_some_and(|f| !f.ok) {
+                "num bad-cell"
+            } else {
+                "num"
+            };
+            let _ = write!(
+                html,
+                "<td class=\"{class}\">{}</td>",
+                esc(&cells::figure(f))
+            );
+        }
+        for i in 0..requirements.len() {
+            let _ = write!(html, "<td>{}</td>", esc(&cells::met(r, r.met.get(i))));
+        }
+        let _ = writeln!(
+            html,
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            r.findings.errors, r.findings.warnings
+        );
+    }
+    let _ = write!(
+        html,
+        "<tr><td></td><td><b>{}</b></td>",
+        t(lang, "全市合计", "City total")
+    );
+    for f in &b.totals {
+        let _ = write!(
+            html,
+            "<td class=\"num\"><b>{}</b></td>",
+            esc(&cells::figure(Some(f)))
+        );
+    }
+    for i in 0..requirements.len() {
+        let _ = write!(html, "<td><b>{}</b></td>", cells::met_total(b, i));
+    }
+    let _ = writeln!(
+        html,
+        "<td class=\"num\"><b>{}</b></td><td class=\"num\"><b>{}</b></td></tr>\n</tbody>\n</table>\n</section>",
+        b.findings.errors, b.findings.warnings
+    );
+    let _ = write!(
+        html,
+        "<section id=\"sections\">\n<h2>{}</h2>\n<table>\n<thead><tr><th>{}</th>",
+        t(
+            lang,
+            "按通知章节统计（错误/警告）",
+            "By section of the notice (errors/warnings)"
+        ),
+        t(lang, "部门", "Department")
+    );
+    for s in SECTIONS {
+        let _ = write!(html, "<th class=\"num\">{s}</th>");
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    let section_row = |html: &mut String, name: &str, counts: &[Counts; 7]| {
+        let _ = write!(html, "<tr><td class=\"path\">{}</td>", esc(name));
+        for c in counts {
+            let _ = write!(html, "<td class=\"num\">{}</td>", cells::counts(c));
+        }
+        html.push_str("</tr>\n");
+    };
+    for r in &b.rows {
+        section_row(&mut html, &r.name, &r.by_section);
+    }
+    section_row(&mut html, t(lang, "全市合计", "City total"), &b.by_section);
+    html.push_str("</tbody>\n</table>\n</section>\n");
+    let unreadable: Vec<&Row> = b.rows.iter().filter(|r| !r.readable()).collect();
+    if !unreadable.is_empty() {
+        let _ = writeln!(
+            html,
+            "<section id=\"unreadable\">\n<h2>{}</h2>\n<ul>",
+            t(lang, "无法完整读取的部门", "Departments not read in full")
+        );
+        for r in unreadable {
+            let problems: Vec<String> = r.problems.iter().map(|p| esc(p.get(lang))).collect();
+            let _ = writeln!(
+                html,
+                "<li><b>{}</b> <span class=\"meta\">{}</span><br><span class=\"unreadable\">{}</span></li>",
+                esc(&r.name),
+                esc(&r.path),
+                problems.join("<br>")
+            );
+        }
+        html.push_str("</ul>\n</section>\n");
+    }
+    html.push_str("</body>\n</html>\n");
+    html
 }
 
 /// The lines around a finding, numbered, the finding's own text marked.

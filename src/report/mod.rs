@@ -11,6 +11,7 @@ use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 use crate::policy::Policy;
 
 pub mod annotate;
+pub mod bulletin;
 pub mod cells;
 mod github;
 pub mod html;

@@ -4,6 +4,7 @@
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
+use super::bulletin::{cells, requirements, Bulletin, SECTIONS};
 use super::cells::Locator;
 use crate::diag::{Diagnostic, Lang, Report, Severity};
 
@@ -182,6 +183,117 @@ pub(crate) fn yes_no(ok: bool, lang: Lang) -> &'static str {
         (true, Lang::En) => "yes",
         (false, Lang::En) => "no",
     }
+}
+
+/// The 情况通报 as a workbook: one row per department, numbers as numbers (figures as
+/// percentages) so they sort and filter; the city's totals below the filtered rows.
+pub fn bulletin_workbook(b: &Bulletin, lang: Lang) -> Result<Vec<u8>, XlsxError> {
+    let zh = lang == Lang::Zh;
+    let requirements = requirements();
+    let mut headers: Vec<String> = vec![
+        (if zh { "排名" } else { "Rank" }).into(),
+        (if zh { "部门" } else { "Department" }).into(),
+        (if zh { "路径" } else { "Path" }).into(),
+    ];
+    let mut widths = vec![6.0, 24.0, 30.0];
+    for c in &b.columns {
+        let heading = cells::heading(&c.id, c.title.get(lang), lang);
+        headers.push(if zh {
+            format!("{heading}（要求 {:.0}%）", c.threshold * 100.0)
+        } else {
+            format!("{heading} (required {:.0}%)", c.threshold * 100.0)
+        });
+        widths.push(16.0);
+    }
+    for r in &requirements {
+        headers.push(cells::requirement_heading(r.id, lang).to_owned());
+        widths.push(12.0);
+    }
+    headers.push((if zh { "错误" } else { "Errors" }).into());
+    headers.push((if zh { "警告" } else { "Warnings" }).into());
+    widths.extend([8.0, 8.0]);
+    for s in SECTIONS {
+        for kind in [("错误", "errors"), ("警告", "warnings")] {
+            headers.push(if zh {
+                format!("{s} {}", kind.0)
+            } else {
+                format!("{s} {}", kind.1)
+            });
+            widths.push(8.0);
+        }
+    }
+    headers.push(
+        (if zh {
+            "无法读取的原因"
+        } else {
+            "Not read because"
+        })
+        .into(),
+    );
+    widths.push(50.0);
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(if zh { "情况通报" } else { "Status report" })?;
+    let names: Vec<&str> = headers.iter().map(String::as_str).collect();
+    table_header(ws, &names, &widths, b.rows.len())?;
+    let percent = Format::new().set_num_format("0.0%");
+    let missed = percent
+        .clone()
+        .set_background_color(Color::RGB(0xFFC7CE))
+        .set_font_color(Color::RGB(0x9C0006));
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let bold = Format::new().set_bold();
+    for (i, r) in b.rows.iter().enumerate() {
+        let row = u32::try_from(i + 1).map_err(|_| XlsxError::RowColumnLimitError)?;
+        if let Some(rank) = r.rank {
+            ws.write_number(row, 0, rank as f64)?;
+        }
+        ws.write_string(row, 1, clip(&r.name))?;
+        ws.write_string(row, 2, clip(&r.path))?;
+        let mut col = 3u16;
+        for c in &b.columns {
+            if let Some(f) = r.figure(&c.id) {
+                let format = if f.ok { &percent } else { &missed };
+                ws.write_number_with_format(row, col, f.measured, format)?;
+            }
+            col += 1;
+        }
+        for i in 0..requirements.len() {
+            ws.write_string(row, col, cells::met(r, r.met.get(i)))?;
+            col += 1;
+        }
+        ws.write_number(row, col, r.findings.errors as f64)?;
+        ws.write_number(row, col + 1, r.findings.warnings as f64)?;
+        col += 2;
+        for c in &r.by_section {
+            ws.write_number(row, col, c.errors as f64)?;
+            ws.write_number(row, col + 1, c.warnings as f64)?;
+            col += 2;
+        }
+        let problems: Vec<&str> = r.problems.iter().map(|p| p.get(lang)).collect();
+        ws.write_string_with_format(row, col, clip(&problems.join("\n")), &wrap)?;
+    }
+    let row = u32::try_from(b.rows.len() + 2).map_err(|_| XlsxError::RowColumnLimitError)?;
+    ws.write_string_with_format(row, 1, if zh { "全市合计" } else { "City total" }, &bold)?;
+    let mut col = 3u16;
+    for f in &b.totals {
+        let format = if f.ok { &percent } else { &missed };
+        ws.write_number_with_format(row, col, f.measured, format)?;
+        col += 1;
+    }
+    for i in 0..requirements.len() {
+        ws.write_string(row, col, cells::met_total(b, i))?;
+        col += 1;
+    }
+    ws.write_number(row, col, b.findings.errors as f64)?;
+    ws.write_number(row, col + 1, b.findings.warnings as f64)?;
+    col += 2;
+    for c in &b.by_section {
+        ws.write_number(row, col, c.errors as f64)?;
+        ws.write_number(row, col + 1, c.warnings as f64)?;
+        col += 2;
+    }
+    book.save_to_buffer()
 }
 
 #[cfg(test)]
