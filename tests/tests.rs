@@ -4,6 +4,7 @@ mod bad_input;
 mod checks;
 mod cli;
 mod hostile;
+mod reports;
 mod rules;
 mod streaming;
 mod tables;

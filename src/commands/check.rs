@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::{emit, EXIT_ERROR};
+use super::{emit, write_annotated, write_output, EXIT_ERROR};
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity, Text};
 use crate::findings::waivers;
 use crate::policy::{self, Policy, Store};
 use crate::read::input::{self, Loaded};
-use crate::report::{Format, Style};
+use crate::report::{self, Format, Style};
 use crate::rules::{CompiledPolicy, Limits};
 use crate::run;
 
@@ -29,9 +29,13 @@ pub struct Args {
     policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
-    /// Write the report to this file instead of standard output.
+    /// Write the report to this file instead of standard output (required for xlsx).
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Write a copy of every input table with findings into this folder, each offending
+    /// cell highlighted with a note and a findings column (the inputs are not changed).
+    #[arg(long, value_name = "DIR")]
+    annotate: Option<PathBuf>,
     /// Evaluation date for time-dependent rules (default: today).
     #[arg(long, value_parser = parse_date)]
     as_of: Option<NaiveDate>,
@@ -63,13 +67,17 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 /// Runs `spotlint check` and returns the exit code.
 pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
     let started = std::time::Instant::now();
+    if args.format.is_binary() && args.output.is_none() {
+        eprintln!("error: --format xlsx writes a workbook, not text: give --output FILE");
+        return EXIT_ERROR;
+    }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths
     };
     let mut options = CheckOptions::new(
-        paths,
+        paths.clone(),
         super::choice(args.policy),
         args.as_of.unwrap_or_else(today),
     );
@@ -87,29 +95,29 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
     };
-    let code = outcome.report.exit_code(fail_on);
+    let mut code = outcome.report.exit_code(fail_on);
     let (format, lang) = (args.format, args.lang);
     match args.output {
-        Some(path) => match std::fs::File::create(&path) {
-            Ok(mut file) => {
-                let style = Style {
-                    color: false,
-                    ..style
-                };
-                emit(
+        Some(path) => {
+            let style = Style {
+                color: false,
+                ..style
+            };
+            let written = write_output(&path, &paths, |w| {
+                report::write(
                     &outcome.report,
                     outcome.policy.as_ref(),
                     format,
                     lang,
                     style,
-                    &mut file,
+                    w,
                 )
-            }
-            Err(e) => {
+            });
+            if let Err(e) = written {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return EXIT_ERROR;
             }
-        },
+        }
         None => emit(
             &outcome.report,
             outcome.policy.as_ref(),
@@ -118,6 +126,11 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
             style,
             out,
         ),
+    }
+    if let Some(dir) = &args.annotate {
+        if !write_annotated(&outcome.report, dir, &paths, lang) {
+            code = EXIT_ERROR;
+        }
     }
     code
 }

@@ -9,6 +9,7 @@ use miette::{
     SourceSpan,
 };
 
+use super::bulletin::{cells, requirements, Bulletin, SECTIONS};
 use super::{counts_by_rule, inert, Style};
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 use crate::parse::source::SourceFile;
@@ -267,4 +268,150 @@ fn plural(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// The 情况通报 as two tables (figures and requirements; findings by section of the
+/// notice), the departments that could not be read, and the city's totals.
+pub fn write_bulletin(b: &Bulletin, lang: Lang, out: &mut dyn Write) -> io::Result<()> {
+    let zh = lang == Lang::Zh;
+    let unreadable = b.rows.len() - b.readable();
+    writeln!(
+        out,
+        "{}",
+        if zh {
+            format!(
+                "情况通报（截至 {}）：{} 个部门，{} 个可完整读取{}",
+                b.as_of,
+                b.rows.len(),
+                b.readable(),
+                if unreadable > 0 {
+                    format!("，{unreadable} 个无法完整读取")
+                } else {
+                    String::new()
+                }
+            )
+        } else {
+            format!(
+                "Status report (as of {}): {} departments, {} read in full{}",
+                b.as_of,
+                b.rows.len(),
+                b.readable(),
+                if unreadable > 0 {
+                    format!(", {unreadable} not")
+                } else {
+                    String::new()
+                }
+            )
+        }
+    )?;
+    let requirements = requirements();
+    let total_label = if zh { "全市合计" } else { "city total" };
+    let mut head: Vec<String> = vec![
+        (if zh { "排名" } else { "rank" }).into(),
+        (if zh { "部门" } else { "department" }).into(),
+    ];
+    head.extend(
+        b.columns
+            .iter()
+            .map(|c| cells::heading(&c.id, c.title.get(lang), lang)),
+    );
+    head.extend(
+        requirements
+            .iter()
+            .map(|r| cells::requirement_heading(r.id, lang).to_owned()),
+    );
+    head.push((if zh { "错误" } else { "errors" }).into());
+    head.push((if zh { "警告" } else { "warnings" }).into());
+    let mut rows: Vec<Vec<String>> = b
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![cells::rank(r), r.name.clone()];
+            row.extend(b.columns.iter().map(|c| cells::figure(r.figure(&c.id))));
+            row.extend((0..requirements.len()).map(|i| cells::met(r, r.met.get(i))));
+            row.push(r.findings.errors.to_string());
+            row.push(r.findings.warnings.to_string());
+            row
+        })
+        .collect();
+    let mut total = vec![String::new(), total_label.to_owned()];
+    total.extend(b.totals.iter().map(|f| cells::figure(Some(f))));
+    total.extend((0..requirements.len()).map(|i| cells::met_total(b, i)));
+    total.push(b.findings.errors.to_string());
+    total.push(b.findings.warnings.to_string());
+    rows.push(total);
+    writeln!(out)?;
+    table(out, &head, &rows)?;
+    writeln!(
+        out,
+        "\n{}",
+        if zh {
+            "按通知章节统计（错误/警告）："
+        } else {
+            "By section of the notice (errors/warnings):"
+        }
+    )?;
+    let mut head: Vec<String> = vec![(if zh { "部门" } else { "department" }).into()];
+    head.extend(SECTIONS.iter().map(|s| (*s).to_owned()));
+    let mut rows: Vec<Vec<String>> = b
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.name.clone()];
+            row.extend(r.by_section.iter().map(cells::counts));
+            row
+        })
+        .collect();
+    let mut total = vec![total_label.to_owned()];
+    total.extend(b.by_section.iter().map(cells::counts));
+    rows.push(total);
+    table(out, &head, &rows)?;
+    if unreadable > 0 {
+        writeln!(
+            out,
+            "\n{}",
+            if zh {
+                "无法完整读取："
+            } else {
+                "Not read in full:"
+            }
+        )?;
+        for r in b.rows.iter().filter(|r| !r.readable()) {
+            writeln!(out, "  {} ({})", r.name, r.path)?;
+            for p in &r.problems {
+                writeln!(out, "    {}", p.get(lang))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A plain text table, columns padded to their display width (CJK characters are two
+/// columns wide).
+fn table(out: &mut dyn Write, head: &[String], rows: &[Vec<String>]) -> io::Result<()> {
+    use unicode_width::UnicodeWidthStr;
+    let mut widths: Vec<usize> = head.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let line = |out: &mut dyn Write, cells: &[String]| -> io::Result<()> {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            text.push_str(cell);
+            text.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.width())));
+        }
+        writeln!(out, "{}", text.trim_end())
+    };
+    line(out, head)?;
+    let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+    line(out, &rule)?;
+    for row in rows {
+        line(out, row)?;
+    }
+    Ok(())
 }

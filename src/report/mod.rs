@@ -1,6 +1,8 @@
 //! Writing a report: one module per format — annotated snippets for people
 //! ([`human`]), one JSON object ([`json`]), SARIF 2.1.0 for code scanning ([`sarif`]),
-//! JUnit XML for test tabs ([`junit`]) and GitHub workflow annotations ([`github`]).
+//! JUnit XML for test tabs ([`junit`]), GitHub workflow annotations ([`github`]), a
+//! findings workbook ([`xlsx`]) and a one-page HTML report ([`html`]); annotated copies
+//! of input tables ([`annotate`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -8,12 +10,17 @@ use std::io::{self, Write};
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 use crate::policy::Policy;
 
+pub mod annotate;
+pub mod bulletin;
+pub mod cells;
 mod github;
-mod human;
+pub mod html;
+pub mod human;
 pub mod inert;
 mod json;
 mod junit;
 mod sarif;
+pub mod xlsx;
 
 pub use human::render_diagnostic;
 pub use json::to_json;
@@ -25,6 +32,16 @@ pub enum Format {
     Sarif,
     Junit,
     Github,
+    /// A workbook: needs `--output`.
+    Xlsx,
+    Html,
+}
+
+impl Format {
+    /// Formats that are not text and cannot go to a terminal.
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Xlsx)
+    }
 }
 
 /// How the human report looks; tests pin colour off and a fixed width.
@@ -54,6 +71,11 @@ pub fn write(
         }
         Format::Junit => out.write_all(junit::junit(report, policy, lang).as_bytes()),
         Format::Github => out.write_all(github::github(report, lang).as_bytes()),
+        Format::Xlsx => {
+            let book = xlsx::findings_workbook(report, lang).map_err(io::Error::other)?;
+            out.write_all(&book)
+        }
+        Format::Html => html::write(report, lang, out),
     }
 }
 

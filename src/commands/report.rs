@@ -1,0 +1,230 @@
+//! `spotlint report`: the office's 情况通报 across departments. Each department's
+//! submission (a folder) is checked by the same job as `spotlint check`, side by side,
+//! and summed up in one row; a department that cannot be read is listed with the
+//! reason, never left out.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use super::check::{self, CheckOptions};
+use super::{write_output, EXIT_ERROR};
+use crate::diag::{Lang, Text};
+use crate::report::bulletin::{Bulletin, Row};
+use crate::report::{html, human, xlsx};
+use crate::rules::Limits;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    /// A workbook: needs `--output`.
+    Xlsx,
+    Html,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Department folders, or folders whose subfolders are departments.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Policy file (default: the shipped policy effective for each submission's year).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Write the report to this file instead of standard output (required for xlsx).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Evaluation date for time-dependent rules (default: today).
+    #[arg(long, value_parser = check::parse_date)]
+    as_of: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value = "zh")]
+    lang: Lang,
+    /// Operation limit per script call (one record, document or submission).
+    #[arg(long, default_value_t = Limits::default().max_operations)]
+    max_operations: u64,
+}
+
+/// A department: a name for its row and the folder (or file) that holds its submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// The departments under `paths`: a folder that holds submission files itself is one
+/// department; a folder that holds only folders has one department per subfolder.
+pub fn departments(paths: &[PathBuf]) -> Vec<Department> {
+    let mut found = Vec::new();
+    for path in paths {
+        let holds_files = path.is_file() || !path.is_dir() || holds_documents(path);
+        let subfolders = if holds_files {
+            Vec::new()
+        } else {
+            subfolders(path)
+        };
+        if subfolders.is_empty() {
+            found.push(department(path));
+        } else {
+            found.extend(subfolders.iter().map(|p| department(p)));
+        }
+    }
+    found
+}
+
+fn department(path: &Path) -> Department {
+    // `.` and `..` are named by the folder they stand for.
+    let named = match path.file_stem() {
+        Some(_) => Some(path.to_path_buf()),
+        None => path.canonicalize().ok(),
+    };
+    let name = named
+        .as_deref()
+        .and_then(Path::file_stem)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    Department {
+        name,
+        path: path.to_path_buf(),
+    }
+}
+
+fn visible_entries(path: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    entries.sort();
+    entries
+}
+
+fn holds_documents(path: &Path) -> bool {
+    visible_entries(path).iter().any(|p| {
+        p.is_file()
+            && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                super::DOCUMENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+            })
+    })
+}
+
+fn subfolders(path: &Path) -> Vec<PathBuf> {
+    visible_entries(path)
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
+/// Checks every department side by side, each as `spotlint check` would on its own.
+pub fn rows(departments: &[Department], options: &CheckOptions) -> Vec<Row> {
+    departments
+        .par_iter()
+        .map(|d| {
+            let shown = d.path.display().to_string();
+            let one = CheckOptions {
+                paths: vec![d.path.clone()],
+                ..options.clone()
+            };
+            // A defect of the checker in one department must not lose the others' rows.
+            let checked =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check::run(&one)));
+            match checked {
+                Ok(outcome) => Row::from_report(d.name.clone(), shown, &outcome.report),
+                Err(_) => Row::unreadable(
+                    d.name.clone(),
+                    shown,
+                    Text::new(
+                        "检查中断（spotlint 内部错误），请报告此问题",
+                        "the check stopped (an internal error of spotlint); please report it",
+                    ),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Runs `spotlint report` and returns the exit code.
+pub fn main(args: Args, out: &mut dyn Write) -> i32 {
+    if args.format == Format::Xlsx && args.output.is_none() {
+        eprintln!("error: --format xlsx writes a workbook, not text: give --output FILE");
+        return EXIT_ERROR;
+    }
+    let as_of = args.as_of.unwrap_or_else(check::today);
+    let mut options = CheckOptions::new(Vec::new(), super::choice(args.policy), as_of);
+    options.limits.max_operations = args.max_operations;
+    let departments = departments(&args.paths);
+    let bulletin = Bulletin::new(
+        as_of.format("%Y-%m-%d").to_string(),
+        rows(&departments, &options),
+    );
+    let lang = args.lang;
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        match args.format {
+            Format::Human => human::write_bulletin(&bulletin, lang, w),
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *w, &bulletin.to_json(lang))?;
+                writeln!(w)
+            }
+            Format::Xlsx => {
+                let book =
+                    xlsx::bulletin_workbook(&bulletin, lang).map_err(std::io::Error::other)?;
+                w.write_all(&book)
+            }
+            Format::Html => w.write_all(html::bulletin_page(&bulletin, lang).as_bytes()),
+        }
+    };
+    let written = match &args.output {
+        Some(path) => write_output(path, &args.paths, write).map_err(|e| (path.display(), e)),
+        None => {
+            let mut buffered = std::io::BufWriter::new(out);
+            match write(&mut buffered).and_then(|()| buffered.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: cannot write the report: {e}");
+                    return EXIT_ERROR;
+                }
+                _ => Ok(()),
+            }
+        }
+    };
+    if let Err((path, e)) = written {
+        eprintln!("error: cannot write {path}: {e}");
+        return EXIT_ERROR;
+    }
+    bulletin.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_of_folders_is_one_department_each() {
+        let root = tempfile::tempdir().expect("temp dir");
+        for (file, text) in [
+            ("city/a/plan.yaml", "x"),
+            ("city/b/results.csv", "x"),
+            ("city/.hidden/plan.yaml", "x"),
+            ("single/plan.yaml", "x"),
+            ("single/sub/results.csv", "x"),
+        ] {
+            let path = root.path().join(file);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        std::fs::create_dir_all(root.path().join("empty")).expect("mkdir");
+        let found = departments(&[
+            root.path().join("city"),
+            root.path().join("single"),
+            root.path().join("empty"),
+            root.path().join("missing"),
+        ]);
+        let names: Vec<&str> = found.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, vec!["a", "b", "single", "empty", "missing"]);
+    }
+}
