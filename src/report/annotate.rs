@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Component, Path, PathBuf};
 
-use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
+use calamine::{Data, Reader, SheetType, SheetVisible};
 use rust_xlsxwriter::{Color, Format, FormatAlign, Note, Workbook, Worksheet, XlsxError};
 
 use super::cells::{Cell, CsvIndex, Locator, TableFile};
@@ -332,29 +332,7 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
                 cells.insert((row, col), value);
             }
         };
-        match &mut workbook {
-            // Streamed, as the reader does: far-apart cells cost two cells, not a grid.
-            Sheets::Xlsx(xlsx) => {
-                let mut reader = xlsx
-                    .worksheet_cells_reader(&meta.name)
-                    .map_err(|e| e.to_string())?;
-                while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
-                    let (row, col) = cell.get_position();
-                    put(row, col, &Data::from(cell.get_value().clone()));
-                }
-            }
-            other => {
-                let range = other
-                    .worksheet_range(&meta.name)
-                    .map_err(|e| e.to_string())?;
-                let (row0, col0) = range.start().unwrap_or((0, 0));
-                for (r, c, data) in range.used_cells() {
-                    let row = row0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
-                    let col = col0.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
-                    put(row, col, data);
-                }
-            }
-        }
+        crate::read::table::each_cell(&mut workbook, &meta.name, &mut put)?;
         sheets.push(Sheet {
             name: meta.name.clone(),
             hidden: meta.visible != SheetVisible::Visible,

@@ -1155,29 +1155,7 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<SheetCells>, String> {
                 cells.push(SheetCell { row, col, value });
             }
         };
-        match &mut workbook {
-            // Streamed: a sheet with two far-apart cells costs two cells, not a grid.
-            Sheets::Xlsx(xlsx) => {
-                let mut reader = xlsx
-                    .worksheet_cells_reader(&meta.name)
-                    .map_err(|e| e.to_string())?;
-                while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
-                    let (row, col) = cell.get_position();
-                    push(row, col, &Data::from(cell.get_value().clone()));
-                }
-            }
-            other => {
-                let range = other
-                    .worksheet_range(&meta.name)
-                    .map_err(|e| e.to_string())?;
-                let (row0, col0) = range.start().unwrap_or((0, 0));
-                for (r, c, data) in range.used_cells() {
-                    let row = row0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
-                    let col = col0.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
-                    push(row, col, data);
-                }
-            }
-        }
+        each_cell(&mut workbook, &meta.name, &mut push)?;
         out.push((meta.name.clone(), cells));
     }
     Ok(out)
@@ -2201,6 +2179,36 @@ pub fn normalise_date(text: &str) -> Option<String> {
         return None;
     }
     Some(format!("{y}-{m:0>2}-{d:0>2}"))
+}
+
+/// Every used cell of a sheet, with its 0-based row and column. An XLSX sheet is
+/// streamed: a sheet with two far-apart cells costs two cells, not a grid.
+pub fn each_cell<RS: std::io::Read + std::io::Seek>(
+    workbook: &mut Sheets<RS>,
+    sheet: &str,
+    cell: &mut dyn FnMut(u32, u32, &Data),
+) -> Result<(), String> {
+    match workbook {
+        Sheets::Xlsx(xlsx) => {
+            let mut reader = xlsx
+                .worksheet_cells_reader(sheet)
+                .map_err(|e| e.to_string())?;
+            while let Some(c) = reader.next_cell().map_err(|e| e.to_string())? {
+                let (row, col) = c.get_position();
+                cell(row, col, &Data::from(c.get_value().clone()));
+            }
+        }
+        other => {
+            let range = other.worksheet_range(sheet).map_err(|e| e.to_string())?;
+            let (row0, col0) = range.start().unwrap_or((0, 0));
+            for (r, c, data) in range.used_cells() {
+                let row = row0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
+                let col = col0.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
+                cell(row, col, data);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
