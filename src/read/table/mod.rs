@@ -90,6 +90,7 @@ use crate::parse::yaml::LoadError;
 use crate::schema;
 
 mod plantable;
+pub mod vocabulary;
 
 /// Problems reported per table before reading stops: enough to fix a broken export,
 /// not a flood.
