@@ -92,6 +92,54 @@ use crate::schema;
 mod plantable;
 pub mod vocabulary;
 
+pub use vocabulary::Vocabulary;
+
+/// What tables are read with, besides their bytes: document fields the command line
+/// gives (`--department`, `--year`) and the header vocabulary (the shipped one, or a
+/// policy's extension of it).
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub department: Option<String>,
+    pub year: Option<i64>,
+    pub vocabulary: Option<Arc<Vocabulary>>,
+}
+
+impl ReadOptions {
+    pub fn vocabulary(&self) -> &Vocabulary {
+        self.vocabulary
+            .as_deref()
+            .unwrap_or_else(|| vocabulary::shipped())
+    }
+}
+
+/// A note on how a table was read (a header read as a close spelling, a column kept as
+/// text, a period left open), positioned like a [`TableError`].
+#[derive(Debug, Clone)]
+pub struct TableNote {
+    pub source: Arc<SourceFile>,
+    pub span: Span,
+    pub en: String,
+    pub zh: String,
+}
+
+/// The documents of a table and the notes on how it was read.
+#[derive(Debug, Default)]
+pub struct TableRead {
+    pub trees: Vec<Tree>,
+    pub notes: Vec<TableNote>,
+}
+
+/// The columns of a published table as its reader sees them.
+#[derive(Debug, Clone)]
+pub struct TableMeanings {
+    /// The table's file (or worksheet, `file.xlsx!Sheet1`).
+    pub table: String,
+    /// `Plan` or `ItemList`.
+    pub kind: &'static str,
+    /// Each column's header as shown and what it means (`ratio`, `note`, …).
+    pub columns: Vec<(String, &'static str)>,
+}
+
 /// Problems reported per table before reading stops: enough to fix a broken export,
 /// not a flood.
 pub const MAX_ERRORS: usize = 100;
@@ -122,12 +170,73 @@ pub fn load_table(
     bytes: &[u8],
     is_xlsx: bool,
 ) -> Result<Vec<Tree>, Vec<TableError>> {
+    read_table(path_shown, bytes, is_xlsx, &ReadOptions::default()).map(|read| read.trees)
+}
+
+/// [`load_table`] with the command line's document fields and a vocabulary, and the
+/// notes on how the table was read.
+pub fn read_table(
+    path_shown: &str,
+    bytes: &[u8],
+    is_xlsx: bool,
+    options: &ReadOptions,
+) -> Result<TableRead, Vec<TableError>> {
     let sidecar = plantable::read_sidecar(path_shown)?;
+    let cx = plantable::Context {
+        path_shown,
+        sidecar: sidecar.as_ref(),
+        options,
+    };
     if is_xlsx || looks_like_workbook(bytes) {
-        load_workbook(path_shown, bytes, sidecar.as_ref())
+        load_workbook(path_shown, bytes, &cx)
     } else {
-        load_csv(path_shown, bytes, sidecar.as_ref())
+        load_csv(path_shown, bytes, &cx)
     }
+}
+
+/// What each column of a published table (plan or item list) means, per worksheet:
+/// how the reader recognises the header set, without building the documents.
+pub fn column_meanings(
+    path_shown: &str,
+    bytes: &[u8],
+    is_xlsx: bool,
+    options: &ReadOptions,
+) -> Result<Vec<TableMeanings>, Vec<TableError>> {
+    let sidecar = plantable::read_sidecar(path_shown)?;
+    let cx = plantable::Context {
+        path_shown,
+        sidecar: sidecar.as_ref(),
+        options,
+    };
+    let mut tables: Vec<(Arc<SourceFile>, Vec<RawRow>)> = Vec::new();
+    if is_xlsx || looks_like_workbook(bytes) {
+        for (name, cells) in workbook_sheets(path_shown, bytes)? {
+            let shown = format!("{path_shown}!{name}");
+            let (source, rows) =
+                sheet_rows(&shown, cells).map_err(|e| vec![unplaced(&shown, e)])?;
+            tables.push((source, rows));
+        }
+    } else {
+        let source =
+            SourceFile::decode(path_shown, bytes).map_err(|e| vec![undecodable(path_shown, &e)])?;
+        let rows: Result<Vec<RawRow>, LoadError> =
+            CsvRows::new(&source.text, sniff_delimiter(&source.text)).collect();
+        let rows = rows.map_err(|e| attach(&source, vec![e]))?;
+        tables.push((source, rows));
+    }
+    let mut out = Vec::new();
+    for (source, rows) in tables {
+        if let Some((section, columns)) =
+            plantable::meanings(&rows, &cx).map_err(|e| attach(&source, e))?
+        {
+            out.push(TableMeanings {
+                table: source.name.clone(),
+                kind: section.kind(),
+                columns,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// `Sheet1!C12` for 1-based `row` and `col`; sheet names other than letters, digits
@@ -456,6 +565,13 @@ fn header_lookup() -> &'static HashMap<String, &'static Column> {
                 map.insert(normalise_header(zh), c);
             }
         }
+        // The other names platform exports use, from the shipped vocabulary.
+        for (id, names) in &vocabulary::shipped().records {
+            let Some(c) = column(id) else { continue };
+            for name in names {
+                map.entry(normalise_header(name)).or_insert(c);
+            }
+        }
         map
     })
 }
@@ -512,6 +628,9 @@ struct RawCell {
     direct: bool,
     /// An Excel error value (`#N/A`), shown as `text`.
     excel_error: bool,
+    /// Inside a workbook's merged region (not its first cell): the region's value and
+    /// where it is written. The cell itself is blank.
+    merged: Option<Box<(String, Span)>>,
 }
 
 impl RawCell {
@@ -564,6 +683,7 @@ fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
             span: Span::new(base + lead, base + lead + trimmed.len()),
             direct: true,
             excel_error: false,
+            merged: None,
         }
     } else {
         RawCell {
@@ -571,6 +691,7 @@ fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
             span: Span::new(base, base + value.len()),
             direct: false,
             excel_error: false,
+            merged: None,
         }
     }
 }
@@ -595,14 +716,32 @@ fn error(
 fn load_csv(
     path_shown: &str,
     bytes: &[u8],
-    sidecar: Option<&plantable::Sidecar>,
-) -> Result<Vec<Tree>, Vec<TableError>> {
+    cx: &plantable::Context,
+) -> Result<TableRead, Vec<TableError>> {
     let source =
         SourceFile::decode(path_shown, bytes).map_err(|e| vec![undecodable(path_shown, &e)])?;
     let delimiter = sniff_delimiter(&source.text);
     let rows = CsvRows::new(&source.text, delimiter);
     let rows_hint = memchr::memchr_iter(b'\n', source.text.as_bytes()).count();
-    build_table(&source, rows, true, sidecar, rows_hint).map_err(|errors| attach(&source, errors))
+    let mut notes = Vec::new();
+    let trees = build_table(&source, rows, true, Some(cx), rows_hint, &mut notes)
+        .map_err(|errors| attach(&source, errors))?;
+    Ok(TableRead {
+        trees,
+        notes: attach_notes(&source, notes),
+    })
+}
+
+fn attach_notes(source: &Arc<SourceFile>, notes: Vec<plantable::Note>) -> Vec<TableNote> {
+    notes
+        .into_iter()
+        .map(|n| TableNote {
+            source: Arc::clone(source),
+            span: n.span,
+            en: n.en,
+            zh: n.zh,
+        })
+        .collect()
 }
 
 /// Rows per chunk of a streamed table: enough to keep threads busy, few enough that a
@@ -716,7 +855,7 @@ impl CsvTable {
             })
         });
         let rows = header.chain(records);
-        match build_table(&self.source, rows, true, None, 0) {
+        match build_table(&self.source, rows, true, None, 0, &mut Vec::new()) {
             // Blank rows only: nothing here, which the whole table may well have.
             Err(errors) if errors.iter().all(|e| e.code == "input/empty") => Ok(Vec::new()),
             result => result.map_err(|errors| attach(&self.source, errors)),
@@ -725,9 +864,35 @@ impl CsvTable {
 
     /// The documents of the whole table, as [`load_table`] reads a CSV table.
     pub fn into_trees(self) -> Result<Vec<Tree>, Vec<TableError>> {
+        self.read_whole(&ReadOptions::default())
+            .map(|read| read.trees)
+    }
+
+    /// The documents of the whole table and the notes on reading it, as
+    /// [`read_table`] reads a CSV table.
+    pub fn read_whole(self, options: &ReadOptions) -> Result<TableRead, Vec<TableError>> {
+        let path_shown = self.source.name.clone();
+        let sidecar = plantable::read_sidecar(&path_shown)?;
+        let cx = plantable::Context {
+            path_shown: &path_shown,
+            sidecar: sidecar.as_ref(),
+            options,
+        };
         let rows = CsvRows::new(&self.source.text, self.delimiter);
-        build_table(&self.source, rows, true, None, self.ends.len())
-            .map_err(|errors| attach(&self.source, errors))
+        let mut notes = Vec::new();
+        let trees = build_table(
+            &self.source,
+            rows,
+            true,
+            Some(&cx),
+            self.ends.len(),
+            &mut notes,
+        )
+        .map_err(|errors| attach(&self.source, errors))?;
+        Ok(TableRead {
+            trees,
+            notes: attach_notes(&self.source, notes),
+        })
     }
 
     /// The records in `range` (from [`Self::chunks`]), each as a byte range.
@@ -932,12 +1097,14 @@ impl<'t> CsvRows<'t> {
                     span: Span::new(f.start, f.end),
                     direct: false,
                     excel_error: false,
+                    merged: None,
                 },
                 _ => RawCell {
                     text: value.trim().to_owned(),
                     span: row_span,
                     direct: false,
                     excel_error: false,
+                    merged: None,
                 },
             })
             .collect();
@@ -1059,6 +1226,8 @@ pub fn looks_like_workbook(bytes: &[u8]) -> bool {
 enum CellValue {
     Text(String),
     Error(String),
+    /// Inside a merged region whose first cell is at (row, column).
+    Covered(u32, u32),
 }
 
 struct SheetCell {
@@ -1072,36 +1241,14 @@ type SheetCells = (String, Vec<SheetCell>);
 fn load_workbook(
     path_shown: &str,
     bytes: &[u8],
-    sidecar: Option<&plantable::Sidecar>,
-) -> Result<Vec<Tree>, Vec<TableError>> {
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(bytes)));
-    let sheets = match read {
-        Ok(Ok(sheets)) => sheets,
-        Ok(Err(message)) => {
-            return Err(vec![unplaced(
-                path_shown,
-                error(
-                    "input/unreadable",
-                    Span::default(),
-                    format!("cannot read the workbook: {message}"),
-                    format!("无法读取工作簿：{message}"),
-                ),
-            )])
-        }
-        Err(_) => {
-            return Err(vec![unplaced(
-                path_shown,
-                error(
-                    "input/unreadable",
-                    Span::default(),
-                    "cannot read the workbook: the file is damaged",
-                    "无法读取工作簿：文件已损坏",
-                ),
-            )])
-        }
-    };
-    let mut trees = Vec::new();
+    cx: &plantable::Context,
+) -> Result<TableRead, Vec<TableError>> {
+    let sheets = workbook_sheets(path_shown, bytes)?;
+    let mut read = TableRead::default();
     let mut errors = Vec::new();
+    // Sheets that are no table of any kind (instructions, drop-down lists): skipped,
+    // with a note, when another sheet is read.
+    let mut not_tables: Vec<(Arc<SourceFile>, Vec<LoadError>)> = Vec::new();
     let mut tables = 0;
     for (name, cells) in sheets {
         if cells.is_empty() {
@@ -1117,8 +1264,22 @@ fn load_workbook(
             }
         };
         let rows_hint = rows.len();
-        match build_table(&source, rows.into_iter().map(Ok), false, sidecar, rows_hint) {
-            Ok(t) => trees.extend(t),
+        let mut notes = Vec::new();
+        match build_table(
+            &source,
+            rows.into_iter().map(Ok),
+            false,
+            Some(cx),
+            rows_hint,
+            &mut notes,
+        ) {
+            Ok(t) => {
+                read.trees.extend(t);
+                read.notes.extend(attach_notes(&source, notes));
+            }
+            Err(e) if e.iter().all(|e| e.code == "input/unknown-kind") => {
+                not_tables.push((source, e));
+            }
             Err(e) => errors.extend(attach(&source, e)),
         }
     }
@@ -1133,10 +1294,50 @@ fn load_workbook(
             ),
         ));
     }
+    if read.trees.is_empty() && errors.is_empty() {
+        for (source, e) in not_tables {
+            errors.extend(attach(&source, e));
+        }
+    } else {
+        for (source, _) in not_tables {
+            read.notes.push(TableNote {
+                span: Span::default(),
+                en: "this worksheet holds no table spotlint reads (no header row of a plan, item list, library or results); it is skipped".into(),
+                zh: "该工作表不含可读取的表格（没有计划、事项清单、名录库或抽查结果的列名行），已跳过".into(),
+                source,
+            });
+        }
+    }
     if errors.is_empty() {
-        Ok(trees)
+        Ok(read)
     } else {
         Err(errors)
+    }
+}
+
+/// The worksheets of a workbook, or why it cannot be read.
+fn workbook_sheets(path_shown: &str, bytes: &[u8]) -> Result<Vec<SheetCells>, Vec<TableError>> {
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(bytes)));
+    match read {
+        Ok(Ok(sheets)) => Ok(sheets),
+        Ok(Err(message)) => Err(vec![unplaced(
+            path_shown,
+            error(
+                "input/unreadable",
+                Span::default(),
+                format!("cannot read the workbook: {message}"),
+                format!("无法读取工作簿：{message}"),
+            ),
+        )]),
+        Err(_) => Err(vec![unplaced(
+            path_shown,
+            error(
+                "input/unreadable",
+                Span::default(),
+                "cannot read the workbook: the file is damaged",
+                "无法读取工作簿：文件已损坏",
+            ),
+        )]),
     }
 }
 
@@ -1166,6 +1367,24 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<SheetCells>, String> {
                     let (row, col) = cell.get_position();
                     push(row, col, &Data::from(cell.get_value().clone()));
                 }
+                drop(reader);
+                let regions = xlsx
+                    .merge_cells_by_sheet_name(&meta.name)
+                    .unwrap_or_default();
+                cover_merged(&mut cells, &regions);
+            }
+            Sheets::Xls(xls) => {
+                let range = xls.worksheet_range(&meta.name).map_err(|e| e.to_string())?;
+                let (row0, col0) = range.start().unwrap_or((0, 0));
+                for (r, c, data) in range.used_cells() {
+                    let row = row0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
+                    let col = col0.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
+                    push(row, col, data);
+                }
+                let regions = xls
+                    .merge_cells_by_sheet_name(&meta.name)
+                    .unwrap_or_default();
+                cover_merged(&mut cells, &regions);
             }
             other => {
                 let range = other
@@ -1182,6 +1401,39 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<SheetCells>, String> {
         out.push((meta.name.clone(), cells));
     }
     Ok(out)
+}
+
+/// Cells inside merged regions, so that a table reads them as merged: within the
+/// sheet's used rows and columns, and no more than a bounded number in all.
+fn cover_merged(cells: &mut Vec<SheetCell>, regions: &[calamine::Dimensions]) {
+    const MAX_COVERED: usize = 1 << 20;
+    let (Some(last_row), Some(last_col)) = (
+        cells.iter().map(|c| c.row).max(),
+        cells.iter().map(|c| c.col).max(),
+    ) else {
+        return;
+    };
+    let mut added = 0usize;
+    for region in regions {
+        let (r0, c0) = region.start;
+        let (r1, c1) = (region.end.0.min(last_row), region.end.1.min(last_col));
+        for row in r0..=r1 {
+            for col in c0..=c1 {
+                if (row, col) == (r0, c0) {
+                    continue;
+                }
+                if added >= MAX_COVERED {
+                    return;
+                }
+                cells.push(SheetCell {
+                    row,
+                    col,
+                    value: CellValue::Covered(r0, c0),
+                });
+                added += 1;
+            }
+        }
+    }
 }
 
 fn cell_value(data: &Data) -> Option<CellValue> {
@@ -1248,6 +1500,7 @@ fn sheet_rows(
                 '\t' | '\n' | '\r' => ' ',
                 c => c,
             })),
+            CellValue::Covered(..) => {}
         }
         let end = text.len();
         if text.len() > MAX_SHEET_TEXT {
@@ -1270,6 +1523,8 @@ fn sheet_rows(
     let source = SourceFile::from_text(shown, text);
     let mut rows = Vec::with_capacity(line_starts.len());
     let mut placed = placed.into_iter().peekable();
+    // Where each written cell's value is, for the merged regions it begins.
+    let mut written: HashMap<(u32, u32), (String, Span)> = HashMap::new();
     for (row, line_start) in line_starts {
         let mut cells: Vec<RawCell> = Vec::new();
         // Offset where column `col` would start: after the previous cell and the tabs.
@@ -1282,6 +1537,7 @@ fn sheet_rows(
                     span: Span::new(at, at),
                     direct: true,
                     excel_error: false,
+                    merged: None,
                 });
             }
             let cell = match value {
@@ -1291,6 +1547,14 @@ fn sheet_rows(
                     span: Span::new(start, end),
                     direct: true,
                     excel_error: true,
+                    merged: None,
+                },
+                CellValue::Covered(r0, c0) => RawCell {
+                    text: String::new(),
+                    span: Span::new(start, start),
+                    direct: true,
+                    excel_error: false,
+                    merged: written.get(&(r0, c0)).cloned().map(Box::new),
                 },
             };
             // `\t`, `\n`, `\r` were shown as spaces: same bytes, same offsets.
@@ -1304,6 +1568,9 @@ fn sheet_rows(
                 },
                 ..cell
             };
+            if !cell.text.is_empty() {
+                written.insert((row, col), (cell.text.clone(), cell.span));
+            }
             cells.push(cell);
             anchor_col = col;
             anchor_end = end;
@@ -1568,8 +1835,9 @@ fn build_table<I>(
     source: &Arc<SourceFile>,
     rows: I,
     csv: bool,
-    sidecar: Option<&plantable::Sidecar>,
+    published: Option<&plantable::Context>,
     rows_hint: usize,
+    notes: &mut Vec<plantable::Note>,
 ) -> Result<Vec<Tree>, Vec<LoadError>>
 where
     I: Iterator<Item = Result<RawRow, LoadError>>,
@@ -1629,17 +1897,38 @@ where
         },
         None => TableKind::detect(has),
     };
-    // A published plan table (序号, 抽查事项, 抽查比例及频次 …): read by `plantable`.
-    if kind.is_none() && kind_cell.is_none() && plantable::looks_like_plan(&header.cells) {
-        let all = pending.into_iter().map(Ok).chain(rows);
-        return plantable::build(source, &header, width, all, csv, sidecar);
+    // A published plan or item list (title rows, then 序号, 抽查事项, 抽查比例及频次 …):
+    // read by `plantable`, also when a library or results column name appears in it.
+    let maybe_published = kind_cell.is_none()
+        && match kind {
+            None => true,
+            Some(_) => published.is_some_and(|cx| {
+                let vocab = cx.options.vocabulary();
+                let named = header.cells.iter().filter(|c| !c.is_empty());
+                let known = named.filter(|c| vocab.knows(&c.text)).count();
+                !columns.unknown.is_empty() && known > found.iter().flatten().count()
+            }),
+        };
+    if let (true, Some(cx)) = (maybe_published, published) {
+        let mut all: Vec<RawRow> = Vec::with_capacity(rows_hint.min(1 << 16));
+        all.push(header.clone());
+        all.extend(pending.drain(..));
+        for row in rows.by_ref() {
+            all.push(row.map_err(|e| vec![e])?);
+        }
+        if let Some((trees, read_notes)) = plantable::build(source, all.clone(), csv, cx)? {
+            notes.extend(read_notes);
+            return Ok(trees);
+        }
+        // Not a published table: read the rows as a library or results table.
+        pending = all.into_iter().skip(1).collect();
     }
     if kind.is_none() && kind_cell.is_none() {
         errors.push(error(
             "input/unknown-kind",
             header_span,
-            "cannot tell what this table holds from its headers: a Results table has `task` (抽查任务) and `object` (检查对象) columns, a PersonnelLibrary `certificate` (执法证号) or `qualification` (执法资质), an ObjectLibrary `uscc` (统一社会信用代码) or `risk_level` (风险等级); or add a `kind` column",
-            "无法从列名判断表格类型：抽查结果表应有「抽查任务」「检查对象」列，执法人员库应有「执法证号」或「执法资质」列，检查对象名录库应有「统一社会信用代码」或「风险等级」列；也可增加 `kind`（类型）列",
+            "cannot tell what this table holds from its headers: a Results table has `task` (抽查任务) and `object` (检查对象) columns, a PersonnelLibrary `certificate` (执法证号) or `qualification` (执法资质), an ObjectLibrary `uscc` (统一社会信用代码) or `risk_level` (风险等级); a published plan or item list has a header row naming at least two of its columns (序号, 抽查事项, 检查对象, 抽查比例 …); or add a `kind` column",
+            "无法从列名判断表格类型：抽查结果表应有「抽查任务」「检查对象」列，执法人员库应有「执法证号」或「执法资质」列，检查对象名录库应有「统一社会信用代码」或「风险等级」列；公开发布的抽查计划或事项清单应有列名行，至少写明其中两列（序号、抽查事项、检查对象、抽查比例……）；也可增加 `kind`（类型）列",
         ));
     }
 
@@ -2492,7 +2781,7 @@ mod tests {
 
     #[test]
     fn unknown_headers_suggest_and_missing_columns_are_named() {
-        let errors = csv("部门,年度,抽查任务,检查对象,检查完成时间,finishd_on\nd,2024,T,O,x,y\n")
+        let errors = csv("部门,年度,抽查任务,检查对象,检查完成时刻,finishd_on\nd,2024,T,O,x,y\n")
             .unwrap_err();
         assert_eq!(
             codes(&errors),
