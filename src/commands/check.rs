@@ -11,6 +11,7 @@ use crate::diag::{Diagnostic, Lang, Origin, Report, Severity, Text};
 use crate::findings::waivers;
 use crate::policy::{self, Policy, Store};
 use crate::read::input::{self, Loaded};
+use crate::read::table::ReadOptions;
 use crate::report::{Format, Style};
 use crate::rules::{CompiledPolicy, Limits};
 use crate::run;
@@ -46,6 +47,12 @@ pub struct Args {
     /// Operation limit per script call (one record, document or submission).
     #[arg(long, default_value_t = Limits::default().max_operations)]
     max_operations: u64,
+    /// Department of published tables that state none (a sidecar's `department` wins).
+    #[arg(long)]
+    department: Option<String>,
+    /// Year of published plans that state none (a sidecar's `year` wins).
+    #[arg(long)]
+    year: Option<i64>,
     /// Only read and validate the documents (benchmark baseline).
     #[arg(long, hide = true)]
     parse_only: bool,
@@ -74,7 +81,10 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
     options.limits.max_operations = args.max_operations;
     options.waivers = args.waivers;
     options.parse_only = args.parse_only;
+    options.department = args.department;
+    options.year = args.year;
     let outcome = run(&options);
+    print_notes(&outcome.notes, args.lang);
     if args.stats {
         eprintln!(
             "{}",
@@ -120,6 +130,17 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
     code
 }
 
+/// Notes on how tables were read, on stderr.
+pub fn print_notes(notes: &[crate::read::table::TableNote], lang: Lang) {
+    for note in notes {
+        let text = match lang {
+            Lang::Zh => &note.zh,
+            Lang::En => &note.en,
+        };
+        eprintln!("note: {}: {text}", crate::read::table::note_place(note));
+    }
+}
+
 /// Peak resident memory of this process (Linux), for `--stats`.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -147,6 +168,10 @@ pub struct CheckOptions {
     pub parse_only: bool,
     /// Rows per chunk of a streamed Results table.
     pub chunk_rows: usize,
+    /// Department and year of published tables that state none (`--department`,
+    /// `--year`).
+    pub department: Option<String>,
+    pub year: Option<i64>,
 }
 
 impl CheckOptions {
@@ -159,6 +184,17 @@ impl CheckOptions {
             waivers: Vec::new(),
             parse_only: false,
             chunk_rows: crate::read::table::CHUNK_ROWS,
+            department: None,
+            year: None,
+        }
+    }
+
+    /// How tables are read.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            department: self.department.clone(),
+            year: self.year,
+            vocabulary: None,
         }
     }
 }
@@ -166,6 +202,8 @@ impl CheckOptions {
 pub struct Outcome {
     pub report: Report,
     pub policy: Option<Policy>,
+    /// How tables were read (see [`print_notes`]).
+    pub notes: Vec<crate::read::table::TableNote>,
 }
 
 /// The shipped policies that declare an `effective` range, as (path, from, to).
@@ -241,7 +279,8 @@ pub fn load_policy_for(choice: &PolicyChoice, year: Option<i64>) -> Result<Polic
 }
 
 pub fn run(options: &CheckOptions) -> Outcome {
-    let mut loaded = input::load_paths(&options.paths);
+    let mut loaded = input::load_paths_with(&options.paths, &options.read_options());
+    let notes = std::mem::take(&mut loaded.notes);
     for file in &options.waivers {
         let extra = input::load_paths(std::slice::from_ref(file));
         if extra.waivers.is_empty() && extra.diagnostics.is_empty() {
@@ -272,6 +311,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
         return Outcome {
             report,
             policy: None,
+            notes,
         };
     }
     let year = loaded
@@ -288,6 +328,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
             return Outcome {
                 report,
                 policy: None,
+                notes,
             };
         }
     };
@@ -303,12 +344,14 @@ pub fn run(options: &CheckOptions) -> Outcome {
     Outcome {
         report,
         policy: Some(policy),
+        notes,
     }
 }
 
 /// Checks documents against an already loaded policy.
 pub fn check_with(policy: &Policy, options: &CheckOptions) -> Report {
-    check_loaded(policy, options, input::load_paths(&options.paths))
+    let loaded = input::load_paths_with(&options.paths, &options.read_options());
+    check_loaded(policy, options, loaded)
 }
 
 /// Checks documents already read (policy tests build them from inline YAML).

@@ -276,6 +276,72 @@ pub fn cell_ref(path_shown: &str, source: &SourceFile, offset: usize) -> Option<
     Some(cell_name(sheet, line, tabs + 1))
 }
 
+/// Cell names of a CSV table's text (`B7`: column B of its 7th record, as a spreadsheet
+/// program opening the file shows it), with the records found once.
+#[derive(Debug)]
+pub struct CsvCells {
+    ends: Vec<usize>,
+    delimiter: u8,
+}
+
+impl CsvCells {
+    pub fn of(source: &SourceFile) -> CsvCells {
+        let delimiter = sniff_delimiter(&source.text);
+        CsvCells {
+            ends: record_ends(source.text.as_bytes(), delimiter),
+            delimiter,
+        }
+    }
+
+    /// The cell holding byte `offset` of the table's text.
+    pub fn cell(&self, source: &SourceFile, offset: usize) -> Option<String> {
+        let record = self.ends.partition_point(|&end| end <= offset);
+        let start = match record {
+            0 => 0,
+            n => *self.ends.get(n - 1)?,
+        };
+        let fields = walk_fields(source.text.as_bytes(), start, self.delimiter);
+        let field = fields.iter().position(|f| offset <= f.end)?;
+        Some(format!("{}{}", column_letters(field + 1), record + 1))
+    }
+}
+
+/// The cell name (`C7`) of byte `offset` of a table's source: a worksheet of a
+/// workbook (`file.xlsx!Sheet1`) or a CSV file; None for other sources.
+pub fn cell_of(source: &SourceFile, offset: usize, csv: Option<&CsvCells>) -> Option<String> {
+    let workbook = source.name.rfind('!').filter(|i| {
+        let path = source.name[..*i].to_ascii_lowercase();
+        [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
+            .iter()
+            .any(|e| path.ends_with(e))
+    });
+    if let Some(i) = workbook {
+        let full = cell_ref(&source.name[..i], source, offset)?;
+        return full.rsplit('!').next().map(str::to_owned);
+    }
+    let lower = source.name.to_ascii_lowercase();
+    if !(lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".txt")) {
+        return None;
+    }
+    match csv {
+        Some(cells) => cells.cell(source, offset),
+        None => CsvCells::of(source).cell(source, offset),
+    }
+}
+
+/// Where a note is, as `file:line:column (C7)`.
+pub fn note_place(note: &TableNote) -> String {
+    if note.span == Span::default() && note.source.text.is_empty() {
+        return note.source.name.clone();
+    }
+    let offset = note.span.start as usize;
+    let (line, col) = note.source.line_col(offset);
+    match cell_of(&note.source, offset, None) {
+        Some(cell) => format!("{}:{line}:{col} ({cell})", note.source.name),
+        None => format!("{}:{line}:{col}", note.source.name),
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Columns
 

@@ -761,10 +761,10 @@ fn settle(columns: &mut [Option<Column>], rows: &[RawRow], from: usize) -> Vec<L
                         m.name()
                     ),
                     format!(
-                        "列 `{first}`（{}）与 `{second}`（{}）都读作 {}：请在旁附文件 `<表名>.columns.yaml` 中说明（`columns: {{{second}: note}}`）",
+                        "列 `{first}`（{}）与 `{second}`（{}）都读作{}：请在旁附文件 `<表名>.columns.yaml` 中说明（`columns: {{{second}: note}}`）",
                         super::column_letters(winners[0] + 1),
                         super::column_letters(winners[1] + 1),
-                        m.name()
+                        m.zh()
                     ),
                 ));
             }
@@ -1708,7 +1708,7 @@ pub(super) fn build(
         let _ = i;
         notes.push(note(c.span, en, zh));
     }
-    let kept: Vec<String> = layout
+    let kept: Vec<(String, String)> = layout
         .columns
         .iter()
         .enumerate()
@@ -1732,26 +1732,30 @@ pub(super) fn build(
             if !text_only || c.meaning == Meaning::Row {
                 return None;
             }
-            let why = if c.unknown {
-                ", not in the vocabulary"
+            let (en, zh) = if c.unknown {
+                (", not in the vocabulary", "，词表中没有")
             } else if c.outranked {
-                ", another column holds this"
+                (", another column holds this", "，已由另一列提供")
             } else {
-                ""
+                ("", "")
             };
-            Some(format!("`{}` ({}{why})", c.header, letter(i)))
+            Some((
+                format!("`{}` ({}{en})", c.header, letter(i)),
+                format!("`{}`（{}{zh}）", c.header, letter(i)),
+            ))
         })
         .collect();
     if !kept.is_empty() {
+        let (en, zh): (Vec<String>, Vec<String>) = kept.into_iter().unzip();
         notes.push(note(
             header_span,
             format!(
                 "columns kept as text in each record's `columns` (no rule reads them): {}",
-                kept.join(", ")
+                en.join(", ")
             ),
             format!(
                 "以下各列作为文字保留在记录的 `columns` 中（规则不读取）：{}",
-                kept.join("、")
+                zh.join("、")
             ),
         ));
     }
@@ -1839,8 +1843,7 @@ pub(super) fn build(
                 if raw.text.is_empty() || raw.excel_error {
                     continue;
                 }
-                b.keep(r, &letter(i), raw)
-                    .map_err(|e| vec![e])?;
+                b.keep(r, &letter(i), raw).map_err(|e| vec![e])?;
                 b.cell_note(
                     i,
                     raw,
@@ -2009,11 +2012,13 @@ fn record_node(
 ) -> Result<NodeId, LoadError> {
     let span = rec.span;
     if !rec.has("id") {
+        // Numbered by the reader: placed at the row, showing no cell's text.
+        let at = Span::new(span.start as usize, span.start as usize);
         let id = push(
             nodes,
             Value::Str(ordinal.to_string().into()),
-            span,
-            Some(span),
+            at,
+            Some(at),
             None,
         )?;
         rec.fields.push(("id", id));

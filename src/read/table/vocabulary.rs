@@ -100,6 +100,37 @@ impl Meaning {
             .map_or("note", |(n, _)| n)
     }
 
+    /// The meaning in Chinese, as tables head it.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Meaning::Row => "序号",
+            Meaning::Task => "抽查任务名称",
+            Meaning::Items => "抽查事项",
+            Meaning::Objects => "检查对象",
+            Meaning::Ratio => "抽查比例",
+            Meaning::RatioAndFrequency => "抽查比例及频次",
+            Meaning::Frequency => "抽查频次",
+            Meaning::Count => "抽查数量",
+            Meaning::Lead => "发起部门",
+            Meaning::Partners => "配合部门",
+            Meaning::Level => "检查层级",
+            Meaning::Period => "抽查时间",
+            Meaning::Start => "开始时间",
+            Meaning::End => "结束时间",
+            Meaning::Basis => "抽查依据",
+            Meaning::Method => "检查方式",
+            Meaning::ItemCategory | Meaning::Category => "事项类别",
+            Meaning::CreditRisk => "信用风险分类",
+            Meaning::Joint => "是否联合抽查",
+            Meaning::Hotspot => "民生热点",
+            Meaning::Implements => "承接市级任务",
+            Meaning::Note => "备注",
+            Meaning::ItemId => "事项编号",
+            Meaning::ItemName => "事项名称",
+            Meaning::ImplementingBody => "检查主体",
+        }
+    }
+
     /// A meaning by its name or an older sidecar name.
     pub fn parse(name: &str) -> Option<Meaning> {
         MEANINGS
