@@ -1,4 +1,4 @@
-//! Command line: `check`, `explain`, `rules`, `test`, `policy check`, `schema`; each
+//! Command line: `check`, `convert`, `explain`, `rules`, `test`, `policy check`, `schema`; each
 //! command's arguments and job are in [`crate::commands`].
 //! Exit codes: 0 clean, 1 findings at or above `--fail-on` (or failing policy tests),
 //! 2 input, usage, policy or script errors.
@@ -25,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Check plans, item lists, libraries and results (files or folders; default: here).
     Check(commands::check::Args),
+    /// Print tables (and documents) as the normalised documents the rules see: YAML
+    /// with each value's source cell as a comment, or JSON.
+    Convert(commands::convert::Args),
     /// Explain a rule: what it checks, why (clause and quote), parameters, example, fix.
     Explain(commands::explain::ExplainArgs),
     /// List the rules of the active policy.
@@ -66,6 +69,7 @@ pub fn main() -> i32 {
 pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
     match command {
         Command::Check(args) => commands::check::main(args, out, style),
+        Command::Convert(args) => commands::convert::main(args, out, style),
         Command::Explain(args) => commands::explain::explain_main(args, out, style),
         Command::Rules(args) => commands::explain::rules_main(args, out, style),
         Command::Test(args) => commands::test::main(args, out),

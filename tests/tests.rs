@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod convert;
 mod corpus;
 mod rules;
 mod streaming;

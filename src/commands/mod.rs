@@ -9,6 +9,7 @@ use crate::policy::Policy;
 use crate::report::{self, Format, Style};
 
 pub mod check;
+pub mod convert;
 pub mod explain;
 pub mod policy;
 pub mod schema;
