@@ -82,3 +82,46 @@ fn published_plan_tables_load_as_plans() {
         json["diagnostics"]
     );
 }
+
+#[test]
+fn a_published_plan_and_item_list_are_joined_by_their_texts() {
+    // No sidecars: department and year come from the title rows. The plan names
+    // items by text — numbered, with other brackets and spacing, two in one cell.
+    let out = spotlint(&[
+        "check",
+        "fixtures/tables/joined",
+        "--format",
+        "json",
+        "--as-of",
+        "2024-12-31",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        json["summary"]["input_errors"], 0,
+        "{}",
+        json["diagnostics"]
+    );
+    let coverage: Vec<_> = positions(&json)
+        .into_iter()
+        .filter(|d| d.0 == "plan-item-coverage")
+        .collect();
+    assert_eq!(
+        coverage,
+        [
+            // 特种设备… is in no task.
+            (
+                "plan-item-coverage".to_owned(),
+                "fixtures/tables/joined/items.csv".to_owned(),
+                5,
+                1
+            ),
+            // 广告发布行为的检查 is in no item list.
+            (
+                "plan-item-coverage".to_owned(),
+                "fixtures/tables/joined/plan.csv".to_owned(),
+                5,
+                8
+            ),
+        ]
+    );
+}
