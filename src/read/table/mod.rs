@@ -789,12 +789,12 @@ fn load_csv(
     let delimiter = sniff_delimiter(&source.text);
     let rows = CsvRows::new(&source.text, delimiter);
     let rows_hint = memchr::memchr_iter(b'\n', source.text.as_bytes()).count();
-    let mut notes = Vec::new();
-    let trees = build_table(&source, rows, true, Some(cx), rows_hint, &mut notes)
+    let mut read = ReadOut::default();
+    let trees = build_table(&source, rows, true, Some(cx), rows_hint, &mut read)
         .map_err(|errors| attach(&source, errors))?;
     Ok(TableRead {
         trees,
-        notes: attach_notes(&source, notes),
+        notes: attach_notes(&source, read.notes),
     })
 }
 
@@ -921,7 +921,7 @@ impl CsvTable {
             })
         });
         let rows = header.chain(records);
-        match build_table(&self.source, rows, true, None, 0, &mut Vec::new()) {
+        match build_table(&self.source, rows, true, None, 0, &mut ReadOut::default()) {
             // Blank rows only: nothing here, which the whole table may well have.
             Err(errors) if errors.iter().all(|e| e.code == "input/empty") => Ok(Vec::new()),
             result => result.map_err(|errors| attach(&self.source, errors)),
@@ -945,19 +945,19 @@ impl CsvTable {
             options,
         };
         let rows = CsvRows::new(&self.source.text, self.delimiter);
-        let mut notes = Vec::new();
+        let mut read = ReadOut::default();
         let trees = build_table(
             &self.source,
             rows,
             true,
             Some(&cx),
             self.ends.len(),
-            &mut notes,
+            &mut read,
         )
         .map_err(|errors| attach(&self.source, errors))?;
         Ok(TableRead {
             trees,
-            notes: attach_notes(&self.source, notes),
+            notes: attach_notes(&self.source, read.notes),
         })
     }
 
@@ -1330,22 +1330,20 @@ fn load_workbook(
             }
         };
         let rows_hint = rows.len();
-        let mut notes = Vec::new();
+        let mut out = ReadOut::default();
         match build_table(
             &source,
             rows.into_iter().map(Ok),
             false,
             Some(cx),
             rows_hint,
-            &mut notes,
+            &mut out,
         ) {
             Ok(t) => {
                 read.trees.extend(t);
-                read.notes.extend(attach_notes(&source, notes));
+                read.notes.extend(attach_notes(&source, out.notes));
             }
-            Err(e) if e.iter().all(|e| e.code == "input/unknown-kind") => {
-                not_tables.push((source, e));
-            }
+            Err(e) if out.not_a_table => not_tables.push((source, e)),
             Err(e) => errors.extend(attach(&source, e)),
         }
     }
@@ -1897,13 +1895,22 @@ impl Builder {
 
 /// Reads a table into its documents. `rows_hint` is about how many rows it has (0 when
 /// not known), so that the arena of its first document is made once at its size.
+/// What reading a table tells besides its documents.
+#[derive(Default)]
+struct ReadOut {
+    notes: Vec<plantable::Note>,
+    /// The table is none of the kinds read (no `kind` column, no known header set):
+    /// in a workbook, a sheet of instructions or lists rather than a table.
+    not_a_table: bool,
+}
+
 fn build_table<I>(
     source: &Arc<SourceFile>,
     rows: I,
     csv: bool,
     published: Option<&plantable::Context>,
     rows_hint: usize,
-    notes: &mut Vec<plantable::Note>,
+    read: &mut ReadOut,
 ) -> Result<Vec<Tree>, Vec<LoadError>>
 where
     I: Iterator<Item = Result<RawRow, LoadError>>,
@@ -1983,13 +1990,14 @@ where
             all.push(row.map_err(|e| vec![e])?);
         }
         if let Some((trees, read_notes)) = plantable::build(source, all.clone(), csv, cx)? {
-            notes.extend(read_notes);
+            read.notes.extend(read_notes);
             return Ok(trees);
         }
         // Not a published table: read the rows as a library or results table.
         pending = all.into_iter().skip(1).collect();
     }
     if kind.is_none() && kind_cell.is_none() {
+        read.not_a_table = true;
         errors.push(error(
             "input/unknown-kind",
             header_span,

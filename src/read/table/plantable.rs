@@ -1614,6 +1614,9 @@ pub(super) fn build(
         ));
     }
     for (name, given) in [("department", &department), ("year", &year)] {
+        if name == "year" && !needs_year {
+            continue;
+        }
         if let Some(g) = given
             .as_ref()
             .filter(|g| g.from == "title" || g.from == "file name")
