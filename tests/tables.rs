@@ -350,3 +350,60 @@ fn header_sets_not_in_the_repository_load_as_workbooks_with_merged_cells() {
     let task3 = task3.split("---").next().unwrap_or_default();
     assert!(!task3.contains("partners"), "{task3}");
 }
+
+#[test]
+fn a_policy_vocabulary_reads_headers_the_shipped_one_does_not() {
+    let table = "序号,抽查事项,检查对象,计划抽检率,检查层级\n1,事项甲,企业,5%,区级\n";
+    let words = "kind: Vocabulary\nplan:\n  headers:\n    ratio: [计划抽检率]\n";
+    let policy = format!(
+        "kind: Policy\nid: own\ntitle: {{zh: 自定义, en: Own}}\nsource: test\nnotice: test\n\
+         extends: {}\nvocabulary: words.yaml\n",
+        crate::util::root()
+            .join("policies/wuhan-2024.yaml")
+            .display()
+    );
+    let dir = folder(&[
+        ("plan.csv", table.as_bytes()),
+        (
+            "plan.columns.yaml",
+            "department: 甲局\nyear: 2024\n".as_bytes(),
+        ),
+        ("words.yaml", words.as_bytes()),
+        ("policy.yaml", policy.as_bytes()),
+    ]);
+    let shipped = spotlint_in(dir.path(), &["convert", "plan.csv"]);
+    assert!(
+        shipped.stdout.contains("\"计划抽检率\": \"5%\"  # D2"),
+        "{shipped:?}"
+    );
+    let own = spotlint_in(
+        dir.path(),
+        &["convert", "plan.csv", "--policy", "policy.yaml"],
+    );
+    assert!(own.stdout.contains("ratio: 0.05  # D2: 5%"), "{own:?}");
+    // `check --policy` reads the tables with it: no task lacks its ratio.
+    let (_, json) = check_json(dir.path(), &["--policy", "policy.yaml"]);
+    assert_eq!(
+        json["summary"]["input_errors"], 0,
+        "{}",
+        json["diagnostics"]
+    );
+    let lacking: Vec<_> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "plan-task-fields")
+        .collect();
+    assert!(lacking.is_empty(), "{lacking:?}");
+    // A broken vocabulary is the policy's error, in its file.
+    let dir = folder(&[
+        (
+            "words.yaml",
+            "kind: Vocabulary\nplan:\n  headers:\n    rato: [x]\n".as_bytes(),
+        ),
+        ("policy.yaml", policy.as_bytes()),
+    ]);
+    let out = spotlint_in(dir.path(), &["policy", "check", "policy.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.contains("did you mean `ratio`"), "{out:?}");
+}

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -172,6 +173,8 @@ pub struct CheckOptions {
     /// `--year`).
     pub department: Option<String>,
     pub year: Option<i64>,
+    /// The header vocabulary tables are read with (None: the shipped one).
+    pub vocabulary: Option<Arc<crate::read::table::Vocabulary>>,
 }
 
 impl CheckOptions {
@@ -186,6 +189,7 @@ impl CheckOptions {
             chunk_rows: crate::read::table::CHUNK_ROWS,
             department: None,
             year: None,
+            vocabulary: None,
         }
     }
 
@@ -194,7 +198,7 @@ impl CheckOptions {
         ReadOptions {
             department: self.department.clone(),
             year: self.year,
-            vocabulary: None,
+            vocabulary: self.vocabulary.clone(),
         }
     }
 }
@@ -279,7 +283,18 @@ pub fn load_policy_for(choice: &PolicyChoice, year: Option<i64>) -> Result<Polic
 }
 
 pub fn run(options: &CheckOptions) -> Outcome {
-    let mut loaded = input::load_paths_with(&options.paths, &options.read_options());
+    // A policy named on the command line is read first: its vocabulary reads the
+    // tables. (The shipped one is chosen by the documents' year, and reads them with
+    // the shipped vocabulary.)
+    let named = match &options.policy {
+        PolicyChoice::File(_) => Some(load_policy_for(&options.policy, None)),
+        PolicyChoice::Shipped => None,
+    };
+    let mut read = options.read_options();
+    if let Some(Ok(policy)) = &named {
+        read.vocabulary = read.vocabulary.or_else(|| policy.vocabulary.clone());
+    }
+    let mut loaded = input::load_paths_with(&options.paths, &read);
     let notes = std::mem::take(&mut loaded.notes);
     for file in &options.waivers {
         let extra = input::load_paths(std::slice::from_ref(file));
@@ -320,7 +335,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
         .filter_map(|d| d.year)
         .chain(loaded.tables.iter().flat_map(|t| t.years.iter().copied()))
         .max();
-    let policy = match load_policy_for(&options.policy, year) {
+    let policy = match named.unwrap_or_else(|| load_policy_for(&options.policy, year)) {
         Ok(p) => p,
         Err(mut report) => {
             report.diagnostics.extend(loaded.diagnostics);

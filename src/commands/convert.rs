@@ -34,6 +34,9 @@ pub struct Args {
     /// Year of published plans that state none (a sidecar's `year` wins).
     #[arg(long)]
     year: Option<i64>,
+    /// A policy whose `vocabulary` extends the shipped header vocabulary.
+    #[arg(long)]
+    policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "zh")]
     lang: Lang,
 }
@@ -41,11 +44,17 @@ pub struct Args {
 /// Runs `spotlint convert` and returns the exit code: 2 when a file could not be read
 /// (its problems on stderr; the others are still converted).
 pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
-    let options = ReadOptions {
+    let mut options = ReadOptions {
         department: args.department,
         year: args.year,
         vocabulary: None,
     };
+    if let Some(path) = args.policy {
+        match crate::commands::check::load_policy(&super::choice(Some(path))) {
+            Ok(policy) => options.vocabulary = policy.vocabulary,
+            Err(report) => return super::fail(&report, args.lang, style, out),
+        }
+    }
     let mut loaded = input::load_paths_with(&args.files, &options);
     for table in std::mem::take(&mut loaded.tables) {
         table.load_whole(&mut loaded);

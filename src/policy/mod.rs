@@ -195,6 +195,9 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     pub calendar: Arc<Calendar>,
     pub calendar_path: String,
+    /// The header vocabulary tables are read with, when the policy (or one it
+    /// extends) names one: the shipped vocabulary with the policy's words first.
+    pub vocabulary: Option<Arc<crate::read::table::Vocabulary>>,
 }
 
 impl Policy {

@@ -254,6 +254,13 @@ const POLICY: &[Field] = &[
         doc: "Working-day calendar file, relative to this one.",
     },
     Field {
+        name: "vocabulary",
+        zh: "表头词表",
+        ty: Ty::Str,
+        required: false,
+        doc: "Header vocabulary file (kind: Vocabulary), relative to this one, laid over the shipped one when tables are read.",
+    },
+    Field {
         name: "disable",
         zh: "停用规则",
         ty: Ty::List(&Ty::Str),

@@ -22,7 +22,7 @@ const TABLE_EXTENSIONS: &[&str] = &["csv", "xlsx", "xls"];
 /// Tables hold the large record sets; they are read whole, so still bounded.
 pub const MAX_TABLE_BYTES: u64 = 512 * 1024 * 1024;
 /// Kinds that live beside submissions but are not checked as submissions.
-const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest"];
+const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest", "Vocabulary"];
 
 /// A validated document of a submission.
 #[derive(Debug, Clone)]
