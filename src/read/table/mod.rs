@@ -13,8 +13,10 @@
 //!
 //! # Reading rules
 //!
-//! * The header is the first non-blank row. Header names are English field names or
-//!   their Chinese names; matching ignores case, spaces anywhere, `_` and `-`, a
+//! * The header is the first non-blank row. Header names are English field names,
+//!   their Chinese names, or the other names platform exports use, listed in the
+//!   vocabulary's `records` (统一社会信用代码/社会信用代码/信用代码, 检查结束日期, 录入时间,
+//!   执法人员, 公示时间 …; [`vocabulary`]); matching ignores case, spaces anywhere, `_` and `-`, a
 //!   leading or trailing `*` (a "required" mark), full-width forms (`ＴＡＳＫ`, `（）`,
 //!   `【】`, the ideographic space) and **one trailing bracketed note**: `检查人员（ID）`,
 //!   `检查完成日期(YYYY-MM-DD)` and `是否发现问题【是/否】` are the columns
@@ -22,10 +24,12 @@
 //! * The kind comes from a `kind`/`类型` column (first non-empty cell; `Results` or
 //!   `抽查结果` and so on), otherwise from the headers: `task` and `object` make a
 //!   Results table, `certificate` or `qualification` a PersonnelLibrary, `uscc` or
-//!   `risk_level` an ObjectLibrary. Failing those, a published plan table (序号,
-//!   抽查任务名称/抽查事项, 抽查比例及频次/发起部门/检查对象 …) is read as one `Plan` by
-//!   the `plantable` module (its own column mapping, 〃 merged cells, an optional
-//!   `<table>.columns.yaml` sidecar; see src/plantable.rs).
+//!   `risk_level` an ObjectLibrary. Failing those (or when the published vocabulary
+//!   knows more of the headers), a published plan or item list (title rows, then 序号,
+//!   抽查任务名称/抽查事项, 抽查比例及频次/发起部门/检查对象 …) is read as one `Plan` or
+//!   `ItemList` by the `plantable` module: header row found under title rows, meanings
+//!   from the [`vocabulary`] and an optional `<table>.columns.yaml` sidecar, 〃 and
+//!   merged cells, notes on how it was read ([`read_table`]).
 //! * An unknown header is an error at its cell with a did-you-mean; so is a column
 //!   that belongs to another kind and a column given twice. A missing `department`
 //!   (and for Results `year` and `task`) column is an error at the header row.
@@ -49,7 +53,10 @@
 //! * Workbooks: every visible, non-empty worksheet is a table of its own (hidden
 //!   sheets, which templates use for drop-down lists, and chart sheets are skipped).
 //!   Date-formatted cells become `YYYY-MM-DD`; whole numbers lose their `.0`; an Excel
-//!   error value (`#N/A`) in a used column is an error at its cell.
+//!   error value (`#N/A`) in a used column is an error at its cell (in a published
+//!   table, a blank with a note). A cell inside a merged region knows the region's value
+//!   and first cell, and published tables read it as merged. A sheet that is no table
+//!   of any kind (instructions, lists) is skipped with a note when another is read.
 //!
 //! # Positions
 //!
@@ -2822,6 +2829,38 @@ mod tests {
         assert_eq!(
             trees[0].source.line_col(errors[0].span.start as usize),
             (3, 11)
+        );
+    }
+
+    #[test]
+    fn platform_export_words_name_record_columns() {
+        // Results as the provincial platform exports them.
+        let text =
+            "部门名称,年度,抽查任务,被检查对象,执法人员,检查结束日期,录入时间,公示渠道,公示时间\n\
+            A局,2024,T1,O1,P1、P2,2024/5/6,2024-05-20 10:31:00,gsxt,2024年5月21日\n";
+        let trees = validated(csv(text).unwrap());
+        let yaml = validated(yaml_docs(
+            "kind: Results\ndepartment: A局\nyear: 2024\ntask: T1\nrecords:\n\
+             - {object: O1, inspectors: [P1, P2], finished_on: 2024-05-06, entered_on: 2024-05-20,\n   publication: {channel: gsxt, published_on: 2024-05-21}}\n",
+        ));
+        same_content(&yaml[0], &trees[0]).unwrap();
+        // The flat reader of streamed chunks knows the same words.
+        let table = CsvTable::open("t.csv", text.as_bytes().to_vec()).unwrap();
+        assert!(table.may_hold_results());
+        let range = table.chunks(10)[0];
+        assert!(FlatChunk::read(&table, range).is_some());
+        // Libraries.
+        let text = "部门,社会信用代码,企业名称,信用风险等级,所属行业\nA局,91420100MA4KXXXX0X,甲公司,B,食品销售\n";
+        let trees = validated(csv(text).unwrap());
+        let t = &trees[0];
+        assert_eq!(t.str_at(t.root, "kind"), Some("ObjectLibrary"));
+        let (uscc, _) = t.resolve(t.root, "objects[0].uscc");
+        assert!(matches!(&t.node(uscc).value, Value::Str(s) if s == "91420100MA4KXXXX0X"));
+        let text = "部门,人员编号,人员姓名,执法证件号,是否在岗\nA局,P1,张三,C1,是\n";
+        let trees = validated(csv(text).unwrap());
+        assert_eq!(
+            trees[0].str_at(trees[0].root, "kind"),
+            Some("PersonnelLibrary")
         );
     }
 
