@@ -62,6 +62,8 @@ impl Undated {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Stated {
     Day(NaiveDate),
+    /// One month, quarter or year: in a start or end column, only that end.
+    Unit(NaiveDate, NaiveDate),
     Span(NaiveDate, NaiveDate),
     /// `…前`: an end without a start.
     Deadline(NaiveDate),
@@ -79,16 +81,18 @@ pub fn parse_period(text: &str, year: Option<i32>, part: Part) -> Result<Period,
             start: Some(d),
             end: None,
         },
-        (Stated::Span(s, e), Part::Whole) => Period {
-            start: Some(s),
-            end: Some(e),
-        },
-        (Stated::Span(s, _), Part::Start) => Period {
+        (Stated::Unit(s, _), Part::Start) => Period {
             start: Some(s),
             end: None,
         },
-        (Stated::Span(_, e), Part::End) => Period {
+        (Stated::Unit(_, e), Part::End) => Period {
             start: None,
+            end: Some(e),
+        },
+        // A range states both ends, also in a column headed for one of them
+        // (`计划完成时间: 2023年6月-10月`).
+        (Stated::Unit(s, e), Part::Whole) | (Stated::Span(s, e), _) => Period {
+            start: Some(s),
             end: Some(e),
         },
     };
@@ -147,6 +151,14 @@ fn month_span(y: i32, from: u32, to: u32) -> Result<Stated, Undated> {
         return Err(Undated::Impossible);
     }
     spanned(date(y, from, 1)?, month_end(y, to)?)
+}
+
+/// A month, quarter or year named as one.
+fn unit(span: Result<Stated, Undated>) -> Result<Stated, Undated> {
+    match span? {
+        Stated::Span(a, b) => Ok(Stated::Unit(a, b)),
+        other => Ok(other),
+    }
 }
 
 fn spanned(start: NaiveDate, end: NaiveDate) -> Result<Stated, Undated> {
@@ -208,7 +220,7 @@ fn stated(s: &str, plan_year: Option<i32>) -> Result<Stated, Undated> {
     if let Some(c) = re.captures(s) {
         if c.get(1).is_some() || s != "度" {
             let y = year_of(c.get(1))?;
-            return month_span(y, 1, 12);
+            return unit(month_span(y, 1, 12));
         }
     }
     // Months: `2023年6-12月`, `1月-12月`, `2026年1月-2026年11月`, `7月20日-8月30日`.
@@ -273,7 +285,7 @@ fn stated(s: &str, plan_year: Option<i32>) -> Result<Stated, Undated> {
             None => (year_of(c.get(3))?, num(c.get(4))),
         };
         let m = m.ok_or(Undated::NotAPeriod)?;
-        return month_span(y, m, m);
+        return unit(month_span(y, m, m));
     }
     // Deadlines: `2023年7月20日前`, `12月底前`, `12月前`, `年底前`, `截至6月30日`.
     let (body, deadline) = match s.strip_prefix('截') {
@@ -349,16 +361,16 @@ fn stated(s: &str, plan_year: Option<i32>) -> Result<Stated, Undated> {
         let (Some(first), Some(last)) = (quarters.iter().min(), quarters.iter().max()) else {
             return Err(Undated::NotAPeriod);
         };
-        return month_span(y, first * 3 - 2, last * 3);
+        return unit(month_span(y, first * 3 - 2, last * 3));
     }
     static HALF: OnceLock<Regex> = OnceLock::new();
     let re = regex(&HALF, r"^(?:(\d{4})年)?(上|下)半年$");
     if let Some(c) = re.captures(s) {
         let y = year_of(c.get(1))?;
-        return match c.get(2).map(|m| m.as_str()) {
+        return unit(match c.get(2).map(|m| m.as_str()) {
             Some("上") => month_span(y, 1, 6),
             _ => month_span(y, 7, 12),
-        };
+        });
     }
     Err(Undated::NotAPeriod)
 }
@@ -447,7 +459,13 @@ mod tests {
         let start = parse_period("2021年9月", Some(2021), Part::Start).unwrap();
         assert_eq!((start.start, start.end), (Some(d(2021, 9, 1)), None));
         let end = parse_period("2021年9月", Some(2021), Part::End).unwrap();
-        assert_eq!(end.end, Some(d(2021, 9, 30)));
+        assert_eq!((end.start, end.end), (None, Some(d(2021, 9, 30))));
+        // A range in a column headed for one end states both.
+        let both = parse_period("2023年6月-10月", Some(2023), Part::End).unwrap();
+        assert_eq!(
+            (both.start, both.end),
+            (Some(d(2023, 6, 1)), Some(d(2023, 10, 31)))
+        );
     }
 
     #[test]

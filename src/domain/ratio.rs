@@ -430,8 +430,9 @@ fn chinese_number(chars: &[char], at: usize) -> Option<(u32, usize)> {
 }
 
 /// Checks per period written as a unit: `年` → 1 a year, `季度` → 4 …
-const PERIODS: [(&str, u32); 13] = [
+const PERIODS: [(&str, u32); 14] = [
     ("半年", 2),
+    ("学期", 2),
     ("季度", 4),
     ("年度", 1),
     ("全年", 1),
@@ -622,6 +623,16 @@ pub fn parse_cell(s: &str) -> Result<Sampling, String> {
         None
     };
     let count = count_of(&chars, &nums, &text)?;
+    // `全覆盖`, `全部抽查`: every object.
+    let whole: String = chars.iter().collect();
+    if ratio.is_none()
+        && classes.is_empty()
+        && ["全覆盖", "全部抽查", "全面覆盖", "全部检查"]
+            .iter()
+            .any(|w| whole.contains(w))
+    {
+        ratio = Some(Bounds::exact(1.0));
+    }
     if ratio.is_none() && classes.is_empty() && count.is_none() {
         ratio = parse_fraction(&text).map(Bounds::exact);
     }
@@ -734,6 +745,7 @@ mod tests {
         assert_eq!(ratio("15%"), Some(Bounds::exact(0.15)));
         assert_eq!(ratio("0.05"), Some(Bounds::exact(0.05)));
         assert_eq!(ratio("抽查比例0.05"), Some(Bounds::exact(0.05)));
+        assert_eq!(ratio("全覆盖"), Some(Bounds::exact(1.0)));
         assert_eq!(ratio("项目抽查比例为5%,1-2次"), Some(Bounds::exact(0.05)));
         let cell = parse_cell("3%;2次/年").unwrap();
         assert_eq!(cell.ratio, Some(Bounds::exact(0.03)));

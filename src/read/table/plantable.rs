@@ -304,6 +304,8 @@ struct Layout {
     header: usize,
     second: Option<usize>,
     columns: Vec<Option<Column>>,
+    /// Columns that claimed one meaning as strongly: (read, kept as text, meaning).
+    ties: Vec<(usize, usize, Meaning)>,
 }
 
 /// Rows scanned for the header row.
@@ -326,13 +328,25 @@ fn find_header(
         .take(HEADER_SEARCH)
         .find(|(_, row)| {
             let cells: Vec<&RawCell> = non_empty(row).collect();
-            let known = cells
+            let listed = |c: &&&RawCell| {
+                vocab.knows(&c.text) || sidecar.is_some_and(|s| s.meaning_of(&c.text).is_some())
+            };
+            let known = cells.iter().filter(listed).count();
+            // Headers read loosely (a typo, cut short) count too, beside listed ones.
+            let loose = cells
                 .iter()
+                .filter(|c| !listed(c))
                 .filter(|c| {
-                    vocab.knows(&c.text) || sidecar.is_some_and(|s| s.meaning_of(&c.text).is_some())
+                    [Section::Plan, Section::ItemList].iter().any(|s| {
+                        vocab
+                            .candidates(*s, &c.text)
+                            .iter()
+                            .any(|k| matches!(k.how, How::Typo(_) | How::Truncated(_)))
+                    })
                 })
                 .count();
-            known >= 2 && known * 3 >= cells.len()
+            (known >= 2 && known * 3 >= cells.len())
+                || (known >= 1 && known + loose >= 3 && (known + loose) * 2 >= cells.len())
         })
         .map(|(i, _)| i)
 }
@@ -609,10 +623,15 @@ fn layout(
         };
         let cells = column_cells(rows, first_data, i);
         let own = lower_label.as_deref().unwrap_or(&header_text);
-        let mut candidates = candidates_of(section, own, cx.sidecar, vocab);
-        if candidates.is_empty() && upper_label.is_some() {
-            candidates = candidates_of(section, &header_text, cx.sidecar, vocab);
-        }
+        // Under a group label, the group gives what the lower header does not.
+        let candidates = match cx.sidecar.and_then(|s| s.meaning_of(&header_text)) {
+            Some(m) => vec![Candidate {
+                meaning: m,
+                tier: 0,
+                how: How::Sidecar,
+            }],
+            None => candidates_of(section, own, cx.sidecar, vocab),
+        };
         let chosen = choose(&candidates, &cells, vocab);
         let (meaning, how, tier, unknown) = match chosen {
             Some(c) => (c.meaning, c.how, c.tier, false),
@@ -647,7 +666,8 @@ fn layout(
         }));
     }
     group_meanings(&mut columns, section, cx, vocab);
-    let errors = settle(&mut columns, rows, first_data);
+    let mut ties = Vec::new();
+    let errors = settle(&mut columns, rows, first_data, &mut ties);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -657,6 +677,7 @@ fn layout(
         header,
         second,
         columns,
+        ties,
     }))
 }
 
@@ -710,9 +731,15 @@ fn group_meanings(
 }
 
 /// One column per single meaning: the strongest header wins, then the column with more
-/// distinct cells; the others are kept as text. Two equally strong columns with as many
-/// distinct cells make the table ambiguous.
-fn settle(columns: &mut [Option<Column>], rows: &[RawRow], from: usize) -> Vec<LoadError> {
+/// distinct cells, then the first; the others are kept as text (`ties` lists the last
+/// kind, for a note). The same header twice over different cells makes the table
+/// ambiguous.
+fn settle(
+    columns: &mut [Option<Column>],
+    rows: &[RawRow],
+    from: usize,
+    ties: &mut Vec<(usize, usize, Meaning)>,
+) -> Vec<LoadError> {
     let mut errors = Vec::new();
     let mut meanings: Vec<Meaning> = columns.iter().flatten().map(|c| c.meaning).collect();
     meanings.sort();
@@ -747,8 +774,25 @@ fn settle(columns: &mut [Option<Column>], rows: &[RawRow], from: usize) -> Vec<L
             .filter(|i| distinct(*i) == most)
             .collect();
         if winners.len() > 1 {
-            if let (Some(Some(a)), Some(Some(b))) =
-                (columns.get(winners[0]), columns.get(winners[1]))
+            let (Some(Some(a)), Some(Some(b))) = (columns.get(winners[0]), columns.get(winners[1]))
+            else {
+                continue;
+            };
+            let same_header = header_key(&a.header).full == header_key(&b.header).full;
+            let same_cells =
+                column_cells(rows, from, winners[0]) == column_cells(rows, from, winners[1]);
+            if !same_header || same_cells {
+                // Equally strong, but not the same column twice: the first is read and
+                // the other kept as text, with a note.
+                ties.push((winners[0], winners[1], m));
+                for i in claiming.iter().copied().filter(|i| *i != winners[0]) {
+                    if let Some(c) = columns[i].as_mut() {
+                        c.meaning = Meaning::Note;
+                        c.outranked = true;
+                    }
+                }
+                continue;
+            }
             {
                 let (first, second) = (a.header.clone(), b.header.clone());
                 errors.push(error(
@@ -782,11 +826,21 @@ fn settle(columns: &mut [Option<Column>], rows: &[RawRow], from: usize) -> Vec<L
     errors
 }
 
+/// A ratio cell as its column reads it: under `抽查比例（%）` a bare `5` is 5%.
+fn read_ratio(header: &str, text: &str) -> Result<ratio::Sampling, String> {
+    let percent_header = header.contains(['%', '％']);
+    if percent_header && text.trim().parse::<f64>().is_ok() {
+        ratio::parse_cell(&format!("{}%", text.trim()))
+    } else {
+        ratio::parse_cell(text)
+    }
+}
+
 /// A number-reading column (ratio, frequency, count) none of whose cells reads, beside
 /// one of its kind that reads, is text (`抽查基数(户)和比例` holding a description).
 fn demote_unread(columns: &mut [Option<Column>], rows: &[RawRow], from: usize) {
-    let reads = |m: Meaning, text: &str| match m {
-        Meaning::Ratio | Meaning::RatioAndFrequency => ratio::parse_cell(text).is_ok(),
+    let reads = |m: Meaning, header: &str, text: &str| match m {
+        Meaning::Ratio | Meaning::RatioAndFrequency => read_ratio(header, text).is_ok(),
         Meaning::Frequency => ratio::parse_frequency(text).is_some(),
         Meaning::Count => ratio::parse_count(text).is_some(),
         _ => true,
@@ -802,7 +856,7 @@ fn demote_unread(columns: &mut [Option<Column>], rows: &[RawRow], from: usize) {
             let c = c.as_ref().filter(|c| c.meaning.reads_numbers())?;
             let any = column_cells(rows, from, i)
                 .iter()
-                .any(|t| reads(c.meaning, t));
+                .any(|t| reads(c.meaning, &c.header, t));
             Some((family(c.meaning), any))
         })
         .collect();
@@ -997,7 +1051,7 @@ struct Builder<'a> {
     layout: &'a Layout,
     year: Option<i32>,
     /// Cell notes already given, per column and text (a merged cell is read per row).
-    noted: Vec<(usize, String)>,
+    noted: std::collections::HashSet<(usize, String)>,
 }
 
 impl Builder<'_> {
@@ -1029,11 +1083,9 @@ impl Builder<'_> {
     }
 
     fn cell_note(&mut self, col: usize, cell: &RawCell, en: String, zh: String) {
-        let key = (col, cell.text.clone());
-        if self.noted.contains(&key) {
+        if !self.noted.insert((col, cell.text.clone())) {
             return;
         }
-        self.noted.push(key);
         self.notes.push(note(cell.span, en, zh));
     }
 
@@ -1131,7 +1183,7 @@ impl Builder<'_> {
                 }
             }
             (Section::Plan, Meaning::Ratio | Meaning::RatioAndFrequency) => {
-                match ratio::parse_cell(text) {
+                match read_ratio(&column.header, text) {
                     Ok(s) => {
                         if !self.sampling(r, &s, span)? {
                             kept(self)?;
@@ -1711,6 +1763,33 @@ pub(super) fn build(
         let _ = i;
         notes.push(note(c.span, en, zh));
     }
+    for (read, kept, m) in &layout.ties {
+        let (Some(Some(a)), Some(Some(b))) = (layout.columns.get(*read), layout.columns.get(*kept))
+        else {
+            continue;
+        };
+        notes.push(note(
+            b.span,
+            format!(
+                "`{}` ({}) and `{}` ({}) both read as {}: the first is read, the other kept as text (a sidecar can say otherwise: `columns: {{{}: note}}`)",
+                a.header,
+                letter(*read),
+                b.header,
+                letter(*kept),
+                m.name(),
+                a.header
+            ),
+            format!(
+                "`{}`（{}）与 `{}`（{}）都读作{}：读取前者，后者作为文字保留（可在旁附文件中另行指定：`columns: {{{}: note}}`）",
+                a.header,
+                letter(*read),
+                b.header,
+                letter(*kept),
+                m.zh(),
+                a.header
+            ),
+        ));
+    }
     let kept: Vec<(String, String)> = layout
         .columns
         .iter()
@@ -1785,7 +1864,7 @@ pub(super) fn build(
         notes,
         layout: &layout,
         year: plan_year,
-        noted: Vec::new(),
+        noted: std::collections::HashSet::new(),
     };
     let root = push(
         &mut b.nodes,
@@ -1882,6 +1961,8 @@ pub(super) fn build(
                 Cell::Merged(cell)
             } else if csv || is_ditto(&raw.text) {
                 match slot {
+                    // A blank under a check mark (√) is unmarked, not the same again.
+                    Some(prev) if is_mark(&prev.text) && raw.text.is_empty() => Cell::Empty,
                     Some(prev) => Cell::Repeated(RawCell {
                         text: prev.text.clone(),
                         span: raw.span,
@@ -2361,6 +2442,13 @@ mod tests {
     }
 
     #[test]
+    fn percent_headers_and_full_coverage() {
+        let t = csv_plan("序号,抽查事项,抽查比例（%）\n1,甲,5\n2,乙,全覆盖\n");
+        assert_eq!(text(&t, "tasks[0].ratio"), "0.05");
+        assert_eq!(text(&t, "tasks[1].ratio"), "1");
+    }
+
+    #[test]
     fn counts_floors_ceilings_and_classes() {
         let t = csv_plan(
             "序号,抽查事项,检查对象,抽查比例及频次,抽查数量\n\
@@ -2485,6 +2573,13 @@ mod tests {
         assert_eq!(text(&t, "items[1].method"), "书面检查");
         assert_eq!(text(&t, "items[1].basis"), "《乙法》");
         assert_eq!(text(&t, "items[1].columns.检查主体"), "县局");
+        // Categories marked under a two-row header; a blank under a mark is unmarked.
+        let t = csv_plan(
+            "某局2024年抽查事项清单\n序号,抽查事项,事项类别,,检查方式\n,,一般事项,重点事项,\n\
+             1,甲事项,√,,现场检查\n2,乙事项,,√,书面检查\n",
+        );
+        assert_eq!(text(&t, "items[0].category"), "general");
+        assert_eq!(text(&t, "items[1].category"), "key");
     }
 
     #[test]
@@ -2509,20 +2604,29 @@ mod tests {
         let t = csv_plan("序号,抽查事项,抽查内容,抽查比例\n1,事项,内容,5%\n");
         assert_eq!(items(&t, 0), ["事项"]);
         assert_eq!(text(&t, "tasks[0].columns.抽查内容"), "内容");
-        // Two equal claims are an error naming both.
+        // Two equal claims: the first is read, with a note.
         let options = ReadOptions {
             department: Some("甲局".into()),
             year: Some(2024),
             ..ReadOptions::default()
         };
+        let read = csv_read("序号,抽查事项,检查事项,抽查比例\n1,甲,乙,5%\n", &options).unwrap();
+        assert!(
+            read.notes.iter().any(|n| n
+                .en
+                .contains("`抽查事项` (B) and `检查事项` (C) both read as items")),
+            "{:?}",
+            read.notes
+        );
+        // The same header twice over different cells is ambiguous: an error naming both.
         let errors =
-            csv_read("序号,抽查事项,检查事项,抽查比例\n1,甲,乙,5%\n", &options).unwrap_err();
+            csv_read("序号,抽查事项,抽查事项,抽查比例\n1,甲,乙,5%\n", &options).unwrap_err();
         assert_eq!(errors[0].error.code, "input/duplicate-key");
         assert!(
             errors[0]
                 .error
                 .en
-                .contains("`抽查事项` (B) and `检查事项` (C)"),
+                .contains("`抽查事项` (B) and `抽查事项` (C)"),
             "{}",
             errors[0].error.en
         );

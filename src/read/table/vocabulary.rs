@@ -288,7 +288,11 @@ pub fn shipped() -> &'static Arc<Vocabulary> {
     SHIPPED_VOCABULARY.get_or_init(|| {
         let source = SourceFile::from_text(SHIPPED_PATH, SHIPPED);
         // The shipped file is checked by the tests; a broken build reads no words.
-        Arc::new(Vocabulary::parse(&source).unwrap_or_default())
+        Arc::new(
+            Vocabulary::parse(&source)
+                .unwrap_or_default()
+                .shipped_with_names(),
+        )
     })
 }
 
@@ -728,6 +732,44 @@ impl Vocabulary {
         }
     }
 
+    /// The shipped vocabulary: its file, and the meanings' own names as headers
+    /// (`task`, `items`, `ratio`, …, `No.`), for tables headed in English.
+    fn shipped_with_names(mut self) -> Vocabulary {
+        for (section, words) in [
+            (Section::Plan, &mut self.plan),
+            (Section::ItemList, &mut self.item_list),
+        ] {
+            for (name, meaning) in MEANINGS.iter().chain(ALIASES) {
+                let key = header_key(name).full;
+                if section.has(*meaning) && !words.headers.contains_key(&key) {
+                    words.add(name, *meaning, 0);
+                }
+            }
+            let number = match section {
+                Section::Plan => Meaning::Row,
+                Section::ItemList => Meaning::ItemId,
+            };
+            for name in ["no", "number", "item", "object", "name"] {
+                let meaning = match name {
+                    "item" => match section {
+                        Section::Plan => Meaning::Items,
+                        Section::ItemList => Meaning::ItemName,
+                    },
+                    "name" => match section {
+                        Section::Plan => Meaning::Task,
+                        Section::ItemList => Meaning::ItemName,
+                    },
+                    "object" => Meaning::Objects,
+                    _ => number,
+                };
+                if !words.headers.contains_key(name) {
+                    words.add(name, meaning, 0);
+                }
+            }
+        }
+        self
+    }
+
     /// This vocabulary with `other`'s words first: its headers take their meanings
     /// from `other`, its words and title words are tried first.
     pub fn extended(&self, other: &Vocabulary) -> Vocabulary {
@@ -864,6 +906,19 @@ mod tests {
         assert_eq!(c[0].meaning, Meaning::Period);
         assert_eq!(c[0].tier, WORD_TIER);
         assert!(shipped().candidates(Section::Plan, "填表人").is_empty());
+        // The meanings' own names head tables in English.
+        assert_eq!(
+            shipped().candidates(Section::Plan, "Ratio")[0].meaning,
+            Meaning::Ratio
+        );
+        assert_eq!(
+            shipped().candidates(Section::Plan, "No.")[0].meaning,
+            Meaning::Row
+        );
+        assert_eq!(
+            shipped().candidates(Section::ItemList, "Name")[0].meaning,
+            Meaning::ItemName
+        );
     }
 
     #[test]
