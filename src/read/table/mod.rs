@@ -1996,7 +1996,7 @@ where
         for row in rows.by_ref() {
             all.push(row.map_err(|e| vec![e])?);
         }
-        if let Some((trees, read_notes)) = plantable::build(source, all.clone(), csv, cx)? {
+        if let Some((trees, read_notes)) = plantable::build(source, &all, csv, cx)? {
             read.notes.extend(read_notes);
             return Ok(trees);
         }

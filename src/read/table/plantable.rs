@@ -1532,12 +1532,12 @@ pub(super) type ColumnMeanings = (Section, Vec<(String, &'static str)>);
 /// (the table is not a published plan or item list).
 pub(super) fn build(
     source: &Arc<SourceFile>,
-    rows: Vec<RawRow>,
+    rows: &[RawRow],
     csv: bool,
     cx: &Context,
 ) -> Result<Option<Built>, Vec<LoadError>> {
     let vocab = cx.options.vocabulary();
-    let Some(layout) = layout(&rows, cx, vocab)? else {
+    let Some(layout) = layout(rows, cx, vocab)? else {
         return Ok(None);
     };
     let header_row = &rows[layout.header];
@@ -2641,7 +2641,7 @@ mod tests {
         let sidecar = parse_sidecar(&sidecar).unwrap();
         let text_ = "序号,抽查事项,检查对像,工作亮点\n1,事项,企业,5%\n";
         let source = SourceFile::from_text("p.csv", text_);
-        let rows = super::super::CsvRows::new(&source.text, b',')
+        let rows: Vec<RawRow> = super::super::CsvRows::new(&source.text, b',')
             .map(|r| r.unwrap())
             .collect();
         let options = ReadOptions::default();
@@ -2650,7 +2650,7 @@ mod tests {
             sidecar: Some(&sidecar),
             options: &options,
         };
-        let (mut trees, _) = build(&source, rows, true, &cx).unwrap().unwrap();
+        let (mut trees, _) = build(&source, &rows, true, &cx).unwrap().unwrap();
         let errors = schema::validate(&mut trees[0], schema::kind_schema("Plan").unwrap());
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(text(&trees[0], "tasks[0].objects.description"), "企业");
