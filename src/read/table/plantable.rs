@@ -1166,10 +1166,27 @@ impl Builder<'_> {
                 }
             }
             (Section::Plan, Meaning::Level) => {
-                let level = if text.contains('县') || text.contains('区') {
+                // Who carries the task out: a district (区, 县, 乡镇) or the city (市,
+                // 州, 省); a cell naming neither is no level.
+                let level = if text.contains(['县', '区', '乡', '镇']) {
                     "district"
-                } else {
+                } else if text.contains(['市', '州', '省']) {
                     "city"
+                } else {
+                    kept(self)?;
+                    self.cell_note(
+                        col,
+                        cell,
+                        format!(
+                            "no level (city or district) read from `{}`; kept as text",
+                            one_line(text)
+                        ),
+                        format!(
+                            "未能从 `{}` 读出检查层级（市级或区级）；作为文字保留",
+                            one_line(text)
+                        ),
+                    );
+                    return Ok(());
                 };
                 let node = push(
                     &mut self.nodes,
