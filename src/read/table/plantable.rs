@@ -187,7 +187,17 @@ pub(super) fn parse_sidecar(source: &Arc<SourceFile>) -> Result<Sidecar, Vec<Loa
                 )),
             }
         } else if let Some(name) = SIDECAR_FIELDS.iter().find(|f| **f == key.as_str()) {
-            sidecar.doc.push((name, node.value.clone()));
+            // `year: "2024年度"` is the year 2024.
+            let value = match (&node.value, *name) {
+                (Value::Str(s), "year") => s
+                    .trim()
+                    .trim_end_matches("年度")
+                    .trim_end_matches('年')
+                    .parse::<i64>()
+                    .map_or_else(|_| node.value.clone(), Value::Int),
+                (v, _) => v.clone(),
+            };
+            sidecar.doc.push((name, value));
         } else {
             let mut known = SIDECAR_FIELDS.to_vec();
             known.extend(["kind", "columns"]);
@@ -2673,6 +2683,10 @@ mod tests {
         assert_eq!(text(&trees[0], "tasks[0].objects.description"), "企业");
         assert_eq!(text(&trees[0], "tasks[0].ratio"), "0.05");
         assert_eq!(text(&trees[0], "department"), "甲局");
+        let written =
+            SourceFile::from_text("s.columns.yaml", "department: 甲局\nyear: \"2024年度\"\n");
+        let written = parse_sidecar(&written).unwrap();
+        assert!(matches!(written.field("year"), Some(Value::Int(2024))));
         // A bad sidecar meaning is an error with a suggestion.
         let bad = SourceFile::from_text("s.columns.yaml", "columns: {备注: ignor}\n");
         let errors = parse_sidecar(&bad).unwrap_err();
