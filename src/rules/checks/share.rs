@@ -100,7 +100,9 @@ impl Share {
         // `passes` and `weight` are read on the items.
         let each = o.each;
         o.each = Each::Record;
-        let passes = o.arg("passes").and_then(|arg| Cond::parse(o, &arg.at, Each::Record));
+        let passes = o
+            .arg("passes")
+            .and_then(|arg| Cond::parse(o, &arg.at, Each::Record));
         let weight = match (&of, o.arg("weight")) {
             (Of::List(list), Some(arg)) => {
                 // Against the list's item fields.
