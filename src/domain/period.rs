@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use regex::Regex;
 
 /// Which part of a period a column holds: both ends, or only its start or end
@@ -373,11 +373,6 @@ fn stated(s: &str, plan_year: Option<i32>) -> Result<Stated, Undated> {
         });
     }
     Err(Undated::NotAPeriod)
-}
-
-/// The year of a date, for notes that compare it with the plan's.
-pub fn year_of(d: NaiveDate) -> i32 {
-    d.year()
 }
 
 #[cfg(test)]

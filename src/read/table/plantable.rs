@@ -1734,8 +1734,7 @@ pub(super) fn build(
 
     // How the columns were read.
     let letter = |i: usize| super::column_letters(i + 1);
-    for (i, c) in layout.columns.iter().enumerate() {
-        let Some(c) = c else { continue };
+    for c in layout.columns.iter().flatten() {
         let (en, zh) = match &c.how {
             How::Typo(listed) => (
                 format!(
@@ -1787,7 +1786,6 @@ pub(super) fn build(
             ),
             _ => continue,
         };
-        let _ = i;
         notes.push(note(c.span, en, zh));
     }
     for (read, kept, m) in &layout.ties {

@@ -187,13 +187,6 @@ impl Section {
         }
     }
 
-    fn key(self) -> &'static str {
-        match self {
-            Section::Plan => "plan",
-            Section::ItemList => "item_list",
-        }
-    }
-
     /// Whether a meaning belongs to tables of this kind.
     pub fn has(self, m: Meaning) -> bool {
         use Meaning::*;
@@ -836,11 +829,6 @@ impl Vocabulary {
             .filter(|c| patterns.iter().any(|p| p.is_match(c)))
             .count();
         Some(hits as f64 / cells.len() as f64)
-    }
-
-    /// The key the section's vocabulary is named by in files.
-    pub fn section_key(section: Section) -> &'static str {
-        section.key()
     }
 }
 
