@@ -1,5 +1,5 @@
-//! Command line: `check`, `report`, `explain`, `rules`, `test`, `policy check`, `schema`; each
-//! command's arguments and job are in [`crate::commands`].
+//! Command line: `check`, `report`, `convert`, `explain`, `rules`, `test`, `policy check`,
+//! `schema`; each command's arguments and job are in [`crate::commands`].
 //! Exit codes: 0 clean, 1 findings at or above `--fail-on` (or failing policy tests),
 //! 2 input, usage, policy or script errors.
 
@@ -28,6 +28,9 @@ pub enum Command {
     /// The office's 情况通报: every department's submission checked and summed up in one
     /// table (department folders, or folders whose subfolders are departments).
     Report(commands::report::Args),
+    /// Print tables (and documents) as the normalised documents the rules see: YAML
+    /// with each value's source cell as a comment, or JSON.
+    Convert(commands::convert::Args),
     /// Explain a rule: what it checks, why (clause and quote), parameters, example, fix.
     Explain(commands::explain::ExplainArgs),
     /// List the rules of the active policy.
@@ -70,6 +73,7 @@ pub fn run(command: Command, out: &mut dyn Write, style: Style) -> i32 {
     match command {
         Command::Check(args) => commands::check::main(args, out, style),
         Command::Report(args) => commands::report::main(args, out),
+        Command::Convert(args) => commands::convert::main(args, out, style),
         Command::Explain(args) => commands::explain::explain_main(args, out, style),
         Command::Rules(args) => commands::explain::rules_main(args, out, style),
         Command::Test(args) => commands::test::main(args, out),

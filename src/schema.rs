@@ -21,6 +21,9 @@ pub enum Ty {
     Obj(&'static [Field]),
     /// Per-risk-class ratios `{A: …, B: …, C: …, D: …}`.
     RiskRatios,
+    /// Columns of a published table that no rule reads, kept as written: header text →
+    /// cell text (any keys; text, number or boolean values).
+    Columns,
     /// Anything (policy parameters); checked where it is used.
     Any,
 }
@@ -196,6 +199,24 @@ const TASK: &[Field] = &[
         Ty::Ratio,
         "Single sampling ratio when classification is not applied.",
     ),
+    f(
+        "ratio_max",
+        "抽查比例上限",
+        Ty::Ratio,
+        "Highest sampling ratio, when the plan sets a ceiling or a range (不高于10%, 10-20%).",
+    ),
+    f(
+        "count",
+        "抽查数量",
+        Ty::Int,
+        "Number of objects to check (the lower end of a range; a floor such as 不少于2所).",
+    ),
+    f(
+        "count_max",
+        "抽查数量上限",
+        Ty::Int,
+        "Highest number of objects, when the plan gives a range or a ceiling (60-70家).",
+    ),
     f("frequency", "抽查频次", Ty::Int, "Checks per year (次/年)."),
     f("start", "开始日期", Ty::Date, "Start date."),
     f(
@@ -203,6 +224,12 @@ const TASK: &[Field] = &[
         "结束日期",
         Ty::Date,
         "End date: results must be entered by then.",
+    ),
+    f(
+        "columns",
+        "其他列",
+        Ty::Columns,
+        "Columns of a published table that no rule reads, as written (header: cell).",
     ),
 ];
 
@@ -284,6 +311,12 @@ const ITEM: &[Field] = &[
     ),
     f("method", "检查方式", Ty::Str, "Inspection method."),
     f("basis", "抽查依据", Ty::Str, "Legal basis."),
+    f(
+        "columns",
+        "其他列",
+        Ty::Columns,
+        "Columns of a published table that no rule reads, as written (header: cell).",
+    ),
 ];
 
 const ITEM_LIST: &[Field] = &[
@@ -711,6 +744,25 @@ fn check_ty(
             check_obj(tree, id, fields, errors);
             return;
         }
+        (Ty::Columns, Value::Map(entries)) => {
+            // Text, or the texts of several rows of one record.
+            let scalar = |v: &Value| !matches!(v, Value::Seq(_) | Value::Map(_));
+            for (_, child) in entries {
+                let node = tree.node(*child);
+                let fine = match &node.value {
+                    Value::Seq(items) => items.iter().all(|i| scalar(&tree.node(*i).value)),
+                    other => scalar(other),
+                };
+                if !fine {
+                    errors.push(wrong_type(
+                        tree.report_span(*child),
+                        "text or a list of texts",
+                        node.value.type_name(),
+                    ));
+                }
+            }
+            return;
+        }
         (Ty::RiskRatios, Value::Map(entries)) => {
             // Known classes get their own name as key (see `check_obj`).
             if let Value::Map(keys) = &mut tree.nodes[id as usize].value {
@@ -767,7 +819,7 @@ fn expected(ty: &Ty) -> &'static str {
         Ty::Ratio => "a ratio (0.05 or \"5%\")",
         Ty::Enum(_) => "one of the listed values",
         Ty::List(_) => "a list",
-        Ty::Obj(_) | Ty::RiskRatios => "a mapping",
+        Ty::Obj(_) | Ty::RiskRatios | Ty::Columns => "a mapping",
         Ty::Any => "a value",
     }
 }
@@ -781,7 +833,7 @@ fn expected_zh(ty: &Ty) -> &'static str {
         Ty::Ratio => "比例（0.05 或 \"5%\"）",
         Ty::Enum(_) => "列出的取值之一",
         Ty::List(_) => "列表",
-        Ty::Obj(_) | Ty::RiskRatios => "映射",
+        Ty::Obj(_) | Ty::RiskRatios | Ty::Columns => "映射",
         Ty::Any => "值",
     }
 }
@@ -977,6 +1029,13 @@ fn ty_schema(ty: &Ty) -> serde_json::Value {
             "type": "object",
             "additionalProperties": false,
             "properties": {"A": ty_schema(&Ty::Ratio), "B": ty_schema(&Ty::Ratio), "C": ty_schema(&Ty::Ratio), "D": ty_schema(&Ty::Ratio)},
+        })),
+        Ty::Columns => nullable(json!({
+            "type": "object",
+            "additionalProperties": {"anyOf": [
+                {"type": ["string", "number", "boolean", "null"]},
+                {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+            ]},
         })),
         Ty::Any => json!({}),
     }

@@ -3,6 +3,8 @@
 mod bad_input;
 mod checks;
 mod cli;
+mod convert;
+mod corpus;
 mod hostile;
 mod reports;
 mod rules;

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -11,6 +12,7 @@ use crate::diag::{Diagnostic, Lang, Origin, Report, Severity, Text};
 use crate::findings::waivers;
 use crate::policy::{self, Policy, Store};
 use crate::read::input::{self, Loaded};
+use crate::read::table::ReadOptions;
 use crate::report::{self, Format, Style};
 use crate::rules::{CompiledPolicy, Limits};
 use crate::run;
@@ -52,6 +54,12 @@ pub struct Args {
     #[arg(long, default_value_t = Limits::default().max_operations,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_operations: u64,
+    /// Department of published tables that state none (a sidecar's `department` wins).
+    #[arg(long)]
+    department: Option<String>,
+    /// Year of published plans that state none (a sidecar's `year` wins).
+    #[arg(long)]
+    year: Option<i64>,
     /// Only read and validate the documents (benchmark baseline).
     #[arg(long, hide = true)]
     parse_only: bool,
@@ -84,7 +92,10 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
     options.limits.max_operations = args.max_operations;
     options.waivers = args.waivers;
     options.parse_only = args.parse_only;
+    options.department = args.department;
+    options.year = args.year;
     let outcome = run(&options);
+    print_notes(&outcome.notes, args.lang);
     if args.stats {
         eprintln!(
             "{}",
@@ -135,6 +146,17 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
     code
 }
 
+/// Notes on how tables were read, on stderr.
+pub fn print_notes(notes: &[crate::read::table::TableNote], lang: Lang) {
+    for note in notes {
+        let text = match lang {
+            Lang::Zh => &note.zh,
+            Lang::En => &note.en,
+        };
+        eprintln!("note: {}: {text}", crate::read::table::note_place(note));
+    }
+}
+
 /// Peak resident memory of this process (Linux), for `--stats`.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -162,6 +184,12 @@ pub struct CheckOptions {
     pub parse_only: bool,
     /// Rows per chunk of a streamed Results table.
     pub chunk_rows: usize,
+    /// Department and year of published tables that state none (`--department`,
+    /// `--year`).
+    pub department: Option<String>,
+    pub year: Option<i64>,
+    /// The header vocabulary tables are read with (None: the shipped one).
+    pub vocabulary: Option<Arc<crate::read::table::Vocabulary>>,
 }
 
 impl CheckOptions {
@@ -174,6 +202,18 @@ impl CheckOptions {
             waivers: Vec::new(),
             parse_only: false,
             chunk_rows: crate::read::table::CHUNK_ROWS,
+            department: None,
+            year: None,
+            vocabulary: None,
+        }
+    }
+
+    /// How tables are read.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            department: self.department.clone(),
+            year: self.year,
+            vocabulary: self.vocabulary.clone(),
         }
     }
 }
@@ -181,6 +221,8 @@ impl CheckOptions {
 pub struct Outcome {
     pub report: Report,
     pub policy: Option<Policy>,
+    /// How tables were read (see [`print_notes`]).
+    pub notes: Vec<crate::read::table::TableNote>,
 }
 
 /// The shipped policies that declare an `effective` range, as (path, from, to).
@@ -256,16 +298,28 @@ pub fn load_policy_for(choice: &PolicyChoice, year: Option<i64>) -> Result<Polic
 }
 
 pub fn run(options: &CheckOptions) -> Outcome {
-    let mut loaded = input::load_paths(&options.paths);
+    // A policy named on the command line is read first: its vocabulary reads the
+    // tables. (The shipped one is chosen by the documents' year, and reads them with
+    // the shipped vocabulary.)
+    let named = match &options.policy {
+        PolicyChoice::File(_) => Some(load_policy_for(&options.policy, None)),
+        PolicyChoice::Shipped => None,
+    };
+    let mut read = options.read_options();
+    if let Some(Ok(policy)) = &named {
+        read.vocabulary = read.vocabulary.or_else(|| policy.vocabulary.clone());
+    }
+    let mut loaded = input::load_paths_with(&options.paths, &read);
+    let notes = std::mem::take(&mut loaded.notes);
     // A waiver file named by `--waivers` is the reviewer's even where it lies among the
     // checked files: read it once, as theirs.
-    let named: Vec<PathBuf> = options
+    let reviewer_files: Vec<PathBuf> = options
         .waivers
         .iter()
         .filter_map(|f| std::fs::canonicalize(f).ok())
         .collect();
     loaded.waivers.retain(|tree| {
-        std::fs::canonicalize(&tree.source.name).map_or(true, |p| !named.contains(&p))
+        std::fs::canonicalize(&tree.source.name).map_or(true, |p| !reviewer_files.contains(&p))
     });
     for file in &options.waivers {
         let extra = input::load_paths(std::slice::from_ref(file));
@@ -298,6 +352,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
         return Outcome {
             report,
             policy: None,
+            notes,
         };
     }
     let year = loaded
@@ -306,7 +361,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
         .filter_map(|d| d.year)
         .chain(loaded.tables.iter().flat_map(|t| t.years.iter().copied()))
         .max();
-    let policy = match load_policy_for(&options.policy, year) {
+    let policy = match named.unwrap_or_else(|| load_policy_for(&options.policy, year)) {
         Ok(p) => p,
         Err(mut report) => {
             report.diagnostics.extend(loaded.diagnostics);
@@ -314,6 +369,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
             return Outcome {
                 report,
                 policy: None,
+                notes,
             };
         }
     };
@@ -329,6 +385,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
     Outcome {
         report,
         policy: Some(policy),
+        notes,
     }
 }
 
@@ -359,7 +416,8 @@ fn nothing_checked(report: &mut Report, paths: &[PathBuf]) {
 
 /// Checks documents against an already loaded policy.
 pub fn check_with(policy: &Policy, options: &CheckOptions) -> Report {
-    check_loaded(policy, options, input::load_paths(&options.paths))
+    let loaded = input::load_paths_with(&options.paths, &options.read_options());
+    check_loaded(policy, options, loaded)
 }
 
 /// Checks documents already read (policy tests build them from inline YAML).

@@ -10,6 +10,7 @@ use crate::policy::Policy;
 use crate::report::{Format, Style};
 
 pub mod check;
+pub mod convert;
 pub mod explain;
 pub mod policy;
 pub mod report;

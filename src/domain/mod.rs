@@ -2,5 +2,6 @@
 //! calendar, unified social credit codes, and sampling ratios as published.
 
 pub mod calendar;
+pub mod period;
 pub mod ratio;
 pub mod uscc;

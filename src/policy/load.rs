@@ -169,6 +169,7 @@ fn load_chain(
             calendar: Arc::new(Calendar::new([], [], [])),
             calendar_path: String::new(),
             waivers: super::WaiverPolicy::default(),
+            vocabulary: None,
         },
     };
     policy.chain.push(id.clone());
@@ -226,6 +227,26 @@ fn load_chain(
         }
         if let Some(scope) = tree.str_at(w, "scope") {
             waivers.whole_rule = scope == "rule";
+        }
+    }
+
+    if let Some(node) = tree.get_present(root, "vocabulary") {
+        let path = dir.join(tree.str_at(root, "vocabulary").unwrap_or_default());
+        match load_vocabulary(store, &path, errors) {
+            Some(words) => {
+                let base = policy
+                    .vocabulary
+                    .clone()
+                    .unwrap_or_else(|| Arc::clone(crate::read::table::vocabulary::shipped()));
+                policy.vocabulary = Some(Arc::new(base.extended(&words)));
+            }
+            None => error_at(
+                errors,
+                node,
+                "policy/vocabulary",
+                "无法加载表头词表".into(),
+                "cannot load the header vocabulary".into(),
+            ),
         }
     }
 
@@ -729,6 +750,37 @@ fn labels_of(tree: &Tree, node: NodeId, errors: &mut Vec<Diagnostic>) -> Option<
         labels.insert(name.to_string(), of_name);
     }
     Some(labels)
+}
+
+/// A vocabulary file named by a policy; its problems are positioned in it.
+fn load_vocabulary(
+    store: Store,
+    path: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<crate::read::table::Vocabulary> {
+    let shown = path.display().to_string();
+    let text = match store.read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(Diagnostic::unplaced(
+                Origin::Tool,
+                "policy/unreadable",
+                &shown,
+                Text::new(format!("无法读取：{e}"), format!("cannot read: {e}")),
+            ));
+            return None;
+        }
+    };
+    let source = SourceFile::from_text(shown, text);
+    match crate::read::table::Vocabulary::parse(&source) {
+        Ok(v) => Some(v),
+        Err(problems) => {
+            errors.extend(problems.into_iter().map(|e| {
+                Diagnostic::problem(Origin::Tool, e.code, &source, e.span, Text::new(e.zh, e.en))
+            }));
+            None
+        }
+    }
 }
 
 fn load_calendar(store: Store, path: &Path, errors: &mut Vec<Diagnostic>) -> Option<Calendar> {

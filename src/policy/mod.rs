@@ -196,6 +196,9 @@ pub struct Policy {
     pub calendar: Arc<Calendar>,
     pub calendar_path: String,
     pub waivers: WaiverPolicy,
+    /// The header vocabulary tables are read with, when the policy (or one it
+    /// extends) names one: the shipped vocabulary with the policy's words first.
+    pub vocabulary: Option<Arc<crate::read::table::Vocabulary>>,
 }
 
 /// What the policy allows of waivers (`waivers:`).

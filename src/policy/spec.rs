@@ -290,6 +290,13 @@ const POLICY: &[Field] = &[
         doc: "Who may waive what: waivers are the reviewer's, never the submitter's.",
     },
     Field {
+        name: "vocabulary",
+        zh: "表头词表",
+        ty: Ty::Str,
+        required: false,
+        doc: "Header vocabulary file (kind: Vocabulary), relative to this one, laid over the shipped one when tables are read.",
+    },
+    Field {
         name: "disable",
         zh: "停用规则",
         ty: Ty::List(&Ty::Str),

@@ -11,6 +11,7 @@ use crate::diag::{Diagnostic, Origin, Text};
 use crate::parse::source::SourceFile;
 use crate::parse::tree::Tree;
 use crate::parse::yaml;
+use crate::read::table::{ReadOptions, TableRead};
 use crate::schema::{self, KindSchema};
 
 /// YAML and JSON are read whole; larger record sets belong in tables.
@@ -21,7 +22,7 @@ const TABLE_EXTENSIONS: &[&str] = &["csv", "xlsx", "xls"];
 /// Tables hold the large record sets; they are read whole, so still bounded.
 pub const MAX_TABLE_BYTES: u64 = 512 * 1024 * 1024;
 /// Kinds that live beside submissions but are not checked as submissions.
-const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest"];
+const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest", "Vocabulary"];
 
 /// A validated document of a submission.
 #[derive(Debug, Clone)]
@@ -41,7 +42,10 @@ impl Document {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub documents: Vec<Document>,
-    /// `kind: Waivers` documents found among the checked files (the submitter's).
+    /// How tables were read: headers read as close spellings, columns kept as text,
+    /// periods left open (for stderr, and as comments in `convert`'s output).
+    pub notes: Vec<crate::read::table::TableNote>,
+    /// `kind: Waivers` documents found found among the checked files (the submitter's).
     pub waivers: Vec<Arc<Tree>>,
     /// `kind: Waivers` documents named by `--waivers` (the reviewer's).
     pub trusted_waivers: Vec<Arc<Tree>>,
@@ -69,36 +73,40 @@ impl Streamable {
 
 /// A CSV table: streamed when it holds results (the first chunk tells), else its
 /// documents, read whole.
-fn open_csv(shown: &str, bytes: Vec<u8>) -> Result<Streamable, TableDocuments> {
+fn open_csv(
+    shown: &str,
+    bytes: Vec<u8>,
+    options: &ReadOptions,
+) -> Result<Streamable, TableDocuments> {
     let table = crate::read::table::CsvTable::open(shown, bytes).map_err(Err)?;
     if !table.may_hold_results() {
-        return Err(table.into_trees());
+        return Err(table.read_whole(options));
     }
     let Some(first) = table
         .chunks(crate::read::table::CHUNK_ROWS)
         .first()
         .copied()
     else {
-        return Err(table.into_trees());
+        return Err(table.read_whole(options));
     };
     // Plain rows of a Results table tell their years as written, without trees.
     let flat_years = crate::read::table::FlatChunk::read(&table, first)
         .map(|flat| flat.groups.iter().map(|g| g.year).collect::<Vec<_>>());
     match flat_years {
-        Some(years) if years.is_empty() => return Err(table.into_trees()),
+        Some(years) if years.is_empty() => return Err(table.read_whole(options)),
         Some(years) => return Ok(Streamable { years, table }),
         None => {}
     }
     let trees = match table.chunk(first) {
         Ok(trees) => trees,
-        Err(_) => return Err(table.into_trees()),
+        Err(_) => return Err(table.read_whole(options)),
     };
     let results = !trees.is_empty()
         && trees
             .iter()
             .all(|t| schema::header_str(t, "kind").as_deref() == Some("Results"));
     if !results {
-        return Err(table.into_trees());
+        return Err(table.read_whole(options));
     }
     Ok(Streamable {
         years: trees
@@ -109,10 +117,16 @@ fn open_csv(shown: &str, bytes: Vec<u8>) -> Result<Streamable, TableDocuments> {
     })
 }
 
-type TableDocuments = Result<Vec<crate::parse::tree::Tree>, Vec<crate::read::table::TableError>>;
+type TableDocuments = Result<TableRead, Vec<crate::read::table::TableError>>;
 
 /// Reads every document under `paths` (files or folders).
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    load_paths_with(paths, &ReadOptions::default())
+}
+
+/// [`load_paths`], tables read with the command line's department and year and a
+/// vocabulary.
+pub fn load_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
     let mut loaded = Loaded::default();
     let mut files = Vec::new();
     for path in paths {
@@ -125,13 +139,14 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
         .par_iter()
         .map(|file| {
             let mut one = Loaded::default();
-            load_file(file, &mut one);
+            load_file(file, &mut one, options);
             one
         })
         .collect();
     for one in each {
         loaded.files += 1;
         loaded.documents.extend(one.documents);
+        loaded.notes.extend(one.notes);
         loaded.waivers.extend(one.waivers);
         loaded.diagnostics.extend(one.diagnostics);
         loaded.tables.extend(one.tables);
@@ -207,7 +222,7 @@ fn has_document_extension(path: &Path) -> bool {
             .is_some_and(|e| DOCUMENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-fn load_file(path: &Path, loaded: &mut Loaded) {
+fn load_file(path: &Path, loaded: &mut Loaded, options: &ReadOptions) {
     let shown = path.display().to_string();
     let unreadable = |loaded: &mut Loaded, zh: String, en: String| {
         loaded.diagnostics.push(Diagnostic::unplaced(
@@ -263,7 +278,7 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
             && !crate::read::table::has_sidecar(&shown)
             && !crate::read::table::looks_like_workbook(&bytes);
         let trees = if plain_csv {
-            match open_csv(&shown, bytes) {
+            match open_csv(&shown, bytes, options) {
                 Ok(streamable) => {
                     if let Some(encoding) = streamable.table.source.encoding {
                         eprintln!("note: {shown}: read as {encoding}");
@@ -274,16 +289,20 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
                 Err(trees) => trees,
             }
         } else {
-            crate::read::table::load_table(&shown, &bytes, extension != "csv")
+            crate::read::table::read_table(&shown, &bytes, extension != "csv", options)
         };
         if let Some(encoding) = trees
             .as_ref()
             .ok()
-            .and_then(|t| t.first())
+            .and_then(|t| t.trees.first())
             .and_then(|t| t.source.encoding)
         {
             eprintln!("note: {shown}: read as {encoding}");
         }
+        let trees = trees.map(|read| {
+            loaded.notes.extend(read.notes);
+            read.trees
+        });
         load_table_documents(trees, loaded);
         return;
     }

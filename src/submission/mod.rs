@@ -60,6 +60,9 @@ pub struct Submission {
     pub objects: Index,
     pub people: Index,
     pub items: Index,
+    /// Item ids by their names' normalised text ([`item_key`]), for plans that name
+    /// items by text, as published plans do.
+    pub item_texts: HashMap<String, String>,
     /// The kinds of its documents, as bits ([`crate::schema::kind_bit`]).
     pub kinds: u8,
     /// What the Results documents tell whole-submission rules, gathered on first use.
@@ -70,6 +73,50 @@ impl Submission {
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Document> + 'a {
         self.documents.iter().filter(move |d| d.kind() == kind)
     }
+
+    /// The ids of the item-list entries a plan's item names: the id itself, or an
+    /// entry whose name is the same text (spacing, punctuation, full-width forms and
+    /// numbering aside), or, for a text naming several items (`甲检查;乙检查`), the
+    /// entry of each part. Empty when any part names no entry.
+    pub fn item_ids(&self, given: &str) -> Vec<String> {
+        if self.items.contains_key(given) {
+            return vec![given.to_owned()];
+        }
+        if let Some(id) = self.item_texts.get(&item_key(given)) {
+            return vec![id.clone()];
+        }
+        let parts: Vec<&str> = given
+            .split(['；', ';', '\n', '、'])
+            .filter(|p| !item_key(p).is_empty())
+            .collect();
+        if parts.len() < 2 {
+            return Vec::new();
+        }
+        let mut ids = Vec::with_capacity(parts.len());
+        for part in parts {
+            match self.item_texts.get(&item_key(part)) {
+                Some(id) if !ids.contains(id) => ids.push(id.clone()),
+                Some(_) => {}
+                None => return Vec::new(),
+            }
+        }
+        ids
+    }
+}
+
+/// An item's text as plans and item lists are joined by: without numbering
+/// (`1、`, `(一)`), spaces, punctuation, brackets and full-width forms.
+pub fn item_key(text: &str) -> String {
+    let trimmed = text.trim_start();
+    let numbered = trimmed
+        .trim_start_matches(|c: char| c.is_ascii_digit() || "一二三四五六七八九十".contains(c))
+        .strip_prefix(['、', '.', '．', ')', '）', ':', '：']);
+    let bracketed = trimmed.strip_prefix(['(', '（']).and_then(|rest| {
+        rest.trim_start_matches(|c: char| c.is_ascii_digit() || "一二三四五六七八九十".contains(c))
+            .strip_prefix([')', '）'])
+    });
+    let body = numbered.or(bracketed).unwrap_or(trimmed);
+    crate::read::table::vocabulary::header_key(body).full
 }
 
 /// Groups documents by (department, year). Undated documents (item list, libraries)
@@ -131,6 +178,7 @@ fn index(
         people: Index::default(),
         items: Index::default(),
         digest: Default::default(),
+        item_texts: HashMap::new(),
         kinds: 0,
     };
     for doc in &sub.documents {
@@ -140,6 +188,18 @@ fn index(
         let tree = &doc.tree;
         let records = tree.get(tree.root, doc.schema.records);
         let records = records.map(|r| tree.seq(r).to_vec()).unwrap_or_default();
+        if doc.kind() == "ItemList" {
+            for record in &records {
+                let (Some(id), Some(name)) =
+                    (tree.str_at(*record, "id"), tree.str_at(*record, "name"))
+                else {
+                    continue;
+                };
+                sub.item_texts
+                    .entry(item_key(name))
+                    .or_insert_with(|| id.to_owned());
+            }
+        }
         let target = match doc.kind() {
             "Plan" => &mut sub.tasks,
             "ObjectLibrary" => &mut sub.objects,

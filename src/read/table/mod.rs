@@ -13,8 +13,10 @@
 //!
 //! # Reading rules
 //!
-//! * The header is the first non-blank row. Header names are English field names or
-//!   their Chinese names; matching ignores case, spaces anywhere, `_` and `-`, a
+//! * The header is the first non-blank row. Header names are English field names,
+//!   their Chinese names, or the other names platform exports use, listed in the
+//!   vocabulary's `records` (统一社会信用代码/社会信用代码/信用代码, 检查结束日期, 录入时间,
+//!   执法人员, 公示时间 …; [`vocabulary`]); matching ignores case, spaces anywhere, `_` and `-`, a
 //!   leading or trailing `*` (a "required" mark), full-width forms (`ＴＡＳＫ`, `（）`,
 //!   `【】`, the ideographic space) and **one trailing bracketed note**: `检查人员（ID）`,
 //!   `检查完成日期(YYYY-MM-DD)` and `是否发现问题【是/否】` are the columns
@@ -22,10 +24,12 @@
 //! * The kind comes from a `kind`/`类型` column (first non-empty cell; `Results` or
 //!   `抽查结果` and so on), otherwise from the headers: `task` and `object` make a
 //!   Results table, `certificate` or `qualification` a PersonnelLibrary, `uscc` or
-//!   `risk_level` an ObjectLibrary. Failing those, a published plan table (序号,
-//!   抽查任务名称/抽查事项, 抽查比例及频次/发起部门/检查对象 …) is read as one `Plan` by
-//!   the `plantable` module (its own column mapping, 〃 merged cells, an optional
-//!   `<table>.columns.yaml` sidecar; see src/plantable.rs).
+//!   `risk_level` an ObjectLibrary. Failing those (or when the published vocabulary
+//!   knows more of the headers), a published plan or item list (title rows, then 序号,
+//!   抽查任务名称/抽查事项, 抽查比例及频次/发起部门/检查对象 …) is read as one `Plan` or
+//!   `ItemList` by the `plantable` module: header row found under title rows, meanings
+//!   from the [`vocabulary`] and an optional `<table>.columns.yaml` sidecar, 〃 and
+//!   merged cells, notes on how it was read ([`read_table`]).
 //! * An unknown header is an error at its cell with a did-you-mean; so is a column
 //!   that belongs to another kind and a column given twice. A missing `department`
 //!   (and for Results `year` and `task`) column is an error at the header row.
@@ -49,7 +53,10 @@
 //! * Workbooks: every visible, non-empty worksheet is a table of its own (hidden
 //!   sheets, which templates use for drop-down lists, and chart sheets are skipped).
 //!   Date-formatted cells become `YYYY-MM-DD`; whole numbers lose their `.0`; an Excel
-//!   error value (`#N/A`) in a used column is an error at its cell.
+//!   error value (`#N/A`) in a used column is an error at its cell (in a published
+//!   table, a blank with a note). A cell inside a merged region knows the region's value
+//!   and first cell, and published tables read it as merged. A sheet that is no table
+//!   of any kind (instructions, lists) is skipped with a note when another is read.
 //!
 //! # Positions
 //!
@@ -90,6 +97,55 @@ use crate::parse::yaml::LoadError;
 use crate::schema;
 
 mod plantable;
+pub mod vocabulary;
+
+pub use vocabulary::Vocabulary;
+
+/// What tables are read with, besides their bytes: document fields the command line
+/// gives (`--department`, `--year`) and the header vocabulary (the shipped one, or a
+/// policy's extension of it).
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub department: Option<String>,
+    pub year: Option<i64>,
+    pub vocabulary: Option<Arc<Vocabulary>>,
+}
+
+impl ReadOptions {
+    pub fn vocabulary(&self) -> &Vocabulary {
+        self.vocabulary
+            .as_deref()
+            .unwrap_or_else(|| vocabulary::shipped())
+    }
+}
+
+/// A note on how a table was read (a header read as a close spelling, a column kept as
+/// text, a period left open), positioned like a [`TableError`].
+#[derive(Debug, Clone)]
+pub struct TableNote {
+    pub source: Arc<SourceFile>,
+    pub span: Span,
+    pub en: String,
+    pub zh: String,
+}
+
+/// The documents of a table and the notes on how it was read.
+#[derive(Debug, Default)]
+pub struct TableRead {
+    pub trees: Vec<Tree>,
+    pub notes: Vec<TableNote>,
+}
+
+/// The columns of a published table as its reader sees them.
+#[derive(Debug, Clone)]
+pub struct TableMeanings {
+    /// The table's file (or worksheet, `file.xlsx!Sheet1`).
+    pub table: String,
+    /// `Plan` or `ItemList`.
+    pub kind: &'static str,
+    /// Each column's header as shown and what it means (`ratio`, `note`, …).
+    pub columns: Vec<(String, &'static str)>,
+}
 
 /// Problems reported per table before reading stops: enough to fix a broken export,
 /// not a flood.
@@ -121,12 +177,73 @@ pub fn load_table(
     bytes: &[u8],
     is_xlsx: bool,
 ) -> Result<Vec<Tree>, Vec<TableError>> {
+    read_table(path_shown, bytes, is_xlsx, &ReadOptions::default()).map(|read| read.trees)
+}
+
+/// [`load_table`] with the command line's document fields and a vocabulary, and the
+/// notes on how the table was read.
+pub fn read_table(
+    path_shown: &str,
+    bytes: &[u8],
+    is_xlsx: bool,
+    options: &ReadOptions,
+) -> Result<TableRead, Vec<TableError>> {
     let sidecar = plantable::read_sidecar(path_shown)?;
+    let cx = plantable::Context {
+        path_shown,
+        sidecar: sidecar.as_ref(),
+        options,
+    };
     if is_xlsx || looks_like_workbook(bytes) {
-        load_workbook(path_shown, bytes, sidecar.as_ref())
+        load_workbook(path_shown, bytes, &cx)
     } else {
-        load_csv(path_shown, bytes, sidecar.as_ref())
+        load_csv(path_shown, bytes, &cx)
     }
+}
+
+/// What each column of a published table (plan or item list) means, per worksheet:
+/// how the reader recognises the header set, without building the documents.
+pub fn column_meanings(
+    path_shown: &str,
+    bytes: &[u8],
+    is_xlsx: bool,
+    options: &ReadOptions,
+) -> Result<Vec<TableMeanings>, Vec<TableError>> {
+    let sidecar = plantable::read_sidecar(path_shown)?;
+    let cx = plantable::Context {
+        path_shown,
+        sidecar: sidecar.as_ref(),
+        options,
+    };
+    let mut tables: Vec<(Arc<SourceFile>, Vec<RawRow>)> = Vec::new();
+    if is_xlsx || looks_like_workbook(bytes) {
+        for (name, cells) in workbook_sheets(path_shown, bytes)? {
+            let shown = format!("{path_shown}!{name}");
+            let (source, rows) =
+                sheet_rows(&shown, cells).map_err(|e| vec![unplaced(&shown, e)])?;
+            tables.push((source, rows));
+        }
+    } else {
+        let source =
+            SourceFile::decode(path_shown, bytes).map_err(|e| vec![undecodable(path_shown, &e)])?;
+        let rows: Result<Vec<RawRow>, LoadError> =
+            CsvRows::new(&source.text, sniff_delimiter(&source.text)).collect();
+        let rows = rows.map_err(|e| attach(&source, vec![e]))?;
+        tables.push((source, rows));
+    }
+    let mut out = Vec::new();
+    for (source, rows) in tables {
+        if let Some((section, columns)) =
+            plantable::meanings(&rows, &cx).map_err(|e| attach(&source, e))?
+        {
+            out.push(TableMeanings {
+                table: source.name.clone(),
+                kind: section.kind(),
+                columns,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// `Sheet1!C12` for 1-based `row` and `col`; sheet names other than letters, digits
@@ -164,6 +281,72 @@ pub fn cell_ref(path_shown: &str, source: &SourceFile, offset: usize) -> Option<
     let start = source.offset_of(line, 0);
     let tabs = source.text.get(start..offset)?.matches('\t').count();
     Some(cell_name(sheet, line, tabs + 1))
+}
+
+/// Cell names of a CSV table's text (`B7`: column B of its 7th record, as a spreadsheet
+/// program opening the file shows it), with the records found once.
+#[derive(Debug)]
+pub struct CsvCells {
+    ends: Vec<usize>,
+    delimiter: u8,
+}
+
+impl CsvCells {
+    pub fn of(source: &SourceFile) -> CsvCells {
+        let delimiter = sniff_delimiter(&source.text);
+        CsvCells {
+            ends: record_ends(source.text.as_bytes(), delimiter),
+            delimiter,
+        }
+    }
+
+    /// The cell holding byte `offset` of the table's text.
+    pub fn cell(&self, source: &SourceFile, offset: usize) -> Option<String> {
+        let record = self.ends.partition_point(|&end| end <= offset);
+        let start = match record {
+            0 => 0,
+            n => *self.ends.get(n - 1)?,
+        };
+        let fields = walk_fields(source.text.as_bytes(), start, self.delimiter);
+        let field = fields.iter().position(|f| offset <= f.end)?;
+        Some(format!("{}{}", column_letters(field + 1), record + 1))
+    }
+}
+
+/// The cell name (`C7`) of byte `offset` of a table's source: a worksheet of a
+/// workbook (`file.xlsx!Sheet1`) or a CSV file; None for other sources.
+pub fn cell_of(source: &SourceFile, offset: usize, csv: Option<&CsvCells>) -> Option<String> {
+    let workbook = source.name.rfind('!').filter(|i| {
+        let path = source.name[..*i].to_ascii_lowercase();
+        [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
+            .iter()
+            .any(|e| path.ends_with(e))
+    });
+    if let Some(i) = workbook {
+        let full = cell_ref(&source.name[..i], source, offset)?;
+        return full.rsplit('!').next().map(str::to_owned);
+    }
+    let lower = source.name.to_ascii_lowercase();
+    if !(lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".txt")) {
+        return None;
+    }
+    match csv {
+        Some(cells) => cells.cell(source, offset),
+        None => CsvCells::of(source).cell(source, offset),
+    }
+}
+
+/// Where a note is, as `file:line:column (C7)`.
+pub fn note_place(note: &TableNote) -> String {
+    if note.span == Span::default() && note.source.text.is_empty() {
+        return note.source.name.clone();
+    }
+    let offset = note.span.start as usize;
+    let (line, col) = note.source.line_col(offset);
+    match cell_of(&note.source, offset, None) {
+        Some(cell) => format!("{}:{line}:{col} ({cell})", note.source.name),
+        None => format!("{}:{line}:{col}", note.source.name),
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -455,6 +638,13 @@ fn header_lookup() -> &'static HashMap<String, &'static Column> {
                 map.insert(normalise_header(zh), c);
             }
         }
+        // The other names platform exports use, from the shipped vocabulary.
+        for (id, names) in &vocabulary::shipped().records {
+            let Some(c) = column(id) else { continue };
+            for name in names {
+                map.entry(normalise_header(name)).or_insert(c);
+            }
+        }
         map
     })
 }
@@ -511,6 +701,9 @@ struct RawCell {
     direct: bool,
     /// An Excel error value (`#N/A`), shown as `text`.
     excel_error: bool,
+    /// Inside a workbook's merged region (not its first cell): the region's value and
+    /// where it is written. The cell itself is blank.
+    merged: Option<Box<(String, Span)>>,
 }
 
 impl RawCell {
@@ -563,6 +756,7 @@ fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
             span: Span::new(base + lead, base + lead + trimmed.len()),
             direct: true,
             excel_error: false,
+            merged: None,
         }
     } else {
         RawCell {
@@ -570,6 +764,7 @@ fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
             span: Span::new(base, base + value.len()),
             direct: false,
             excel_error: false,
+            merged: None,
         }
     }
 }
@@ -594,14 +789,32 @@ fn error(
 fn load_csv(
     path_shown: &str,
     bytes: &[u8],
-    sidecar: Option<&plantable::Sidecar>,
-) -> Result<Vec<Tree>, Vec<TableError>> {
+    cx: &plantable::Context,
+) -> Result<TableRead, Vec<TableError>> {
     let source =
         SourceFile::decode(path_shown, bytes).map_err(|e| vec![undecodable(path_shown, &e)])?;
     let delimiter = sniff_delimiter(&source.text);
     let rows = CsvRows::new(&source.text, delimiter);
     let rows_hint = memchr::memchr_iter(b'\n', source.text.as_bytes()).count();
-    build_table(&source, rows, true, sidecar, rows_hint).map_err(|errors| attach(&source, errors))
+    let mut read = ReadOut::default();
+    let trees = build_table(&source, rows, true, Some(cx), rows_hint, &mut read)
+        .map_err(|errors| attach(&source, errors))?;
+    Ok(TableRead {
+        trees,
+        notes: attach_notes(&source, read.notes),
+    })
+}
+
+fn attach_notes(source: &Arc<SourceFile>, notes: Vec<plantable::Note>) -> Vec<TableNote> {
+    notes
+        .into_iter()
+        .map(|n| TableNote {
+            source: Arc::clone(source),
+            span: n.span,
+            en: n.en,
+            zh: n.zh,
+        })
+        .collect()
 }
 
 /// Rows per chunk of a streamed table: enough to keep threads busy, few enough that a
@@ -715,7 +928,7 @@ impl CsvTable {
             })
         });
         let rows = header.chain(records);
-        match build_table(&self.source, rows, true, None, 0) {
+        match build_table(&self.source, rows, true, None, 0, &mut ReadOut::default()) {
             // Blank rows only: nothing here, which the whole table may well have.
             Err(errors) if errors.iter().all(|e| e.code == "input/empty") => Ok(Vec::new()),
             result => result.map_err(|errors| attach(&self.source, errors)),
@@ -724,9 +937,35 @@ impl CsvTable {
 
     /// The documents of the whole table, as [`load_table`] reads a CSV table.
     pub fn into_trees(self) -> Result<Vec<Tree>, Vec<TableError>> {
+        self.read_whole(&ReadOptions::default())
+            .map(|read| read.trees)
+    }
+
+    /// The documents of the whole table and the notes on reading it, as
+    /// [`read_table`] reads a CSV table.
+    pub fn read_whole(self, options: &ReadOptions) -> Result<TableRead, Vec<TableError>> {
+        let path_shown = self.source.name.clone();
+        let sidecar = plantable::read_sidecar(&path_shown)?;
+        let cx = plantable::Context {
+            path_shown: &path_shown,
+            sidecar: sidecar.as_ref(),
+            options,
+        };
         let rows = CsvRows::new(&self.source.text, self.delimiter);
-        build_table(&self.source, rows, true, None, self.ends.len())
-            .map_err(|errors| attach(&self.source, errors))
+        let mut read = ReadOut::default();
+        let trees = build_table(
+            &self.source,
+            rows,
+            true,
+            Some(&cx),
+            self.ends.len(),
+            &mut read,
+        )
+        .map_err(|errors| attach(&self.source, errors))?;
+        Ok(TableRead {
+            trees,
+            notes: attach_notes(&self.source, read.notes),
+        })
     }
 
     /// The records in `range` (from [`Self::chunks`]), each as a byte range.
@@ -931,12 +1170,14 @@ impl<'t> CsvRows<'t> {
                     span: Span::new(f.start, f.end),
                     direct: false,
                     excel_error: false,
+                    merged: None,
                 },
                 _ => RawCell {
                     text: value.trim().to_owned(),
                     span: row_span,
                     direct: false,
                     excel_error: false,
+                    merged: None,
                 },
             })
             .collect();
@@ -1058,6 +1299,8 @@ pub fn looks_like_workbook(bytes: &[u8]) -> bool {
 enum CellValue {
     Text(String),
     Error(String),
+    /// Inside a merged region whose first cell is at (row, column).
+    Covered(u32, u32),
 }
 
 struct SheetCell {
@@ -1071,36 +1314,14 @@ type SheetCells = (String, Vec<SheetCell>);
 fn load_workbook(
     path_shown: &str,
     bytes: &[u8],
-    sidecar: Option<&plantable::Sidecar>,
-) -> Result<Vec<Tree>, Vec<TableError>> {
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(bytes)));
-    let sheets = match read {
-        Ok(Ok(sheets)) => sheets,
-        Ok(Err(message)) => {
-            return Err(vec![unplaced(
-                path_shown,
-                error(
-                    "input/unreadable",
-                    Span::default(),
-                    format!("cannot read the workbook: {message}"),
-                    format!("无法读取工作簿：{message}"),
-                ),
-            )])
-        }
-        Err(_) => {
-            return Err(vec![unplaced(
-                path_shown,
-                error(
-                    "input/unreadable",
-                    Span::default(),
-                    "cannot read the workbook: the file is damaged",
-                    "无法读取工作簿：文件已损坏",
-                ),
-            )])
-        }
-    };
-    let mut trees = Vec::new();
+    cx: &plantable::Context,
+) -> Result<TableRead, Vec<TableError>> {
+    let sheets = workbook_sheets(path_shown, bytes)?;
+    let mut read = TableRead::default();
     let mut errors = Vec::new();
+    // Sheets that are no table of any kind (instructions, drop-down lists): skipped,
+    // with a note, when another sheet is read.
+    let mut not_tables: Vec<(Arc<SourceFile>, Vec<LoadError>)> = Vec::new();
     let mut tables = 0;
     for (name, cells) in sheets {
         if cells.is_empty() {
@@ -1116,8 +1337,20 @@ fn load_workbook(
             }
         };
         let rows_hint = rows.len();
-        match build_table(&source, rows.into_iter().map(Ok), false, sidecar, rows_hint) {
-            Ok(t) => trees.extend(t),
+        let mut out = ReadOut::default();
+        match build_table(
+            &source,
+            rows.into_iter().map(Ok),
+            false,
+            Some(cx),
+            rows_hint,
+            &mut out,
+        ) {
+            Ok(t) => {
+                read.trees.extend(t);
+                read.notes.extend(attach_notes(&source, out.notes));
+            }
+            Err(e) if out.not_a_table => not_tables.push((source, e)),
             Err(e) => errors.extend(attach(&source, e)),
         }
     }
@@ -1132,10 +1365,50 @@ fn load_workbook(
             ),
         ));
     }
+    if read.trees.is_empty() && errors.is_empty() {
+        for (source, e) in not_tables {
+            errors.extend(attach(&source, e));
+        }
+    } else {
+        for (source, _) in not_tables {
+            read.notes.push(TableNote {
+                span: Span::default(),
+                en: "this worksheet holds no table spotlint reads (no header row of a plan, item list, library or results); it is skipped".into(),
+                zh: "该工作表不含可读取的表格（没有计划、事项清单、名录库或抽查结果的列名行），已跳过".into(),
+                source,
+            });
+        }
+    }
     if errors.is_empty() {
-        Ok(trees)
+        Ok(read)
     } else {
         Err(errors)
+    }
+}
+
+/// The worksheets of a workbook, or why it cannot be read.
+fn workbook_sheets(path_shown: &str, bytes: &[u8]) -> Result<Vec<SheetCells>, Vec<TableError>> {
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(bytes)));
+    match read {
+        Ok(Ok(sheets)) => Ok(sheets),
+        Ok(Err(message)) => Err(vec![unplaced(
+            path_shown,
+            error(
+                "input/unreadable",
+                Span::default(),
+                format!("cannot read the workbook: {message}"),
+                format!("无法读取工作簿：{message}"),
+            ),
+        )]),
+        Err(_) => Err(vec![unplaced(
+            path_shown,
+            error(
+                "input/unreadable",
+                Span::default(),
+                "cannot read the workbook: the file is damaged",
+                "无法读取工作簿：文件已损坏",
+            ),
+        )]),
     }
 }
 
@@ -1156,9 +1429,43 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<SheetCells>, String> {
             }
         };
         each_cell(&mut workbook, &meta.name, &mut push)?;
+        cover_merged(&mut cells, &merged_regions(&mut workbook, &meta.name));
         out.push((meta.name.clone(), cells));
     }
     Ok(out)
+}
+
+/// Cells inside merged regions, so that a table reads them as merged: within the
+/// sheet's used rows and columns, and no more than a bounded number in all.
+fn cover_merged(cells: &mut Vec<SheetCell>, regions: &[calamine::Dimensions]) {
+    const MAX_COVERED: usize = 1 << 20;
+    let (Some(last_row), Some(last_col)) = (
+        cells.iter().map(|c| c.row).max(),
+        cells.iter().map(|c| c.col).max(),
+    ) else {
+        return;
+    };
+    let mut added = 0usize;
+    for region in regions {
+        let (r0, c0) = region.start;
+        let (r1, c1) = (region.end.0.min(last_row), region.end.1.min(last_col));
+        for row in r0..=r1 {
+            for col in c0..=c1 {
+                if (row, col) == (r0, c0) {
+                    continue;
+                }
+                if added >= MAX_COVERED {
+                    return;
+                }
+                cells.push(SheetCell {
+                    row,
+                    col,
+                    value: CellValue::Covered(r0, c0),
+                });
+                added += 1;
+            }
+        }
+    }
 }
 
 fn cell_value(data: &Data) -> Option<CellValue> {
@@ -1225,6 +1532,7 @@ fn sheet_rows(
                 '\t' | '\n' | '\r' => ' ',
                 c => c,
             })),
+            CellValue::Covered(..) => {}
         }
         let end = text.len();
         if text.len() > MAX_SHEET_TEXT {
@@ -1247,6 +1555,8 @@ fn sheet_rows(
     let source = SourceFile::from_text(shown, text);
     let mut rows = Vec::with_capacity(line_starts.len());
     let mut placed = placed.into_iter().peekable();
+    // Where each written cell's value is, for the merged regions it begins.
+    let mut written: HashMap<(u32, u32), (String, Span)> = HashMap::new();
     for (row, line_start) in line_starts {
         let mut cells: Vec<RawCell> = Vec::new();
         // Offset where column `col` would start: after the previous cell and the tabs.
@@ -1259,6 +1569,7 @@ fn sheet_rows(
                     span: Span::new(at, at),
                     direct: true,
                     excel_error: false,
+                    merged: None,
                 });
             }
             let cell = match value {
@@ -1268,6 +1579,14 @@ fn sheet_rows(
                     span: Span::new(start, end),
                     direct: true,
                     excel_error: true,
+                    merged: None,
+                },
+                CellValue::Covered(r0, c0) => RawCell {
+                    text: String::new(),
+                    span: Span::new(start, start),
+                    direct: true,
+                    excel_error: false,
+                    merged: written.get(&(r0, c0)).cloned().map(Box::new),
                 },
             };
             // `\t`, `\n`, `\r` were shown as spaces: same bytes, same offsets.
@@ -1281,6 +1600,9 @@ fn sheet_rows(
                 },
                 ..cell
             };
+            if !cell.text.is_empty() {
+                written.insert((row, col), (cell.text.clone(), cell.span));
+            }
             cells.push(cell);
             anchor_col = col;
             anchor_end = end;
@@ -1541,12 +1863,22 @@ impl Builder {
 
 /// Reads a table into its documents. `rows_hint` is about how many rows it has (0 when
 /// not known), so that the arena of its first document is made once at its size.
+/// What reading a table tells besides its documents.
+#[derive(Default)]
+struct ReadOut {
+    notes: Vec<plantable::Note>,
+    /// The table is none of the kinds read (no `kind` column, no known header set):
+    /// in a workbook, a sheet of instructions or lists rather than a table.
+    not_a_table: bool,
+}
+
 fn build_table<I>(
     source: &Arc<SourceFile>,
     rows: I,
     csv: bool,
-    sidecar: Option<&plantable::Sidecar>,
+    published: Option<&plantable::Context>,
     rows_hint: usize,
+    read: &mut ReadOut,
 ) -> Result<Vec<Tree>, Vec<LoadError>>
 where
     I: Iterator<Item = Result<RawRow, LoadError>>,
@@ -1606,17 +1938,39 @@ where
         },
         None => TableKind::detect(has),
     };
-    // A published plan table (序号, 抽查事项, 抽查比例及频次 …): read by `plantable`.
-    if kind.is_none() && kind_cell.is_none() && plantable::looks_like_plan(&header.cells) {
-        let all = pending.into_iter().map(Ok).chain(rows);
-        return plantable::build(source, &header, width, all, csv, sidecar);
+    // A published plan or item list (title rows, then 序号, 抽查事项, 抽查比例及频次 …):
+    // read by `plantable`, also when a library or results column name appears in it.
+    let maybe_published = kind_cell.is_none()
+        && match kind {
+            None => true,
+            Some(_) => published.is_some_and(|cx| {
+                let vocab = cx.options.vocabulary();
+                let named = header.cells.iter().filter(|c| !c.is_empty());
+                let known = named.filter(|c| vocab.knows(&c.text)).count();
+                !columns.unknown.is_empty() && known > found.iter().flatten().count()
+            }),
+        };
+    if let (true, Some(cx)) = (maybe_published, published) {
+        let mut all: Vec<RawRow> = Vec::with_capacity(rows_hint.min(1 << 16));
+        all.push(header.clone());
+        all.extend(pending.drain(..));
+        for row in rows.by_ref() {
+            all.push(row.map_err(|e| vec![e])?);
+        }
+        if let Some((trees, read_notes)) = plantable::build(source, &all, csv, cx)? {
+            read.notes.extend(read_notes);
+            return Ok(trees);
+        }
+        // Not a published table: read the rows as a library or results table.
+        pending = all.into_iter().skip(1).collect();
     }
     if kind.is_none() && kind_cell.is_none() {
+        read.not_a_table = true;
         errors.push(error(
             "input/unknown-kind",
             header_span,
-            "cannot tell what this table holds from its headers: a Results table has `task` (抽查任务) and `object` (检查对象) columns, a PersonnelLibrary `certificate` (执法证号) or `qualification` (执法资质), an ObjectLibrary `uscc` (统一社会信用代码) or `risk_level` (风险等级); or add a `kind` column",
-            "无法从列名判断表格类型：抽查结果表应有「抽查任务」「检查对象」列，执法人员库应有「执法证号」或「执法资质」列，检查对象名录库应有「统一社会信用代码」或「风险等级」列；也可增加 `kind`（类型）列",
+            "cannot tell what this table holds from its headers: a Results table has `task` (抽查任务) and `object` (检查对象) columns, a PersonnelLibrary `certificate` (执法证号) or `qualification` (执法资质), an ObjectLibrary `uscc` (统一社会信用代码) or `risk_level` (风险等级); a published plan or item list has a header row naming at least two of its columns (序号, 抽查事项, 检查对象, 抽查比例 …); or add a `kind` column",
+            "无法从列名判断表格类型：抽查结果表应有「抽查任务」「检查对象」列，执法人员库应有「执法证号」或「执法资质」列，检查对象名录库应有「统一社会信用代码」或「风险等级」列；公开发布的抽查计划或事项清单应有列名行，至少写明其中两列（序号、抽查事项、检查对象、抽查比例……）；也可增加 `kind`（类型）列",
         ));
     }
 
@@ -2211,6 +2565,18 @@ pub fn each_cell<RS: std::io::Read + std::io::Seek>(
     Ok(())
 }
 
+/// A sheet's merged regions (none for formats that do not record them).
+fn merged_regions<RS: std::io::Read + std::io::Seek>(
+    workbook: &mut Sheets<RS>,
+    sheet: &str,
+) -> Vec<calamine::Dimensions> {
+    match workbook {
+        Sheets::Xlsx(xlsx) => xlsx.merge_cells_by_sheet_name(sheet).unwrap_or_default(),
+        Sheets::Xls(xls) => xls.merge_cells_by_sheet_name(sheet).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2470,6 +2836,38 @@ mod tests {
     }
 
     #[test]
+    fn platform_export_words_name_record_columns() {
+        // Results as the provincial platform exports them.
+        let text =
+            "部门名称,年度,抽查任务,被检查对象,执法人员,检查结束日期,录入时间,公示渠道,公示时间\n\
+            A局,2024,T1,O1,P1、P2,2024/5/6,2024-05-20 10:31:00,gsxt,2024年5月21日\n";
+        let trees = validated(csv(text).unwrap());
+        let yaml = validated(yaml_docs(
+            "kind: Results\ndepartment: A局\nyear: 2024\ntask: T1\nrecords:\n\
+             - {object: O1, inspectors: [P1, P2], finished_on: 2024-05-06, entered_on: 2024-05-20,\n   publication: {channel: gsxt, published_on: 2024-05-21}}\n",
+        ));
+        same_content(&yaml[0], &trees[0]).unwrap();
+        // The flat reader of streamed chunks knows the same words.
+        let table = CsvTable::open("t.csv", text.as_bytes().to_vec()).unwrap();
+        assert!(table.may_hold_results());
+        let range = table.chunks(10)[0];
+        assert!(FlatChunk::read(&table, range).is_some());
+        // Libraries.
+        let text = "部门,社会信用代码,企业名称,信用风险等级,所属行业\nA局,91420100MA4KXXXX0X,甲公司,B,食品销售\n";
+        let trees = validated(csv(text).unwrap());
+        let t = &trees[0];
+        assert_eq!(t.str_at(t.root, "kind"), Some("ObjectLibrary"));
+        let (uscc, _) = t.resolve(t.root, "objects[0].uscc");
+        assert!(matches!(&t.node(uscc).value, Value::Str(s) if s == "91420100MA4KXXXX0X"));
+        let text = "部门,人员编号,人员姓名,执法证件号,是否在岗\nA局,P1,张三,C1,是\n";
+        let trees = validated(csv(text).unwrap());
+        assert_eq!(
+            trees[0].str_at(trees[0].root, "kind"),
+            Some("PersonnelLibrary")
+        );
+    }
+
+    #[test]
     fn headers_are_matched_tolerantly() {
         let text = " 部 门 ,ＹＥＡＲ,*抽查任务,检查对象（统一社会信用代码）,检查人员（ID）,检查完成日期 ,Finished-On,Publication Channel\n\
             d,2024,T,O1,P1,2024-01-02,,gsxt\n";
@@ -2499,7 +2897,7 @@ mod tests {
 
     #[test]
     fn unknown_headers_suggest_and_missing_columns_are_named() {
-        let errors = csv("部门,年度,抽查任务,检查对象,检查完成时间,finishd_on\nd,2024,T,O,x,y\n")
+        let errors = csv("部门,年度,抽查任务,检查对象,检查完成时刻,finishd_on\nd,2024,T,O,x,y\n")
             .unwrap_err();
         assert_eq!(
             codes(&errors),

@@ -671,6 +671,19 @@ pub fn register(engine: &mut Engine, params: &[String]) {
             |s: &mut SubmissionView, id: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
                 Ok(lookup(&s.0.state()?.cx.submission.items, &id))
             },
+        )
+        .register_fn(
+            "item_ids",
+            |s: &mut SubmissionView, text: ImmutableString| -> Result<Array, Box<EvalAltResult>> {
+                Ok(s.0
+                    .state()?
+                    .cx
+                    .submission
+                    .item_ids(&text)
+                    .into_iter()
+                    .map(|id| Dynamic::from(ImmutableString::from(id)))
+                    .collect())
+            },
         );
 }
 
