@@ -114,7 +114,11 @@ fn is_input(path: &Path, inputs: &[PathBuf]) -> bool {
 /// returns whether all were written.
 pub fn write_annotated(report: &Report, dir: &Path, inputs: &[PathBuf], lang: Lang) -> bool {
     let mut all_written = true;
-    for table in crate::report::annotate::tables(report) {
+    let tables = crate::report::annotate::tables(report);
+    if tables.is_empty() {
+        eprintln!("annotated: no input table has findings; nothing written");
+    }
+    for table in tables {
         let copy = crate::report::annotate::copy_path(dir, table.path);
         let written = table.workbook(lang).and_then(|bytes| {
             if let Some(parent) = copy.parent() {

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
-use calamine::{Data, Reader, SheetType, SheetVisible};
+use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
 use rust_xlsxwriter::{Color, Format, FormatAlign, Note, Workbook, Worksheet, XlsxError};
 
 use super::cells::{Cell, CsvIndex, Locator, TableFile};
@@ -16,11 +17,18 @@ use super::xlsx::{clip, severity_name};
 use crate::diag::{Diagnostic, Lang, Report, Severity};
 use crate::parse::source::SourceFile;
 
+/// Notes written per sheet. A note costs about 13 KB while the workbook is built, and
+/// spreadsheet programs slow down with tens of thousands; past this, offending cells are
+/// still highlighted and listed in the findings column.
+pub const MAX_NOTES_PER_SHEET: usize = 10_000;
+
 /// The diagnostics of one input table, by sheet and cell.
 pub struct TableMarks<'r> {
     /// The file as the diagnostics name it (relative to the working folder).
     pub path: &'r str,
     csv: bool,
+    /// A CSV file's text as the check read it (diagnostics hold it), not read again.
+    text: Option<Arc<SourceFile>>,
     /// (sheet — empty for CSV, cell) → diagnostics there.
     marks: BTreeMap<(&'r str, Cell), Vec<&'r Diagnostic>>,
 }
@@ -40,17 +48,16 @@ pub fn tables(report: &Report) -> Vec<TableMarks<'_>> {
             TableFile::Csv { path } => (path, "", true),
             TableFile::Sheet { workbook, sheet } => (workbook, sheet, false),
         };
-        by_path
-            .entry(path)
-            .or_insert_with(|| TableMarks {
-                path,
-                csv,
-                marks: BTreeMap::new(),
-            })
-            .marks
-            .entry((sheet, cell))
-            .or_default()
-            .push(d);
+        let table = by_path.entry(path).or_insert_with(|| TableMarks {
+            path,
+            csv,
+            text: None,
+            marks: BTreeMap::new(),
+        });
+        if csv && table.text.is_none() {
+            table.text = d.source.clone().filter(|s| s.name == path);
+        }
+        table.marks.entry((sheet, cell)).or_default().push(d);
     }
     by_path.into_values().collect()
 }
@@ -86,151 +93,299 @@ enum Value {
     },
 }
 
-struct Sheet {
-    name: String,
-    hidden: bool,
-    cells: BTreeMap<(u32, u16), Value>,
+/// Gives a sheet's cells, row by row, to `put` (cells of one row in any order).
+type Visit<'a> = dyn FnMut(u32, u16, Value) -> Result<(), String> + 'a;
+
+/// The table being copied: its text, or its workbook.
+enum Input<'b> {
+    Csv(Arc<SourceFile>),
+    Workbook(Box<Sheets<Cursor<&'b [u8]>>>),
+}
+
+impl Input<'_> {
+    /// The sheets to write: (name, hidden).
+    fn sheets(&self, path: &str) -> Vec<(String, bool)> {
+        match self {
+            Input::Csv(_) => vec![(sheet_name(path), false)],
+            Input::Workbook(book) => {
+                let metas: Vec<_> = book
+                    .sheets_metadata()
+                    .iter()
+                    .filter(|m| m.typ == SheetType::WorkSheet)
+                    .map(|m| (m.name.clone(), m.visible != SheetVisible::Visible))
+                    .collect();
+                let all_hidden = metas.iter().all(|(_, hidden)| *hidden);
+                metas
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (name, hidden))| (name, hidden && !(all_hidden && i == 0)))
+                    .collect()
+            }
+        }
+    }
+
+    fn visit(&mut self, sheet: &str, put: &mut Visit) -> Result<(), String> {
+        match self {
+            Input::Csv(source) => {
+                let mut row = 0u32;
+                CsvIndex::each_record(&source.text, |fields| {
+                    for (col, field) in fields.into_iter().enumerate() {
+                        if field.value.is_empty() {
+                            continue;
+                        }
+                        let col = u16::try_from(col).map_err(|_| "too many columns".to_owned())?;
+                        put(row, col, Value::Text(field.value))?;
+                    }
+                    row = row
+                        .checked_add(1)
+                        .ok_or_else(|| "too many rows".to_owned())?;
+                    Ok(())
+                })
+            }
+            // calamine may panic on a damaged file.
+            Input::Workbook(book) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                visit_sheet(book, sheet, put)
+            }))
+            .unwrap_or_else(|_| Err("the workbook is damaged".to_owned())),
+        }
+    }
+}
+
+fn visit_sheet(
+    book: &mut Sheets<Cursor<&[u8]>>,
+    sheet: &str,
+    put: &mut Visit,
+) -> Result<(), String> {
+    let mut give = |row: u32, col: u32, data: &Data| match (value_of(data), u16::try_from(col)) {
+        (Some(value), Ok(col)) => put(row, col, value),
+        _ => Ok(()),
+    };
+    crate::read::table::each_cell(book, sheet, &mut give)
 }
 
 impl TableMarks<'_> {
-    /// The annotated copy as workbook bytes; reads the input table from disk.
+    /// The annotated copy as workbook bytes; reads the input table from disk. Rows are
+    /// written in order and not kept (constant memory), so a large table costs its
+    /// text, not a grid of cells.
     pub fn workbook(&self, lang: Lang) -> Result<Vec<u8>, String> {
-        let bytes = std::fs::read(self.path).map_err(|e| format!("{}: {e}", self.path))?;
-        let sheets = if self.csv {
-            vec![csv_sheet(self.path, &bytes)?]
+        let in_file = |e: String| format!("{}: {e}", self.path);
+        let read = || std::fs::read(self.path).map_err(|e| in_file(e.to_string()));
+        let bytes = match &self.text {
+            Some(_) => Vec::new(),
+            None => read()?,
+        };
+        let mut input = if self.csv {
+            match &self.text {
+                Some(text) => Input::Csv(Arc::clone(text)),
+                None => Input::Csv(
+                    SourceFile::decode(self.path, &bytes).map_err(|e| in_file(e.to_string()))?,
+                ),
+            }
         } else {
-            workbook_sheets(&bytes).map_err(|e| format!("{}: {e}", self.path))?
+            let book = std::panic::catch_unwind(|| {
+                calamine::open_workbook_auto_from_rs(Cursor::new(bytes.as_slice()))
+            })
+            .map_err(|_| in_file("the workbook is damaged".to_owned()))?
+            .map_err(|e| in_file(e.to_string()))?;
+            Input::Workbook(Box::new(book))
         };
-        self.write(sheets, lang)
-            .map_err(|e| format!("{}: {e}", self.path))
-    }
-
-    fn write(&self, sheets: Vec<Sheet>, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         let mut book = Workbook::new();
-        for sheet in sheets {
-            let ws = book.add_worksheet();
-            ws.set_name(&sheet.name)?;
-            ws.set_hidden(sheet.hidden);
-            let key = if self.csv { "" } else { sheet.name.as_str() };
-            self.write_sheet(ws, &sheet, key, lang)?;
+        for (name, hidden) in input.sheets(self.path) {
+            let key = if self.csv { "" } else { name.as_str() };
+            let marks: Vec<(Cell, &[&Diagnostic])> = self
+                .marks
+                .range((key, Cell { row: 0, col: None })..)
+                .take_while(|((s, _), _)| *s == key)
+                .map(|((_, cell), ds)| (*cell, ds.as_slice()))
+                .collect();
+            // First pass: where the table ends, for the findings column.
+            let (mut last_col, mut header_row) = (None::<u16>, None::<u32>);
+            input
+                .visit(&name, &mut |row, col, _| {
+                    last_col = last_col.max(Some(col));
+                    header_row = Some(header_row.map_or(row, |h| h.min(row)));
+                    Ok(())
+                })
+                .map_err(in_file)?;
+            let findings_col = last_col
+                .max(marks.iter().filter_map(|(c, _)| c.col).max())
+                .map_or(0, |c| c.saturating_add(1));
+            let ws = book.add_worksheet_with_constant_memory();
+            ws.set_name(&name).map_err(|e| in_file(e.to_string()))?;
+            ws.set_hidden(hidden);
+            let mut sheet = SheetWriter {
+                ws,
+                marks,
+                next_mark: 0,
+                findings_col,
+                header_row: header_row.unwrap_or(0),
+                row: None,
+                written: Vec::new(),
+                notes: 0,
+                lang,
+            };
+            sheet.start().map_err(|e| in_file(e.to_string()))?;
+            input
+                .visit(&name, &mut |row, col, value| {
+                    sheet.cell(row, col, value).map_err(|e| e.to_string())
+                })
+                .map_err(in_file)?;
+            sheet.finish().map_err(|e| in_file(e.to_string()))?;
         }
-        book.save_to_buffer()
+        book.save_to_buffer().map_err(|e| in_file(e.to_string()))
+    }
+}
+
+/// Writes one sheet of the copy row by row: the input's cells, and on each row with
+/// diagnostics the highlights, notes and the findings column.
+struct SheetWriter<'w, 'r> {
+    ws: &'w mut Worksheet,
+    /// The sheet's diagnostics by cell, in row order.
+    marks: Vec<(Cell, &'r [&'r Diagnostic])>,
+    /// The first mark not yet written.
+    next_mark: usize,
+    findings_col: u16,
+    header_row: u32,
+    /// The row being written.
+    row: Option<u32>,
+    /// Columns of the row written so far.
+    written: Vec<u16>,
+    notes: usize,
+    lang: Lang,
+}
+
+impl SheetWriter<'_, '_> {
+    fn start(&mut self) -> Result<(), XlsxError> {
+        self.ws.set_column_width(self.findings_col, 60)?;
+        Ok(())
     }
 
-    fn write_sheet(
-        &self,
-        ws: &mut Worksheet,
-        sheet: &Sheet,
-        key: &str,
-        lang: Lang,
-    ) -> Result<(), XlsxError> {
-        let marks: Vec<(&Cell, &Vec<&Diagnostic>)> = self
-            .marks
-            .range((key, Cell { row: 0, col: None })..)
-            .take_while(|((s, _), _)| *s == key)
-            .map(|((_, cell), ds)| (cell, ds))
-            .collect();
-        let highlighted: BTreeMap<(u32, u16), Severity> = marks
+    fn severity_at(&self, row: u32, col: u16) -> Option<Severity> {
+        self.marks[self.next_mark..]
             .iter()
-            .filter_map(|(cell, ds)| Some(((cell.row, cell.col?), worst(ds))))
-            .collect();
-        for (&(row, col), value) in &sheet.cells {
-            let mut format = Format::new();
-            if let Some(severity) = highlighted.get(&(row, col)) {
-                format = highlight(format, *severity);
-            }
-            match value {
-                Value::Text(s) => ws.write_string_with_format(row, col, clip(s), &format)?,
-                Value::Number(n) => ws.write_number_with_format(row, col, *n, &format)?,
-                Value::Bool(b) => ws.write_boolean_with_format(row, col, *b, &format)?,
-                Value::Date { serial, with_time } => {
-                    let shown = if *with_time {
-                        "yyyy-mm-dd hh:mm:ss"
-                    } else {
-                        "yyyy-mm-dd"
-                    };
-                    ws.write_number_with_format(row, col, *serial, &format.set_num_format(shown))?
-                }
-            };
+            .take_while(|(c, _)| c.row == row)
+            .find(|(c, _)| c.col == Some(col))
+            .map(|(_, ds)| worst(ds))
+    }
+
+    fn cell(&mut self, row: u32, col: u16, value: Value) -> Result<(), XlsxError> {
+        if self.row != Some(row) {
+            self.end_row()?;
+            self.rows_before(row)?;
+            self.row = Some(row);
         }
-        for (&(row, col), severity) in &highlighted {
-            if !sheet.cells.contains_key(&(row, col)) {
-                ws.write_blank(row, col, &highlight(Format::new(), *severity))?;
-            }
+        let mut format = Format::new();
+        if let Some(severity) = self.severity_at(row, col) {
+            format = highlight(format, severity);
         }
-        for (cell, ds) in &marks {
-            if let Some(col) = cell.col {
-                let text: Vec<String> = ds.iter().map(|d| note_text(d, lang)).collect();
-                let note = Note::new(clip(&text.join("\n\n")))
-                    .set_author("spotlint")
-                    .set_width(360)
-                    .set_height(160);
-                ws.insert_note(cell.row, col, &note)?;
+        self.written.push(col);
+        let ws = &mut *self.ws;
+        match value {
+            Value::Text(s) => ws.write_string_with_format(row, col, clip(&s), &format)?,
+            Value::Number(n) => ws.write_number_with_format(row, col, n, &format)?,
+            Value::Bool(b) => ws.write_boolean_with_format(row, col, b, &format)?,
+            Value::Date { serial, with_time } => {
+                let shown = if with_time {
+                    "yyyy-mm-dd hh:mm:ss"
+                } else {
+                    "yyyy-mm-dd"
+                };
+                ws.write_number_with_format(row, col, serial, &format.set_num_format(shown))?
             }
-        }
-        // The findings column: one past the last used column, titled on the header row.
-        let last_col = sheet
-            .cells
-            .keys()
-            .map(|(_, c)| *c)
-            .chain(marks.iter().filter_map(|(c, _)| c.col))
-            .max();
-        let findings_col = last_col.map_or(0, |c| c.saturating_add(1));
-        let header_row = sheet.cells.keys().map(|(r, _)| *r).min().unwrap_or(0);
-        let title = match lang {
-            Lang::Zh => "spotlint 发现的问题",
-            Lang::En => "spotlint findings",
         };
-        ws.write_string_with_format(
-            header_row,
-            findings_col,
-            title,
-            &Format::new()
-                .set_bold()
-                .set_background_color(Color::RGB(0xD9E1F2)),
-        )?;
-        ws.set_column_width(findings_col, 60)?;
-        let mut by_row: BTreeMap<u32, Vec<(Cell, &Diagnostic)>> = BTreeMap::new();
-        for (cell, ds) in &marks {
-            for d in ds.iter() {
-                by_row.entry(cell.row).or_default().push((**cell, d));
+        Ok(())
+    }
+
+    /// Rows before `row` that hold diagnostics but no cells.
+    fn rows_before(&mut self, row: u32) -> Result<(), XlsxError> {
+        while let Some((cell, _)) = self.marks.get(self.next_mark) {
+            if cell.row >= row {
+                break;
             }
-        }
-        for (row, found) in by_row {
-            let lines: Vec<String> = found
-                .iter()
-                .map(|(cell, d)| {
-                    format!(
-                        "{} {} {}: {}",
-                        cell.name(),
-                        severity_name(d.severity, lang),
-                        d.rule,
-                        d.message.get(lang)
-                    )
-                })
-                .collect();
-            let severity = found
-                .iter()
-                .map(|(_, d)| d.severity)
-                .max()
-                .unwrap_or(Severity::Warning);
-            let format = highlight(Format::new(), severity)
-                .set_text_wrap()
-                .set_align(FormatAlign::Top);
-            if row == header_row {
-                // The header row's cell holds the column's title; its own findings go
-                // into the note of that title.
-                let note = Note::new(clip(&lines.join("\n")))
-                    .set_author("spotlint")
-                    .set_width(360)
-                    .set_height(160);
-                ws.insert_note(row, findings_col, &note)?;
-                continue;
-            }
-            ws.write_string_with_format(row, findings_col, clip(&lines.join("\n")), &format)?;
+            self.row = Some(cell.row);
+            self.end_row()?;
         }
         Ok(())
     }
+
+    /// Completes the current row: highlighted empty cells, notes, the findings column.
+    fn end_row(&mut self) -> Result<(), XlsxError> {
+        let Some(row) = self.row.take() else {
+            return Ok(());
+        };
+        let lang = self.lang;
+        let here = self.marks[self.next_mark..]
+            .iter()
+            .take_while(|(c, _)| c.row == row)
+            .count();
+        let marks = &self.marks[self.next_mark..self.next_mark + here];
+        self.next_mark += here;
+        let mut lines = Vec::new();
+        let mut worst_here = None;
+        for (cell, ds) in marks {
+            if let Some(col) = cell.col {
+                if !self.written.contains(&col) {
+                    self.ws
+                        .write_blank(row, col, &highlight(Format::new(), worst(ds)))?;
+                }
+                if self.notes < MAX_NOTES_PER_SHEET {
+                    self.notes += 1;
+                    let text: Vec<String> = ds.iter().map(|d| note_text(d, lang)).collect();
+                    self.ws.insert_note(row, col, &note(&text.join("\n\n")))?;
+                }
+            }
+            for d in ds.iter() {
+                worst_here = worst_here.max(Some(d.severity));
+                lines.push(format!(
+                    "{} {} {}: {}",
+                    cell.name(),
+                    severity_name(d.severity, lang),
+                    d.rule,
+                    d.message.get(lang)
+                ));
+            }
+        }
+        self.written.clear();
+        if row == self.header_row {
+            let title = match lang {
+                Lang::Zh => "spotlint 发现的问题",
+                Lang::En => "spotlint findings",
+            };
+            let bold = Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xD9E1F2));
+            self.ws
+                .write_string_with_format(row, self.findings_col, title, &bold)?;
+            // The header row's own findings go into the note of the column's title.
+            if !lines.is_empty() {
+                self.ws
+                    .insert_note(row, self.findings_col, &note(&lines.join("\n")))?;
+            }
+        } else if let Some(severity) = worst_here {
+            let format = highlight(Format::new(), severity)
+                .set_text_wrap()
+                .set_align(FormatAlign::Top);
+            self.ws.write_string_with_format(
+                row,
+                self.findings_col,
+                clip(&lines.join("\n")),
+                &format,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), XlsxError> {
+        self.end_row()?;
+        self.rows_before(u32::MAX)
+    }
+}
+
+fn note(text: &str) -> Note {
+    Note::new(clip(text))
+        .set_author("spotlint")
+        .set_width(360)
+        .set_height(160)
 }
 
 fn worst(ds: &[&Diagnostic]) -> Severity {
@@ -271,27 +426,6 @@ fn note_text(d: &Diagnostic, lang: Lang) -> String {
     text
 }
 
-/// A CSV file as one sheet of text cells (values as written: codes keep their zeros).
-fn csv_sheet(path: &str, bytes: &[u8]) -> Result<Sheet, String> {
-    let source = SourceFile::decode(path, bytes).map_err(|e| format!("{path}: {e}"))?;
-    let mut cells = BTreeMap::new();
-    for (row, fields) in CsvIndex::records(&source.text).into_iter().enumerate() {
-        let row = u32::try_from(row).map_err(|_| format!("{path}: too many rows"))?;
-        for (col, field) in fields.into_iter().enumerate() {
-            if field.value.is_empty() {
-                continue;
-            }
-            let col = u16::try_from(col).map_err(|_| format!("{path}: too many columns"))?;
-            cells.insert((row, col), Value::Text(field.value));
-        }
-    }
-    Ok(Sheet {
-        name: sheet_name(path),
-        hidden: false,
-        cells,
-    })
-}
-
 /// A worksheet name from a file name: at most 31 characters, none of `[]:*?/\`.
 fn sheet_name(path: &str) -> String {
     let stem = Path::new(path)
@@ -309,42 +443,6 @@ fn sheet_name(path: &str) -> String {
     } else {
         name
     }
-}
-
-/// Every worksheet of a workbook with its cells; calamine may panic on a damaged file.
-fn workbook_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_workbook(bytes)))
-        .unwrap_or_else(|_| Err("the workbook is damaged".to_owned()))
-}
-
-fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
-    let mut workbook =
-        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| e.to_string())?;
-    let metas = workbook.sheets_metadata().to_vec();
-    let mut sheets = Vec::new();
-    for meta in metas {
-        if meta.typ != SheetType::WorkSheet {
-            continue;
-        }
-        let mut cells = BTreeMap::new();
-        let mut put = |row: u32, col: u32, data: &Data| {
-            if let (Some(value), Ok(col)) = (value_of(data), u16::try_from(col)) {
-                cells.insert((row, col), value);
-            }
-        };
-        crate::read::table::each_cell(&mut workbook, &meta.name, &mut put)?;
-        sheets.push(Sheet {
-            name: meta.name.clone(),
-            hidden: meta.visible != SheetVisible::Visible,
-            cells,
-        });
-    }
-    if sheets.iter().all(|s| s.hidden) {
-        if let Some(first) = sheets.first_mut() {
-            first.hidden = false;
-        }
-    }
-    Ok(sheets)
 }
 
 fn value_of(data: &Data) -> Option<Value> {

@@ -169,16 +169,29 @@ impl CsvIndex {
         })
     }
 
-    /// Every record's fields, in order (blank lines are records of one empty field).
-    pub fn records(text: &str) -> Vec<Vec<Field>> {
+    /// Gives every record's fields to `each`, in order (a blank line is a record of one
+    /// empty field); stops at the first error.
+    pub fn each_record<E>(
+        text: &str,
+        mut each: impl FnMut(Vec<Field>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let delimiter = delimiter(text);
-        let mut records = Vec::new();
         let mut at = 0;
         while at < text.len() {
             let mut fields = Vec::new();
             at = read_record(text, at, delimiter, &mut |f| fields.push(f));
-            records.push(fields);
+            each(fields)?;
         }
+        Ok(())
+    }
+
+    /// Every record's fields, in order.
+    pub fn records(text: &str) -> Vec<Vec<Field>> {
+        let mut records = Vec::new();
+        let _ = Self::each_record(text, |fields| {
+            records.push(fields);
+            Ok::<(), ()>(())
+        });
         records
     }
 }

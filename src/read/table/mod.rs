@@ -1427,6 +1427,7 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<SheetCells>, String> {
             if let Some(value) = cell_value(data) {
                 cells.push(SheetCell { row, col, value });
             }
+            Ok(())
         };
         each_cell(&mut workbook, &meta.name, &mut push)?;
         cover_merged(&mut cells, &merged_regions(&mut workbook, &meta.name));
@@ -2540,7 +2541,7 @@ pub fn normalise_date(text: &str) -> Option<String> {
 pub fn each_cell<RS: std::io::Read + std::io::Seek>(
     workbook: &mut Sheets<RS>,
     sheet: &str,
-    cell: &mut dyn FnMut(u32, u32, &Data),
+    cell: &mut dyn FnMut(u32, u32, &Data) -> Result<(), String>,
 ) -> Result<(), String> {
     match workbook {
         Sheets::Xlsx(xlsx) => {
@@ -2549,7 +2550,7 @@ pub fn each_cell<RS: std::io::Read + std::io::Seek>(
                 .map_err(|e| e.to_string())?;
             while let Some(c) = reader.next_cell().map_err(|e| e.to_string())? {
                 let (row, col) = c.get_position();
-                cell(row, col, &Data::from(c.get_value().clone()));
+                cell(row, col, &Data::from(c.get_value().clone()))?;
             }
         }
         other => {
@@ -2558,7 +2559,7 @@ pub fn each_cell<RS: std::io::Read + std::io::Seek>(
             for (r, c, data) in range.used_cells() {
                 let row = row0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
                 let col = col0.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
-                cell(row, col, data);
+                cell(row, col, data)?;
             }
         }
     }
