@@ -36,9 +36,14 @@ fn policy_tests_that_find_no_test_exit_2() {
 #[test]
 fn an_operation_limit_of_zero_is_refused_not_unlimited() {
     let dir = folder(&[]);
-    let out = spotlint_in(dir.path(), &["check", ".", "--max-operations", "0"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("--max-operations"), "{out:?}");
+    for command in ["check", "report"] {
+        let out = spotlint_in(dir.path(), &[command, ".", "--max-operations", "0"]);
+        assert_eq!(out.code, 2, "{command}: {out:?}");
+        assert!(
+            out.stderr.contains("--max-operations"),
+            "{command}: {out:?}"
+        );
+    }
 }
 
 #[test]

@@ -1060,3 +1060,47 @@ fn report_formats_show_every_department_and_the_city_total() {
         assert!(out.stdout.contains(needle), "{needle}");
     }
 }
+
+/// Runs `args` with stderr on a pseudo-terminal (util-linux `script`), giving what the
+/// terminal showed; None where `script` is missing.
+fn on_terminal(args: &[&str]) -> Option<String> {
+    let command = std::iter::once(env!("CARGO_BIN_EXE_spotlint"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &format!("{command} >/dev/null"), "/dev/null"])
+        .current_dir(root())
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn progress_shows_on_a_terminal_only_and_never_in_output() {
+    let args = [
+        "report",
+        "fixtures/demo",
+        "fixtures/clean",
+        "--as-of",
+        "2024-12-31",
+    ];
+    // Piped (as in CI): no bar on stderr, none in the report.
+    let piped = spotlint(&args);
+    assert!(!piped.stderr.contains("检查各部门"), "{piped:?}");
+    assert!(!piped.stdout.contains("检查各部门"), "{piped:?}");
+    let Some(shown) = on_terminal(&args) else {
+        eprintln!("note: `script` is not installed; the terminal half is not run");
+        return;
+    };
+    assert!(shown.contains("检查各部门 ["), "{shown}");
+    assert!(shown.contains("/2"), "{shown}");
+    // One line naming the policy, however many departments.
+    assert_eq!(shown.matches("policy: wuhan-2024").count(), 1, "{shown}");
+    let quiet = on_terminal(&[&args[..], &["--no-progress"]].concat()).unwrap_or_default();
+    assert!(!quiet.contains("检查各部门"), "{quiet}");
+    assert!(quiet.contains("policy: wuhan-2024"), "{quiet}");
+}

@@ -17,6 +17,8 @@ use crate::report::{self, Format, Style};
 use crate::rules::{CompiledPolicy, Limits};
 use crate::run;
 
+use super::options::RunArgs;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
     Error,
@@ -26,9 +28,8 @@ pub enum FailOn {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     paths: Vec<PathBuf>,
-    /// Policy file (default: the shipped policy effective for the submission's year).
-    #[arg(long)]
-    policy: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Write the report to this file instead of standard output (required for xlsx).
@@ -38,11 +39,6 @@ pub struct Args {
     /// cell highlighted with a note and a findings column (the inputs are not changed).
     #[arg(long, value_name = "DIR")]
     annotate: Option<PathBuf>,
-    /// Evaluation date for time-dependent rules (default: today).
-    #[arg(long, value_parser = parse_date)]
-    as_of: Option<NaiveDate>,
-    #[arg(long, value_enum, default_value = "zh")]
-    lang: Lang,
     /// Lowest severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value = "error")]
     fail_on: FailOn,
@@ -50,16 +46,6 @@ pub struct Args {
     /// the policy allows it).
     #[arg(long)]
     waivers: Vec<PathBuf>,
-    /// Operation limit per script call (one record, document or submission).
-    #[arg(long, default_value_t = Limits::default().max_operations,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    max_operations: u64,
-    /// Department of published tables that state none (a sidecar's `department` wins).
-    #[arg(long)]
-    department: Option<String>,
-    /// Year of published plans that state none (a sidecar's `year` wins).
-    #[arg(long)]
-    year: Option<i64>,
     /// Only read and validate the documents (benchmark baseline).
     #[arg(long, hide = true)]
     parse_only: bool,
@@ -84,18 +70,14 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
     } else {
         args.paths
     };
-    let mut options = CheckOptions::new(
-        paths.clone(),
-        super::choice(args.policy),
-        args.as_of.unwrap_or_else(today),
-    );
-    options.limits.max_operations = args.max_operations;
+    let mut options = args.run.check_options(paths.clone());
     options.waivers = args.waivers;
     options.parse_only = args.parse_only;
-    options.department = args.department;
-    options.year = args.year;
     let outcome = run(&options);
-    print_notes(&outcome.notes, args.lang);
+    if let Some(chosen) = &outcome.chosen {
+        eprintln!("{chosen}");
+    }
+    print_notes(&outcome.notes, args.run.lang);
     if args.stats {
         eprintln!(
             "{}",
@@ -107,7 +89,7 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
         FailOn::Warning => Severity::Warning,
     };
     let mut code = outcome.report.exit_code(fail_on);
-    let (format, lang) = (args.format, args.lang);
+    let (format, lang) = (args.format, args.run.lang);
     match args.output {
         Some(path) => {
             let style = Style {
@@ -223,6 +205,8 @@ pub struct Outcome {
     pub policy: Option<Policy>,
     /// How tables were read (see [`print_notes`]).
     pub notes: Vec<crate::read::table::TableNote>,
+    /// Which shipped policy was chosen, and for which year (printed on stderr).
+    pub chosen: Option<String>,
 }
 
 /// The shipped policies that declare an `effective` range, as (path, from, to).
@@ -353,6 +337,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
             report,
             policy: None,
             notes,
+            chosen: None,
         };
     }
     let year = loaded
@@ -370,22 +355,24 @@ pub fn run(options: &CheckOptions) -> Outcome {
                 report,
                 policy: None,
                 notes,
+                chosen: None,
             };
         }
     };
-    if matches!(options.policy, PolicyChoice::Shipped) {
-        eprintln!(
+    let chosen = matches!(options.policy, PolicyChoice::Shipped).then(|| {
+        format!(
             "policy: {} ({}, built in){}",
             policy.id,
             policy.path,
             year.map(|y| format!(" for {y}")).unwrap_or_default()
-        );
-    }
+        )
+    });
     let report = check_loaded(&policy, options, loaded);
     Outcome {
         report,
         policy: Some(policy),
         notes,
+        chosen,
     }
 }
 

@@ -3,18 +3,19 @@
 //! and summed up in one row; a department that cannot be read is listed with the
 //! reason, never left out.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use super::check::{self, CheckOptions};
+use super::options::RunArgs;
+use super::progress::Progress;
 use super::{write_output, EXIT_ERROR};
 use crate::diag::{Lang, Text};
 use crate::report::bulletin::{Bulletin, Row};
 use crate::report::{html, human, xlsx};
-use crate::rules::Limits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -30,22 +31,13 @@ pub struct Args {
     /// Department folders, or folders whose subfolders are departments.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Policy file (default: the shipped policy effective for each submission's year).
-    #[arg(long)]
-    policy: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Write the report to this file instead of standard output (required for xlsx).
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Evaluation date for time-dependent rules (default: today).
-    #[arg(long, value_parser = check::parse_date)]
-    as_of: Option<NaiveDate>,
-    #[arg(long, value_enum, default_value = "zh")]
-    lang: Lang,
-    /// Operation limit per script call (one record, document or submission).
-    #[arg(long, default_value_t = Limits::default().max_operations)]
-    max_operations: u64,
 }
 
 /// A department: a name for its row and the folder (or file) that holds its submission.
@@ -122,31 +114,56 @@ fn subfolders(path: &Path) -> Vec<PathBuf> {
 }
 
 /// Checks every department side by side, each as `spotlint check` would on its own.
-pub fn rows(departments: &[Department], options: &CheckOptions) -> Vec<Row> {
-    departments
+/// Also gives each shipped policy chosen, once.
+pub fn rows(
+    departments: &[Department],
+    options: &CheckOptions,
+    progress: &Progress,
+) -> (Vec<Row>, BTreeSet<String>) {
+    let checked: Vec<(Row, Option<String>)> = departments
         .par_iter()
         .map(|d| {
-            let shown = d.path.display().to_string();
-            let one = CheckOptions {
-                paths: vec![d.path.clone()],
-                ..options.clone()
-            };
-            // A defect of the checker in one department must not lose the others' rows.
-            let checked =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check::run(&one)));
-            match checked {
-                Ok(outcome) => Row::from_report(d.name.clone(), shown, &outcome.report),
-                Err(_) => Row::unreadable(
-                    d.name.clone(),
-                    shown,
-                    Text::new(
-                        "检查中断（spotlint 内部错误），请报告此问题",
-                        "the check stopped (an internal error of spotlint); please report it",
-                    ),
-                ),
-            }
+            let row = row(d, options);
+            progress.advance(1);
+            row
         })
-        .collect()
+        .collect();
+    let mut chosen = BTreeSet::new();
+    let rows = checked
+        .into_iter()
+        .map(|(row, policy)| {
+            chosen.extend(policy);
+            row
+        })
+        .collect();
+    (rows, chosen)
+}
+
+fn row(d: &Department, options: &CheckOptions) -> (Row, Option<String>) {
+    let shown = d.path.display().to_string();
+    let one = CheckOptions {
+        paths: vec![d.path.clone()],
+        ..options.clone()
+    };
+    // A defect of the checker in one department must not lose the others' rows.
+    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check::run(&one)));
+    match checked {
+        Ok(outcome) => (
+            Row::from_report(d.name.clone(), shown, &outcome.report),
+            outcome.chosen,
+        ),
+        Err(_) => (
+            Row::unreadable(
+                d.name.clone(),
+                shown,
+                Text::new(
+                    "检查中断（spotlint 内部错误），请报告此问题",
+                    "the check stopped (an internal error of spotlint); please report it",
+                ),
+            ),
+            None,
+        ),
+    }
 }
 
 /// Runs `spotlint report` and returns the exit code.
@@ -155,15 +172,26 @@ pub fn main(args: Args, out: &mut dyn Write) -> i32 {
         eprintln!("error: --format xlsx writes a workbook, not text: give --output FILE");
         return EXIT_ERROR;
     }
-    let as_of = args.as_of.unwrap_or_else(check::today);
-    let mut options = CheckOptions::new(Vec::new(), super::choice(args.policy), as_of);
-    options.limits.max_operations = args.max_operations;
+    let options = args.run.check_options(Vec::new());
+    let as_of = options.as_of;
     let departments = departments(&args.paths);
-    let bulletin = Bulletin::new(
-        as_of.format("%Y-%m-%d").to_string(),
-        rows(&departments, &options),
+    let label = match args.run.lang {
+        Lang::Zh => "检查各部门",
+        Lang::En => "checking departments",
+    };
+    let progress = Progress::new(
+        !args.run.no_progress,
+        departments.len() as u64,
+        label,
+        args.run.lang,
     );
-    let lang = args.lang;
+    let (rows, chosen) = rows(&departments, &options, &progress);
+    drop(progress);
+    for line in chosen {
+        eprintln!("{line}");
+    }
+    let bulletin = Bulletin::new(as_of.format("%Y-%m-%d").to_string(), rows);
+    let lang = args.run.lang;
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         match args.format {
             Format::Human => human::write_bulletin(&bulletin, lang, w),
