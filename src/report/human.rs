@@ -16,8 +16,13 @@ use crate::parse::source::SourceFile;
 
 /// A source file as miette reads it, without copying the text per diagnostic; a file
 /// that holds active characters is shown through an inert copy of the same length,
-/// made once per file.
-struct Src(Arc<str>);
+/// made once per file. miette finds a span's lines by scanning from the start of the
+/// text, so it is given only the lines around the span (found by the file's line
+/// index): a finding costs its snippet, not its offset into the file.
+struct Src {
+    text: Arc<str>,
+    lines: Arc<SourceFile>,
+}
 
 impl SourceCode for Src {
     fn read_span<'a>(
@@ -26,7 +31,31 @@ impl SourceCode for Src {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        self.0.as_ref().read_span(span, before, after)
+        let end = span.offset().saturating_add(span.len());
+        let (first, _) = self.lines.line_col(span.offset());
+        let (last, _) = self.lines.line_col(end);
+        // One line more on each side than shown: miette reads a span at the very start
+        // or end of its text differently.
+        let from_line = first.saturating_sub(before.saturating_add(1)).max(1);
+        let from = self.lines.offset_of(from_line, 0);
+        let to = self
+            .lines
+            .offset_of(last.saturating_add(after).saturating_add(2), 0);
+        let Some(window) = self.text.get(from..to.max(from)) else {
+            return self.text.as_ref().read_span(span, before, after);
+        };
+        let within = SourceSpan::from((span.offset().saturating_sub(from), span.len()));
+        let shown = window.read_span(&within, before, after)?;
+        let (line, column, count) = (shown.line(), shown.column(), shown.line_count());
+        let at = SourceSpan::from((shown.span().offset() + from, shown.span().len()));
+        Ok(Box::new(miette::MietteSpanContents::new(
+            shown.data(),
+            at,
+            line + from_line - 1,
+            column,
+            // miette counts the line breaks from the start of the text it is given.
+            count + from_line - 1,
+        )))
     }
 }
 
@@ -105,7 +134,10 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
             ));
             let report = miette::Report::new(diag).with_source_code(NamedSource::new(
                 inert::escaped(&d.file, true),
-                Src(shown_text(source)),
+                Src {
+                    text: shown_text(source),
+                    lines: Arc::clone(source),
+                },
             ));
             handler.render_report(&mut rendered, report.as_ref())
         }
@@ -414,4 +446,59 @@ fn table(out: &mut dyn Write, head: &[String], rows: &[Vec<String>]) -> io::Resu
         line(out, row)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lines around a span read from the window are those miette reads from the
+    /// whole text: same bytes, span, line, column and count.
+    #[test]
+    fn a_span_read_from_its_window_is_read_as_from_the_whole_text() {
+        let text = "a: 1\nb: 二\n\nc: [x, y]\nd: |\n  long\n  text\ne: end";
+        let source = SourceFile::from_text("t.yaml", text);
+        let src = Src {
+            text: Arc::from(text),
+            lines: Arc::clone(&source),
+        };
+        for start in 0..text.len() {
+            if !text.is_char_boundary(start) {
+                continue;
+            }
+            for len in [0, 1, 3, 12] {
+                let end = (start + len).min(text.len());
+                if !text.is_char_boundary(end) {
+                    continue;
+                }
+                for (before, after) in [(0, 0), (1, 1), (2, 3)] {
+                    let span = SourceSpan::from((start, end - start));
+                    let whole = text
+                        .read_span(&span, before, after)
+                        .map_err(|e| e.to_string());
+                    let window = src
+                        .read_span(&span, before, after)
+                        .map_err(|e| e.to_string());
+                    let seen = |c: Result<Box<dyn miette::SpanContents>, String>| {
+                        c.map(|c| {
+                            (
+                                String::from_utf8_lossy(c.data()).into_owned(),
+                                c.span().offset(),
+                                c.span().len(),
+                                c.line(),
+                                c.column(),
+                                c.line_count(),
+                            )
+                        })
+                    };
+                    assert_eq!(
+                        seen(window),
+                        seen(whole),
+                        "span {start}+{} around {before}/{after}",
+                        end - start
+                    );
+                }
+            }
+        }
+    }
 }
