@@ -182,6 +182,7 @@ impl TableMarks<'_> {
                 ),
             }
         } else {
+            crate::read::table::workbook_limits::check(&bytes).map_err(|r| in_file(r.en))?;
             let book = std::panic::catch_unwind(|| {
                 calamine::open_workbook_auto_from_rs(Cursor::new(bytes.as_slice()))
             })
