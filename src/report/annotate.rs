@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
-use rust_xlsxwriter::{Color, Format, FormatAlign, Note, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Color, Format, FormatAlign, Note, Worksheet, XlsxError};
 
 use super::cells::{Cell, CsvIndex, Locator, TableFile};
 use super::xlsx::{clip, severity_name};
@@ -190,7 +190,7 @@ impl TableMarks<'_> {
             .map_err(|e| in_file(e.to_string()))?;
             Input::Workbook(Box::new(book))
         };
-        let mut book = Workbook::new();
+        let mut book = super::xlsx::marked_workbook("annotated copy");
         for (name, hidden) in input.sheets(self.path) {
             let key = if self.csv { "" } else { name.as_str() };
             let marks: Vec<(Cell, &[&Diagnostic])> = self
