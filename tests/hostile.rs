@@ -776,3 +776,37 @@ fn the_commands_leave_every_fixture_byte_identical() {
         "every fixture is unchanged, none added"
     );
 }
+
+#[test]
+fn a_script_path_must_be_a_regular_rhai_file() {
+    let calendar = "kind: Calendar\nid: cn\nyears: [2024]\nsources: [{year: 2024, notice: x}]\nholidays: []\nworkdays: []\n";
+    let dir = folder(&[
+        ("results.yaml", RESULTS_YAML.as_bytes()),
+        ("calendar.yaml", calendar.as_bytes()),
+        ("secret.txt", b"API_TOKEN=S3CR3T-TOKEN-VALUE\n"),
+    ]);
+    let fifo = dir.path().join("pipe.rhai");
+    let name = std::ffi::CString::new(fifo.to_str().expect("utf-8").as_bytes()).expect("path");
+    // SAFETY: a valid C string and mode.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+    for (script, why) in [
+        ("secret.txt", "a script is a `.rhai` file"),
+        ("pipe.rhai", "not a regular file"),
+    ] {
+        let policy = format!("kind: Policy\nid: own\ncalendar: calendar.yaml\nrules:\n  - id: scripted\n    title: {{zh: 脚本, en: scripted}}\n    clause: 三\n    quote: x\n    severity: error\n    on: [Results]\n    each: record\n    script: {script}\n    message: {{zh: x, en: x}}\n    help: {{zh: x, en: x}}\n");
+        let out = check_with_policy(dir.path(), &policy);
+        assert_eq!(out.code, 2, "{script}: {out:?}");
+        assert!(!out.stdout.contains("S3CR3T"), "{out:?}");
+        assert_eq!(
+            positions(&json_of(&out)),
+            [(
+                "policy/missing-script".to_owned(),
+                "policy.yaml".to_owned(),
+                12,
+                13
+            )],
+            "{script}: {out:?}"
+        );
+        assert!(out.stdout.contains(why), "{script}: {out:?}");
+    }
+}
