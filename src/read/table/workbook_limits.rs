@@ -64,7 +64,8 @@ pub fn check(bytes: &[u8]) -> Result<(), Refusal> {
         };
         let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
         let lower = name.to_ascii_lowercase();
-        if !(lower.ends_with(".xml") || lower.ends_with(".rels")) {
+        let xml = lower.ends_with(".xml") || lower.ends_with(".rels");
+        if !xml || UNREAD_FOLDERS.iter().any(|f| lower.starts_with(f)) {
             continue;
         }
         let part = if lower.starts_with("xl/worksheets/") && !lower.contains("/_rels/") {
@@ -89,6 +90,19 @@ pub fn check(bytes: &[u8]) -> Result<(), Refusal> {
     }
     Ok(())
 }
+
+/// Folders of parts no workbook reader opens (pictures, charts, properties, custom
+/// XML): their size costs nothing, so they are not measured.
+const UNREAD_FOLDERS: &[&str] = &[
+    "customxml/",
+    "docprops/",
+    "xl/drawings/",
+    "xl/charts/",
+    "xl/media/",
+    "xl/embeddings/",
+    "xl/activex/",
+    "xl/diagrams/",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
