@@ -179,14 +179,19 @@ const JSON_ARGS: [&str; 5] = ["--format", "json", "--as-of", "2024-12-31", "--la
 
 #[test]
 fn standard_input_is_read_as_the_same_file_would_be() {
-    for (name, content) in [("results.yaml", RESULTS_YAML), ("results.csv", RESULTS_CSV)] {
-        let dir = folder(&[(name, content.as_bytes())]);
+    let workbook = std::fs::read(root().join("fixtures/tables/results.xlsx")).expect("fixture");
+    for (name, content) in [
+        ("results.yaml", RESULTS_YAML.as_bytes()),
+        ("results.csv", RESULTS_CSV.as_bytes()),
+        ("results.xlsx", &workbook[..]),
+    ] {
+        let dir = folder(&[(name, content)]);
         let as_file = spotlint_in(
             dir.path(),
             &[&["check", name][..], &JSON_ARGS, &["en"]].concat(),
         );
         let mut feed = tempfile::tempfile().expect("temp file");
-        feed.write_all(content.as_bytes()).expect("write");
+        feed.write_all(content).expect("write");
         use std::io::Seek;
         feed.rewind().expect("rewind");
         let as_stream = spotlint_fed(
@@ -204,7 +209,15 @@ fn standard_input_is_read_as_the_same_file_would_be() {
         let (got, files) = findings(&stream_json);
         assert!(!expected.is_empty(), "{as_file:?}");
         assert_eq!(got, expected, "{name}");
-        assert!(files.iter().all(|f| f == "/dev/stdin"), "{files:?}");
+        let sheet = if name.ends_with(".xlsx") {
+            "!Sheet1"
+        } else {
+            ""
+        };
+        assert!(
+            files.iter().all(|f| *f == format!("/dev/stdin{sheet}")),
+            "{files:?}"
+        );
     }
 }
 
