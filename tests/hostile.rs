@@ -1,7 +1,10 @@
 //! Careless and hostile input: nothing checked is never a pass, limits are refused
 //! up front, and figures never read as meeting a threshold they miss.
 
-use crate::util::{folder, spotlint_in};
+use std::io::Write;
+use std::path::Path;
+
+use crate::util::{check_json, folder, positions, root, spotlint_fed, spotlint_in};
 
 #[test]
 fn a_folder_with_nothing_to_check_exits_2_and_says_why() {
@@ -159,4 +162,669 @@ fn sarif_uris_are_percent_encoded() {
     let uri = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
         ["artifactLocation"]["uri"];
     assert_eq!(uri, "%E7%BB%93%E6%9E%9C%20%231%20100%25.yaml", "{sarif}");
+}
+
+const RESULTS_YAML: &str = "kind: Results\ndepartment: 江岸区市场监管局\nyear: 2024\ntask: JA-1\nrecords:\n  - {object: O1, inspectors: [P1], finished_on: 2024-05-06, entered_on: 2024-05-07}\n";
+const RESULTS_CSV: &str = "department,year,task,object,inspectors,finished_on,entered_on,publication_channel,published_on\n江岸区市场监管局,2024,JA-1,O1,P1;P2,2024-05-06,2024-05-07,gsxt,2024-05-08\n";
+
+/// (rule, line, column) of every diagnostic, and the files they name.
+fn findings(json: &serde_json::Value) -> (Vec<(String, u64, u64)>, Vec<String>) {
+    let all = positions(json);
+    (
+        all.iter().map(|(r, _, l, c)| (r.clone(), *l, *c)).collect(),
+        all.into_iter().map(|(_, f, _, _)| f).collect(),
+    )
+}
+
+fn json_of(out: &crate::util::Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("JSON ({e}): {out:?}"))
+}
+
+const JSON_ARGS: [&str; 5] = ["--format", "json", "--as-of", "2024-12-31", "--lang"];
+
+#[test]
+fn standard_input_is_read_as_the_same_file_would_be() {
+    let workbook = std::fs::read(root().join("fixtures/tables/results.xlsx")).expect("fixture");
+    for (name, content) in [
+        ("results.yaml", RESULTS_YAML.as_bytes()),
+        ("results.csv", RESULTS_CSV.as_bytes()),
+        ("results.xlsx", &workbook[..]),
+    ] {
+        let dir = folder(&[(name, content)]);
+        let as_file = spotlint_in(
+            dir.path(),
+            &[&["check", name][..], &JSON_ARGS, &["en"]].concat(),
+        );
+        let mut feed = tempfile::tempfile().expect("temp file");
+        feed.write_all(content).expect("write");
+        use std::io::Seek;
+        feed.rewind().expect("rewind");
+        let as_stream = spotlint_fed(
+            dir.path(),
+            &[&["check", "/dev/stdin"][..], &JSON_ARGS, &["en"]].concat(),
+            feed.into(),
+        );
+        let (file_json, stream_json) = (json_of(&as_file), json_of(&as_stream));
+        assert_eq!(
+            stream_json["summary"]["documents"], 1,
+            "{name}: {as_stream:?}"
+        );
+        assert_eq!(as_stream.code, as_file.code, "{name}: {as_stream:?}");
+        let (expected, _) = findings(&file_json);
+        let (got, files) = findings(&stream_json);
+        assert!(!expected.is_empty(), "{as_file:?}");
+        assert_eq!(got, expected, "{name}");
+        let sheet = if name.ends_with(".xlsx") {
+            "!Sheet1"
+        } else {
+            ""
+        };
+        assert!(
+            files.iter().all(|f| *f == format!("/dev/stdin{sheet}")),
+            "{files:?}"
+        );
+    }
+}
+
+#[test]
+fn a_fifo_is_read_and_its_format_told_by_content() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = folder(&[("results.csv", RESULTS_CSV.as_bytes())]);
+    let fifo = dir.path().join("export");
+    let name = std::ffi::CString::new(fifo.to_str().expect("utf-8").as_bytes()).expect("path");
+    // SAFETY: a valid C string and mode.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut pipe = std::fs::OpenOptions::new()
+                .write(true)
+                .open(fifo)
+                .expect("open the fifo");
+            let _ = pipe.write_all(RESULTS_CSV.as_bytes());
+        })
+    };
+    fn args(file: &str) -> Vec<&str> {
+        [&["check", file][..], &JSON_ARGS, &["en"]].concat()
+    }
+    let as_stream = spotlint_in(dir.path(), &args("export"));
+    // Should the pipe never have been opened, open it so the writer ends.
+    let _unblock = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo);
+    writer.join().expect("writer");
+    let as_file = spotlint_in(dir.path(), &args("results.csv"));
+    assert_eq!(as_stream.code, as_file.code, "{as_stream:?}");
+    assert_eq!(
+        findings(&json_of(&as_stream)).0,
+        findings(&json_of(&as_file)).0
+    );
+    assert_eq!(json_of(&as_stream)["summary"]["documents"], 1);
+}
+
+#[test]
+fn a_stream_longer_than_the_table_limit_is_refused() {
+    let dir = folder(&[]);
+    let out = spotlint_in(
+        dir.path(),
+        &[&["check", "/dev/zero"][..], &JSON_ARGS, &["en"]].concat(),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    let json = json_of(&out);
+    assert_eq!(
+        positions(&json),
+        [("input/too-large".to_owned(), "/dev/zero".to_owned(), 1, 1)]
+    );
+    assert!(out.stdout.contains("larger than 512 MiB"), "{out:?}");
+}
+
+#[test]
+fn links_to_files_and_folders_are_followed_and_a_loop_is_reported() {
+    let elsewhere = folder(&[
+        ("data/results.yaml", RESULTS_YAML.as_bytes()),
+        ("one.yaml", RESULTS_YAML.as_bytes()),
+    ]);
+    let dir = folder(&[]);
+    std::os::unix::fs::symlink(
+        elsewhere.path().join("one.yaml"),
+        dir.path().join("linked.yaml"),
+    )
+    .expect("symlink");
+    std::os::unix::fs::symlink(elsewhere.path().join("data"), dir.path().join("more"))
+        .expect("symlink");
+    let (_, json) = check_json(dir.path(), &[]);
+    assert_eq!(json["summary"]["files"], 2, "{json}");
+    assert_eq!(json["summary"]["documents"], 2, "{json}");
+
+    std::os::unix::fs::symlink("..", elsewhere.path().join("data/back")).expect("symlink");
+    let (code, json) = check_json(elsewhere.path(), &[]);
+    assert_eq!(code, 2, "{json}");
+    let loops: Vec<_> = positions(&json)
+        .into_iter()
+        .filter(|p| p.0 == "input/link-loop")
+        .collect();
+    assert_eq!(
+        loops,
+        [("input/link-loop".to_owned(), "./data/back".to_owned(), 1, 1)]
+    );
+    assert_eq!(json["summary"]["documents"], 2, "{json}");
+}
+
+#[test]
+fn reports_written_into_the_checked_folder_are_skipped_with_a_note() {
+    let dir = folder(&[]);
+    for entry in std::fs::read_dir(root().join("fixtures/demo")).expect("demo") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    std::fs::copy(
+        root().join("fixtures/tables/results.xlsx"),
+        dir.path().join("results.xlsx"),
+    )
+    .expect("copy");
+    let (first_code, first) = check_json(dir.path(), &[]);
+    assert_eq!(first_code, 1, "{first}");
+    for (format, output) in [
+        ("json", "report.json"),
+        ("sarif", "report.sarif.json"),
+        ("xlsx", "findings.xlsx"),
+    ] {
+        let out = spotlint_in(
+            dir.path(),
+            &[
+                "check",
+                ".",
+                "--as-of",
+                "2024-12-31",
+                "--format",
+                format,
+                "--output",
+                output,
+            ],
+        );
+        assert_eq!(out.code, 1, "{format}: {out:?}");
+    }
+    let out = spotlint_in(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--as-of",
+            "2024-12-31",
+            "--annotate",
+            "annotated",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        dir.path().join("annotated/results.xlsx").exists(),
+        "{out:?}"
+    );
+
+    let again = spotlint_in(
+        dir.path(),
+        &["check", ".", "--as-of", "2024-12-31", "--format", "json"],
+    );
+    assert_eq!(again.code, first_code, "{again:?}");
+    let again_json = json_of(&again);
+    assert_eq!(positions(&again_json), positions(&first));
+    assert_eq!(again_json["summary"]["files"], first["summary"]["files"]);
+    for (file, what) in [
+        ("./report.json", "JSON report"),
+        ("./report.sarif.json", "SARIF report"),
+        ("./findings.xlsx", "workbook"),
+        ("./annotated/results.xlsx", "workbook"),
+    ] {
+        let note = format!("note: {file}: spotlint's own {what}, not a submission; skipped");
+        assert!(again.stderr.contains(&note), "{note}\n{again:?}");
+    }
+}
+
+// --- Workbooks: limits checked on the zip before the workbook reader allocates.
+
+/// A one-sheet workbook with `sheet_data` inside `<sheetData>` (and `before` ahead of
+/// it), and a shared-string table if given.
+fn workbook(before: &str, sheet_data: &[&[u8]], shared: Option<&[&[u8]]>) -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut book = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
+    let mut part = |name: &str, pieces: &[&[u8]]| {
+        book.start_file(name, options).expect("zip part");
+        for piece in pieces {
+            book.write_all(piece).expect("zip write");
+        }
+    };
+    part("[Content_Types].xml", &[br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#]);
+    part("_rels/.rels", &[br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#]);
+    part("xl/workbook.xml", &[br#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#]);
+    part("xl/_rels/workbook.xml.rels", &[br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#]);
+    if let Some(strings) = shared {
+        let mut pieces: Vec<&[u8]> = vec![br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#];
+        pieces.extend_from_slice(strings);
+        pieces.push(b"</sst>");
+        part("xl/sharedStrings.xml", &pieces);
+    }
+    let head = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{before}<sheetData>"#
+    );
+    let mut pieces: Vec<&[u8]> = vec![head.as_bytes()];
+    pieces.extend_from_slice(sheet_data);
+    pieces.push(b"</sheetData></worksheet>");
+    part("xl/worksheets/sheet1.xml", &pieces);
+    book.finish().expect("zip").into_inner()
+}
+
+/// (rule, file, line, column) of a diagnostic.
+type Position = (String, String, u64, u64);
+
+/// Checks `bomb.xlsx` in at most 10 × S + 256 MiB of memory (the bound every input
+/// of S bytes is held to) and returns the exit code, the diagnostics' positions and
+/// the English output.
+fn check_workbook(bytes: &[u8]) -> (i32, Vec<Position>, String) {
+    let dir = folder(&[("bomb.xlsx", bytes)]);
+    let bound = 10 * bytes.len() as u64 + 256 * 1024 * 1024;
+    let out = crate::util::spotlint_bounded(
+        dir.path(),
+        &[&["check", "."][..], &JSON_ARGS, &["en"]].concat(),
+        bound,
+    );
+    let json = json_of(&out);
+    (out.code, positions(&json), out.stdout)
+}
+
+fn refused_at(place: &str) -> Vec<Position> {
+    vec![("input/too-large".to_owned(), place.to_owned(), 1, 1)]
+}
+
+#[test]
+fn a_cell_far_beyond_the_last_row_is_refused_before_reading() {
+    let bytes = workbook(
+        "",
+        &[br#"<row r="400000000"><c r="A400000000" t="inlineStr"><is><t>x</t></is></c></row>"#],
+        None,
+    );
+    let (code, at, stdout) = check_workbook(&bytes);
+    assert_eq!(
+        (code, at),
+        (2, refused_at("./bomb.xlsx!Sheet1")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("row 400000000 lies beyond the 1048576 rows and 16384 columns"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_column_beyond_xfd_is_refused_before_reading() {
+    let bytes = workbook(
+        "",
+        &[br#"<row r="1"><c r="AAAAAAAA1" t="inlineStr"><is><t>x</t></is></c></row>"#],
+        None,
+    );
+    let (code, at, stdout) = check_workbook(&bytes);
+    assert_eq!(
+        (code, at),
+        (2, refused_at("./bomb.xlsx!Sheet1")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cell AAAAAAAA1 lies beyond"), "{stdout}");
+}
+
+#[test]
+fn an_absurd_declared_dimension_is_refused() {
+    let bytes = workbook(
+        r#"<dimension ref="A1:XFE1"/>"#,
+        &[br#"<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>"#],
+        None,
+    );
+    let (code, at, stdout) = check_workbook(&bytes);
+    assert_eq!(
+        (code, at),
+        (2, refused_at("./bomb.xlsx!Sheet1")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("declares its size up to cell XFE1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_last_cell_a_sheet_may_have_is_read() {
+    let bytes = workbook(
+        r#"<dimension ref="A1:XFD1048576"/>"#,
+        &[br#"<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>"#],
+        None,
+    );
+    let (code, at, stdout) = check_workbook(&bytes);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(at.iter().all(|p| p.0 != "input/too-large"), "{stdout}");
+}
+
+#[test]
+fn a_shared_string_bomb_is_refused_by_count() {
+    let strings = vec![&b"<si><t/></si>"[..]; 4 * 1024 * 1024 + 1];
+    let bytes = workbook("", &[], Some(&strings));
+    let (code, at, stdout) = check_workbook(&bytes);
+    assert_eq!(
+        (code, at),
+        (2, refused_at("./bomb.xlsx!xl/sharedStrings.xml")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("holds more than 4194304 strings"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_huge_inline_cell_is_refused_with_bounded_memory() {
+    // 600 MiB of text in one cell, about 600 KB zipped.
+    let chunk = vec![b'x'; 1024 * 1024];
+    let mut data: Vec<&[u8]> = vec![br#"<row r="1"><c r="A1" t="inlineStr"><is><t>"#];
+    data.extend(std::iter::repeat_n(&chunk[..], 600));
+    data.push(b"</t></is></c></row>");
+    let bytes = workbook("", &data, None);
+    let (code, at, stdout) = check_workbook(&bytes);
+    assert_eq!(
+        (code, at),
+        (2, refused_at("./bomb.xlsx!Sheet1")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("a text (a cell value or whitespace) is longer than 1 MiB (after cell A1)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_whitespace_bomb_is_refused() {
+    let spaces = vec![b' '; 2 * 1024 * 1024];
+    let bytes = workbook("", &[br#"<row r="1">"#, &spaces, b"</row>"], None);
+    let (code, at, stdout) = check_workbook(&bytes);
+    assert_eq!(
+        (code, at),
+        (2, refused_at("./bomb.xlsx!Sheet1")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("is longer than 1 MiB"), "{stdout}");
+}
+
+#[test]
+fn a_declared_unpacked_size_over_the_limit_is_refused_before_inflating() {
+    let mut bytes = workbook("", &[br#"<row r="1"><c r="A1"><v>1</v></c></row>"#], None);
+    // Declare 4 GiB for the sheet in the central directory.
+    let central = bytes
+        .windows(4)
+        .enumerate()
+        .rfind(|(_, w)| *w == b"PK\x01\x02")
+        .map(|(i, _)| i)
+        .expect("central directory");
+    bytes[central + 24..central + 28].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let (code, at, stdout) = check_workbook(&bytes);
+    assert_eq!(
+        (code, at),
+        (2, refused_at("./bomb.xlsx!Sheet1")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the workbook unpacks to more than 2048 MiB"),
+        "{stdout}"
+    );
+}
+
+// --- Policy paths: regular files under a size limit, never quoted unless a policy.
+
+const WUHAN: &str = "policies/wuhan-2024.yaml";
+
+/// A policy extending the shipped one, with `line` added as its 7th line.
+fn policy_with(line: &str) -> String {
+    format!(
+        "kind: Policy\nid: own\ntitle: {{zh: 自定义, en: Own}}\nsource: test\nnotice: test\nextends: {}\n{line}\n",
+        root().join(WUHAN).display()
+    )
+}
+
+fn check_with_policy(dir: &Path, policy: &str) -> crate::util::Output {
+    std::fs::write(dir.join("policy.yaml"), policy).expect("write policy");
+    spotlint_in(
+        dir,
+        &[
+            &["check", "results.yaml", "--policy", "policy.yaml"][..],
+            &JSON_ARGS,
+            &["en"],
+        ]
+        .concat(),
+    )
+}
+
+#[test]
+fn policy_paths_to_devices_pipes_and_huge_files_are_refused_at_once() {
+    let dir = folder(&[("results.yaml", RESULTS_YAML.as_bytes())]);
+    let fifo = dir.path().join("pipe.yaml");
+    let name = std::ffi::CString::new(fifo.to_str().expect("utf-8").as_bytes()).expect("path");
+    // SAFETY: a valid C string and mode.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+    let huge = dir.path().join("huge.yaml");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(1 << 30))
+        .expect("sparse file");
+    for (line, file, why, rule) in [
+        (
+            "calendar: /dev/zero",
+            "/dev/zero",
+            "not a regular file",
+            "policy/calendar",
+        ),
+        (
+            "calendar: /dev/urandom",
+            "/dev/urandom",
+            "not a regular file",
+            "policy/calendar",
+        ),
+        (
+            "calendar: pipe.yaml",
+            "pipe.yaml",
+            "not a regular file",
+            "policy/calendar",
+        ),
+        (
+            "vocabulary: huge.yaml",
+            "huge.yaml",
+            "larger than 4 MiB",
+            "policy/vocabulary",
+        ),
+    ] {
+        let out = check_with_policy(dir.path(), &policy_with(line));
+        assert_eq!(out.code, 2, "{line}: {out:?}");
+        let json = json_of(&out);
+        let at = positions(&json);
+        assert_eq!(
+            at,
+            [
+                ("policy/unreadable".to_owned(), file.to_owned(), 1, 1),
+                (
+                    rule.to_owned(),
+                    "policy.yaml".to_owned(),
+                    7,
+                    line.find(' ').unwrap_or(0) as u64 + 2
+                ),
+            ],
+            "{line}: {out:?}"
+        );
+        assert!(out.stdout.contains(why), "{line}: {out:?}");
+    }
+}
+
+#[test]
+fn a_policy_path_to_a_file_that_is_no_policy_never_quotes_it() {
+    let secret = "root:$6$S3CR3T-HASH-VALUE:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n";
+    let environ = "API_TOKEN: S3CR3T-TOKEN-VALUE\nHOME: /root\n";
+    let dir = folder(&[
+        ("results.yaml", RESULTS_YAML.as_bytes()),
+        ("shadow", secret.as_bytes()),
+        ("environ.yaml", environ.as_bytes()),
+    ]);
+    for extends in ["shadow", "environ.yaml"] {
+        let policy = format!(
+            "kind: Policy\nid: own\ntitle: {{zh: 自定义, en: Own}}\nsource: test\nnotice: test\nextends: {extends}\n"
+        );
+        for format in ["json", "human"] {
+            std::fs::write(dir.path().join("policy.yaml"), &policy).expect("write policy");
+            let out = spotlint_in(
+                dir.path(),
+                &[
+                    "check",
+                    "results.yaml",
+                    "--policy",
+                    "policy.yaml",
+                    "--format",
+                    format,
+                    "--lang",
+                    "en",
+                ],
+            );
+            assert_eq!(out.code, 2, "{out:?}");
+            assert!(
+                !out.stdout.contains("S3CR3T") && !out.stderr.contains("S3CR3T"),
+                "{out:?}"
+            );
+            if format == "json" {
+                let mut at = positions(&json_of(&out));
+                at.sort();
+                assert_eq!(
+                    at,
+                    [
+                        ("policy/extends".to_owned(), "policy.yaml".to_owned(), 6, 10),
+                        ("policy/invalid".to_owned(), extends.to_owned(), 1, 1),
+                    ],
+                    "{out:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Every file under `dir`, by path, with a hash of its bytes.
+fn hashes(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, u64> {
+    use std::hash::{Hash, Hasher};
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.expect("walk fixtures"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::fs::read(e.path()).expect("read").hash(&mut h);
+            (e.into_path(), h.finish())
+        })
+        .collect()
+}
+
+#[test]
+fn the_commands_leave_every_fixture_byte_identical() {
+    let fixtures = root().join("fixtures");
+    let before = hashes(&fixtures);
+    let out = tempfile::tempdir().expect("temp dir");
+    let at = |name: &str| out.path().join(name).display().to_string();
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    for format in ["human", "json", "sarif", "junit", "github"] {
+        runs.push(vec![
+            "check".into(),
+            "fixtures/demo".into(),
+            "--format".into(),
+            format.into(),
+        ]);
+    }
+    for (format, file) in [
+        ("json", "report.json"),
+        ("sarif", "report.sarif"),
+        ("junit", "report.xml"),
+        ("html", "report.html"),
+        ("xlsx", "report.xlsx"),
+    ] {
+        runs.push(vec![
+            "check".into(),
+            "fixtures/demo".into(),
+            "--format".into(),
+            format.into(),
+            "--output".into(),
+            at(file),
+        ]);
+    }
+    runs.push(vec![
+        "check".into(),
+        "fixtures/tables".into(),
+        "--annotate".into(),
+        at("annotated"),
+    ]);
+    runs.push(vec!["report".into(), "fixtures/demo".into()]);
+    runs.push(vec![
+        "report".into(),
+        "fixtures/demo".into(),
+        "--format".into(),
+        "xlsx".into(),
+        "--output".into(),
+        at("bulletin.xlsx"),
+    ]);
+    runs.push(vec![
+        "convert".into(),
+        "fixtures/tables/results.xlsx".into(),
+    ]);
+    runs.push(vec![
+        "convert".into(),
+        "fixtures/tables/results-gbk.csv".into(),
+    ]);
+    runs.push(vec!["convert".into(), "fixtures/tables/plans".into()]);
+    for args in &runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = crate::util::spotlint(&args);
+        assert!((0..=2).contains(&result.code), "{args:?}: {result:?}");
+    }
+    assert!(
+        out.path().join("annotated").is_dir(),
+        "the annotated copies were written"
+    );
+    assert_eq!(
+        hashes(&fixtures),
+        before,
+        "every fixture is unchanged, none added"
+    );
+}
+
+#[test]
+fn a_script_path_must_be_a_regular_rhai_file() {
+    let calendar = "kind: Calendar\nid: cn\nyears: [2024]\nsources: [{year: 2024, notice: x}]\nholidays: []\nworkdays: []\n";
+    let dir = folder(&[
+        ("results.yaml", RESULTS_YAML.as_bytes()),
+        ("calendar.yaml", calendar.as_bytes()),
+        ("secret.txt", b"API_TOKEN=S3CR3T-TOKEN-VALUE\n"),
+    ]);
+    let fifo = dir.path().join("pipe.rhai");
+    let name = std::ffi::CString::new(fifo.to_str().expect("utf-8").as_bytes()).expect("path");
+    // SAFETY: a valid C string and mode.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+    for (script, why) in [
+        ("secret.txt", "a script is a `.rhai` file"),
+        ("pipe.rhai", "not a regular file"),
+    ] {
+        let policy = format!("kind: Policy\nid: own\ncalendar: calendar.yaml\nrules:\n  - id: scripted\n    title: {{zh: 脚本, en: scripted}}\n    clause: 三\n    quote: x\n    severity: error\n    on: [Results]\n    each: record\n    script: {script}\n    message: {{zh: x, en: x}}\n    help: {{zh: x, en: x}}\n");
+        let out = check_with_policy(dir.path(), &policy);
+        assert_eq!(out.code, 2, "{script}: {out:?}");
+        assert!(!out.stdout.contains("S3CR3T"), "{out:?}");
+        assert_eq!(
+            positions(&json_of(&out)),
+            [(
+                "policy/missing-script".to_owned(),
+                "policy.yaml".to_owned(),
+                12,
+                13
+            )],
+            "{script}: {out:?}"
+        );
+        assert!(out.stdout.contains(why), "{script}: {out:?}");
+    }
 }

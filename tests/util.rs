@@ -81,3 +81,49 @@ pub fn positions(json: &serde_json::Value) -> Vec<(String, String, u64, u64)> {
         })
         .collect()
 }
+
+/// `spotlint ARGS` in `dir` with `stdin` as its standard input.
+pub fn spotlint_fed(dir: &Path, args: &[&str], stdin: std::process::Stdio) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_spotlint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(stdin)
+        .output()
+        .expect("the spotlint binary runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `spotlint ARGS` in `dir` with its address space limited to `bytes` (a bound on
+/// all the memory it maps, so on its peak resident memory too): a run that needs more
+/// fails to allocate and is killed, which the exit code shows.
+#[cfg(target_os = "linux")]
+pub fn spotlint_bounded(dir: &Path, args: &[&str], bytes: u64) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spotlint"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    let limit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
+    // SAFETY: setrlimit is async-signal-safe and touches only the child.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let out = command.output().expect("the spotlint binary runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

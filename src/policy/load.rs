@@ -49,9 +49,35 @@ fn parse(
             return None;
         }
     };
+    // A file that is no policy at all (a path pointing at the wrong file) is named,
+    // never quoted: it may hold anything.
+    let not_this_kind = |errors: &mut Vec<Diagnostic>| {
+        errors.push(Diagnostic::unplaced(
+            Origin::Tool,
+            "policy/invalid",
+            &shown,
+            Text::new(
+                format!(
+                    "{shown} 不是 {} 文件（应为一个带 `kind: {}` 的 YAML 文档）",
+                    schema.kind, schema.kind
+                ),
+                format!(
+                    "{shown} is not a {} file (one YAML document with `kind: {}`)",
+                    schema.kind, schema.kind
+                ),
+            ),
+        ));
+    };
+    let declares_a_kind = text
+        .lines()
+        .any(|line| line.starts_with("kind:") || line.starts_with("\"kind\""));
     let source = SourceFile::from_text(shown.clone(), text);
     let mut trees = match crate::parse::yaml::load(&source) {
         Ok(t) => t,
+        Err(_) if !declares_a_kind => {
+            not_this_kind(errors);
+            return None;
+        }
         Err(e) => {
             errors.push(Diagnostic::problem(
                 Origin::Tool,
@@ -63,7 +89,15 @@ fn parse(
             return None;
         }
     };
-    if trees.len() != 1 || !matches!(trees[0].root_node().value, Value::Map(_)) {
+    let kind_of_first = trees
+        .first()
+        .filter(|t| matches!(t.root_node().value, Value::Map(_)))
+        .and_then(|t| schema::header_str(t, "kind"));
+    if kind_of_first.is_none() {
+        not_this_kind(errors);
+        return None;
+    }
+    if trees.len() != 1 {
         errors.push(Diagnostic::problem(
             Origin::Tool,
             "policy/invalid",
@@ -146,7 +180,13 @@ fn load_chain(
             let parent_path = dir.join(tree.str_at(root, "extends").unwrap_or_default());
             let before = errors.len();
             let parent = load_chain(store, &parent_path, errors, depth + 1);
-            if parent.is_none() && errors.len() == before {
+            let unreadable = errors.len() == before + 1
+                && matches!(
+                    errors[before].rule.as_str(),
+                    "policy/unreadable" | "policy/invalid"
+                )
+                && errors[before].span.is_none();
+            if parent.is_none() && (errors.len() == before || unreadable) {
                 error_at(
                     errors,
                     node,
@@ -558,7 +598,15 @@ fn load_rule(
             let script_rel = tree.str_at(node, "script").unwrap_or_default();
             let script_path = dir.join(script_rel);
             let shown = normalise(&script_path).display().to_string();
-            match store.read(&script_path) {
+            // Only Rhai files are read as scripts: a path to any other file is refused
+            // unread, so no error message ever quotes it.
+            let is_rhai = script_path.extension().and_then(|e| e.to_str()) == Some("rhai");
+            let read = if is_rhai {
+                store.read(&script_path)
+            } else {
+                Err("a script is a `.rhai` file".to_owned())
+            };
+            match read {
                 Ok(text) => Logic::Script {
                     source: SourceFile::from_text(shown.clone(), text),
                     path: shown,
@@ -771,6 +819,24 @@ fn load_vocabulary(
             return None;
         }
     };
+    // Any other file is named, never quoted (see `parse`).
+    if !text
+        .lines()
+        .any(|line| line.starts_with("kind: Vocabulary"))
+    {
+        errors.push(Diagnostic::unplaced(
+            Origin::Tool,
+            "policy/invalid",
+            &shown,
+            Text::new(
+                format!("{shown} 不是词表文件（应为带 `kind: Vocabulary` 的 YAML 文档）"),
+                format!(
+                    "{shown} is not a vocabulary file (a YAML document with `kind: Vocabulary`)"
+                ),
+            ),
+        ));
+        return None;
+    }
     let source = SourceFile::from_text(shown, text);
     match crate::read::table::Vocabulary::parse(&source) {
         Ok(v) => Some(v),

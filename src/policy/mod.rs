@@ -45,11 +45,10 @@ impl Store {
                     .map(|(_, text)| (*text).to_owned())
                     .ok_or_else(|| format!("no shipped file {}", wanted.display()))
             }
-            Store::Disk => std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| {
-                    String::from_utf8(bytes).map_err(|_| "policy files must be UTF-8".to_owned())
-                }),
+            Store::Disk => {
+                let bytes = read_regular(path, MAX_POLICY_FILE_BYTES)?;
+                String::from_utf8(bytes).map_err(|_| "policy files must be UTF-8".to_owned())
+            }
         }
     }
 
@@ -57,6 +56,33 @@ impl Store {
     pub fn embedded_names() -> impl Iterator<Item = &'static str> {
         embedded::FILES.iter().map(|(name, _)| *name)
     }
+}
+
+/// The largest policy, script, calendar or vocabulary file read.
+pub const MAX_POLICY_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A regular file's bytes, at most `limit` of them: a device (`/dev/zero`), a pipe or
+/// a larger file is refused before it is read.
+fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_owned());
+    }
+    let too_large = || format!("larger than {} MiB", limit >> 20);
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(|e| e.to_string())?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system.

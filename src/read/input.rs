@@ -135,15 +135,14 @@ pub fn load_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
     // Files are read side by side (a large table beside a large library), and their
     // documents kept in file order.
     use rayon::prelude::*;
-    let each: Vec<Loaded> = files
+    let each: Vec<Option<Loaded>> = files
         .par_iter()
         .map(|file| {
             let mut one = Loaded::default();
-            load_file(file, &mut one, options);
-            one
+            load_file(file, &mut one, options).then_some(one)
         })
         .collect();
-    for one in each {
+    for one in each.into_iter().flatten() {
         loaded.files += 1;
         loaded.documents.extend(one.documents);
         loaded.notes.extend(one.notes);
@@ -154,11 +153,36 @@ pub fn load_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
     loaded
 }
 
-fn document_files(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+/// A file to read, and how it was found.
+struct Given {
+    path: PathBuf,
+    /// Found by walking a folder, rather than named on the command line.
+    walked: bool,
+}
+
+fn document_files(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<Given> {
     let shown = path.display().to_string();
-    if path.is_file() {
-        if has_document_extension(path) {
-            return vec![path.to_path_buf()];
+    let named = |path: &Path| {
+        vec![Given {
+            path: path.to_path_buf(),
+            walked: false,
+        }]
+    };
+    let Ok(meta) = std::fs::metadata(path) else {
+        diagnostics.push(Diagnostic::unplaced(
+            Origin::Input,
+            "input/not-found",
+            &shown,
+            Text::new("路径不存在", "no such file or folder"),
+        ));
+        return Vec::new();
+    };
+    // `/dev/stdin` and `/dev/fd/N` may lead to a regular file (`< results.yaml`): read,
+    // as any stream, though their names tell no format.
+    let descriptor = path.starts_with("/dev") || path.starts_with("/proc");
+    if meta.is_file() {
+        if has_document_extension(path) || descriptor {
+            return named(path);
         }
         diagnostics.push(Diagnostic::unplaced(
             Origin::Input,
@@ -171,35 +195,53 @@ fn document_files(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf
         ));
         return Vec::new();
     }
-    if !path.exists() {
-        diagnostics.push(Diagnostic::unplaced(
-            Origin::Input,
-            "input/not-found",
-            &shown,
-            Text::new("路径不存在", "no such file or folder"),
-        ));
-        return Vec::new();
+    if !meta.is_dir() {
+        // A pipe, `/dev/stdin`, `<(…)`: named, so read, within the size limits.
+        return named(path);
     }
     let mut files = Vec::new();
+    // Links are followed, to files and to folders; walkdir reports a link back to an
+    // ancestor as an error instead of walking it forever.
     let walker = walkdir::WalkDir::new(path)
-        .follow_links(false)
+        .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
     for entry in walker {
         match entry {
             Ok(e) if e.file_type().is_file() && has_document_extension(e.path()) => {
-                files.push(e.into_path())
+                files.push(Given {
+                    path: e.into_path(),
+                    walked: true,
+                })
             }
             Ok(_) => {}
-            Err(e) => diagnostics.push(Diagnostic::unplaced(
-                Origin::Input,
-                "input/unreadable",
-                &e.path()
+            Err(e) => {
+                let at = e
+                    .path()
                     .map(|p| p.display().to_string())
-                    .unwrap_or(shown.clone()),
-                Text::new(format!("无法读取：{e}"), format!("cannot read: {e}")),
-            )),
+                    .unwrap_or(shown.clone());
+                let (code, text) = match e.loop_ancestor() {
+                    Some(ancestor) => (
+                        "input/link-loop",
+                        Text::new(
+                            format!(
+                                "链接指向其上级文件夹 {}，形成循环，未读取",
+                                ancestor.display()
+                            ),
+                            format!(
+                                "the link points back to its ancestor folder {}, a loop; not read",
+                                ancestor.display()
+                            ),
+                        ),
+                    ),
+                    None => (
+                        "input/unreadable",
+                        Text::new(format!("无法读取：{e}"), format!("cannot read: {e}")),
+                    ),
+                };
+                diagnostics.push(Diagnostic::unplaced(Origin::Input, code, &at, text));
+            }
         }
     }
     files
@@ -222,57 +264,106 @@ fn has_document_extension(path: &Path) -> bool {
             .is_some_and(|e| DOCUMENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-fn load_file(path: &Path, loaded: &mut Loaded, options: &ReadOptions) {
+/// The extension of a document file, lower-cased, if it names a format read.
+fn document_extension(path: &Path) -> Option<String> {
+    has_document_extension(path).then(|| {
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default()
+    })
+}
+
+/// The format of a stream whose name tells none (`/dev/stdin`, `<(…)`): a workbook by
+/// its zip or OLE signature; YAML or JSON when it opens with `{`, `[` or `---`, or has
+/// a line starting `kind:`; else CSV.
+fn sniffed_extension(bytes: &[u8]) -> &'static str {
+    if crate::read::table::looks_like_workbook(bytes) {
+        return "xlsx";
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = text.iter().position(|b| !b.is_ascii_whitespace());
+    let opens_document = first.is_some_and(|i| {
+        matches!(text[i], b'{' | b'[')
+            || text[i..].starts_with(b"---")
+            || text[i..].starts_with(b"#")
+    });
+    let has_kind_line = text
+        .split(|&b| b == b'\n')
+        .any(|line| line.starts_with(b"kind:") || line.starts_with(b"kind :"));
+    if opens_document || has_kind_line {
+        "yaml"
+    } else {
+        "csv"
+    }
+}
+
+/// Reads at most `limit` bytes of `path`; `None` when it holds more.
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
+/// Reads one file into `loaded`; false when it is one of spotlint's own reports, found
+/// in a folder and skipped.
+fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool {
+    let path = given.path.as_path();
     let shown = path.display().to_string();
-    let unreadable = |loaded: &mut Loaded, zh: String, en: String| {
+    let problem = |loaded: &mut Loaded, code: &str, zh: String, en: String| {
         loaded.diagnostics.push(Diagnostic::unplaced(
             Origin::Input,
-            "input/unreadable",
+            code,
             &shown,
             Text::new(zh, en),
         ))
     };
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    let is_table = TABLE_EXTENSIONS.contains(&extension.as_str());
-    let limit = if is_table {
-        MAX_TABLE_BYTES
-    } else {
-        MAX_DOCUMENT_BYTES
+    let named_extension = document_extension(path);
+    let limit = match named_extension.as_deref() {
+        Some(e) if !TABLE_EXTENSIONS.contains(&e) => MAX_DOCUMENT_BYTES,
+        // A stream's format is known once read: the larger limit holds until then.
+        _ => MAX_TABLE_BYTES,
     };
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > limit => {
-            let mib = limit / 1024 / 1024;
-            return unreadable(
-                loaded,
-                format!("文件超过 {mib} MiB；大批量记录请使用 CSV 或 XLSX 表格"),
-                format!(
-                    "file is larger than {mib} MiB; supply large record sets as CSV or XLSX tables"
-                ),
-            );
+    let too_large = |loaded: &mut Loaded, limit: u64| {
+        let mib = limit / 1024 / 1024;
+        problem(
+            loaded,
+            "input/too-large",
+            format!("文件超过 {mib} MiB，未读取"),
+            format!("the file is larger than {mib} MiB; not read"),
+        )
+    };
+    let bytes = match read_bounded(path, limit) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            too_large(loaded, limit);
+            return true;
         }
-        Ok(_) => {}
         Err(e) => {
-            return unreadable(
+            problem(
                 loaded,
+                "input/unreadable",
                 format!("无法读取：{e}"),
                 format!("cannot read: {e}"),
-            )
+            );
+            return true;
+        }
+    };
+    if given.walked {
+        if let Some(report) = crate::read::own_reports::recognise(&bytes) {
+            eprintln!("note: {shown}: spotlint's own {report}, not a submission; skipped");
+            return false;
         }
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return unreadable(
-                loaded,
-                format!("无法读取：{e}"),
-                format!("cannot read: {e}"),
-            )
-        }
-    };
+    let extension = named_extension.unwrap_or_else(|| sniffed_extension(&bytes).to_owned());
+    let is_table = TABLE_EXTENSIONS.contains(&extension.as_str());
+    if !is_table && bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        too_large(loaded, MAX_DOCUMENT_BYTES);
+        return true;
+    }
     if is_table {
         let plain_csv = extension == "csv"
             && !crate::read::table::has_sidecar(&shown)
@@ -284,7 +375,7 @@ fn load_file(path: &Path, loaded: &mut Loaded, options: &ReadOptions) {
                         eprintln!("note: {shown}: read as {encoding}");
                     }
                     loaded.tables.push(streamable);
-                    return;
+                    return true;
                 }
                 Err(trees) => trees,
             }
@@ -304,7 +395,7 @@ fn load_file(path: &Path, loaded: &mut Loaded, options: &ReadOptions) {
             read.trees
         });
         load_table_documents(trees, loaded);
-        return;
+        return true;
     }
     let source = match SourceFile::decode(shown.clone(), &bytes) {
         Ok(s) => s,
@@ -315,13 +406,14 @@ fn load_file(path: &Path, loaded: &mut Loaded, options: &ReadOptions) {
                 &shown,
                 Text::new(e.zh(), e.to_string()),
             ));
-            return;
+            return true;
         }
     };
     if let Some(encoding) = source.encoding {
         eprintln!("note: {shown}: read as {encoding}");
     }
     load_source(&source, loaded);
+    true
 }
 
 fn load_table_documents(

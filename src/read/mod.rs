@@ -2,5 +2,6 @@
 //! documents, and reading tables (CSV, XLSX) as documents.
 
 pub mod input;
+pub mod own_reports;
 pub mod record;
 pub mod table;

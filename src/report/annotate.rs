@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
-use rust_xlsxwriter::{Color, Format, FormatAlign, Note, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Color, Format, FormatAlign, Note, Worksheet, XlsxError};
 
 use super::cells::{Cell, CsvIndex, Locator, TableFile};
 use super::xlsx::{clip, severity_name};
@@ -182,6 +182,7 @@ impl TableMarks<'_> {
                 ),
             }
         } else {
+            crate::read::table::workbook_limits::check(&bytes).map_err(|r| in_file(r.en))?;
             let book = std::panic::catch_unwind(|| {
                 calamine::open_workbook_auto_from_rs(Cursor::new(bytes.as_slice()))
             })
@@ -189,7 +190,7 @@ impl TableMarks<'_> {
             .map_err(|e| in_file(e.to_string()))?;
             Input::Workbook(Box::new(book))
         };
-        let mut book = Workbook::new();
+        let mut book = super::xlsx::marked_workbook("annotated copy");
         for (name, hidden) in input.sheets(self.path) {
             let key = if self.csv { "" } else { name.as_str() };
             let marks: Vec<(Cell, &[&Diagnostic])> = self

@@ -11,6 +11,17 @@ use crate::diag::{Diagnostic, Lang, Report, Severity};
 /// The most characters a cell holds (Excel's limit, less room for a note's author).
 const MAX_CELL_CHARS: usize = 32_000;
 
+/// A workbook marked as spotlint's own `what` report, so that checking a folder that
+/// holds it skips it.
+pub(crate) fn marked_workbook(what: &str) -> Workbook {
+    let mut book = Workbook::new();
+    book.set_properties(
+        &rust_xlsxwriter::DocProperties::new()
+            .set_custom_property(crate::read::own_reports::REPORT_PROPERTY, what),
+    );
+    book
+}
+
 /// A text cut to what one cell holds.
 pub(crate) fn clip(text: &str) -> &str {
     match text.char_indices().nth(MAX_CELL_CHARS) {
@@ -103,7 +114,7 @@ pub(crate) fn table_header(
 
 /// The findings workbook of a check: findings (and input problems), then figures.
 pub fn findings_workbook(report: &Report, lang: Lang) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
+    let mut book = marked_workbook("findings");
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let top = Format::new().set_align(FormatAlign::Top);
     let ws = book.add_worksheet();
@@ -231,7 +242,7 @@ pub fn bulletin_workbook(b: &Bulletin, lang: Lang) -> Result<Vec<u8>, XlsxError>
         .into(),
     );
     widths.push(50.0);
-    let mut book = Workbook::new();
+    let mut book = marked_workbook("情况通报");
     let ws = book.add_worksheet();
     ws.set_name(if zh { "情况通报" } else { "Status report" })?;
     let names: Vec<&str> = headers.iter().map(String::as_str).collect();

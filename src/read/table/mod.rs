@@ -81,6 +81,7 @@
 //!   offset into `Sheet1!C12`, and [`cell_name`] formats a (sheet, row, column).
 
 mod flat;
+pub mod workbook_limits;
 pub use flat::{FieldCache, FlatChunk, FlatGroup, Part, RowField};
 
 use std::collections::{HashMap, VecDeque};
@@ -1388,6 +1389,9 @@ fn load_workbook(
 
 /// The worksheets of a workbook, or why it cannot be read.
 fn workbook_sheets(path_shown: &str, bytes: &[u8]) -> Result<Vec<SheetCells>, Vec<TableError>> {
+    if let Err(refused) = workbook_limits::check(bytes) {
+        return Err(vec![workbook_refused(path_shown, refused)]);
+    }
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(bytes)));
     match read {
         Ok(Ok(sheets)) => Ok(sheets),
@@ -1410,6 +1414,18 @@ fn workbook_sheets(path_shown: &str, bytes: &[u8]) -> Result<Vec<SheetCells>, Ve
             ),
         )]),
     }
+}
+
+/// A workbook over a limit, as a problem of the file or of the worksheet named.
+pub fn workbook_refused(path_shown: &str, refused: workbook_limits::Refusal) -> TableError {
+    let shown = match &refused.sheet {
+        Some(sheet) => format!("{path_shown}!{sheet}"),
+        None => path_shown.to_owned(),
+    };
+    unplaced(
+        &shown,
+        error("input/too-large", Span::default(), refused.en, refused.zh),
+    )
 }
 
 /// The cells of every visible worksheet, in workbook order.
