@@ -17,7 +17,10 @@ use crate::parse::source::SourceFile;
 /// A source file as miette reads it, without copying the text per diagnostic; a file
 /// that holds active characters is shown through an inert copy of the same length,
 /// made once per file.
-struct Src(Arc<str>);
+struct Src {
+    shown: Arc<str>,
+    source: Arc<SourceFile>,
+}
 
 impl SourceCode for Src {
     fn read_span<'a>(
@@ -26,7 +29,26 @@ impl SourceCode for Src {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        self.0.as_ref().read_span(span, before, after)
+        // Miette counts lines from the start of what it is given, so it is given only
+        // the lines around the span: a file of many findings is not read once per
+        // finding.
+        let text = self.shown.as_bytes();
+        let start = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len());
+        let first = self.source.line_index(start).saturating_sub(before);
+        let last = self.source.line_index(end) + after;
+        let from = self.source.line_start(first).min(text.len());
+        let to = self.source.line_start(last + 1).clamp(from, text.len());
+        let window = &text[from..to];
+        let within = SourceSpan::from((start - from, end - start));
+        let contents = window.read_span(&within, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new(
+            contents.data(),
+            SourceSpan::from((contents.span().offset() + from, contents.span().len())),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count() + first,
+        )))
     }
 }
 
@@ -105,7 +127,10 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
             ));
             let report = miette::Report::new(diag).with_source_code(NamedSource::new(
                 inert::escaped(&d.file, true),
-                Src(shown_text(source)),
+                Src {
+                    shown: shown_text(source),
+                    source: Arc::clone(source),
+                },
             ));
             handler.render_report(&mut rendered, report.as_ref())
         }
