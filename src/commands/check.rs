@@ -54,6 +54,10 @@ pub struct Args {
     #[arg(long, default_value_t = Limits::default().max_operations,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_operations: u64,
+    /// Findings listed per rule; more are counted, with a note saying how many.
+    #[arg(long, default_value_t = Limits::default().max_findings_per_rule,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_findings_per_rule: usize,
     /// Department of published tables that state none (a sidecar's `department` wins).
     #[arg(long)]
     department: Option<String>,
@@ -90,6 +94,7 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
         args.as_of.unwrap_or_else(today),
     );
     options.limits.max_operations = args.max_operations;
+    options.limits.max_findings_per_rule = args.max_findings_per_rule;
     options.waivers = args.waivers;
     options.parse_only = args.parse_only;
     options.department = args.department;
@@ -470,6 +475,7 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         (&policy.waivers, options.as_of),
     );
     report.figures = evaluation.figures;
+    report.not_kept = evaluation.not_kept;
     report.sort();
     report
 }
