@@ -175,8 +175,9 @@ pub struct Report {
     pub policy: String,
     /// Findings set aside by waivers.
     pub waived: Vec<Waived>,
-    /// Rules whose findings were more than the run keeps.
-    pub not_kept: Vec<NotKept>,
+    /// Rules whose findings were more than the run keeps (boxed: a report is also the
+    /// error of loading a policy, and is kept small).
+    pub not_kept: Box<Vec<NotKept>>,
 }
 
 /// A rule that found more than the run keeps (`--max-findings-per-rule`): the first

@@ -604,6 +604,7 @@ fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut
     };
     // Entry by entry, so that the map is neither copied nor borrowed while its values
     // are normalised.
+    let mut invalid: Vec<&'static str> = Vec::new();
     for i in 0..count {
         let (field, child, key) = match &mut tree.nodes[id as usize].value {
             Value::Map(entries) => match entries.get_mut(i) {
@@ -620,14 +621,24 @@ fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut
             _ => break,
         };
         match field {
-            Some(field) => check_value(tree, child, field, errors),
+            Some(field) => {
+                let before = errors.len();
+                check_value(tree, child, field, errors);
+                if errors.len() > before {
+                    // Read as absent from now on, but reported once, as invalid.
+                    invalid.push(field.name);
+                }
+            }
             None => {
                 let span = tree.node(child).key_span.unwrap_or(tree.node(child).span);
                 errors.push(unknown_field(span, &key.unwrap_or_default(), fields));
             }
         }
     }
-    for field in fields.iter().filter(|f| f.required) {
+    for field in fields
+        .iter()
+        .filter(|f| f.required && !invalid.contains(&f.name))
+    {
         if tree.get_present(id, field.name).is_none() {
             errors.push(LoadError {
                 code: "input/missing-field",

@@ -19,7 +19,7 @@ pub fn github(report: &Report, lang: Lang) -> String {
             data(d.message.get(lang))
         ));
     }
-    for n in &report.not_kept {
+    for n in report.not_kept.iter() {
         out.push_str(&format!(
             "::notice title={}::{}\n",
             property(&n.rule),
