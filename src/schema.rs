@@ -944,6 +944,10 @@ fn unknown_field(span: Span, key: &str, fields: &'static [Field]) -> LoadError {
 
 /// "; did you mean `x`?" for the closest known name, if any is close.
 pub fn suggest<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
+    // A blank is no misspelling of anything: `""` is one edit from `A`.
+    if given.trim().is_empty() {
+        return String::new();
+    }
     let lower = given.to_lowercase();
     known
         .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), k))
@@ -1248,6 +1252,16 @@ mod tests {
         let mut trees = crate::parse::yaml::load(&source).unwrap();
         let kind = header_str(&trees[0], "kind").unwrap();
         validate(&mut trees[0], kind_schema(&kind).unwrap())
+    }
+
+    #[test]
+    fn a_blank_value_gets_no_suggestion() {
+        assert_eq!(suggest("", RISK_CLASSES.iter().copied()), "");
+        assert_eq!(suggest("  ", RISK_CLASSES.iter().copied()), "");
+        assert_eq!(
+            suggest("a", RISK_CLASSES.iter().copied()),
+            "; did you mean `A`?"
+        );
     }
 
     #[test]
