@@ -175,6 +175,39 @@ pub struct Report {
     pub policy: String,
     /// Findings set aside by waivers.
     pub waived: Vec<Waived>,
+    /// Rules whose findings were more than the run keeps (boxed: a report is also the
+    /// error of loading a policy, and is kept small).
+    pub not_kept: Box<Vec<NotKept>>,
+}
+
+/// A rule that found more than the run keeps (`--max-findings-per-rule`): the first
+/// `kept` findings are listed, `not_kept` more are counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotKept {
+    pub rule: String,
+    #[serde(skip)]
+    pub severity: Severity,
+    pub kept: usize,
+    pub not_kept: u64,
+}
+
+impl NotKept {
+    /// The note every format shows.
+    pub fn note(&self) -> Text {
+        Text::new(
+            format!(
+                "规则 `{}` 另有 {} 个问题未列出（只列出前 {} 个；数量与合规指标包含全部问题）",
+                self.rule, self.not_kept, self.kept
+            ),
+            format!(
+                "rule `{}`: {} more {} not listed (the first {} are; counts and compliance figures include all)",
+                self.rule,
+                self.not_kept,
+                if self.not_kept == 1 { "finding" } else { "findings" },
+                self.kept
+            ),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,11 +234,20 @@ impl Report {
         self.diagnostics.iter().any(|d| d.origin != Origin::Finding)
     }
 
+    /// Diagnostics of `severity`, findings past the per-rule limit included.
     pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics
+        let listed = self
+            .diagnostics
             .iter()
             .filter(|d| d.severity == severity)
-            .count()
+            .count();
+        let unlisted: u64 = self
+            .not_kept
+            .iter()
+            .filter(|n| n.severity == severity)
+            .map(|n| n.not_kept)
+            .sum();
+        listed + usize::try_from(unlisted).unwrap_or(usize::MAX)
     }
 
     /// Exit status: 2 when anything could not be read or evaluated, else 1 when a
@@ -217,6 +259,7 @@ impl Report {
             .diagnostics
             .iter()
             .any(|d| d.origin == Origin::Finding && d.severity >= fail_on)
+            || self.not_kept.iter().any(|n| n.severity >= fail_on)
         {
             1
         } else {

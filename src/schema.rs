@@ -604,6 +604,7 @@ fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut
     };
     // Entry by entry, so that the map is neither copied nor borrowed while its values
     // are normalised.
+    let mut invalid: Vec<&'static str> = Vec::new();
     for i in 0..count {
         let (field, child, key) = match &mut tree.nodes[id as usize].value {
             Value::Map(entries) => match entries.get_mut(i) {
@@ -620,14 +621,24 @@ fn check_obj(tree: &mut Tree, id: NodeId, fields: &'static [Field], errors: &mut
             _ => break,
         };
         match field {
-            Some(field) => check_value(tree, child, field, errors),
+            Some(field) => {
+                let before = errors.len();
+                check_value(tree, child, field, errors);
+                if errors.len() > before {
+                    // Read as absent from now on, but reported once, as invalid.
+                    invalid.push(field.name);
+                }
+            }
             None => {
                 let span = tree.node(child).key_span.unwrap_or(tree.node(child).span);
                 errors.push(unknown_field(span, &key.unwrap_or_default(), fields));
             }
         }
     }
-    for field in fields.iter().filter(|f| f.required) {
+    for field in fields
+        .iter()
+        .filter(|f| f.required && !invalid.contains(&f.name))
+    {
         if tree.get_present(id, field.name).is_none() {
             errors.push(LoadError {
                 code: "input/missing-field",
@@ -692,6 +703,7 @@ fn check_ty(
             Ok(_) => return,
             Err(e) => {
                 errors.push(e.at(span, s));
+                unusable(tree, id);
                 return;
             }
         },
@@ -705,6 +717,7 @@ fn check_ty(
                     .into(),
                 zh: "抽查比例应为 0 到 1 之间的小数（0.05）或百分数字符串（\"5%\"）".into(),
             });
+            unusable(tree, id);
             return;
         }
         (Ty::Ratio, Value::Str(s)) => crate::domain::ratio::parse_fraction(s).map(Value::Float),
@@ -726,6 +739,7 @@ fn check_ty(
                     suggest(s, allowed.iter().copied())
                 ),
             });
+            unusable(tree, id);
             return;
         }
         (Ty::List(inner), Value::Seq(items)) => {
@@ -806,8 +820,66 @@ fn check_ty(
                 en: format!("`{}` must be {}, found {shown}", field.name, expected(ty)),
                 zh: format!("`{}` 应为{}，实为 {shown}", field.name, expected_zh(ty)),
             });
+            unusable(tree, id);
         }
     }
+}
+
+/// A value that failed validation is read as absent from then on: its error is
+/// reported at it, and the rest of its record is still checked (see
+/// [`errors_within_records`]).
+fn unusable(tree: &mut Tree, id: NodeId) {
+    if let Some(node) = tree.nodes.get_mut(id as usize) {
+        if !matches!(node.value, Value::Seq(_) | Value::Map(_)) {
+            node.value = Value::Null;
+        }
+    }
+}
+
+/// Whether every error lies within an entry of the kind's record list (a result
+/// record, a plan task, a library object): then the document is kept and checked,
+/// its invalid values read as absent, instead of the whole document being dropped
+/// for one bad record. Errors in the document's header (department, year, task)
+/// still drop it.
+pub fn errors_within_records(tree: &Tree, kind: &KindSchema, errors: &[LoadError]) -> bool {
+    let Some(list) = tree.get_present(tree.root, kind.records) else {
+        return false;
+    };
+    let Value::Seq(items) = &tree.node(list).value else {
+        return false;
+    };
+    let mut extents: Vec<(u32, u32)> = items.iter().map(|&item| extent(tree, item)).collect();
+    extents.sort_unstable();
+    errors.iter().all(|e| {
+        let at = extents.partition_point(|&(start, _)| start <= e.span.start);
+        at > 0 && e.span.start < extents[at - 1].1
+    })
+}
+
+/// The text a node and everything under it cover, keys included.
+fn extent(tree: &Tree, id: NodeId) -> (u32, u32) {
+    let node = tree.node(id);
+    let mut start = node
+        .key_span
+        .map_or(node.span.start, |k| k.start.min(node.span.start));
+    let mut end = node.span.end;
+    let mut pending = vec![id];
+    while let Some(id) = pending.pop() {
+        let node = tree.node(id);
+        start = start.min(node.span.start);
+        end = end.max(node.span.end);
+        if let Some(key) = node.key_span {
+            start = start.min(key.start);
+            end = end.max(key.end);
+        }
+        match &node.value {
+            Value::Seq(items) => pending.extend(items.iter().copied()),
+            Value::Map(entries) => pending.extend(entries.iter().map(|(_, v)| *v)),
+            _ => {}
+        }
+    }
+    // A record's extent reaches past its last value's end (a closing brace, say).
+    (start, end.saturating_add(1))
 }
 
 fn expected(ty: &Ty) -> &'static str {
@@ -872,6 +944,10 @@ fn unknown_field(span: Span, key: &str, fields: &'static [Field]) -> LoadError {
 
 /// "; did you mean `x`?" for the closest known name, if any is close.
 pub fn suggest<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
+    // A blank is no misspelling of anything: `""` is one edit from `A`.
+    if given.trim().is_empty() {
+        return String::new();
+    }
     let lower = given.to_lowercase();
     known
         .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), k))
@@ -1176,6 +1252,16 @@ mod tests {
         let mut trees = crate::parse::yaml::load(&source).unwrap();
         let kind = header_str(&trees[0], "kind").unwrap();
         validate(&mut trees[0], kind_schema(&kind).unwrap())
+    }
+
+    #[test]
+    fn a_blank_value_gets_no_suggestion() {
+        assert_eq!(suggest("", RISK_CLASSES.iter().copied()), "");
+        assert_eq!(suggest("  ", RISK_CLASSES.iter().copied()), "");
+        assert_eq!(
+            suggest("a", RISK_CLASSES.iter().copied()),
+            "; did you mean `A`?"
+        );
     }
 
     #[test]

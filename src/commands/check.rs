@@ -457,6 +457,7 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         (&policy.waivers, options.as_of),
     );
     report.figures = evaluation.figures;
+    report.not_kept = Box::new(evaluation.not_kept);
     report.sort();
     report
 }

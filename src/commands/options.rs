@@ -24,6 +24,10 @@ pub struct RunArgs {
     #[arg(long, default_value_t = Limits::default().max_operations,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_operations: u64,
+    /// Findings listed per rule; more are counted, with a note saying how many.
+    #[arg(long, default_value_t = Limits::default().max_findings_per_rule,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_findings_per_rule: usize,
     /// Department of published tables that state none (a sidecar's `department` wins).
     #[arg(long)]
     pub department: Option<String>,
@@ -44,6 +48,7 @@ impl RunArgs {
             self.as_of.unwrap_or_else(check::today),
         );
         options.limits.max_operations = self.max_operations;
+        options.limits.max_findings_per_rule = self.max_findings_per_rule;
         options.department.clone_from(&self.department);
         options.year = self.year;
         options

@@ -178,8 +178,10 @@ impl Calendar {
         // Within the covered span, the running counts answer at once; beyond it (or over
         // an uncovered year) the walk below gives the error.
         let c = &self.counts;
-        if let Some(i) = c.index(start).filter(|_| n > 0) {
-            let target = c.working[i] + n;
+        // A count past the covered days (4294967295, say) cannot end in them: the walk
+        // below reaches the first uncovered year and says so.
+        let within = |i: usize| c.working[i].checked_add(n).map(|target| (i, target));
+        if let Some((i, target)) = c.index(start).filter(|_| n > 0).and_then(within) {
             let j = i + 1 + c.working[i + 1..].partition_point(|&w| w < target);
             if j < c.working.len() && c.covered(i, j) {
                 if let Some(first) = c.first {

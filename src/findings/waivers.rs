@@ -20,6 +20,7 @@
 //!     expires_on: 2025-03-31
 //! ```
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -189,16 +190,14 @@ pub fn apply(
             None => true,
         })
         .collect();
+    let index = Index::new(&waivers, as_of);
     let mut waived = Vec::new();
     let mut used = vec![false; waivers.len()];
     for d in findings {
-        let hit = waivers
-            .iter()
-            .enumerate()
-            .find(|(_, w)| w.expires_on >= as_of && w.matches(&d));
-        match hit {
-            Some((i, w)) => {
+        match index.first_match(&waivers, &d) {
+            Some(i) => {
                 used[i] = true;
+                let w = waivers[i];
                 waived.push(Waived {
                     diagnostic: d,
                     reason: w.reason.clone(),
@@ -234,4 +233,49 @@ pub fn apply(
         }
     }
     waived
+}
+
+/// The unexpired waivers by rule and target, so that each finding is compared only
+/// with the waivers that could cover it: a run of many findings against many waivers
+/// stays linear in their sum.
+struct Index<'w> {
+    /// Waivers naming a target, by (rule, target), in file order.
+    targeted: HashMap<(&'w str, &'w str), Vec<usize>>,
+    /// Waivers covering a whole rule, by rule, in file order.
+    whole: HashMap<&'w str, Vec<usize>>,
+}
+
+impl<'w> Index<'w> {
+    fn new(waivers: &[&'w Waiver], as_of: NaiveDate) -> Self {
+        let mut index = Index {
+            targeted: HashMap::new(),
+            whole: HashMap::new(),
+        };
+        for (i, w) in waivers.iter().enumerate() {
+            if w.expires_on < as_of {
+                continue;
+            }
+            match w.target.as_deref() {
+                Some(t) => index.targeted.entry((&w.rule, t)).or_default().push(i),
+                None => index.whole.entry(&w.rule).or_default().push(i),
+            }
+        }
+        index
+    }
+
+    /// The first waiver in file order that covers `d`, as a linear scan would find.
+    fn first_match(&self, waivers: &[&Waiver], d: &Diagnostic) -> Option<usize> {
+        if d.origin != Origin::Finding {
+            return None;
+        }
+        let first = |ids: Option<&Vec<usize>>| {
+            ids.and_then(|ids| ids.iter().copied().find(|&i| waivers[i].matches(d)))
+        };
+        let rule = d.rule.as_str();
+        d.targets
+            .iter()
+            .filter_map(|t| first(self.targeted.get(&(rule, t.as_str()))))
+            .chain(first(self.whole.get(rule)))
+            .min()
+    }
 }

@@ -5,7 +5,7 @@
 //! stack; depth, node count and alias expansion are bounded so that deep nesting and
 //! "billion laughs" alias bombs end in a positioned error instead of a crash.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rhai::ImmutableString;
@@ -50,8 +50,14 @@ enum Frame {
         id: NodeId,
         entries: Vec<(Key, NodeId)>,
         pending_key: Option<(Key, Span)>,
+        /// The keys of a long mapping, so that each new key is checked against the
+        /// earlier ones in constant time (a mapping of 100,000 keys stays linear).
+        long: Option<HashSet<Arc<str>>>,
     },
 }
+
+/// Entries a mapping may have before its keys are indexed; a record has a few.
+const SHORT_MAPPING: usize = 16;
 
 struct Builder<'s> {
     source: &'s SourceFile,
@@ -62,16 +68,30 @@ struct Builder<'s> {
     anchors: HashMap<usize, NodeId>,
     alias_nodes: usize,
     root: Option<NodeId>,
+    /// Where the parsed text is shorter than the file (see [`join_surrogates`]): the
+    /// character index, in the parsed text, after each joined surrogate pair.
+    shifts: Vec<usize>,
 }
 
 /// Reads every document of a YAML or JSON file.
 pub fn load(source: &Arc<SourceFile>) -> Result<Vec<Tree>, LoadError> {
     let mut trees = Vec::new();
     let mut builder = Builder::new(source);
+    let joined = join_surrogates(&source.text)?;
+    let text = match &joined {
+        Some((text, shifts)) => {
+            builder.shifts = shifts.clone();
+            text.as_str()
+        }
+        None => source.text.as_str(),
+    };
     let mut total_nodes = 0usize;
-    for event in Parser::new_from_str(&source.text) {
+    for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
-            let offset = source.offset_of(e.marker().line(), e.marker().col());
+            let offset = match joined {
+                None => source.offset_of(e.marker().line(), e.marker().col()),
+                Some(_) => char_offset(&source.text, builder.original_index(e.marker().index())),
+            };
             // The scanner has its own flow-nesting bound; report it as ours.
             if e.info().contains("recursion limit") {
                 return LoadError::new(
@@ -127,6 +147,7 @@ pub fn load(source: &Arc<SourceFile>) -> Result<Vec<Tree>, LoadError> {
                         id,
                         entries: Vec::new(),
                         pending_key: None,
+                        long: None,
                     },
                     span,
                 )?;
@@ -160,6 +181,7 @@ impl<'s> Builder<'s> {
             anchors: HashMap::new(),
             alias_nodes: 0,
             root: None,
+            shifts: Vec::new(),
         }
     }
 
@@ -174,8 +196,11 @@ impl<'s> Builder<'s> {
     /// quadratic if each marker counted characters from its line start).
     fn byte_offset(&mut self, marker: saphyr_parser::Marker) -> usize {
         let (char_at, byte_at) = self.cursor;
-        let target = marker.index();
+        let target = self.original_index(marker.index());
         if target < char_at {
+            if !self.shifts.is_empty() {
+                return char_offset(&self.source.text, target);
+            }
             return self.source.offset_of(marker.line(), marker.col());
         }
         let rest = &self.source.text[byte_at..];
@@ -185,6 +210,12 @@ impl<'s> Builder<'s> {
         };
         self.cursor = (target, byte);
         byte
+    }
+
+    /// The file's character index of a character index of the parsed text.
+    fn original_index(&self, index: usize) -> usize {
+        let joined = self.shifts.partition_point(|&end| end <= index);
+        index + JOINED_SHORTER * joined
     }
 
     fn start_document(&mut self) {
@@ -273,6 +304,7 @@ impl<'s> Builder<'s> {
             Some(Frame::Map {
                 entries,
                 pending_key,
+                long,
                 ..
             }) => match pending_key.take() {
                 None => {
@@ -291,8 +323,22 @@ impl<'s> Builder<'s> {
                             .clone()
                             .unwrap_or_else(|| ImmutableString::from("null")),
                     };
-                    let key = Key::owned(&key);
-                    if entries.iter().any(|(k, _)| *k == key) {
+                    let text: Arc<str> = Arc::from(key.as_str());
+                    let repeated = match long {
+                        Some(keys) => !keys.insert(Arc::clone(&text)),
+                        None => {
+                            let repeated = entries.iter().any(|(k, _)| **k == *text);
+                            if !repeated && entries.len() >= SHORT_MAPPING {
+                                let mut keys: HashSet<Arc<str>> =
+                                    entries.iter().map(|(k, _)| Arc::from(k.as_str())).collect();
+                                keys.insert(Arc::clone(&text));
+                                *long = Some(keys);
+                            }
+                            repeated
+                        }
+                    };
+                    let key = Key::Owned(text);
+                    if repeated {
                         return Err(LoadError::new(
                             "input/duplicate-key",
                             span,
@@ -414,6 +460,98 @@ impl<'s> Builder<'s> {
         self.nodes.push(node);
         Ok(id)
     }
+}
+
+/// How much shorter, in characters, `\U0001F600` is than `\ud83d\ude00`.
+const JOINED_SHORTER: usize = 2;
+
+/// Byte offset of a character index of `text`.
+fn char_offset(text: &str, index: usize) -> usize {
+    text.char_indices()
+        .nth(index)
+        .map_or(text.len(), |(i, _)| i)
+}
+
+/// JSON (RFC 8259) writes a character beyond the Basic Multilingual Plane as a UTF-16
+/// surrogate pair, `"\ud83d\ude00"`, as Python's `json.dumps` does for emoji and rare
+/// Chinese characters; YAML's `\u` takes no surrogates. In a JSON file each pair is
+/// rewritten as the one YAML escape `\U0001F600`; the character indices where the
+/// rewritten text got shorter are returned so that positions still point into the
+/// file. A surrogate that is not half of a pair is no character: an error at it.
+/// `None` when there is nothing to rewrite (YAML files are left alone: a backslash in
+/// a plain YAML value is no escape).
+#[allow(clippy::type_complexity)]
+fn join_surrogates(text: &str) -> Result<Option<(String, Vec<usize>)>, LoadError> {
+    let looks_like_json = matches!(text.trim_start().chars().next(), Some('{' | '['));
+    if !looks_like_json || !text.contains("\\u") {
+        return Ok(None);
+    }
+    let hex = |at: usize| -> Option<u32> {
+        let digits = text.get(at..at + 4)?;
+        if digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            u32::from_str_radix(digits, 16).ok()
+        } else {
+            None
+        }
+    };
+    let lone = |at: usize, unit: u32| {
+        LoadError::new(
+            "input/malformed",
+            Span::new(at, at + 6),
+            format!("`\\u{unit:04x}` is half of a UTF-16 surrogate pair, with no other half: no character; write the character itself or its full pair"),
+            format!("`\\u{unit:04x}` 是 UTF-16 代理对的一半，缺少另一半，不是有效字符；请直接写出该字符或完整的代理对"),
+        )
+    };
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut shifts = Vec::new();
+    // Copied up to here (bytes); characters written to `out` so far.
+    let mut copied = 0;
+    let mut chars_out = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        // An escape: `\\` is a backslash, whatever follows it.
+        if bytes.get(i + 1) != Some(&b'u') {
+            i += 2;
+            continue;
+        }
+        let Some(unit) = hex(i + 2) else {
+            i += 2;
+            continue;
+        };
+        match unit {
+            0xD800..=0xDBFF => {
+                let low = (bytes.get(i + 6) == Some(&b'\\') && bytes.get(i + 7) == Some(&b'u'))
+                    .then(|| hex(i + 8))
+                    .flatten()
+                    .filter(|low| (0xDC00..=0xDFFF).contains(low));
+                let Some(low) = low else {
+                    return Err(lone(i, unit));
+                };
+                let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                let before = &text[copied..i];
+                chars_out += before.chars().count();
+                out.push_str(before);
+                let escape = format!("\\U{c:08X}");
+                chars_out += escape.len();
+                out.push_str(&escape);
+                shifts.push(chars_out);
+                copied = i + 12;
+                i += 12;
+            }
+            0xDC00..=0xDFFF => return Err(lone(i, unit)),
+            _ => i += 6,
+        }
+    }
+    Ok(out.map(|mut out| {
+        out.push_str(&text[copied..]);
+        (out, shifts)
+    }))
 }
 
 fn too_many(span: Span) -> LoadError {

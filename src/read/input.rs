@@ -524,7 +524,12 @@ pub fn load_tree(source: &Arc<SourceFile>, mut tree: Tree, loaded: &mut Loaded) 
         loaded
             .diagnostics
             .extend(errors.iter().map(|e| input_error(source, e)));
-        return;
+        // A bad record costs only itself: its invalid values are read as absent and
+        // the rest of the document is checked. A bad header drops the document.
+        if !schema::errors_within_records(&tree, schema, &errors) {
+            return;
+        }
+        keep_mapping_records(&mut tree, schema);
     }
     let department = schema::header_str(&tree, "department").unwrap_or_default();
     let year = tree.int_at(tree.root, "year");
@@ -534,6 +539,24 @@ pub fn load_tree(source: &Arc<SourceFile>, mut tree: Tree, loaded: &mut Loaded) 
         department,
         year,
     });
+}
+
+/// Leaves out of the record list the entries that are no mapping (a null or a bare
+/// value among the records): they were reported, and there is no record to check.
+fn keep_mapping_records(tree: &mut Tree, schema: &schema::KindSchema) {
+    use crate::parse::tree::Value;
+    let Some(list) = tree.get_present(tree.root, schema.records) else {
+        return;
+    };
+    let Value::Seq(items) = &tree.nodes[list as usize].value else {
+        return;
+    };
+    let kept: Vec<_> = items
+        .iter()
+        .copied()
+        .filter(|&item| matches!(tree.node(item).value, Value::Map(_)))
+        .collect();
+    tree.nodes[list as usize].value = Value::Seq(kept);
 }
 
 pub fn input_error(source: &Arc<SourceFile>, e: &yaml::LoadError) -> Diagnostic {

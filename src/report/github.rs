@@ -19,6 +19,13 @@ pub fn github(report: &Report, lang: Lang) -> String {
             data(d.message.get(lang))
         ));
     }
+    for n in report.not_kept.iter() {
+        out.push_str(&format!(
+            "::notice title={}::{}\n",
+            property(&n.rule),
+            data(n.note().get(lang))
+        ));
+    }
     out
 }
 

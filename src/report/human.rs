@@ -214,6 +214,9 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
             writeln!(out, "  {rule:<32} {}", shown.join(", "))?;
         }
     }
+    for n in report.not_kept.iter() {
+        writeln!(out, "{}", n.note().get(lang))?;
+    }
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
     let input_problems = report

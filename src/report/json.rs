@@ -37,6 +37,11 @@ pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
         .iter()
         .map(|w| json!({"rule": w.diagnostic.rule, "file": w.diagnostic.file, "line": w.diagnostic.line, "column": w.diagnostic.column, "message": w.diagnostic.message.get(lang), "reason": w.reason, "approved_by": w.approved_by, "expires_on": w.expires_on.to_string()}))
         .collect();
+    let not_kept: Vec<_> = report
+        .not_kept
+        .iter()
+        .map(|n| json!({"rule": n.rule, "kept": n.kept, "not_kept": n.not_kept, "message": n.note().get(lang)}))
+        .collect();
     json!({
         "version": 1,
         "diagnostics": diagnostics,
@@ -49,6 +54,7 @@ pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
             "warnings": report.count(Severity::Warning),
             "input_errors": report.diagnostics.iter().filter(|d| d.origin != Origin::Finding).count(),
             "waived": report.waived.len(),
+            "not_kept": not_kept,
             "by_rule": by_rule,
             "figures": figures,
         }

@@ -24,19 +24,41 @@ pub fn junit(report: &Report, policy: Option<&Policy>, lang: Lang) -> String {
     for d in &report.diagnostics {
         suites.entry(d.rule.clone()).or_default().push(d);
     }
-    let failures: usize = suites.values().map(Vec::len).sum();
-    let tests: usize = suites.values().map(|v| v.len().max(1)).sum();
+    // Findings past the per-rule limit count as failures, though they are not listed.
+    let not_kept = |rule: &str| {
+        report
+            .not_kept
+            .iter()
+            .find(|n| n.rule == rule)
+            .map_or(0, |n| usize::try_from(n.not_kept).unwrap_or(usize::MAX))
+    };
+    let failures: usize = suites
+        .iter()
+        .map(|(rule, found)| found.len().saturating_add(not_kept(rule)))
+        .sum();
+    let tests: usize = suites
+        .iter()
+        .map(|(rule, found)| found.len().saturating_add(not_kept(rule)).max(1))
+        .sum();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     xml.push_str(&format!(
         "<testsuites name=\"spotlint\" tests=\"{tests}\" failures=\"{failures}\">\n"
     ));
     for (rule, found) in &suites {
+        let failed = found.len().saturating_add(not_kept(rule));
         xml.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n",
             escape(rule.as_str()),
-            found.len().max(1),
-            found.len()
+            failed.max(1),
+            failed
         ));
+        let note = report.not_kept.iter().find(|n| n.rule == *rule);
+        if let Some(n) = note {
+            xml.push_str(&format!(
+                "    <properties>\n      <property name=\"not_kept\" value=\"{}\"/>\n    </properties>\n",
+                n.not_kept
+            ));
+        }
         if found.is_empty() {
             xml.push_str(&format!(
                 "    <testcase classname=\"{0}\" name=\"{0}\"/>\n",
@@ -54,6 +76,12 @@ pub fn junit(report: &Report, policy: Option<&Policy>, lang: Lang) -> String {
                 d.severity.as_str(),
                 escape(d.message.get(lang)),
                 escape(format!("{location}\n{}\n{}", d.message.get(lang), d.help.as_ref().map(|h| h.get(lang)).unwrap_or_default()).as_str()),
+            ));
+        }
+        if let Some(n) = note {
+            xml.push_str(&format!(
+                "    <system-out>{}</system-out>\n",
+                escape(n.note().get(lang))
             ));
         }
         xml.push_str("  </testsuite>\n");

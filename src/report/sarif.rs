@@ -94,6 +94,18 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
             result
         })
         .collect();
+    // Findings past the per-rule limit: counted, not listed, and said so.
+    let not_kept: Vec<Value> = report
+        .not_kept
+        .iter()
+        .map(|n| {
+            json!({
+                "level": "note",
+                "message": {"text": n.note().get(lang)},
+                "associatedRule": {"id": n.rule, "index": index.get(n.rule.as_str()).copied().unwrap_or(0)},
+            })
+        })
+        .collect();
     json!({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -105,6 +117,11 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
             }},
             "columnKind": "unicodeCodePoints",
             "results": results,
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": not_kept,
+            }],
+            "properties": {"notKept": report.not_kept},
         }]
     })
 }

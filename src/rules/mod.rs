@@ -72,6 +72,9 @@ pub struct CompiledRule {
     from_record: BTreeMap<String, Vec<String>>,
     /// Per message key, every placeholder of its message.
     placeholders: BTreeMap<String, Vec<String>>,
+    /// Findings kept (the rest are counted): a rule that fires on every one of a
+    /// million records must not hold a million findings.
+    pub max_findings: usize,
 }
 
 enum Compiled {
@@ -171,6 +174,10 @@ impl CompiledRule {
         key: &str,
         mut values: Map,
     ) {
+        if out.findings.len() >= self.max_findings {
+            out.not_kept += 1;
+            return;
+        }
         let key = if self.rule.messages.contains_key(key) {
             key
         } else {
@@ -265,6 +272,7 @@ impl CompiledPolicy {
                     logic,
                     from_record,
                     placeholders,
+                    max_findings: limits.max_findings_per_rule.max(1),
                 });
             }
         }

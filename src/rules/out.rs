@@ -163,6 +163,8 @@ pub struct Out {
     /// errors: input or policy problems, not findings.
     pub problems: Vec<Diagnostic>,
     pub aggregates: Aggregates,
+    /// Findings made past the rule's limit: counted, not kept.
+    pub not_kept: u64,
 }
 
 impl Out {
@@ -219,6 +221,7 @@ impl Out {
 
     pub fn merge(&mut self, other: Out) {
         self.findings.extend(other.findings);
+        self.not_kept += other.not_kept;
         for t in other.tallies {
             self.add_tally(&t.id, t.passed, t.counted, t.threshold);
         }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::diag::{Diagnostic, Figure};
+use crate::diag::{Diagnostic, Figure, NotKept};
 use crate::domain::calendar::Calendar;
 use crate::read::input::{Document, Streamable};
 use crate::read::record::Rec;
@@ -28,10 +28,15 @@ const RECORDS_PER_TASK: usize = 4096;
 
 /// What a rule gave over some documents: its findings, made diagnostics (in parts, as
 /// they were found), and the rest of its output (tallies, problems, aggregates).
+/// Findings past the rule's limit are counted in `out.not_kept`, not kept.
 #[derive(Debug, Default)]
 pub struct Gathered {
     pub parts: Vec<Vec<Diagnostic>>,
     pub out: Out,
+    /// Findings in `parts`.
+    kept: usize,
+    /// The rule's limit on findings kept (none before the first output is gathered).
+    limit: Option<usize>,
 }
 
 impl Gathered {
@@ -42,12 +47,37 @@ impl Gathered {
         } else {
             vec![findings.into_iter().map(|f| rule.diagnostic(f)).collect()]
         };
-        Gathered { parts, out }
+        let mut gathered = Gathered {
+            parts: Vec::new(),
+            out,
+            kept: 0,
+            limit: Some(rule.max_findings),
+        };
+        gathered.add_parts(parts);
+        gathered
     }
 
+    /// Adds what `other` gathered after what this holds, within the rule's limit: the
+    /// findings kept are the first ones, in the order of the documents and records.
     pub fn merge(&mut self, other: Gathered) {
-        self.parts.extend(other.parts);
+        self.limit = self.limit.or(other.limit);
+        self.add_parts(other.parts);
         self.out.merge(other.out);
+    }
+
+    fn add_parts(&mut self, parts: Vec<Vec<Diagnostic>>) {
+        let limit = self.limit.unwrap_or(usize::MAX);
+        for mut part in parts {
+            let room = limit.saturating_sub(self.kept);
+            if part.len() > room {
+                self.out.not_kept += (part.len() - room) as u64;
+                part.truncate(room);
+            }
+            if !part.is_empty() {
+                self.kept += part.len();
+                self.parts.push(part);
+            }
+        }
     }
 }
 
@@ -112,6 +142,9 @@ pub struct Evaluation {
     pub figures: Vec<Figure>,
     /// Documents read from streamed tables.
     pub streamed_documents: usize,
+    /// Rules that found more than they keep: how many of their findings were kept,
+    /// and how many more were found.
+    pub not_kept: Vec<NotKept>,
 }
 
 /// What a run needs besides the rules and the documents.
@@ -135,6 +168,7 @@ pub fn parse_only(
         diagnostics: streamed.diagnostics,
         figures: Vec::new(),
         streamed_documents: streamed.documents,
+        not_kept: Vec::new(),
     }
 }
 
@@ -157,6 +191,7 @@ pub fn evaluate(
         diagnostics: streamed.diagnostics,
         figures: Vec::new(),
         streamed_documents: streamed.documents,
+        not_kept: Vec::new(),
     };
     let mut outputs = streamed.outputs;
     let submissions = subs.into_list();
@@ -219,19 +254,35 @@ pub fn evaluate(
         })
         .collect();
     for (rule, gathered) in rules.iter().zip(per_rule) {
+        // The rule's findings over every submission, within its limit.
+        let mut all = Gathered {
+            limit: Some(rule.max_findings),
+            ..Gathered::default()
+        };
         for (_, g) in gathered {
-            evaluation.diagnostics.extend(g.parts);
-            let mut out = g.out;
-            let findings: Vec<Diagnostic> = std::mem::take(&mut out.findings)
+            let Gathered { parts, out, .. } = g;
+            let made: Vec<Diagnostic> = out
+                .findings
                 .into_iter()
                 .map(|f| rule.diagnostic(f))
                 .collect();
-            evaluation.diagnostics.push(findings);
+            all.out.not_kept += out.not_kept;
+            all.add_parts(parts);
+            all.add_parts(vec![made]);
             evaluation.diagnostics.push(out.problems);
             evaluation
                 .figures
                 .extend(crate::rules::out::figures(&rule.rule, out.tallies));
         }
+        if all.out.not_kept > 0 {
+            evaluation.not_kept.push(NotKept {
+                rule: rule.rule.id.clone(),
+                severity: rule.rule.severity,
+                kept: all.kept,
+                not_kept: all.out.not_kept,
+            });
+        }
+        evaluation.diagnostics.extend(all.parts);
     }
     evaluation
 }

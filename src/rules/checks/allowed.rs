@@ -16,6 +16,9 @@
 //!   conditions (`{in: [...]}`, `{equals: x}` …).
 //! - `if_missing`: `skip` (default) or `report` — at the mapping that would hold the
 //!   field when it is there, else at `at`.
+//! - `containing`: a text is allowed when it contains one of the `values` (default
+//!   false: it must equal one), for free-text fields where people write the same
+//!   action in their own words (依法移送司法机关, 移送司法机关处理).
 //!
 //! ## Values for messages
 //! The value under the field's name (`{channel}`; `—` when missing), `{expected}`
@@ -60,6 +63,16 @@ impl Allow {
         }
     }
 
+    /// Whether `text` contains one of the allowed texts.
+    fn is_within(&self, text: &str) -> bool {
+        match self {
+            Allow::Values(list) => list
+                .iter()
+                .any(|l| matches!(l, Lit::Str(s) if !s.is_empty() && text.contains(s.as_str()))),
+            Allow::Matches(_) => false,
+        }
+    }
+
     fn expected(&self) -> Dynamic {
         match self {
             Allow::Values(list) => Dynamic::from_array(
@@ -90,6 +103,7 @@ pub struct Allowed {
     cases: Vec<Case>,
     report_missing: bool,
     at: String,
+    containing: bool,
 }
 
 impl Allowed {
@@ -166,12 +180,14 @@ impl Allowed {
         }
         let report_missing = o.choice("if_missing", &["skip", "report"]) == Some("report");
         let at = o.text("at").unwrap_or_default();
+        let containing = o.bool("containing").unwrap_or(false);
         Some(Allowed {
             field,
             by,
             cases,
             report_missing,
             at,
+            containing,
         })
     }
 
@@ -204,6 +220,7 @@ impl Allowed {
         let value = self.field.value(rec, cx);
         let at = match value {
             Some(v) if case.allow.admits(&v) => return,
+            Some(ValueRef::Str(text)) if self.containing && case.allow.is_within(text) => return,
             Some(_) => self.field.field().unwrap_or_default(),
             None if !self.report_missing => return,
             None => match self.field.parent_field() {

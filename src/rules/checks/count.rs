@@ -22,11 +22,14 @@
 //!   count: {field: inspectors, distinct: true, min: $min}
 //! ```
 
+use std::collections::HashSet;
+
 use rhai::{Dynamic, Map};
 
 use super::opts::Opts;
 use super::path::Path;
 use super::when::same;
+use crate::parse::tree::ValueRef;
 use crate::policy::Each;
 use crate::read::record::Rec;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
@@ -96,15 +99,30 @@ impl Count {
     pub fn check(&self, rule: &CompiledRule, message: &str, rec: Rec, cx: &Cx, out: &mut Out) {
         let excluded = self.excluding.as_ref().and_then(|p| p.value(rec, cx));
         let items = self.field.items(rec, cx);
-        // An item counts unless an earlier one is the same: a record lists a few, and
-        // nothing is allocated per record.
+        // An item counts unless an earlier one is the same. A record lists a few, which
+        // are compared with the earlier ones directly, allocating nothing; past `FEW`
+        // (a hostile cell holding 100,000 ids) a hash set keeps the count linear.
         let mut count = 0i64;
+        let mut seen: Option<HashSet<Distinct>> = None;
         for (i, item) in items.clone().enumerate() {
             if excluded.is_some_and(|e| same(&e, &item)) {
                 continue;
             }
-            if self.distinct && items.clone().take(i).any(|earlier| same(&earlier, &item)) {
-                continue;
+            if self.distinct {
+                let repeated = match &mut seen {
+                    Some(set) => Distinct::of(&item).is_some_and(|key| !set.insert(key)),
+                    None => {
+                        let repeated = items.clone().take(i).any(|earlier| same(&earlier, &item));
+                        if i == FEW {
+                            let earlier = items.clone().take(i + 1);
+                            seen = Some(earlier.filter_map(|v| Distinct::of(&v)).collect());
+                        }
+                        repeated
+                    }
+                };
+                if repeated {
+                    continue;
+                }
             }
             count += 1;
         }
@@ -127,5 +145,33 @@ impl Count {
             values.insert("max".into(), Dynamic::from_int(max));
         }
         rule.report(out, cx, &rec, at, message, values);
+    }
+}
+
+/// How many values are compared pairwise before a hash set takes over.
+const FEW: usize = 32;
+
+/// A value as `same` compares it: an integral float equals the integer it holds.
+#[derive(PartialEq, Eq, Hash)]
+enum Distinct<'a> {
+    Str(&'a str),
+    Int(i64),
+    Float(u64),
+    Bool(bool),
+}
+
+impl<'a> Distinct<'a> {
+    /// `None` for what `same` never finds equal to anything (lists, maps, NaN).
+    fn of(value: &ValueRef<'a>) -> Option<Distinct<'a>> {
+        Some(match *value {
+            ValueRef::Str(s) => Distinct::Str(s),
+            ValueRef::Int(i) => Distinct::Int(i),
+            ValueRef::Bool(b) => Distinct::Bool(b),
+            ValueRef::Float(f) if f.is_nan() => return None,
+            ValueRef::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Distinct::Int(f as i64),
+            // 0.0 and -0.0 are the same number.
+            ValueRef::Float(f) => Distinct::Float((f + 0.0).to_bits()),
+            ValueRef::Seq | ValueRef::Map => return None,
+        })
     }
 }

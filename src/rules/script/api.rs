@@ -320,6 +320,20 @@ fn keepable(v: Dynamic) -> Dynamic {
     v
 }
 
+/// Figures one rule may give: a figure is a line of the summary, not one per record.
+pub const MAX_FIGURES: usize = 100;
+
+/// An error for a figure past [`MAX_FIGURES`] (a script flooding `ctx.tally` with new
+/// ids would fill the summary and slow every later tally).
+fn room_for_figure(out: &Out, id: &str) -> Result<(), Box<EvalAltResult>> {
+    if out.tallies.len() < MAX_FIGURES || out.tallied(id).is_some() {
+        return Ok(());
+    }
+    Err(runtime(format!(
+        "tally: more than {MAX_FIGURES} figures in one rule; a figure is a rate over many records, under one id"
+    )))
+}
+
 fn report(
     ctx: &mut Ctx,
     at: Dynamic,
@@ -481,9 +495,9 @@ pub fn register(engine: &mut Engine, params: &[String]) {
              denominator: i64,
              threshold: f64|
              -> Result<(), Box<EvalAltResult>> {
-                c.state()?
-                    .out
-                    .add_tally(&id, numerator, denominator, threshold);
+                let out = &mut *c.state()?.out;
+                room_for_figure(out, &id)?;
+                out.add_tally(&id, numerator, denominator, threshold);
                 Ok(())
             },
         )
@@ -494,7 +508,9 @@ pub fn register(engine: &mut Engine, params: &[String]) {
              passed: bool,
              threshold: f64|
              -> Result<(), Box<EvalAltResult>> {
-                c.state()?.out.tally(&id, passed, threshold);
+                let out = &mut *c.state()?.out;
+                room_for_figure(out, &id)?;
+                out.tally(&id, passed, threshold);
                 Ok(())
             },
         )

@@ -17,6 +17,8 @@ pub struct Limits {
     pub max_string_size: usize,
     pub max_array_size: usize,
     pub max_map_size: usize,
+    /// Findings kept per rule; those past it are counted, not kept.
+    pub max_findings_per_rule: usize,
 }
 
 impl Default for Limits {
@@ -28,6 +30,7 @@ impl Default for Limits {
             max_string_size: 1 << 20,
             max_array_size: 2_000_000,
             max_map_size: 10_000,
+            max_findings_per_rule: 10_000,
         }
     }
 }

@@ -71,6 +71,18 @@ impl ScriptRule {
                 return None;
             }
         };
+        if let Some(at) = currying(&source.text) {
+            errors.push(script_diagnostic(
+                rule,
+                source,
+                at,
+                Text::new(
+                    format!("规则 `{}` 的脚本使用了 `curry`：柯里化的函数指针会复制其参数，可无限增长，规则脚本中不可用", rule.id),
+                    format!("the script of rule `{}` uses `curry`: a curried function pointer copies its arguments and can grow without bound, so rule scripts may not use it", rule.id),
+                ),
+            ));
+            return None;
+        }
         let defines = |name: &str| {
             ast.iter_functions()
                 .any(|f| f.name == name && f.params.len() == 2)
@@ -276,11 +288,19 @@ impl ScriptRule {
             return;
         }
         let mut error = error;
-        if let EvalAltResult::ErrorTerminated(token, pos) = error.unwrap_inner() {
-            if pos.is_none() && token.is::<engine::OutOfOperations>() {
+        match error.unwrap_inner() {
+            EvalAltResult::ErrorTerminated(token, pos)
+                if pos.is_none() && token.is::<engine::OutOfOperations>() =>
+            {
                 let at = self.locate_runaway(rule, target, cx);
                 *error = EvalAltResult::ErrorTerminated(token.clone(), at);
             }
+            // The engine checks sizes where values are stored, without a position.
+            EvalAltResult::ErrorDataTooLarge(what, pos) if pos.is_none() => {
+                let at = self.locate_runaway(rule, target, cx);
+                *error = EvalAltResult::ErrorDataTooLarge(what.clone(), at);
+            }
+            _ => {}
         }
         let place = match target {
             Target::Record(rec) => {
@@ -306,7 +326,8 @@ impl ScriptRule {
 
     /// The engine does not tell where in a function a script ran out of operations: the
     /// function's body is run again as top-level code, at its original lines and
-    /// columns, on the same record, to name the line. Only after a runaway script.
+    /// columns, on the same record, to name the line. Only after a runaway script (or
+    /// one whose data grew past a size limit, which the engine does not place either).
     fn locate_runaway(&self, rule: &CompiledRule, target: Target, cx: &Cx) -> Position {
         let name = match target {
             Target::Record(_) if self.has_gather => "gather",
@@ -418,6 +439,66 @@ fn literal_keys(script: &str) -> Vec<String> {
     keys
 }
 
+/// Where a script calls `curry` (outside comments and strings). The engine limits the
+/// size of arrays, maps and strings, but not of the arguments a function pointer
+/// carries: `f = f.curry(f)` doubles `f` at each turn of a loop, past any memory.
+fn currying(script: &str) -> Option<Position> {
+    let chars: Vec<char> = script.chars().collect();
+    let (mut line, mut column) = (1usize, 1usize);
+    let mut i = 0;
+    let advance = |c: char, line: &mut usize, column: &mut usize| {
+        if c == '\n' {
+            *line += 1;
+            *column = 1;
+        } else {
+            *column += 1;
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        let skip_to = |i: usize, end: &dyn Fn(usize) -> bool| {
+            let mut j = i;
+            while j < chars.len() && !end(j) {
+                j += 1;
+            }
+            j
+        };
+        let end = match (c, next) {
+            ('/', Some('/')) => skip_to(i, &|j| chars[j] == '\n'),
+            ('/', Some('*')) => (skip_to(i + 2, &|j| {
+                chars[j] == '*' && chars.get(j + 1) == Some(&'/')
+            }) + 2)
+                .min(chars.len()),
+            ('"' | '`' | '\'', _) => {
+                let mut j = i + 1;
+                while j < chars.len() && chars[j] != c {
+                    j += if chars[j] == '\\' { 2 } else { 1 };
+                }
+                (j + 1).min(chars.len())
+            }
+            _ if c.is_alphanumeric() || c == '_' => {
+                let j = skip_to(i, &|j| !(chars[j].is_alphanumeric() || chars[j] == '_'));
+                let word: String = chars[i..j].iter().collect();
+                let called = chars[j..].iter().find(|c| !c.is_whitespace()) == Some(&'(');
+                if word == "curry" && called {
+                    return Some(Position::new(
+                        u16::try_from(line).unwrap_or(u16::MAX),
+                        u16::try_from(column).unwrap_or(u16::MAX),
+                    ));
+                }
+                j
+            }
+            _ => i + 1,
+        };
+        for &c in &chars[i..end] {
+            advance(c, &mut line, &mut column);
+        }
+        i = end;
+    }
+    None
+}
+
 /// The script with `fn NAME(a, b) {` and its closing brace blanked out, so that the
 /// body runs as top-level code at its original positions; and the parameter names.
 fn body_as_top_level(script: &str, name: &str) -> Option<(String, Vec<String>)> {
@@ -515,6 +596,14 @@ fn runtime_diagnostic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn currying_is_found_outside_comments_and_strings() {
+        let script = "// f.curry(1)\nlet s = \"curry(2)\"; /* curry(3) */\nlet f = Fn(\"x\");\n  f = f.curry (f);\n";
+        let at = currying(script).expect("found");
+        assert_eq!((at.line(), at.position()), (Some(4), Some(9)));
+        assert!(currying("let curry_days = 3; fn check(r, ctx) { curry_days }").is_none());
+    }
 
     #[test]
     fn a_function_body_replays_at_its_own_place() {
