@@ -120,22 +120,6 @@ impl SourceFile {
         (line_index + 1, col + 1)
     }
 
-    /// 0-based index of the line holding a byte offset.
-    pub fn line_index(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        }
-    }
-
-    /// Byte offset where the 0-based line `index` starts; the text's end past the last.
-    pub fn line_start(&self, index: usize) -> usize {
-        self.line_starts
-            .get(index)
-            .copied()
-            .unwrap_or(self.text.len())
-    }
-
     /// The text of a 1-based line, without its newline.
     pub fn line_text(&self, line: usize) -> &str {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
