@@ -189,18 +189,25 @@ pub struct NotKept {
     pub severity: Severity,
     pub kept: usize,
     pub not_kept: u64,
+    /// A waiver covering the whole rule sets these aside too, as it does the listed ones.
+    pub waived: bool,
 }
 
 impl NotKept {
     /// The note every format shows.
     pub fn note(&self) -> Text {
+        let (zh, en) = if self.waived {
+            ("，已随规则豁免", ", waived with the rule")
+        } else {
+            ("", "")
+        };
         Text::new(
             format!(
-                "规则 `{}` 另有 {} 个问题未列出（只列出前 {} 个；数量与合规指标包含全部问题）",
+                "规则 `{}` 另有 {} 个问题未列出（只列出前 {} 个；数量与合规指标包含全部问题）{zh}",
                 self.rule, self.not_kept, self.kept
             ),
             format!(
-                "rule `{}`: {} more {} not listed (the first {} are; counts and compliance figures include all)",
+                "rule `{}`: {} more {} not listed (the first {} are; counts and compliance figures include all){en}",
                 self.rule,
                 self.not_kept,
                 if self.not_kept == 1 { "finding" } else { "findings" },
@@ -244,7 +251,7 @@ impl Report {
         let unlisted: u64 = self
             .not_kept
             .iter()
-            .filter(|n| n.severity == severity)
+            .filter(|n| n.severity == severity && !n.waived)
             .map(|n| n.not_kept)
             .sum();
         listed + usize::try_from(unlisted).unwrap_or(usize::MAX)
@@ -259,7 +266,10 @@ impl Report {
             .diagnostics
             .iter()
             .any(|d| d.origin == Origin::Finding && d.severity >= fail_on)
-            || self.not_kept.iter().any(|n| n.severity >= fail_on)
+            || self
+                .not_kept
+                .iter()
+                .any(|n| n.severity >= fail_on && !n.waived)
         {
             1
         } else {

@@ -958,6 +958,49 @@ fn twenty_thousand_waivers_meet_twenty_thousand_findings_in_linear_time() {
 }
 
 #[test]
+fn a_waiver_of_a_whole_rule_also_sets_aside_the_findings_past_the_limit() {
+    let policy = format!(
+        "kind: Policy\nid: review\ntitle: {{zh: 审, en: review}}\nsource: t\nnotice: t\nextends: {}\nwaivers: {{scope: rule}}\n",
+        root().join("policies/wuhan-2024.yaml").display()
+    );
+    let waivers = "kind: Waivers\nwaivers:\n  - {rule: result-entry-deadline, reason: 平台故障, approved_by: 法规科, expires_on: 2025-03-31}\n";
+    let dir = folder(&[
+        ("data/results.csv", late_results(300).as_bytes()),
+        ("review/policy.yaml", policy.as_bytes()),
+        ("review/waivers.yaml", waivers.as_bytes()),
+    ]);
+    let run = |extra: &[&str]| {
+        let args = [
+            &[
+                "check",
+                "data",
+                "--policy",
+                "review/policy.yaml",
+                "--format",
+                "json",
+            ][..],
+            &["--as-of", "2024-12-31", "--max-findings-per-rule", "10"],
+            extra,
+        ]
+        .concat();
+        let out = spotlint_in(dir.path(), &args);
+        let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+        (out.code, report)
+    };
+    let (code, unwaived) = run(&[]);
+    assert_eq!(code, 1, "{unwaived}");
+    let errors = unwaived["summary"]["errors"].as_u64().expect("errors");
+    let (code, waived) = run(&["--waivers", "review/waivers.yaml"]);
+    assert_eq!(places_of(&waived, "result-entry-deadline"), []);
+    assert_eq!(waived["summary"]["waived"], 10, "{waived}");
+    assert_eq!(waived["summary"]["not_kept"][0]["not_kept"], 290);
+    assert_eq!(waived["summary"]["not_kept"][0]["waived"], true);
+    // All 300 are set aside: 10 listed as waived, 290 counted with them.
+    assert_eq!(waived["summary"]["errors"], errors - 300, "{waived}");
+    assert_eq!(code, i32::from(errors > 300), "{waived}");
+}
+
+#[test]
 fn findings_past_the_limit_per_rule_are_counted_and_said_not_kept() {
     let n = 30_000;
     let dir = folder(&[("results.csv", late_results(n).as_bytes())]);
@@ -990,6 +1033,7 @@ fn findings_past_the_limit_per_rule_are_counted_and_said_not_kept() {
             "rule": "result-entry-deadline",
             "kept": 100,
             "not_kept": 29_900,
+            "waived": false,
             "message": "rule `result-entry-deadline`: 29900 more findings not listed (the first 100 are; counts and compliance figures include all)",
         }])
     );

@@ -457,7 +457,11 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         (&policy.waivers, options.as_of),
     );
     report.figures = evaluation.figures;
-    report.not_kept = Box::new(evaluation.not_kept);
+    let mut not_kept = evaluation.not_kept;
+    for n in &mut not_kept {
+        n.waived = waivers::covers_whole_rule(&waivers, &n.rule, (&policy.waivers, options.as_of));
+    }
+    report.not_kept = Box::new(not_kept);
     report.sort();
     report
 }

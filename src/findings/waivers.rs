@@ -163,6 +163,22 @@ impl Waiver {
     }
 }
 
+/// Whether a waiver the policy allows, unexpired, covers every finding of `rule` in every
+/// file: findings past the per-rule limit, never listed, are then set aside with it.
+pub fn covers_whole_rule(
+    waivers: &[Waiver],
+    rule: &str,
+    (allowed, as_of): (&WaiverPolicy, NaiveDate),
+) -> bool {
+    waivers.iter().any(|w| {
+        w.rule == rule
+            && w.target.is_none()
+            && w.file.is_none()
+            && w.expires_on >= as_of
+            && w.refusal(allowed, as_of).is_none()
+    })
+}
+
 /// Sets aside the findings (`diagnostics[from..]`) that valid waivers cover; expired
 /// waivers become errors and waivers that match nothing warnings, after the findings.
 pub fn apply(

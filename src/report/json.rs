@@ -40,7 +40,7 @@ pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
     let not_kept: Vec<_> = report
         .not_kept
         .iter()
-        .map(|n| json!({"rule": n.rule, "kept": n.kept, "not_kept": n.not_kept, "message": n.note().get(lang)}))
+        .map(|n| json!({"rule": n.rule, "kept": n.kept, "not_kept": n.not_kept, "waived": n.waived, "message": n.note().get(lang)}))
         .collect();
     json!({
         "version": 1,

@@ -24,12 +24,13 @@ pub fn junit(report: &Report, policy: Option<&Policy>, lang: Lang) -> String {
     for d in &report.diagnostics {
         suites.entry(d.rule.clone()).or_default().push(d);
     }
-    // Findings past the per-rule limit count as failures, though they are not listed.
+    // Findings past the per-rule limit count as failures, though they are not listed
+    // (unless a waiver sets the whole rule aside).
     let not_kept = |rule: &str| {
         report
             .not_kept
             .iter()
-            .find(|n| n.rule == rule)
+            .find(|n| n.rule == rule && !n.waived)
             .map_or(0, |n| usize::try_from(n.not_kept).unwrap_or(usize::MAX))
     };
     let failures: usize = suites

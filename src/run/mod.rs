@@ -280,6 +280,7 @@ pub fn evaluate(
                 severity: rule.rule.severity,
                 kept: all.kept,
                 not_kept: all.out.not_kept,
+                waived: false,
             });
         }
         evaluation.diagnostics.extend(all.parts);
