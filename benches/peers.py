@@ -66,7 +66,8 @@ def main():
     data, peer, spotlint = args
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     results = os.path.join(data, "results.csv")
-    calendar = os.path.join(data, "calendar.json")
+    # Beside the data set, not in it: spotlint would read it as an input.
+    calendar = os.path.join(os.path.dirname(os.path.abspath(data)), "calendar.json")
     calendar_json(os.path.join(root, "policies/calendar/cn.yaml"), calendar)
     check = [spotlint, "check", data, "--as-of", "2024-12-31", "--format", "json"]
     runners = {

@@ -364,8 +364,8 @@ fn a_submission_script_gathers_from_streamed_records_in_chunks_of_any_size() {
     }
 }
 
-/// The JSON and the human report (snippets included) of `dir` read in chunks of
-/// `chunk_rows` records.
+/// The JSON report of `dir` read in chunks of `chunk_rows` records, the human report of
+/// the results table's findings (snippets included), and where those are.
 fn reports(dir: &Path, chunk_rows: usize) -> (String, String, Vec<(String, usize, usize)>) {
     let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
     let mut options = CheckOptions::new(vec![dir.to_path_buf()], PolicyChoice::Shipped, as_of);
@@ -373,19 +373,25 @@ fn reports(dir: &Path, chunk_rows: usize) -> (String, String, Vec<(String, usize
     let report = check::run(&options).report;
     let json =
         serde_json::to_string_pretty(&spotlint::report::to_json(&report, Lang::En)).expect("json");
-    let mut human = Vec::new();
     let style = spotlint::report::Style {
         color: false,
         width: 100,
     };
-    spotlint::report::human::write(&report, Lang::En, style, &mut human).expect("human");
-    let results: Vec<(String, usize, usize)> = report
+    let results: Vec<_> = report
         .diagnostics
         .iter()
         .filter(|d| d.file.ends_with("results.csv"))
+        .collect();
+    let human = results
+        .iter()
+        .map(|d| spotlint::report::human::render_diagnostic(d, Lang::En, style))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let places = results
+        .iter()
         .map(|d| (d.rule.clone(), d.line, d.column))
         .collect();
-    (json, String::from_utf8(human).expect("utf-8"), results)
+    (json, human, places)
 }
 
 /// `text` with every non-empty cell in quotes, and the outcome of its first record over
@@ -440,6 +446,7 @@ fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
                 "{shape}: human in chunks of {chunk_rows}"
             );
         }
+        assert!(whole.1.contains("results.csv:"), "{shape}: {}", whole.1);
         let found = whole.2;
         let lf: &Vec<(String, usize, usize)> = lf_findings.get_or_insert(found.clone());
         assert!(lf.len() >= 10, "{lf:?}");
