@@ -14,7 +14,7 @@
 //! one outcome in twenty holds a comma, a line break or a quote), `--encoding
 //! utf8|utf8-bom|gbk`, `--extra-columns N` (`crime_suspected`, then columns without a
 //! header), `--tasks N` (default 40), `--reversed` (columns in the opposite order).
-//! Every shape holds the same records, so the same findings.
+//! Every shape but `--tasks` holds the same records, so gives the same findings.
 //!
 //! Figures are printed as a Markdown table (records/s, wall time, peak memory, ratio to
 //! the parse-only pass, cost per record beyond the full policy) for the README.
