@@ -6,6 +6,15 @@
 //!
 //! cargo bench --bench scale -- --records 1000000 --objects 100000 --people 5000
 //! cargo bench --bench scale -- --threads 1      # every run on one core
+//! cargo bench --bench scale -- --eol crlf --quote some --encoding gbk --extra-columns 1 --tasks 5
+//! cargo bench --bench scale -- --shapes          # parse-only and four rules per shape
+//! cargo bench --bench scale -- --eol crlf --quote some --generate-only   # data and four-rules.yaml
+//!
+//! Shapes of the results table: `--eol lf|crlf`, `--quote none|all|some` (some: about
+//! one outcome in twenty holds a comma, a line break or a quote), `--encoding
+//! utf8|utf8-bom|gbk`, `--extra-columns N` (`crime_suspected`, then columns without a
+//! header), `--tasks N` (default 40), `--reversed` (columns in the opposite order).
+//! Every shape but `--tasks` holds the same records, so gives the same findings.
 //!
 //! Figures are printed as a Markdown table (records/s, wall time, peak memory, ratio to
 //! the parse-only pass, cost per record beyond the full policy) for the README.
@@ -21,16 +30,22 @@ use gen::{arg, uscc, Rng};
 const DEPT: &str = "湖北省某市市场监督管理局";
 const TASKS: u64 = 40;
 
-fn generate(dir: &Path, records: u64, objects: u64, people: u64) -> std::io::Result<()> {
+fn generate(
+    dir: &Path,
+    records: u64,
+    objects: u64,
+    people: u64,
+    shape: &Shape,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut rng = Rng(2024);
     let mut plan = format!("kind: Plan\ndepartment: {DEPT}\nlevel: city\nyear: 2024\nscope: department\nindustry_credit_mechanism: false\npublication: {{website_url: https://example.gov.cn/plan, published_on: 2024-03-20, platform_entered_on: 2024-03-21}}\ntasks:\n");
-    for t in 0..TASKS {
+    for t in 0..shape.tasks {
         writeln!(plan, "  - {{id: T{t:03}, name: 任务{t}, joint: {}, lead: {DEPT}, partners: [某市商务局], items: [I{t:03}], objects: {{industry: 行业{}}}, level: city, credit_risk: {{applied: true, classification: general, ratios: {{A: 0.01, B: 0.02, C: 0.05, D: 0.10}}}}, start: 2024-02-01, end: 2024-12-20}}", t % 2 == 0, t % 20).ok();
     }
     std::fs::write(dir.join("plan.yaml"), plan)?;
     let mut items = format!("kind: ItemList\ndepartment: {DEPT}\nupdated_on: 2024-02-01\npublication: {{website_url: https://example.gov.cn/items, published_on: 2024-02-05}}\nfiling: {{office: 联席会议办公室, filed_on: 2024-02-08}}\nitems:\n");
-    for t in 0..TASKS {
+    for t in 0..shape.tasks {
         writeln!(items, "  - {{id: I{t:03}, category: {}, name: 事项{t}, objects: 对象, method: 现场检查, basis: 某法第{t}条}}", if t % 3 == 0 { "key" } else { "general" }).ok();
     }
     std::fs::write(dir.join("items.yaml"), items)?;
@@ -60,10 +75,202 @@ fn generate(dir: &Path, records: u64, objects: u64, people: u64) -> std::io::Res
         writeln!(staff, "  - {{id: P{p:05}, name: 人员{p}, certificate: 鄂执法{p:08}, qualification: 行政执法证, expertise: [食品安全], active: true}}").ok();
     }
     std::fs::write(dir.join("personnel.yaml"), staff)?;
-    // Results come as one CSV table, as provincial platform exports do.
-    let mut out = String::from("department,year,task,object,entity_type,inspectors,finished_on,outcome,problem,entered_on,publication_channel,published_on,follow_up_action,follow_up_responsible,follow_up_done_on\n");
+    write_results(dir, records, objects, people, shape, &mut rng)
+}
+
+/// How the results table is written: the shapes real exports come in.
+#[derive(Debug, Clone, PartialEq)]
+struct Shape {
+    /// Line breaks `\r\n` (Excel, most exports) rather than `\n`.
+    crlf: bool,
+    quote: Quote,
+    encoding: Encoding,
+    /// Columns beyond the usual ones: `crime_suspected` first, then columns without a
+    /// header and with empty cells, as spreadsheets leave them.
+    extra: u64,
+    tasks: u64,
+    /// Columns in the opposite order.
+    reversed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Quote {
+    None,
+    /// Every cell in quotes.
+    All,
+    /// Only cells that need quotes: about 5% of outcomes hold a comma, a line break or a
+    /// quote.
+    Some,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Gbk,
+}
+
+impl Shape {
+    fn plain(tasks: u64) -> Shape {
+        Shape {
+            crlf: false,
+            quote: Quote::None,
+            encoding: Encoding::Utf8,
+            extra: 0,
+            tasks,
+            reversed: false,
+        }
+    }
+
+    fn from_args(args: &[String]) -> Shape {
+        let word = |name: &str, default: &'static str| -> String {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let shape = Shape {
+            crlf: match word("--eol", "lf").as_str() {
+                "lf" => false,
+                "crlf" => true,
+                other => panic!("--eol lf|crlf, not {other}"),
+            },
+            quote: match word("--quote", "none").as_str() {
+                "none" => Quote::None,
+                "all" => Quote::All,
+                "some" => Quote::Some,
+                other => panic!("--quote none|all|some, not {other}"),
+            },
+            encoding: match word("--encoding", "utf8").as_str() {
+                "utf8" => Encoding::Utf8,
+                "utf8-bom" => Encoding::Utf8Bom,
+                "gbk" => Encoding::Gbk,
+                other => panic!("--encoding utf8|utf8-bom|gbk, not {other}"),
+            },
+            extra: arg(args, "--extra-columns", 0),
+            tasks: arg(args, "--tasks", TASKS).max(1),
+            reversed: args.iter().any(|a| a == "--reversed"),
+        };
+        shape
+    }
+
+    /// What the shape is, for the table.
+    fn label(&self) -> String {
+        let mut parts = vec![
+            if self.crlf { "CRLF" } else { "LF" }.to_owned(),
+            match self.quote {
+                Quote::None => "unquoted",
+                Quote::All => "all cells quoted",
+                Quote::Some => "some cells quoted (commas, line breaks, quotes)",
+            }
+            .to_owned(),
+            match self.encoding {
+                Encoding::Utf8 => "UTF-8",
+                Encoding::Utf8Bom => "UTF-8 with BOM",
+                Encoding::Gbk => "GBK",
+            }
+            .to_owned(),
+        ];
+        if self.extra > 0 {
+            parts.push(format!("{} extra columns", self.extra));
+        }
+        parts.push(format!("{} tasks", self.tasks));
+        if self.reversed {
+            parts.push("columns reversed".to_owned());
+        }
+        parts.join(", ")
+    }
+
+    /// The data directory's suffix: none for the plain shape, whose data sets the
+    /// README's figures were measured on.
+    fn suffix(&self) -> String {
+        let mut s = String::new();
+        if self.crlf {
+            s.push_str("-crlf");
+        }
+        match self.quote {
+            Quote::None => {}
+            Quote::All => s.push_str("-qall"),
+            Quote::Some => s.push_str("-qsome"),
+        }
+        match self.encoding {
+            Encoding::Utf8 => {}
+            Encoding::Utf8Bom => s.push_str("-bom"),
+            Encoding::Gbk => s.push_str("-gbk"),
+        }
+        if self.extra > 0 {
+            write!(s, "-x{}", self.extra).ok();
+        }
+        if self.tasks != TASKS {
+            write!(s, "-t{}", self.tasks).ok();
+        }
+        if self.reversed {
+            s.push_str("-rev");
+        }
+        s
+    }
+}
+
+/// Results come as one CSV table, as provincial platform exports do, written row by
+/// row (ten million rows are about 1.8 GB).
+fn write_results(
+    dir: &Path,
+    records: u64,
+    objects: u64,
+    people: u64,
+    shape: &Shape,
+    rng: &mut Rng,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let file = std::fs::File::create(dir.join("results.csv"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    // The shape's own choices come from a source of their own, so that every shape
+    // holds the same records and the same findings.
+    let mut shape_rng = Rng(7);
+    let mut header: Vec<&str> = "department,year,task,object,entity_type,inspectors,finished_on,outcome,problem,entered_on,publication_channel,published_on,follow_up_action,follow_up_responsible,follow_up_done_on".split(',').collect();
+    for x in 0..shape.extra {
+        header.push(if x == 0 { "crime_suspected" } else { "" });
+    }
+    if shape.encoding == Encoding::Utf8Bom {
+        out.write_all(b"\xEF\xBB\xBF")?;
+    }
+    let mut line = String::new();
+    let mut write_row = |out: &mut std::io::BufWriter<std::fs::File>,
+                         cells: &mut Vec<String>|
+     -> std::io::Result<()> {
+        if shape.reversed {
+            cells.reverse();
+        }
+        line.clear();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            let needs = cell.contains([',', '"', '\n', '\r']);
+            if shape.quote == Quote::All || needs {
+                line.push('"');
+                line.push_str(&cell.replace('"', "\"\""));
+                line.push('"');
+            } else {
+                line.push_str(cell);
+            }
+        }
+        line.push_str(if shape.crlf { "\r\n" } else { "\n" });
+        match shape.encoding {
+            Encoding::Gbk => {
+                let (bytes, _, unmappable) = encoding_rs::GBK.encode(&line);
+                assert!(!unmappable, "GBK has every character written");
+                out.write_all(&bytes)
+            }
+            _ => out.write_all(line.as_bytes()),
+        }
+    };
+    let mut cells: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    write_row(&mut out, &mut cells)?;
     for r in 0..records {
-        let task = (r / 1000) % TASKS;
+        // Tasks in runs of a thousand records, as platforms export them task by task.
+        let task = (r / 1000) % shape.tasks;
         let object = if rng.chance(2) {
             uscc(objects + r)
         } else {
@@ -79,24 +286,55 @@ fn generate(dir: &Path, records: u64, objects: u64, people: u64) -> std::io::Res
         } else {
             ("2024-06-03", "2024-06-20")
         };
-        // Empty cells: "," is two of them (channel, date), ",," three (the follow-up).
-        let publication = if rng.chance(2) {
-            ","
+        let (channel, published) = if rng.chance(2) {
+            ("", "")
         } else if rng.chance(2) {
-            "website,2024-06-21"
+            ("website", "2024-06-21")
         } else {
-            "gsxt,2024-06-21"
+            ("gsxt", "2024-06-21")
         };
         let problem = rng.chance(10);
         let follow_up = if problem && !rng.chance(20) {
-            "责令整改,某市市场监督管理局,2024-07-01"
+            ["责令整改", "某市市场监督管理局", "2024-07-01"]
         } else {
-            ",,"
+            ["", "", ""]
         };
-        writeln!(out, "{DEPT},2024,T{task:03},{object},enterprise,{inspectors},{finished},未发现问题,{problem},{entered},{publication},{follow_up}").ok();
+        let outcome = match shape.quote {
+            Quote::None => "未发现问题",
+            _ => match shape_rng.below(60) {
+                0 => "未发现问题,已当场告知",
+                1 => "未发现问题\n另行复查",
+                2 => "未发现问题，已告知\"整改\"",
+                _ => "未发现问题",
+            },
+        };
+        cells.clear();
+        cells.extend(
+            [
+                DEPT,
+                "2024",
+                &format!("T{task:03}"),
+                &object,
+                "enterprise",
+                &inspectors,
+                finished,
+                outcome,
+                if problem { "true" } else { "false" },
+                entered,
+                channel,
+                published,
+                follow_up[0],
+                follow_up[1],
+                follow_up[2],
+            ]
+            .map(str::to_owned),
+        );
+        for x in 0..shape.extra {
+            cells.push(if x == 0 { "false" } else { "" }.to_owned());
+        }
+        write_row(&mut out, &mut cells)?;
     }
-    std::fs::write(dir.join("results.csv"), out)?;
-    Ok(())
+    out.flush()
 }
 
 struct Measured {
@@ -133,56 +371,34 @@ fn main() {
     // 0: as many threads as cores.
     let threads = arg(&args, "--threads", 0);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join(format!(
-        "target/bench-data/v2-r{records}-o{objects}-p{people}"
-    ));
-    if !dir.join("plan.yaml").exists() {
-        generate(&dir, records, objects, people).expect("generate the data set");
+    let bench = Bench {
+        records,
+        objects,
+        people,
+        tries,
+        threads,
+        root: root.clone(),
+        binary: env!("CARGO_BIN_EXE_spotlint"),
+    };
+    if args.iter().any(|a| a == "--shapes") {
+        bench.shapes(
+            Shape::from_args(&args).tasks,
+            args.iter().any(|a| a == "--keep"),
+        );
+        return;
     }
-    let four = dir.join("four-rules.yaml");
+    let shape = Shape::from_args(&args);
+    let dir = bench.data(&shape);
     let wuhan = root.join("policies/wuhan-2024.yaml");
-    let keep = [
-        "result-entry-deadline",
-        "result-inspectors-count",
-        "objects-uscc",
-        "result-publication-channel",
-    ];
-    // The shipped rules, as the binary lists them.
-    let binary = env!("CARGO_BIN_EXE_spotlint");
-    let listed = Command::new(binary)
-        .args(["rules", "--format", "json"])
-        .output()
-        .expect("spotlint rules runs");
-    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("rules as JSON");
-    let disable: Vec<&str> = listed["rules"]
-        .as_array()
-        .expect("rules")
-        .iter()
-        .filter_map(|r| r["id"].as_str())
-        .filter(|id| !keep.contains(id))
-        .collect();
-    std::fs::write(
-        &four,
-        format!(
-            "kind: Policy\nid: four-rules\nextends: {}\ndisable: [{}]\n",
-            wuhan.display(),
-            disable.join(", ")
-        ),
-    )
-    .expect("write policy");
-
+    let four = bench.four_rules(&dir);
+    if args.iter().any(|a| a == "--generate-only") {
+        println!("{}", dir.display());
+        return;
+    }
     let (declared, scripted) = extra_rule_policies(&dir, &wuhan);
 
     let data = dir.to_str().expect("utf-8 path");
-    let common = [
-        "check",
-        data,
-        "--format",
-        "json",
-        "--as-of",
-        "2024-12-31",
-        "--stats",
-    ];
+    let common = common_args(data);
     let path = |p: &'_ PathBuf| p.to_str().expect("utf-8 path").to_owned();
     let (four, declared, scripted) = (path(&four), path(&declared), path(&scripted));
     let with_policy = |policy| with_policy(&common, policy);
@@ -200,18 +416,8 @@ fn main() {
         "data: {records} result records, {objects} objects, {people} people ({})",
         dir.display()
     );
-    println!(
-        "machine: {} cores{}",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        if threads > 0 {
-            format!(", runs on {threads} thread(s)")
-        } else {
-            String::new()
-        }
-    );
-    println!();
+    println!("shape: {}", shape.label());
+    bench.print_machine();
     println!(
         "| run | wall (s) | records/s | peak memory (MiB) | × parse-only | µs/record beyond full | diagnostics |"
     );
@@ -219,11 +425,7 @@ fn main() {
     let mut parse_only = None;
     let mut full = None;
     for (name, args) in runs {
-        // Best of several, as the machine may be busy.
-        let best = (0..tries)
-            .map(|_| measure(binary, &args, threads))
-            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
-            .expect("at least one run");
+        let best = bench.best(&args);
         let base = *parse_only.get_or_insert(best.seconds);
         let beyond = match full {
             Some(full) if name.starts_with("full +") => {
@@ -244,6 +446,187 @@ fn main() {
         );
     }
 }
+
+/// The arguments of every run: the data, JSON out, a fixed date, the figures on stderr.
+fn common_args(data: &str) -> Vec<&str> {
+    vec![
+        "check",
+        data,
+        "--format",
+        "json",
+        "--as-of",
+        "2024-12-31",
+        "--stats",
+    ]
+}
+
+struct Bench {
+    records: u64,
+    objects: u64,
+    people: u64,
+    tries: u64,
+    threads: u64,
+    root: PathBuf,
+    binary: &'static str,
+}
+
+impl Bench {
+    /// The data set of `shape` at the sizes asked for, generated when not there yet.
+    fn data(&self, shape: &Shape) -> PathBuf {
+        let dir = self.root.join(format!(
+            "target/bench-data/v2-r{}-o{}-p{}{}",
+            self.records,
+            self.objects,
+            self.people,
+            shape.suffix()
+        ));
+        if !dir.join("plan.yaml").exists() {
+            generate(&dir, self.records, self.objects, self.people, shape)
+                .expect("generate the data set");
+        }
+        dir
+    }
+
+    /// The shipped policy with all but the four hot per-record rules disabled, written
+    /// into `dir`.
+    fn four_rules(&self, dir: &Path) -> PathBuf {
+        let four = dir.join("four-rules.yaml");
+        let wuhan = self.root.join("policies/wuhan-2024.yaml");
+        // The shipped rules, as the binary lists them.
+        let listed = Command::new(self.binary)
+            .args(["rules", "--format", "json"])
+            .output()
+            .expect("spotlint rules runs");
+        let listed: serde_json::Value =
+            serde_json::from_slice(&listed.stdout).expect("rules as JSON");
+        let disable: Vec<&str> = listed["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .filter(|id| !FOUR_RULES.contains(id))
+            .collect();
+        std::fs::write(
+            &four,
+            format!(
+                "kind: Policy\nid: four-rules\nextends: {}\ndisable: [{}]\n",
+                wuhan.display(),
+                disable.join(", ")
+            ),
+        )
+        .expect("write policy");
+        four
+    }
+
+    fn print_machine(&self) {
+        println!(
+            "machine: {} cores{}",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            if self.threads > 0 {
+                format!(", runs on {} thread(s)", self.threads)
+            } else {
+                String::new()
+            }
+        );
+        println!();
+    }
+
+    /// Best of several runs, as the machine may be busy.
+    fn best(&self, args: &[&str]) -> Measured {
+        (0..self.tries)
+            .map(|_| measure(self.binary, args, self.threads))
+            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+            .expect("at least one run")
+    }
+
+    /// Parse-only and four rules over each shape real exports come in, against the
+    /// plain shape (LF, unquoted, UTF-8). Data sets other than the plain one are
+    /// deleted after their runs unless `keep`.
+    fn shapes(&self, tasks: u64, keep: bool) {
+        let plain = Shape::plain(tasks);
+        let variants = [
+            plain.clone(),
+            Shape {
+                crlf: true,
+                ..plain.clone()
+            },
+            Shape {
+                quote: Quote::Some,
+                ..plain.clone()
+            },
+            Shape {
+                quote: Quote::All,
+                ..plain.clone()
+            },
+            Shape {
+                encoding: Encoding::Utf8Bom,
+                ..plain.clone()
+            },
+            Shape {
+                encoding: Encoding::Gbk,
+                ..plain.clone()
+            },
+            Shape {
+                extra: 3,
+                ..plain.clone()
+            },
+            Shape {
+                tasks: if tasks == 5 { 40 } else { 5 },
+                ..plain.clone()
+            },
+            Shape {
+                reversed: true,
+                ..plain.clone()
+            },
+            Shape {
+                crlf: true,
+                quote: Quote::Some,
+                encoding: Encoding::Gbk,
+                extra: 1,
+                ..plain.clone()
+            },
+        ];
+        println!(
+            "data: {} result records, {} objects, {} people",
+            self.records, self.objects, self.people
+        );
+        self.print_machine();
+        println!("| shape | parse only (s) | × plain parse-only | peak memory (MiB) | four rules (s) | × its parse-only | diagnostics |");
+        println!("|---|---|---|---|---|---|---|");
+        let mut plain_parse = None;
+        for shape in variants {
+            let dir = self.data(&shape);
+            let four = self.four_rules(&dir);
+            let data = dir.to_str().expect("utf-8 path");
+            let common = common_args(data);
+            let parse = self.best(&[&common[..], &["--parse-only"]].concat());
+            let checked = self.best(&with_policy(&common, four.to_str().expect("utf-8 path")));
+            let base = *plain_parse.get_or_insert(parse.seconds);
+            println!(
+                "| {} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {} |",
+                shape.label(),
+                parse.seconds,
+                parse.seconds / base,
+                parse.peak_kib as f64 / 1024.0,
+                checked.seconds,
+                checked.seconds / parse.seconds,
+                checked.diagnostics
+            );
+            if shape != plain && !keep {
+                std::fs::remove_dir_all(&dir).ok();
+            }
+        }
+    }
+}
+
+const FOUR_RULES: [&str; 4] = [
+    "result-entry-deadline",
+    "result-inspectors-count",
+    "objects-uscc",
+    "result-publication-channel",
+];
 
 /// A rule a district might add — results published within 5 working days of their
 /// entry — once as a declarative check and once as a script, each in a policy that

@@ -363,3 +363,108 @@ fn a_submission_script_gathers_from_streamed_records_in_chunks_of_any_size() {
         assert_eq!(found, &expected);
     }
 }
+
+/// The JSON report of `dir` read in chunks of `chunk_rows` records, the human report of
+/// the results table's findings (snippets included), and where those are.
+fn reports(dir: &Path, chunk_rows: usize) -> (String, String, Vec<(String, usize, usize)>) {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    let mut options = CheckOptions::new(vec![dir.to_path_buf()], PolicyChoice::Shipped, as_of);
+    options.chunk_rows = chunk_rows;
+    let report = check::run(&options).report;
+    let json =
+        serde_json::to_string_pretty(&spotlint::report::to_json(&report, Lang::En)).expect("json");
+    let style = spotlint::report::Style {
+        color: false,
+        width: 100,
+    };
+    let results: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.file.ends_with("results.csv"))
+        .collect();
+    let human = results
+        .iter()
+        .map(|d| spotlint::report::human::render_diagnostic(d, Lang::En, style))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let places = results
+        .iter()
+        .map(|d| (d.rule.clone(), d.line, d.column))
+        .collect();
+    (json, human, places)
+}
+
+/// `text` with every non-empty cell in quotes, and the outcome of its first record over
+/// two lines with a comma and a quote in it.
+fn all_quoted(text: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let cells: Vec<String> = line
+            .split(',')
+            .enumerate()
+            .map(|(c, cell)| match (i, c) {
+                (1, 7) => format!("\"{cell}\n另行复查, 已告知\"\"整改\"\"\""),
+                _ if cell.is_empty() => String::new(),
+                _ => format!("\"{cell}\""),
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
+    let plain = root().join("fixtures/checks/streaming/plain");
+    let text = std::fs::read_to_string(plain.join("results.csv")).expect("results.csv");
+    let shapes: Vec<(&str, Vec<u8>)> = vec![
+        ("LF", text.clone().into_bytes()),
+        ("CRLF", text.replace('\n', "\r\n").into_bytes()),
+        ("quoted", all_quoted(&text).into_bytes()),
+        ("BOM", [b"\xEF\xBB\xBF", text.as_bytes()].concat()),
+        ("GBK", encoding_rs::GBK.encode(&text).0.into_owned()),
+    ];
+    let mut lf_findings = None;
+    for (shape, results) in shapes {
+        let mut files: Vec<(&str, Vec<u8>)> = ["plan.yaml", "objects.yaml", "personnel.yaml"]
+            .iter()
+            .map(|f| (*f, std::fs::read(plain.join(f)).expect("fixture")))
+            .collect();
+        files.push(("results.csv", results));
+        let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, &b[..])).collect();
+        let dir = folder(&borrowed);
+        let whole = reports(dir.path(), 1 << 20);
+        for chunk_rows in [1, 2] {
+            let chunked = reports(dir.path(), chunk_rows);
+            assert_eq!(
+                chunked.0, whole.0,
+                "{shape}: JSON in chunks of {chunk_rows}"
+            );
+            assert_eq!(
+                chunked.1, whole.1,
+                "{shape}: human in chunks of {chunk_rows}"
+            );
+        }
+        assert!(whole.1.contains("results.csv:"), "{shape}: {}", whole.1);
+        let found = whole.2;
+        let lf: &Vec<(String, usize, usize)> = lf_findings.get_or_insert(found.clone());
+        assert!(lf.len() >= 10, "{lf:?}");
+        match shape {
+            // Quotes move columns, and the line break moves later lines down one.
+            "quoted" => {
+                let rules = |f: &[(String, usize, usize)]| {
+                    let mut r: Vec<String> = f.iter().map(|x| x.0.clone()).collect();
+                    r.sort();
+                    r
+                };
+                assert_eq!(rules(&found), rules(lf), "{shape}");
+                assert!(
+                    found.iter().all(|(_, line, _)| *line != 3),
+                    "{shape}: line 3 is inside a cell: {found:?}"
+                );
+            }
+            _ => assert_eq!(&found, lf, "{shape}"),
+        }
+    }
+}

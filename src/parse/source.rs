@@ -64,7 +64,21 @@ impl SourceFile {
             || bytes.starts_with(b"\xFF\xFE")
             || bytes.starts_with(b"\xFE\xFF")
             || memchr::memchr(0, &bytes).is_some();
+        let bom_utf8 = bytes.starts_with(b"\xEF\xBB\xBF") && memchr::memchr(0, &bytes).is_none();
         let (text, encoding) = match marked {
+            // The BOM is taken off in place: no copy of a large export.
+            true if bom_utf8 => {
+                let mut bytes = bytes;
+                bytes.drain(..3);
+                match String::from_utf8(bytes) {
+                    Ok(text) => (text, Some("UTF-8 with BOM")),
+                    Err(e) => {
+                        return Err(DecodeError::Undecodable {
+                            offset: e.utf8_error().valid_up_to() + 3,
+                        })
+                    }
+                }
+            }
             true => decode_bytes(&bytes)?,
             false => match String::from_utf8(bytes) {
                 Ok(text) => (text, None),
@@ -174,12 +188,31 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
 }
 
 /// CRLF and lone CR become LF so that every later position counts lines the same way.
+/// Done in place, in one pass: an export with CRLF line ends (most are) is no copy of
+/// itself.
 fn normalise_newlines(text: String) -> String {
-    if memchr::memchr(b'\r', text.as_bytes()).is_some() {
-        text.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        text
+    let Some(first) = memchr::memchr(b'\r', text.as_bytes()) else {
+        return text;
+    };
+    let mut bytes = text.into_bytes();
+    let (mut read, mut write) = (first, first);
+    while read < bytes.len() {
+        // bytes[read] is a CR: a CRLF becomes its LF, a lone CR becomes an LF.
+        let after = read + 1;
+        let next = if bytes.get(after) == Some(&b'\n') {
+            after
+        } else {
+            bytes[read] = b'\n';
+            read
+        };
+        let end = memchr::memchr(b'\r', &bytes[after..]).map_or(bytes.len(), |i| after + i);
+        bytes.copy_within(next..end, write);
+        write += end - next;
+        read = end;
     }
+    bytes.truncate(write);
+    // Only ASCII CR bytes were taken out or turned into LF: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 fn line_starts(text: &str) -> Vec<usize> {
@@ -199,6 +232,14 @@ mod tests {
         assert_eq!(file.encoding, Some("GB18030"));
         assert_eq!(file.text, "部门: 武汉\n年度: 2024\n");
         let bom = SourceFile::decode("b.yaml", b"\xEF\xBB\xBFkind: Plan\n").unwrap();
+        assert_eq!(bom.encoding, Some("UTF-8 with BOM"));
+        let mixed = SourceFile::decode("m.csv", b"a\r\nb\rc\r\n\r\r\nd\r").unwrap();
+        assert_eq!(mixed.text, "a\nb\nc\n\n\nd\n");
+        assert_eq!(mixed.line_col(mixed.text.len() - 1), (6, 2));
+        assert!(matches!(
+            SourceFile::decode("d", b"\xEF\xBB\xBFa\xFFb"),
+            Err(DecodeError::Undecodable { offset: 4 })
+        ));
         assert_eq!(bom.text, "kind: Plan\n");
         assert!(matches!(
             SourceFile::decode("c", b"ab\0cd"),

@@ -76,6 +76,98 @@ fn trim_cell(cell: &str) -> &str {
     }
 }
 
+/// A cell of a record: its trimmed text as it lies in the file, or, for a quoted field
+/// whose value is not a slice of the file, the whole field and its value.
+struct Cell<'t> {
+    text: &'t str,
+    value: Option<String>,
+}
+
+/// Splits a record (its line break taken off) into cells as the csv reader reads it:
+/// RFC 4180 quoting, a quote opening a quoted field only as the field's first byte.
+/// `None` for what only the tree reader reads (a line break outside quotes, a quote
+/// left open), or a cell too long to place.
+fn split_record<'t>(line: &'t str, delimiter: u8, cells: &mut Vec<Cell<'t>>) -> Option<()> {
+    cells.clear();
+    let bytes = line.as_bytes();
+    if memchr::memchr2(b'"', b'\n', bytes).is_none() {
+        // The usual record: no quotes, no line breaks, every cell a slice.
+        let mut start = 0;
+        for i in memchr::memchr_iter(delimiter, bytes) {
+            cells.push(Cell {
+                text: trim_cell(line.get(start..i)?),
+                value: None,
+            });
+            start = i + 1;
+        }
+        cells.push(Cell {
+            text: trim_cell(line.get(start..)?),
+            value: None,
+        });
+        return Some(());
+    }
+    let mut pos = 0;
+    loop {
+        let end_from = |from: usize| {
+            memchr::memchr(delimiter, &bytes[from..]).map_or(bytes.len(), |i| from + i)
+        };
+        let end;
+        if bytes.get(pos) == Some(&b'"') {
+            // A quoted field: it ends at a quote not doubled.
+            let mut close = pos + 1;
+            let mut doubled = false;
+            loop {
+                let q = close + memchr::memchr(b'"', &bytes[close..])?;
+                if bytes.get(q + 1) == Some(&b'"') {
+                    doubled = true;
+                    close = q + 2;
+                } else {
+                    close = q;
+                    break;
+                }
+            }
+            end = end_from(close + 1);
+            if !doubled && end == close + 1 {
+                cells.push(Cell {
+                    text: trim_cell(line.get(pos + 1..close)?),
+                    value: None,
+                });
+            } else {
+                // Unescaped, with what follows the closing quote, then trimmed, as the
+                // tree reader takes it; placed at the whole field.
+                let mut value = line.get(pos + 1..close)?.replace("\"\"", "\"");
+                value.push_str(line.get(close + 1..end)?);
+                let trimmed = value.trim();
+                cells.push(if trimmed.is_empty() {
+                    Cell {
+                        text: "",
+                        value: None,
+                    }
+                } else {
+                    Cell {
+                        text: line.get(pos..end)?,
+                        value: Some(trimmed.to_owned()),
+                    }
+                });
+            }
+        } else {
+            end = end_from(pos);
+            let field = line.get(pos..end)?;
+            if memchr::memchr(b'\n', field.as_bytes()).is_some() {
+                return None;
+            }
+            cells.push(Cell {
+                text: trim_cell(field),
+                value: None,
+            });
+        }
+        if end >= bytes.len() {
+            return Some(());
+        }
+        pos = end + 1;
+    }
+}
+
 /// Where `part`, a slice of `text`, is in it.
 fn span_in(text: &str, part: &str) -> Span {
     let start = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
@@ -221,6 +313,10 @@ pub struct FlatRow<'t> {
     /// Slots (bits) whose date was written otherwise than `YYYY-MM-DD`: their value is
     /// the rewritten date in [`FlatChunk::dates`].
     rewritten: u16,
+    /// Slots (bits) whose cell is a quoted field whose value is in
+    /// [`FlatChunk::unescaped`]; the cell is then the whole field, where the tree reader
+    /// places it.
+    unescaped: u16,
     /// Its list items: `items[start..end]` of the chunk (one list column at most).
     items: (u32, u32),
     /// Its first non-empty cell, where the tree reader places the record.
@@ -251,6 +347,9 @@ pub struct FlatChunk<'t> {
     items: Vec<&'t str>,
     /// Dates rewritten `YYYY-MM-DD`, by row and slot.
     dates: HashMap<(u32, usize), String>,
+    /// Values of quoted text cells that are not their text as written (`""` inside, or
+    /// text after the closing quote), by row and slot.
+    unescaped: HashMap<(u32, usize), String>,
     pub groups: Vec<FlatGroup<'t>>,
 }
 
@@ -311,11 +410,12 @@ impl<'t> FlatChunk<'t> {
             rows: Vec::with_capacity(super::CHUNK_ROWS),
             items: Vec::new(),
             dates: HashMap::new(),
+            unescaped: HashMap::new(),
             groups: Vec::new(),
         };
         let mut index: HashMap<(&str, i64, &str), u32> = HashMap::new();
         let mut last: Option<((&str, i64, &str), u32)> = None;
-        let mut cells: Vec<&str> = Vec::with_capacity(layout.width + 1);
+        let mut cells: Vec<Cell> = Vec::with_capacity(layout.width + 1);
         for range in table.record_ranges(range) {
             // A record after blank lines starts with them.
             let line = text.get(range.0..range.1)?.trim_start_matches(['\n', '\r']);
@@ -324,20 +424,13 @@ impl<'t> FlatChunk<'t> {
             if line.is_empty() {
                 continue;
             }
-            if memchr::memchr3(b'"', b'\n', b'\r', line.as_bytes()).is_some() {
-                return None;
-            }
-            cells.clear();
-            let mut start = 0;
-            for i in memchr::memchr_iter(delimiter, line.as_bytes()) {
-                cells.push(trim_cell(line.get(start..i)?));
-                start = i + 1;
-            }
-            cells.push(trim_cell(line.get(start..)?));
-            if cells.iter().all(|c| c.is_empty()) {
+            split_record(line, delimiter, &mut cells)?;
+            if cells.iter().all(|c| c.text.is_empty()) {
                 continue;
             }
-            if cells.len() < layout.width || cells[layout.width..].iter().any(|c| !c.is_empty()) {
+            if cells.len() < layout.width
+                || cells[layout.width..].iter().any(|c| !c.text.is_empty())
+            {
                 return None;
             }
             let mut key = ("", None, "");
@@ -346,6 +439,7 @@ impl<'t> FlatChunk<'t> {
                 cells: [""; MAX_SLOTS],
                 flags: [None; MAX_SLOTS],
                 rewritten: 0,
+                unescaped: 0,
                 items: (0, 0),
                 first: Span::default(),
                 group: 0,
@@ -353,21 +447,32 @@ impl<'t> FlatChunk<'t> {
             };
             let first = cells
                 .iter()
-                .find(|c| !c.is_empty())
-                .copied()
-                .unwrap_or_default();
+                .find(|c| !c.text.is_empty())
+                .map_or("", |c| c.text);
             row.first = span_in(text, first);
-            for (cell, role) in cells.iter().zip(&layout.roles) {
+            for (cell, role) in cells.iter_mut().zip(&layout.roles) {
+                // Only a text field takes a value other than its text (`""` unescaped).
+                let plain = cell.value.is_none();
+                let escaped = cell.value.take();
+                let cell = cell.text;
                 match role {
                     Role::Unnamed if !cell.is_empty() => return None,
                     Role::Unnamed => {}
+                    _ if !plain && !matches!(role, Role::Field(_)) => return None,
                     Role::Department => key.0 = cell,
                     Role::Year => key.1 = Some(cell.parse::<i64>().ok()?),
                     Role::Task => key.2 = cell,
                     Role::Field(slot) if !cell.is_empty() => {
                         row.cells[*slot] = cell;
                         match layout.slots[*slot].check {
-                            Check::Text => {}
+                            Check::Text => {
+                                if let Some(value) = escaped {
+                                    let at = u32::try_from(chunk.rows.len()).ok()?;
+                                    chunk.unescaped.insert((at, *slot), value);
+                                    row.unescaped |= 1 << slot;
+                                }
+                            }
+                            _ if !plain => return None,
                             Check::Date => {
                                 if !schema::is_iso_date(cell) {
                                     let date = super::normalise_date(cell)?;
@@ -379,7 +484,7 @@ impl<'t> FlatChunk<'t> {
                             }
                             Check::Bool => row.flags[*slot] = Some(schema::parse_bool(cell)?),
                             Check::Enum(allowed) => {
-                                if !allowed.contains(cell) {
+                                if !allowed.contains(&cell) {
                                     return None;
                                 }
                             }
@@ -495,6 +600,9 @@ impl<'t> FlatChunk<'t> {
             Check::List => ValueRef::Seq,
             Check::Date if r.rewritten & (1 << slot) != 0 => {
                 ValueRef::Str(self.dates.get(&(row, slot))?)
+            }
+            Check::Text if r.unescaped & (1 << slot) != 0 => {
+                ValueRef::Str(self.unescaped.get(&(row, slot))?)
             }
             _ => ValueRef::Str(cell),
         })
@@ -765,12 +873,42 @@ mod tests {
              2024-05-10,2024-05-07,,,,T2,2024,D,\n\
              ,,,P3,O2,T1,2024,D,website\n",
         ] {
-            compare_places(text);
+            compare_places(text.as_bytes());
         }
     }
 
-    fn compare_places(text: &str) {
+    /// Quoted cells (with delimiters, line breaks and doubled quotes inside), CRLF line
+    /// ends, a BOM and GBK: all read in place, placed as the tree reader places them.
+    #[test]
+    fn quoted_cells_and_other_encodings_are_read_in_place() {
+        let text = "department,year,task,object,inspectors,finished_on,problem,publication_channel,published_on,outcome\r\n\
+             D,2024,T1,\"O1\",\" P1；P2、P3 \",\"2024/5/6\",是,\"gsxt\",2024-05-09,\"a, b\r\nc\"\r\n\
+             \"D\",2024,T2,\"O\"\"2\"\"\",P1,2024-05-06,否,,,\"x\" y\r\n\
+             D,2024,T1,\"\",,,,website,,\"\"\"\"\r\n\
+             D,2024,T1,O4,,,,,,\"  \"\"\"\"  \" \r\n";
         let t = CsvTable::open("t.csv", text.as_bytes().to_vec()).expect("table");
+        let chunk = FlatChunk::read(&t, whole(&t)).expect("read in place");
+        assert_eq!(chunk.rows.len(), 4);
+        assert_eq!(chunk.items(0, "inspectors"), ["P1", "P2", "P3"]);
+        assert_eq!(
+            chunk.value(0, None, "outcome"),
+            Some(ValueRef::Str("a, b\nc"))
+        );
+        assert_eq!(
+            chunk.value(1, None, "object"),
+            Some(ValueRef::Str("O\"2\""))
+        );
+        assert_eq!(chunk.value(1, None, "outcome"), Some(ValueRef::Str("x y")));
+        assert_eq!(chunk.value(2, None, "object"), None);
+        assert_eq!(chunk.value(2, None, "outcome"), Some(ValueRef::Str("\"")));
+        assert_eq!(chunk.value(3, None, "outcome"), Some(ValueRef::Str("\"\"")));
+        compare_places(text.as_bytes());
+        compare_places(&[b"\xEF\xBB\xBF", text.as_bytes()].concat());
+        compare_places(&encoding_rs::GBK.encode(text).0);
+    }
+
+    fn compare_places(bytes: &[u8]) {
+        let t = CsvTable::open("t.csv", bytes.to_vec()).expect("table");
         let chunk = FlatChunk::read(&t, whole(&t)).expect("read in place");
         let paths = [
             "",
@@ -867,7 +1005,9 @@ mod tests {
     #[test]
     fn rows_that_are_not_plain_and_valid_are_left_to_the_tree_reader() {
         for rows in [
-            "D,2024,T1,\"O1\",P1,2024-05-06,是,gsxt,2024-05-09\n",
+            "D,2024,T1,O1,P1,\"2024-05-06\"x,是,gsxt,2024-05-09\n",
+            "\"D\"\"\",2024,T1,O1,P1,2024-05-06,是,gsxt,2024-05-09\n",
+            "D,2024,T1,\"O1,P1,2024-05-06,是,gsxt,2024-05-09\n",
             "D,2024,T1,O1,P1,2024-02-30,是,gsxt,2024-05-09\n",
             "D,2024,T1,O1,P1,2024-05-06,maybe,gsxt,2024-05-09\n",
             "D,2024,T1,O1,P1,2024-05-06,是,fax,2024-05-09\n",

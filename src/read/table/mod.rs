@@ -982,7 +982,7 @@ impl CsvTable {
         })
     }
 
-    /// The document of the plain record at `range` (one [`FlatChunk`] read in place),
+    /// The document of the record at `range` (one [`FlatChunk`] read in place),
     /// validated as a loaded document is; `None` when it gives none or is not valid.
     pub fn validated_tree(&self, range: (usize, usize)) -> Option<Tree> {
         let (template, columns) = self
@@ -996,7 +996,13 @@ impl CsvTable {
                 Some((builder.ok()?, columns))
             })
             .as_ref()?;
-        let row = unquoted_row(&self.source.text, range.0, self.delimiter)?;
+        let text = &self.source.text;
+        let row = match unquoted_row(text, range.0, self.delimiter) {
+            Some(row) => row,
+            None => CsvRows::range(text, range.0, range.1, self.delimiter)
+                .next()?
+                .ok()?,
+        };
         let mut builder = template.clone();
         builder
             .row(&row, &columns.found, columns.width, true)
