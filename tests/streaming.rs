@@ -377,18 +377,18 @@ fn reports(dir: &Path, chunk_rows: usize) -> (String, String, Vec<(String, usize
         color: false,
         width: 100,
     };
-    let results: Vec<_> = report
+    // Every finding, those on the libraries and the plan too: a snippet must come from
+    // its own file whatever was read in chunks before it.
+    let human = report
         .diagnostics
-        .iter()
-        .filter(|d| d.file.ends_with("results.csv"))
-        .collect();
-    let human = results
         .iter()
         .map(|d| spotlint::report::human::render_diagnostic(d, Lang::En, style))
         .collect::<Vec<_>>()
         .join("\n");
-    let places = results
+    let places = report
+        .diagnostics
         .iter()
+        .filter(|d| d.file.ends_with("results.csv"))
         .map(|d| (d.rule.clone(), d.line, d.column))
         .collect();
     (json, human, places)

@@ -60,16 +60,16 @@ impl SourceCode for Src {
 }
 
 thread_local! {
-    /// The last file shown, as shown: findings come sorted by file.
-    static SHOWN: std::cell::RefCell<Option<(usize, Arc<str>)>> = const { std::cell::RefCell::new(None) };
+    /// The last file shown, as shown: findings come sorted by file. The file itself is
+    /// held, so that another file made later at the same address is never taken for it.
+    static SHOWN: std::cell::RefCell<Option<(Arc<SourceFile>, Arc<str>)>> = const { std::cell::RefCell::new(None) };
 }
 
 fn shown_text(source: &Arc<SourceFile>) -> Arc<str> {
-    let key = Arc::as_ptr(source) as usize;
     SHOWN.with(|shown| {
         let mut shown = shown.borrow_mut();
-        if let Some((k, text)) = shown.as_ref() {
-            if *k == key {
+        if let Some((file, text)) = shown.as_ref() {
+            if Arc::ptr_eq(file, source) {
                 return Arc::clone(text);
             }
         }
@@ -77,7 +77,7 @@ fn shown_text(source: &Arc<SourceFile>) -> Arc<str> {
             Some(clean) => Arc::from(clean),
             None => Arc::from(source.text.as_str()),
         };
-        *shown = Some((key, Arc::clone(&text)));
+        *shown = Some((Arc::clone(source), Arc::clone(&text)));
         text
     })
 }
