@@ -18,6 +18,10 @@ use crate::rules::{CompiledPolicy, Limits};
 use crate::run;
 
 use super::options::RunArgs;
+use super::progress::Progress;
+
+/// Streamed tables smaller than this are checked too fast to watch a bar.
+const PROGRESS_FROM_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
@@ -170,6 +174,8 @@ pub struct CheckOptions {
     /// `--year`).
     pub department: Option<String>,
     pub year: Option<i64>,
+    /// Draw a progress bar on stderr (where it is a terminal), in this language.
+    pub progress: Option<Lang>,
     /// The header vocabulary tables are read with (None: the shipped one).
     pub vocabulary: Option<Arc<crate::read::table::Vocabulary>>,
 }
@@ -184,6 +190,7 @@ impl CheckOptions {
             waivers: Vec::new(),
             parse_only: false,
             chunk_rows: crate::read::table::CHUNK_ROWS,
+            progress: None,
             department: None,
             year: None,
             vocabulary: None,
@@ -424,12 +431,27 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
     report.files_checked = loaded.files;
     report.diagnostics.extend(loaded.diagnostics);
     let as_of = options.as_of.format("%Y-%m-%d").to_string();
+    let streamed_bytes: usize = tables.iter().map(|t| t.table.source.text.len()).sum();
+    let (label, lang) = match options.progress {
+        Some(Lang::Zh) => ("检查结果表", Lang::Zh),
+        Some(Lang::En) => ("checking results tables", Lang::En),
+        None => ("", Lang::En),
+    };
+    // Only a run long enough to watch gets a bar.
+    let bar = Progress::bytes(
+        options.progress.is_some() && streamed_bytes >= PROGRESS_FROM_BYTES,
+        streamed_bytes as u64,
+        label,
+        lang,
+    );
     let setting = run::Setting {
         as_of: &as_of,
         calendar: &policy.calendar,
         chunk_rows: options.chunk_rows,
+        progress: &|bytes| bar.advance(bytes),
     };
     let evaluation = run::evaluate(&compiled.rules, &loaded.documents, tables, &setting);
+    drop(bar);
     report.documents_checked = loaded.documents.len() + evaluation.streamed_documents;
     nothing_checked(&mut report, &options.paths);
     let waivers: Vec<_> = loaded

@@ -51,6 +51,7 @@ impl RunArgs {
         options.limits.max_findings_per_rule = self.max_findings_per_rule;
         options.department.clone_from(&self.department);
         options.year = self.year;
+        options.progress = (!self.no_progress).then_some(self.lang);
         options
     }
 }

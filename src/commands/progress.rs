@@ -17,16 +17,34 @@ pub struct Progress {
 impl Progress {
     /// A bar of `total` steps labelled `label`, drawn only where it is wanted.
     pub fn new(wanted: bool, total: u64, label: &str, lang: Lang) -> Progress {
+        Progress::drawn(wanted, total, label, lang, false)
+    }
+
+    /// A bar of `total` bytes.
+    pub fn bytes(wanted: bool, total: u64, label: &str, lang: Lang) -> Progress {
+        Progress::drawn(wanted, total, label, lang, true)
+    }
+
+    fn drawn(wanted: bool, total: u64, label: &str, lang: Lang, bytes: bool) -> Progress {
         let attended =
             std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
         if !wanted || !attended || total == 0 {
             return Progress { bar: None };
         }
-        let template = match lang {
-            Lang::Zh => "{prefix} [{bar:30}] {pos}/{len}（{elapsed_precise}，约余 {eta}）",
-            Lang::En => "{prefix} [{bar:30}] {pos}/{len} ({elapsed_precise}, about {eta} left)",
+        let done = if bytes {
+            "{bytes}/{total_bytes}"
+        } else {
+            "{pos}/{len}"
         };
-        let style = ProgressStyle::with_template(template)
+        let template = match lang {
+            Lang::Zh => {
+                format!("{{prefix}} [{{bar:20}}] {done}（{{elapsed_precise}}，约余 {{eta}}）")
+            }
+            Lang::En => {
+                format!("{{prefix}} [{{bar:20}}] {done} ({{elapsed_precise}}, about {{eta}} left)")
+            }
+        };
+        let style = ProgressStyle::with_template(&template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())

@@ -152,6 +152,8 @@ pub struct Setting<'a> {
     pub as_of: &'a str,
     pub calendar: &'a Calendar,
     pub chunk_rows: usize,
+    /// Told the bytes of each streamed chunk checked.
+    pub progress: &'a (dyn Fn(u64) + Sync),
 }
 
 /// Reads and validates streamed tables without checking them (the benchmark's
@@ -163,7 +165,7 @@ pub fn parse_only(
 ) -> Evaluation {
     let subs = Submissions::new(documents);
     let calendar = Calendar::default();
-    let streamed = stream::run(tables, None, &subs, ("", &calendar), chunk_rows);
+    let streamed = stream::run(tables, None, &subs, ("", &calendar), chunk_rows, &|_| ());
     Evaluation {
         diagnostics: streamed.diagnostics,
         figures: Vec::new(),
@@ -186,6 +188,7 @@ pub fn evaluate(
         &subs,
         (setting.as_of, setting.calendar),
         setting.chunk_rows,
+        setting.progress,
     );
     let mut evaluation = Evaluation {
         diagnostics: streamed.diagnostics,

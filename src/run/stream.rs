@@ -50,13 +50,15 @@ pub struct Streamed {
     pub headers: Vec<(Key, NodeRef)>,
 }
 
-/// Parses (and with `rules`, checks) every streamed table.
+/// Parses (and with `rules`, checks) every streamed table; `progress` is told the bytes
+/// of each chunk done.
 pub fn run(
     tables: Vec<Streamable>,
     rules: Option<&[CompiledRule]>,
     subs: &Submissions,
     (as_of, calendar): (&str, &crate::domain::calendar::Calendar),
     chunk_rows: usize,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Streamed {
     let mut streamed = Streamed::default();
     for streamable in tables {
@@ -70,7 +72,11 @@ pub fn run(
         let chunks: Vec<ChunkOutput> = table
             .chunks(chunk_rows)
             .into_par_iter()
-            .map(|range| chunk(table, range, &run))
+            .map(|range| {
+                let output = chunk(table, range, &run);
+                progress(range.1.saturating_sub(range.0) as u64);
+                output
+            })
             .collect();
         let errors: Vec<Diagnostic> = chunks
             .iter()
