@@ -88,6 +88,24 @@ fn english_summaries_count_in_the_singular_and_plural() {
         out.stdout.contains("Checked 0 files, 0 documents: 1 error, 0 warnings (1 of them an input or policy problem)."),
         "{out:?}"
     );
+    let demo = crate::util::spotlint(&[
+        "check",
+        "fixtures/demo",
+        "--lang",
+        "en",
+        "--as-of",
+        "2024-12-31",
+    ]);
+    for line in [
+        format!("  {:<32} 1 error\n", "objects-uscc"),
+        format!("  {:<32} 1 warning\n", "plan-executed"),
+        format!("  {:<32} 2 errors\n", "result-within-plan"),
+    ] {
+        assert!(demo.stdout.contains(&line), "{line}: {demo:?}");
+    }
+    let zh = crate::util::spotlint(&["check", "fixtures/demo", "--as-of", "2024-12-31"]);
+    let line = format!("  {:<32} 2 个错误\n", "result-within-plan");
+    assert!(zh.stdout.contains(&line), "{zh:?}");
 }
 
 #[test]
@@ -1049,6 +1067,9 @@ fn findings_past_the_limit_per_rule_are_counted_and_said_not_kept() {
     let human = run("human");
     assert_eq!(human.code, 1);
     assert!(human.stdout.contains(note), "{human:?}");
+    // The rule's line counts every finding, listed or not.
+    let by_rule = format!("  {:<32} 30000 errors", "result-entry-deadline");
+    assert!(human.stdout.contains(&by_rule), "{human:?}");
     let sarif = run("sarif");
     assert_eq!(sarif.code, 1);
     let sarif: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("sarif");

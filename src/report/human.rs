@@ -209,7 +209,11 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
         for (rule, counts) in counts_by_rule(report) {
             let shown: Vec<String> = counts
                 .iter()
-                .map(|(severity, n)| format!("{n} {severity}"))
+                .map(|(severity, n)| match (lang, *severity) {
+                    (Lang::Zh, "error") => format!("{n} 个错误"),
+                    (Lang::Zh, _) => format!("{n} 个警告"),
+                    (Lang::En, _) => plural(*n, severity),
+                })
                 .collect();
             writeln!(out, "  {rule:<32} {}", shown.join(", "))?;
         }

@@ -89,6 +89,14 @@ pub(crate) fn counts_by_rule(report: &Report) -> BTreeMap<&str, BTreeMap<&str, u
             .entry(d.severity.as_str())
             .or_default() += 1;
     }
+    // Findings past the per-rule limit are the rule's too (unless waived with it).
+    for n in report.not_kept.iter().filter(|n| !n.waived) {
+        *by_rule
+            .entry(&n.rule)
+            .or_default()
+            .entry(n.severity.as_str())
+            .or_default() += usize::try_from(n.not_kept).unwrap_or(usize::MAX);
+    }
     by_rule
 }
 
