@@ -5,6 +5,7 @@ mod checks;
 mod cli;
 mod convert;
 mod corpus;
+mod fuzz_fallback;
 mod hostile;
 mod reports;
 mod rules;

@@ -92,18 +92,23 @@ pub fn load(source: &Arc<SourceFile>) -> Result<Vec<Tree>, LoadError> {
                 None => source.offset_of(e.marker().line(), e.marker().col()),
                 Some(_) => char_offset(&source.text, builder.original_index(e.marker().index())),
             };
+            // The character at the error: one byte could split it or pass the end.
+            let width = source.text[offset.min(source.text.len())..]
+                .chars()
+                .next()
+                .map_or(0, char::len_utf8);
             // The scanner has its own flow-nesting bound; report it as ours.
             if e.info().contains("recursion limit") {
                 return LoadError::new(
                     "input/too-deep",
-                    Span::new(offset, offset + 1),
+                    Span::new(offset, offset + width),
                     format!("nesting deeper than {MAX_DEPTH} levels"),
                     format!("嵌套层级超过 {MAX_DEPTH} 层"),
                 );
             }
             LoadError::new(
                 "input/malformed",
-                Span::new(offset, offset + 1),
+                Span::new(offset, offset + width),
                 format!("malformed YAML: {}", e.info()),
                 format!("YAML 格式错误：{}", e.info()),
             )

@@ -27,16 +27,26 @@ mod embedded {
 /// The policy used when none is named.
 pub const DEFAULT_POLICY: &str = "policies/wuhan-2024.yaml";
 
-/// Where policy files are read from: the embedded copies or the disk.
+/// Where policy files are read from: the embedded copies, the disk, or files held in
+/// memory (path, text), as tests and fuzz targets give them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Store {
+pub enum Store<'a> {
     Embedded,
     Disk,
+    Memory(&'a [(&'a str, &'a str)]),
 }
 
-impl Store {
+impl Store<'_> {
     pub fn read(self, path: &Path) -> Result<String, String> {
         match self {
+            Store::Memory(files) => {
+                let wanted = normalise(path);
+                files
+                    .iter()
+                    .find(|(name, _)| normalise(Path::new(name)) == wanted)
+                    .map(|(_, text)| (*text).to_owned())
+                    .ok_or_else(|| format!("no file {}", wanted.display()))
+            }
             Store::Embedded => {
                 let wanted = normalise(path);
                 embedded::FILES
