@@ -301,10 +301,12 @@ fn sniffed_extension(bytes: &[u8]) -> &'static str {
 /// Reads at most `limit` bytes of `path`; `None` when it holds more.
 fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)?;
+    let file = std::fs::File::open(path)?;
+    // A regular file's size is known: read into one buffer of that size, not one that
+    // doubles as it fills (up to twice the file). A stream's size is not.
+    let size = file.metadata().map_or(0, |m| m.len()).min(limit + 1);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limit + 1).read_to_end(&mut bytes)?;
     Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
