@@ -1321,3 +1321,45 @@ fn one_bad_value_costs_its_record_not_the_document() {
         "{report}"
     );
 }
+
+#[test]
+fn a_file_that_mixes_encodings_is_refused_at_the_first_line_that_does_not_fit() {
+    let (gbk, _, _) = encoding_rs::GBK
+        .encode("江岸区市场监管局,2024,JA-1,O2,P1;P2,2024-05-06,2024-05-07,gsxt,2024-05-08\n");
+    let utf8 = "江岸区市场监管局,2024,JA-1,O1,P1;P2,2024-05-06,2024-05-07,gsxt,2024-05-08\n";
+    // UTF-8 rows, then a row pasted from a GBK export: read as UTF-8 it is garbled, read
+    // as GBK the other rows are.
+    let mut csv = b"department,year,task,object,inspectors,finished_on,entered_on,publication_channel,published_on\n".to_vec();
+    for _ in 0..3 {
+        csv.extend_from_slice(utf8.as_bytes());
+    }
+    csv.extend_from_slice(&gbk);
+    csv.extend_from_slice(utf8.as_bytes());
+    // A GBK YAML header, then UTF-8 records.
+    let (mut yaml, _, _) = encoding_rs::GBK
+        .encode("kind: Results\ndepartment: 江岸区市场监管局\nyear: 2024\ntask: JA-1\n");
+    let mut yaml = std::mem::take(yaml.to_mut());
+    yaml.extend_from_slice("records:\n  - {object: 对象一, inspectors: [P1]}\n".as_bytes());
+    let dir = folder(&[("results.csv", &csv[..]), ("results.yaml", &yaml[..])]);
+    let (code, report) = check_json(dir.path(), &["--lang", "en"]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        places_of(&report, "input/encoding"),
+        [
+            ("./results.csv".to_owned(), 5, 1),
+            ("./results.yaml".to_owned(), 6, 1)
+        ],
+        "{report}"
+    );
+    let message = report["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("line 5 is not UTF-8"), "{report}");
+    // A file wholly in GBK is still read, as GBK.
+    let (whole, _, _) = encoding_rs::GBK.encode(
+        "department,year,task,object,inspectors,finished_on,entered_on,publication_channel,published_on\n江岸区市场监管局,2024,JA-1,O1,P1;P2,2024-05-06,2024-05-07,gsxt,2024-05-08\n",
+    );
+    let dir = folder(&[("results.csv", &whole[..])]);
+    let (_, report) = check_json(dir.path(), &["--lang", "en"]);
+    assert_eq!(places_of(&report, "input/encoding"), [], "{report}");
+}

@@ -22,9 +22,38 @@ pub enum DecodeError {
     Binary { offset: usize },
     #[error("the bytes are neither UTF-8 nor GB18030/GBK text (first bad byte at {offset})")]
     Undecodable { offset: usize },
+    /// Lines in UTF-8 and lines in another encoding (GBK, most often: rows pasted from
+    /// another export). Read either way, part of the file would be garbled.
+    #[error("the file mixes encodings: line {line} is {}, the lines with Chinese text before it are {}; save the whole file in one encoding (UTF-8)", kind_en(!*utf8_first), kind_en(*utf8_first))]
+    Mixed {
+        /// The first line that does not fit the encoding of the lines before it.
+        line: usize,
+        /// Whether the lines before it are UTF-8 (else they are GBK/GB18030).
+        utf8_first: bool,
+        /// The file as read with the bytes that fit no encoding replaced, to point into.
+        shown: Option<Arc<SourceFile>>,
+    },
 }
 
 impl DecodeError {
+    /// A mixed file's error with the file as shown (bytes that fit no encoding
+    /// replaced), so that the diagnostic points at the line.
+    fn shown_as(self, name: &str, bytes: &[u8]) -> DecodeError {
+        match self {
+            DecodeError::Mixed {
+                line, utf8_first, ..
+            } => DecodeError::Mixed {
+                line,
+                utf8_first,
+                shown: Some(SourceFile::from_text(
+                    name,
+                    String::from_utf8_lossy(bytes).into_owned(),
+                )),
+            },
+            other => other,
+        }
+    }
+
     pub fn zh(&self) -> String {
         match self {
             DecodeError::Binary { offset } => {
@@ -35,8 +64,75 @@ impl DecodeError {
                     "文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本（第 {offset} 字节无法解码）"
                 )
             }
+            DecodeError::Mixed {
+                line, utf8_first, ..
+            } => format!(
+                "文件混用了多种编码：第 {line} 行{}，而此前含中文的行{}；请将整个文件另存为同一种编码（UTF-8）",
+                kind_zh(!*utf8_first),
+                kind_zh(*utf8_first)
+            ),
         }
     }
+
+    /// Where a mixed file stops fitting its encoding: the file as shown and the span of
+    /// the line.
+    pub fn place(&self) -> Option<(Arc<SourceFile>, usize, usize)> {
+        match self {
+            DecodeError::Mixed {
+                line,
+                shown: Some(shown),
+                ..
+            } => {
+                let start = shown.offset_of(*line, 0);
+                let end = start + shown.line_text(*line).len();
+                Some((Arc::clone(shown), start, end))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn kind_en(utf8: bool) -> &'static str {
+    if utf8 {
+        "UTF-8"
+    } else {
+        "not UTF-8 (GBK/GB18030)"
+    }
+}
+
+fn kind_zh(utf8: bool) -> &'static str {
+    if utf8 {
+        "是 UTF-8 编码"
+    } else {
+        "不是 UTF-8 编码（GBK/GB18030）"
+    }
+}
+
+/// The first line whose encoding differs from that of the lines with non-ASCII text
+/// before it: a line that is valid UTF-8 with at least two non-ASCII characters counts
+/// as UTF-8 (GBK text rarely forms even one UTF-8 character by chance), a line that is
+/// not valid UTF-8 as another encoding. The line (1-based), and whether the lines
+/// before it are UTF-8.
+fn mixed_encoding(bytes: &[u8]) -> Option<(usize, bool)> {
+    const UTF8: bool = true;
+    const OTHER: bool = false;
+    let mut first = None;
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.is_ascii() {
+            continue;
+        }
+        let kind = match std::str::from_utf8(line) {
+            Ok(text) if text.chars().filter(|c| !c.is_ascii()).nth(1).is_some() => UTF8,
+            Ok(_) => continue,
+            Err(_) => OTHER,
+        };
+        match first {
+            None => first = Some(kind),
+            Some(seen) if seen != kind => return Some((i + 1, seen)),
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 impl SourceFile {
@@ -79,10 +175,12 @@ impl SourceFile {
                     }
                 }
             }
-            true => decode_bytes(&bytes)?,
+            true => decode_bytes(&bytes).map_err(|e| e.shown_as(&name, &bytes))?,
             false => match String::from_utf8(bytes) {
                 Ok(text) => (text, None),
-                Err(e) => decode_bytes(e.as_bytes())?,
+                Err(e) => {
+                    decode_bytes(e.as_bytes()).map_err(|d| d.shown_as(&name, e.as_bytes()))?
+                }
             },
         };
         let text = normalise_newlines(text);
@@ -166,6 +264,13 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok((text.to_owned(), None)),
         Err(utf8_error) => {
+            if let Some((line, utf8_first)) = mixed_encoding(bytes) {
+                return Err(DecodeError::Mixed {
+                    line,
+                    utf8_first,
+                    shown: None,
+                });
+            }
             let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
             if had_errors {
                 Err(DecodeError::Undecodable {

@@ -402,12 +402,17 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
     let source = match SourceFile::decode(shown.clone(), &bytes) {
         Ok(s) => s,
         Err(e) => {
-            loaded.diagnostics.push(Diagnostic::unplaced(
-                Origin::Input,
-                "input/encoding",
-                &shown,
-                Text::new(e.zh(), e.to_string()),
-            ));
+            let text = Text::new(e.zh(), e.to_string());
+            loaded.diagnostics.push(match e.place() {
+                Some((file, start, end)) => Diagnostic::problem(
+                    Origin::Input,
+                    "input/encoding",
+                    &file,
+                    crate::parse::tree::Span::new(start, end),
+                    text,
+                ),
+                None => Diagnostic::unplaced(Origin::Input, "input/encoding", &shown, text),
+            });
             return true;
         }
     };

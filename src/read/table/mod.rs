@@ -1091,10 +1091,22 @@ pub fn has_sidecar(path_shown: &str) -> bool {
 
 /// A file that is not text in any encoding read.
 fn undecodable(path_shown: &str, e: &crate::parse::source::DecodeError) -> TableError {
-    unplaced(
-        path_shown,
-        error("input/encoding", Span::default(), e.to_string(), e.zh()),
-    )
+    match e.place() {
+        // A file that mixes encodings: at the first line that does not fit.
+        Some((shown, start, end)) => TableError {
+            source: shown,
+            error: error(
+                "input/encoding",
+                Span::new(start, end),
+                e.to_string(),
+                e.zh(),
+            ),
+        },
+        None => unplaced(
+            path_shown,
+            error("input/encoding", Span::default(), e.to_string(), e.zh()),
+        ),
+    }
 }
 
 fn unplaced(path_shown: &str, error: LoadError) -> TableError {
