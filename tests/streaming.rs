@@ -468,3 +468,74 @@ fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
         }
     }
 }
+
+/// The clean example with its results as one CSV table, one cell of which is not an
+/// allowed value: the row's value is reported, every row (that one too) still counts.
+#[test]
+fn a_bad_value_in_a_streamed_table_costs_its_cell_not_its_document() {
+    let clean = root().join("fixtures/clean");
+    let mut files: Vec<(String, Vec<u8>)> =
+        ["plan.yaml", "items.yaml", "objects.yaml", "personnel.yaml"]
+            .iter()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    std::fs::read(clean.join(f)).expect("clean fixture"),
+                )
+            })
+            .collect();
+    let table = root().join("fixtures/checks/streaming/bad-value/results.csv");
+    files.push((
+        "results.csv".into(),
+        std::fs::read(table).expect("results table"),
+    ));
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), &b[..])).collect();
+    let dir = folder(&files);
+    for chunk_rows in [1, 2, 1 << 20] {
+        let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+        let mut options =
+            CheckOptions::new(vec![dir.path().to_path_buf()], PolicyChoice::Shipped, as_of);
+        options.chunk_rows = chunk_rows;
+        let report = check::run(&options).report;
+        let found: Vec<(String, String, usize, usize)> = report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let file = Path::new(&d.file)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned());
+                (d.rule.clone(), file.unwrap_or_default(), d.line, d.column)
+            })
+            .collect();
+        // No task is said to have no results; the rate counts all 13 results.
+        assert_eq!(
+            found,
+            [
+                (
+                    "result-publication-rate".to_owned(),
+                    "results.csv".to_owned(),
+                    1,
+                    1
+                ),
+                (
+                    "input/bad-value".to_owned(),
+                    "results.csv".to_owned(),
+                    3,
+                    109
+                ),
+                (
+                    "result-publication-rate".to_owned(),
+                    "results.csv".to_owned(),
+                    3,
+                    109
+                ),
+            ],
+            "chunks of {chunk_rows}"
+        );
+        let rate = report
+            .figures
+            .iter()
+            .find(|f| f.id == "result-publication-rate");
+        assert_eq!(rate.map(|f| (f.numerator, f.denominator)), Some((12, 13)));
+    }
+}

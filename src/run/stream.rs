@@ -150,12 +150,14 @@ fn chunk(table: &CsvTable, range: (usize, usize), run: &Run) -> ChunkOutput {
     for tree in trees {
         let source = Arc::clone(&tree.source);
         let group = group_of(&tree);
-        let before = loaded.diagnostics.len();
+        let before = loaded.documents.len();
         input::load_tree(&source, tree, &mut loaded);
-        if loaded.diagnostics.len() > before {
-            output.invalid.push(group);
-        } else {
+        // A document with a bad value in a record is still read (the record's value is
+        // reported and read as absent); one whose header is bad is not.
+        if loaded.documents.len() > before {
             groups.push(group);
+        } else {
+            output.invalid.push(group);
         }
     }
     output.validation = std::mem::take(&mut loaded.diagnostics);
