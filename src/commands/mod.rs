@@ -12,7 +12,6 @@ use crate::report::{Format, Style};
 pub mod check;
 pub mod convert;
 pub mod explain;
-pub mod options;
 pub mod policy;
 pub mod progress;
 pub mod report;

@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::check::{self, CheckOptions};
-use super::options::RunArgs;
+use super::check::{self, CheckOptions, RunArgs};
 use super::progress::Progress;
 use super::{write_output, EXIT_ERROR};
 use crate::diag::{Lang, Text};
