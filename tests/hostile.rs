@@ -511,6 +511,54 @@ fn an_absurd_declared_dimension_is_refused() {
     );
 }
 
+/// References the workbook reader's arithmetic would wrap on (found by fuzzing): a
+/// cell reference with no row number, a row 0, and a merged range that ends before it
+/// starts. Each is refused at its sheet, never read as some other cell.
+#[test]
+fn references_the_reader_would_wrap_on_are_refused() {
+    let unreadable = vec![(
+        "input/unreadable".to_owned(),
+        "./bomb.xlsx!Sheet1".to_owned(),
+        1,
+        1,
+    )];
+    let cell =
+        |r: &str| format!(r#"<row r="1"><c r="{r}" t="inlineStr"><is><t>x</t></is></c></row>"#);
+    for (before, data, said) in [
+        (
+            "",
+            cell("CinlineStr"),
+            "the cell reference `CinlineStr` is not a valid reference",
+        ),
+        (
+            "",
+            cell("A0"),
+            "the cell reference `A0` is not a valid reference",
+        ),
+        (
+            "",
+            r#"<row r="0"><c t="inlineStr"><is><t>x</t></is></c></row>"#.to_owned(),
+            "the row reference `0` is not a valid reference",
+        ),
+        (
+            r#"<dimension ref="B2:A1"/>"#,
+            cell("A1"),
+            "the size (dimension) `B2:A1` is not a valid range",
+        ),
+        (
+            "",
+            cell("A1")
+                + r#"</sheetData><mergeCells count="1"><mergeCell ref="n3:L4"/></mergeCells><sheetData>"#,
+            "the merged range `n3:L4` is not a valid range",
+        ),
+    ] {
+        let bytes = workbook(before, &[data.as_bytes()], None);
+        let (code, at, stdout) = check_workbook(&bytes);
+        assert_eq!((code, &at), (2, &unreadable), "{data}\n{stdout}");
+        assert!(stdout.contains(said), "{said}\n{stdout}");
+    }
+}
+
 #[test]
 fn the_last_cell_a_sheet_may_have_is_read() {
     let bytes = workbook(

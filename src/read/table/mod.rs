@@ -1442,7 +1442,7 @@ pub fn workbook_refused(path_shown: &str, refused: workbook_limits::Refusal) -> 
     };
     unplaced(
         &shown,
-        error("input/too-large", Span::default(), refused.en, refused.zh),
+        error(refused.rule, Span::default(), refused.en, refused.zh),
     )
 }
 

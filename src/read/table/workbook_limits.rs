@@ -9,6 +9,9 @@
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
+const TOO_LARGE: &str = "input/too-large";
+const MALFORMED: &str = "input/unreadable";
+
 /// Rows and columns an XLSX worksheet may have (ECMA-376; Excel's own limits).
 pub const MAX_ROWS: u64 = 1_048_576;
 pub const MAX_COLUMNS: u64 = 16_384;
@@ -29,6 +32,9 @@ pub const MAX_ENTRIES: usize = 10_000;
 /// part's.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// `input/too-large` for a limit, `input/unreadable` for a cell reference the
+    /// workbook reader would misread (its arithmetic wraps on them).
+    pub rule: &'static str,
     pub sheet: Option<String>,
     pub en: String,
     pub zh: String,
@@ -45,6 +51,7 @@ pub fn check(bytes: &[u8]) -> Result<(), Refusal> {
     };
     if zip.len() > MAX_ENTRIES {
         return Err(Refusal {
+            rule: TOO_LARGE,
             sheet: None,
             en: format!(
                 "the workbook holds {} parts, more than the {MAX_ENTRIES} allowed",
@@ -173,6 +180,7 @@ fn scan(
                         strings += 1;
                         if strings > MAX_SHARED_STRINGS {
                             return Err(Refusal {
+                                rule: TOO_LARGE,
                                 sheet: Some(place.to_owned()),
                                 en: format!("the shared-string table holds more than {MAX_SHARED_STRINGS} strings"),
                                 zh: format!("共享字符串表超过 {MAX_SHARED_STRINGS} 个字符串"),
@@ -203,8 +211,11 @@ impl SheetState {
     fn tag(&mut self, tag: &[u8], place: &str, budget: &mut Budget) -> Result<(), Refusal> {
         match tag_name(tag) {
             b"row" => {
-                self.row = match attribute(tag, b"r").and_then(number) {
-                    Some(r) => r,
+                self.row = match attribute(tag, b"r") {
+                    Some(r) => match number(r) {
+                        Some(r) if r > 0 => r,
+                        _ => return Err(malformed(place, "row", "行", r)),
+                    },
                     None => self.row + 1,
                 };
                 self.col = 0;
@@ -221,17 +232,19 @@ impl SheetState {
                 budget.cells += 1;
                 if budget.cells > MAX_CELLS {
                     return Err(Refusal {
+                        rule: TOO_LARGE,
                         sheet: Some(place.to_owned()),
                         en: format!("the workbook holds more than {MAX_CELLS} cells"),
                         zh: format!("工作簿的单元格超过 {MAX_CELLS} 个"),
                     });
                 }
                 let reference = attribute(tag, b"r");
-                match reference.and_then(cell_reference) {
-                    Some((row, col)) => {
+                match reference.map(|r| (r, cell_reference(r))) {
+                    Some((_, Some((row, col)))) if row > 0 => {
                         self.row = row;
                         self.col = col;
                     }
+                    Some((r, _)) => return Err(malformed(place, "cell", "单元格", r)),
                     None => self.col += 1,
                 }
                 if self.row > MAX_ROWS || self.col > MAX_COLUMNS {
@@ -251,23 +264,50 @@ impl SheetState {
                 let Some(range) = attribute(tag, b"ref") else {
                     return Ok(());
                 };
-                for corner in range.split(|&b| b == b':') {
-                    if let Some((row, col)) = cell_reference(corner) {
-                        if row > MAX_ROWS || col > MAX_COLUMNS {
-                            let declared = shortened(corner);
-                            return Err(Refusal {
-                                sheet: Some(place.to_owned()),
-                                en: format!("the sheet declares its size up to cell {declared}, beyond the {MAX_ROWS} rows and {MAX_COLUMNS} columns (XFD) an XLSX sheet may have"),
-                                zh: format!("工作表声明的范围到单元格 {declared}，超出 XLSX 工作表允许的 {MAX_ROWS} 行、{MAX_COLUMNS} 列（XFD）"),
-                            });
-                        }
+                let what = ("size (dimension)", "范围（dimension）");
+                for (corner, (row, col)) in range_corners(range, place, what)? {
+                    if row > MAX_ROWS || col > MAX_COLUMNS {
+                        let declared = shortened(corner);
+                        return Err(Refusal {
+                            rule: TOO_LARGE,
+                            sheet: Some(place.to_owned()),
+                            en: format!("the sheet declares its size up to cell {declared}, beyond the {MAX_ROWS} rows and {MAX_COLUMNS} columns (XFD) an XLSX sheet may have"),
+                            zh: format!("工作表声明的范围到单元格 {declared}，超出 XLSX 工作表允许的 {MAX_ROWS} 行、{MAX_COLUMNS} 列（XFD）"),
+                        });
                     }
+                }
+            }
+            b"mergeCell" => {
+                if let Some(range) = attribute(tag, b"ref") {
+                    range_corners(range, place, ("merged range", "合并区域"))?;
                 }
             }
             _ => {}
         }
         Ok(())
     }
+}
+
+/// The corners of a range (`A1:C4`, or one cell), each a valid reference, the last
+/// not before the first: the workbook reader subtracts one from the other.
+fn range_corners<'r>(
+    range: &'r [u8],
+    place: &str,
+    (what_en, what_zh): (&str, &str),
+) -> Result<Vec<(&'r [u8], (u64, u64))>, Refusal> {
+    let mut corners = Vec::with_capacity(2);
+    for corner in range.split(|&b| b == b':') {
+        match cell_reference(corner) {
+            Some((row, col)) if row > 0 => corners.push((corner, (row, col))),
+            _ => return Err(malformed_range(place, what_en, what_zh, range)),
+        }
+    }
+    if let [(_, (row1, col1)), (_, (row2, col2))] = corners[..] {
+        if row2 < row1 || col2 < col1 {
+            return Err(malformed_range(place, what_en, what_zh, range));
+        }
+    }
+    Ok(corners)
 }
 
 /// An element's local name (`x:c` → `c`); empty for closing tags, declarations and
@@ -361,8 +401,31 @@ fn shortened(reference: &[u8]) -> String {
     }
 }
 
+/// A reference that is not letters then a row number from 1, or a range whose end
+/// comes before its start.
+fn malformed(place: &str, what_en: &str, what_zh: &str, reference: &[u8]) -> Refusal {
+    let shown = printable(&shortened(reference));
+    Refusal {
+        rule: MALFORMED,
+        sheet: Some(place.to_owned()),
+        en: format!("the {what_en} reference `{shown}` is not a valid reference (column letters, then a row number from 1)"),
+        zh: format!("{what_zh}引用“{shown}”无效（应为列字母加从 1 开始的行号）"),
+    }
+}
+
+fn malformed_range(place: &str, what_en: &str, what_zh: &str, range: &[u8]) -> Refusal {
+    let shown = printable(&shortened(range));
+    Refusal {
+        rule: MALFORMED,
+        sheet: Some(place.to_owned()),
+        en: format!("the {what_en} `{shown}` is not a valid range (cell references such as A1:C4, the second not above or left of the first)"),
+        zh: format!("{what_zh}“{shown}”无效（应为 A1:C4 这样的单元格引用，第二个不在第一个的上方或左侧）"),
+    }
+}
+
 fn beyond(place: &str, en: &str, zh: &str) -> Refusal {
     Refusal {
+        rule: TOO_LARGE,
         sheet: Some(place.to_owned()),
         en: format!("{en} lies beyond the {MAX_ROWS} rows and {MAX_COLUMNS} columns (XFD) an XLSX sheet may have"),
         zh: format!("{zh}超出 XLSX 工作表允许的 {MAX_ROWS} 行、{MAX_COLUMNS} 列（XFD）"),
@@ -389,6 +452,7 @@ fn too_long_run(place: &str, in_tag: bool, sheet: &SheetState) -> Refusal {
         )
     };
     Refusal {
+        rule: TOO_LARGE,
         sheet: Some(place.to_owned()),
         en: format!("{what_en} is longer than {mib} MiB{}", after.0),
         zh: format!("{what_zh}超过 {mib} MiB{}", after.1),
@@ -398,6 +462,7 @@ fn too_long_run(place: &str, in_tag: bool, sheet: &SheetState) -> Refusal {
 fn too_much_inflated(place: String) -> Refusal {
     let mib = MAX_INFLATED_BYTES >> 20;
     Refusal {
+        rule: TOO_LARGE,
         sheet: Some(place),
         en: format!("the workbook unpacks to more than {mib} MiB"),
         zh: format!("工作簿解压后超过 {mib} MiB"),
@@ -407,6 +472,7 @@ fn too_much_inflated(place: String) -> Refusal {
 fn too_many_string_bytes(place: String) -> Refusal {
     let mib = MAX_SHARED_STRINGS_BYTES >> 20;
     Refusal {
+        rule: TOO_LARGE,
         sheet: Some(place),
         en: format!("the shared-string table unpacks to more than {mib} MiB"),
         zh: format!("共享字符串表解压后超过 {mib} MiB"),
