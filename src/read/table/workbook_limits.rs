@@ -288,13 +288,16 @@ impl SheetState {
     }
 }
 
+/// A corner of a range as written, and its (row, column).
+type Corner<'r> = (&'r [u8], (u64, u64));
+
 /// The corners of a range (`A1:C4`, or one cell), each a valid reference, the last
 /// not before the first: the workbook reader subtracts one from the other.
 fn range_corners<'r>(
     range: &'r [u8],
     place: &str,
     (what_en, what_zh): (&str, &str),
-) -> Result<Vec<(&'r [u8], (u64, u64))>, Refusal> {
+) -> Result<Vec<Corner<'r>>, Refusal> {
     let mut corners = Vec::with_capacity(2);
     for corner in range.split(|&b| b == b':') {
         match cell_reference(corner) {
