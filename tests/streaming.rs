@@ -69,6 +69,74 @@ fn tables_give_the_same_findings_in_chunks_of_any_size() {
     assert!(compared > 60, "only {compared} fixture sets compared");
 }
 
+fn report_json_within(dir: &Path, chunk_rows: usize, max_findings: usize) -> String {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    let mut options = CheckOptions::new(vec![dir.to_path_buf()], PolicyChoice::Shipped, as_of);
+    options.chunk_rows = chunk_rows;
+    options.limits.max_findings_per_rule = max_findings;
+    let outcome = check::run(&options);
+    serde_json::to_string_pretty(&spotlint::report::to_json(&outcome.report, Lang::En))
+        .expect("json")
+}
+
+/// Results of two departments interleaved, every record with findings, and (with
+/// `bad_header`) first rows whose year cannot be read: their documents are not
+/// checked, in any chunk, so their findings leave room for later ones.
+fn many_findings(bad_header: bool) -> String {
+    let mut csv = String::from(
+        "department,year,task,object,entity_type,inspectors,finished_on,outcome,problem,entered_on,publication_channel,published_on\n",
+    );
+    for i in 0..60 {
+        let department = ["武汉市江岸区市场监督管理局", "武汉市洪山区市场监督管理局"][i % 2];
+        let task = format!("T-{}", i % 3);
+        let year = if bad_header && i == 31 {
+            "20x4"
+        } else {
+            "2024"
+        };
+        csv.push_str(&format!(
+            "{department},{year},{task},9142010{i:04}MA4K0000,enterprise,P001,2024-05-06,未发现问题,否,2024-09-30,wechat,\n"
+        ));
+    }
+    csv
+}
+
+/// The findings kept within a rule's limit are the first ones, and the count of those
+/// not kept is exact, however the table is chunked: a chunk that earlier chunks have
+/// filled the limit for only counts its findings.
+#[test]
+fn the_findings_kept_within_the_limit_are_the_same_in_chunks_of_any_size() {
+    let mut sets: Vec<(String, PathBuf, Option<tempfile::TempDir>)> = [
+        "demo",
+        "checks/streaming/plain",
+        "checks/streaming/bad-value",
+    ]
+    .iter()
+    .map(|s| (s.to_string(), root().join("fixtures").join(s), None))
+    .collect();
+    for bad_header in [false, true] {
+        let dir = folder(&[("results.csv", many_findings(bad_header).as_bytes())]);
+        sets.push((
+            format!("generated, bad header {bad_header}"),
+            dir.path().to_path_buf(),
+            Some(dir),
+        ));
+    }
+    for (name, set, _dir) in &sets {
+        for max_findings in [10000, 1, 2, 5, 40] {
+            let whole = report_json_within(set, 1 << 20, max_findings);
+            assert!(max_findings > 40 || whole.contains("not_kept"), "{name}");
+            for chunk_rows in [1, 2, 7] {
+                assert_eq!(
+                    report_json_within(set, chunk_rows, max_findings),
+                    whole,
+                    "{name} differs in chunks of {chunk_rows} rows, {max_findings} findings kept per rule"
+                );
+            }
+        }
+    }
+}
+
 /// A policy extending the shipped one with `rule`, and its script if any.
 fn extended(rule: &str) -> String {
     format!(

@@ -379,6 +379,14 @@ impl<'a> Rec<'a> {
 
     /// What a finding about `field` of this is anchored to: a row read in place is
     /// placed without building its tree.
+    /// The row of a streamed table's chunk this record is, if it is one.
+    pub fn row_index(&self) -> Option<u32> {
+        match self.at {
+            At::Row { row, .. } => Some(row),
+            _ => None,
+        }
+    }
+
     pub fn anchor(&self, field: &str) -> Anchor {
         match self.at {
             At::Tree { .. } | At::Snapshot { .. } => Anchor::Node(self.node()),

@@ -174,9 +174,16 @@ impl CompiledRule {
         key: &str,
         mut values: Map,
     ) {
-        if out.findings.len() >= self.max_findings {
-            out.not_kept += 1;
-            return;
+        if let (Some(rows), Some(row)) = (out.rows.as_mut(), at.row_index()) {
+            if !rows.keeps(row) {
+                out.not_kept += 1;
+                return;
+            }
+        }
+        // Twice the limit before choosing the first: one output's findings come in
+        // the order they are made, not of their places.
+        if out.findings.len() >= self.max_findings.saturating_mul(2) {
+            out::keep_first(&mut out.findings, self.max_findings, &mut out.not_kept);
         }
         let key = if self.rule.messages.contains_key(key) {
             key

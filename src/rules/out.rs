@@ -9,7 +9,7 @@ use rhai::{Dynamic, Map};
 use super::message;
 use crate::diag::{Diagnostic, Figure, Origin, Text};
 use crate::domain::calendar::CalendarError;
-use crate::parse::tree::ValueRef;
+use crate::parse::tree::{Span, ValueRef};
 use crate::policy::Rule;
 use crate::read::record::{Anchor, Rec};
 
@@ -20,6 +20,49 @@ pub struct RawFinding {
     pub field: String,
     pub key: String,
     pub values: Map,
+}
+
+/// Keeps the `limit` findings first in place order (file, then position), counting the
+/// rest in `not_kept`. Findings at one place keep the order they were made in (the
+/// submissions' order), so the choice does not depend on how records were split.
+pub fn keep_first(findings: &mut Vec<RawFinding>, limit: usize, not_kept: &mut u64) {
+    if findings.len() > limit {
+        for f in findings.iter_mut() {
+            f.place();
+        }
+        findings.sort_by(|a, b| a.place_key().cmp(&b.place_key()));
+        *not_kept += (findings.len() - limit) as u64;
+        findings.truncate(limit);
+    }
+}
+
+impl RawFinding {
+    /// Where the finding is, for ordering: file, span, then field and message.
+    pub fn place_key(&self) -> (&str, u32, u32, &str, &str) {
+        let (file, span) = match &self.at {
+            Anchor::Placed { source, span, .. } => (source.name.as_str(), *span),
+            Anchor::Node(at) => (at.tree.source.name.as_str(), Span::default()),
+        };
+        (file, span.start, span.end, &self.field, &self.key)
+    }
+
+    /// Resolves the finding's place in place.
+    fn place(&mut self) {
+        if let Anchor::Node(at) = &self.at {
+            let (source, span, targets) = Anchor::Node(at.clone()).resolve(&self.field);
+            self.at = Anchor::Placed {
+                source,
+                span,
+                targets,
+            };
+        }
+    }
+
+    /// The finding with its place resolved: it no longer holds the document it is about.
+    pub fn placed(mut self) -> RawFinding {
+        self.place();
+        self
+    }
 }
 
 /// One count towards a compliance figure: passed of counted, against a threshold.
@@ -165,6 +208,43 @@ pub struct Out {
     pub aggregates: Aggregates,
     /// Findings made past the rule's limit: counted, not kept.
     pub not_kept: u64,
+    /// For the records of a chunk of a streamed table: how many findings at its rows
+    /// this output may keep, and how many it made.
+    pub rows: Option<RowRoom>,
+}
+
+/// Findings are kept in the order of their places, and the rows of a table's earlier
+/// chunks come before a chunk's: once those made `limit − room` findings, only `room`
+/// of the chunk's findings at its rows can be kept. The rest are counted, not made.
+#[derive(Debug, Default)]
+pub struct RowRoom {
+    pub room: usize,
+    /// Findings at rows, kept or not.
+    pub made: u64,
+    kept: usize,
+    /// The row of the last finding kept: a record's findings are all kept or none,
+    /// since their places within the row come in any order.
+    last_row: Option<u32>,
+}
+
+impl RowRoom {
+    pub fn new(room: usize) -> RowRoom {
+        RowRoom {
+            room,
+            ..RowRoom::default()
+        }
+    }
+
+    /// Whether a finding at `row` is kept.
+    pub fn keeps(&mut self, row: u32) -> bool {
+        self.made += 1;
+        if self.kept >= self.room && self.last_row != Some(row) {
+            return false;
+        }
+        self.kept += 1;
+        self.last_row = Some(row);
+        true
+    }
 }
 
 impl Out {

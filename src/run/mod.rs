@@ -1,8 +1,8 @@
 //! Running a policy's compiled rules over the submissions: every record and document
 //! of the rules' kinds — large Results tables streamed in chunks ([`stream`]) — then
 //! each rule's whole-submission phase, with what the record and document phases
-//! gathered. Findings become diagnostics where they are made, so that nothing keeps a
-//! chunk alive.
+//! gathered. Findings are placed where they are made, so that nothing keeps a chunk
+//! alive, and become diagnostics once the rule's limit has chosen those kept.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,7 @@ use crate::diag::{Diagnostic, Figure, NotKept};
 use crate::domain::calendar::Calendar;
 use crate::read::input::{Document, Streamable};
 use crate::read::record::Rec;
+use crate::rules::out::RawFinding;
 use crate::rules::{CompiledRule, Cx, Out};
 use crate::submission::digest::{ResultsDigest, ResultsDocument};
 use crate::submission::{self, Submission};
@@ -26,15 +27,15 @@ pub type Key = (String, Option<i64>);
 /// cores, few enough that the per-task outputs stay small.
 const RECORDS_PER_TASK: usize = 4096;
 
-/// What a rule gave over some documents: its findings, made diagnostics (in parts, as
-/// they were found), and the rest of its output (tallies, problems, aggregates).
-/// Findings past the rule's limit are counted in `out.not_kept`, not kept.
+/// What a rule gave over some documents: its findings, placed, and the rest of its
+/// output (tallies, problems, aggregates). A rule keeps its first findings by place
+/// (file, then position), up to its limit, however the records were split and in
+/// whatever order they were checked; the rest are counted in `out.not_kept`.
 #[derive(Debug, Default)]
 pub struct Gathered {
-    pub parts: Vec<Vec<Diagnostic>>,
+    /// Up to twice the limit: the first are chosen when there are more.
+    pub findings: Vec<RawFinding>,
     pub out: Out,
-    /// Findings in `parts`.
-    kept: usize,
     /// The rule's limit on findings kept (none before the first output is gathered).
     limit: Option<usize>,
 }
@@ -42,41 +43,28 @@ pub struct Gathered {
 impl Gathered {
     pub fn of(rule: &CompiledRule, mut out: Out) -> Gathered {
         let findings = std::mem::take(&mut out.findings);
-        let parts = if findings.is_empty() {
-            Vec::new()
-        } else {
-            vec![findings.into_iter().map(|f| rule.diagnostic(f)).collect()]
-        };
         let mut gathered = Gathered {
-            parts: Vec::new(),
+            findings: Vec::new(),
             out,
-            kept: 0,
             limit: Some(rule.max_findings),
         };
-        gathered.add_parts(parts);
+        gathered.add(findings);
         gathered
     }
 
-    /// Adds what `other` gathered after what this holds, within the rule's limit: the
-    /// findings kept are the first ones, in the order of the documents and records.
+    /// Adds what `other` gathered.
     pub fn merge(&mut self, other: Gathered) {
         self.limit = self.limit.or(other.limit);
-        self.add_parts(other.parts);
+        self.add(other.findings);
         self.out.merge(other.out);
     }
 
-    fn add_parts(&mut self, parts: Vec<Vec<Diagnostic>>) {
+    fn add(&mut self, findings: Vec<RawFinding>) {
+        self.findings
+            .extend(findings.into_iter().map(RawFinding::placed));
         let limit = self.limit.unwrap_or(usize::MAX);
-        for mut part in parts {
-            let room = limit.saturating_sub(self.kept);
-            if part.len() > room {
-                self.out.not_kept += (part.len() - room) as u64;
-                part.truncate(room);
-            }
-            if !part.is_empty() {
-                self.kept += part.len();
-                self.parts.push(part);
-            }
+        if self.findings.len() > limit.saturating_mul(2) {
+            crate::rules::out::keep_first(&mut self.findings, limit, &mut self.out.not_kept);
         }
     }
 }
@@ -85,6 +73,8 @@ impl Gathered {
 /// results of a (department, year) that nothing else names.
 pub struct Submissions<'d> {
     pub list: Mutex<Vec<Arc<Submission>>>,
+    /// Those of the loaded documents, first in `list`.
+    loaded: usize,
     documents: &'d [Document],
     all_plans: Arc<Vec<Document>>,
 }
@@ -105,6 +95,7 @@ impl<'d> Submissions<'d> {
                 )
             });
         Submissions {
+            loaded: list.len(),
             list: Mutex::new(list),
             documents,
             all_plans,
@@ -129,8 +120,14 @@ impl<'d> Submissions<'d> {
         sub
     }
 
+    /// The submissions: those of the loaded documents, then those made on demand by
+    /// key (made as chunks were checked, in parallel, so in no fixed order).
     pub fn into_list(self) -> Vec<Arc<Submission>> {
-        self.list.into_inner().unwrap_or_else(|p| p.into_inner())
+        let mut list = self.list.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(made) = list.get_mut(self.loaded..) {
+            made.sort_by(|a, b| (&a.department, a.year).cmp(&(&b.department, b.year)));
+        }
+        list
     }
 }
 
@@ -256,39 +253,65 @@ pub fn evaluate(
             mine
         })
         .collect();
-    for (rule, gathered) in rules.iter().zip(per_rule) {
-        // The rule's findings over every submission, within its limit.
-        let mut all = Gathered {
-            limit: Some(rule.max_findings),
-            ..Gathered::default()
-        };
-        for (_, g) in gathered {
-            let Gathered { parts, out, .. } = g;
-            let made: Vec<Diagnostic> = out
-                .findings
-                .into_iter()
-                .map(|f| rule.diagnostic(f))
-                .collect();
-            all.out.not_kept += out.not_kept;
-            all.add_parts(parts);
-            all.add_parts(vec![made]);
-            evaluation.diagnostics.push(out.problems);
-            evaluation
-                .figures
-                .extend(crate::rules::out::figures(&rule.rule, out.tallies));
-        }
-        if all.out.not_kept > 0 {
-            evaluation.not_kept.push(NotKept {
-                rule: rule.rule.id.clone(),
-                severity: rule.rule.severity,
-                kept: all.kept,
-                not_kept: all.out.not_kept,
-                waived: false,
-            });
-        }
-        evaluation.diagnostics.extend(all.parts);
+    // Each rule's findings over every submission, within its limit, made diagnostics
+    // (only those kept are rendered).
+    let per_rule: Vec<RuleOutcome> = rules
+        .par_iter()
+        .zip(per_rule.into_par_iter())
+        .map(|(rule, gathered)| rule_outcome(rule, gathered))
+        .collect();
+    for outcome in per_rule {
+        evaluation.diagnostics.extend(outcome.problems);
+        evaluation.figures.extend(outcome.figures);
+        evaluation.not_kept.extend(outcome.not_kept);
+        evaluation.diagnostics.push(outcome.findings);
     }
     evaluation
+}
+
+/// What one rule gave over the whole run.
+struct RuleOutcome {
+    findings: Vec<Diagnostic>,
+    problems: Vec<Vec<Diagnostic>>,
+    figures: Vec<Figure>,
+    not_kept: Option<NotKept>,
+}
+
+fn rule_outcome(rule: &CompiledRule, gathered: Vec<(Key, Gathered)>) -> RuleOutcome {
+    let mut all = Gathered {
+        limit: Some(rule.max_findings),
+        ..Gathered::default()
+    };
+    let mut problems = Vec::new();
+    let mut figures = Vec::new();
+    for (_, g) in gathered {
+        let Gathered { findings, out, .. } = g;
+        all.out.not_kept += out.not_kept;
+        all.add(findings);
+        all.add(out.findings);
+        problems.push(out.problems);
+        figures.extend(crate::rules::out::figures(&rule.rule, out.tallies));
+    }
+    let Gathered {
+        mut findings,
+        out: Out { mut not_kept, .. },
+        ..
+    } = all;
+    crate::rules::out::keep_first(&mut findings, rule.max_findings, &mut not_kept);
+    findings.sort_by(|a, b| a.place_key().cmp(&b.place_key()));
+    let not_kept = (not_kept > 0).then(|| NotKept {
+        rule: rule.rule.id.clone(),
+        severity: rule.rule.severity,
+        kept: findings.len(),
+        not_kept,
+        waived: false,
+    });
+    RuleOutcome {
+        findings: findings.into_iter().map(|f| rule.diagnostic(f)).collect(),
+        problems,
+        figures,
+        not_kept,
+    }
 }
 
 /// Whether the submission has a document of the rule's kinds (streamed ones included).

@@ -5,7 +5,8 @@
 //! aggregates, the documents' headers) is gathered as it goes.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -15,6 +16,7 @@ use crate::parse::tree::{NodeRef, Tree};
 use crate::read::input::{self, Loaded, Streamable};
 use crate::read::record::Rec;
 use crate::read::table::{CsvTable, FlatChunk, MAX_ERRORS};
+use crate::rules::out::RowRoom;
 use crate::rules::{CompiledRule, Cx, Out};
 
 /// A document of a streamed table: its submission and task. A document may go on over
@@ -24,6 +26,10 @@ type Group = (Key, String);
 /// What one chunk gives, by document.
 #[derive(Default)]
 struct ChunkOutput {
+    /// The chunk's place in its table.
+    index: usize,
+    /// Findings made at the chunk's rows by each rule, kept or not.
+    made: Vec<(usize, u64)>,
     /// Problems reading the table: as for a table read whole, it gives no documents.
     errors: Vec<Diagnostic>,
     /// Documents with invalid values, and those problems: as a document read whole, such
@@ -69,15 +75,33 @@ pub fn run(
             as_of,
             calendar,
         };
-        let chunks: Vec<ChunkOutput> = table
-            .chunks(chunk_rows)
-            .into_par_iter()
-            .map(|range| {
-                let output = chunk(table, range, &run);
-                progress(range.1.saturating_sub(range.0) as u64);
-                output
-            })
-            .collect();
+        let rooms = rules.map(Rooms::new);
+        let check = |rooms: Option<&Rooms>, progress: &(dyn Fn(u64) + Sync)| {
+            let ranges: Vec<(usize, (usize, usize))> =
+                table.chunks(chunk_rows).into_iter().enumerate().collect();
+            ranges
+                .into_par_iter()
+                .map(|(index, range)| {
+                    let output = chunk(table, (index, range), &run, rooms);
+                    if let Some(rooms) = rooms {
+                        rooms.record(index, &output.made);
+                    }
+                    progress(range.1.saturating_sub(range.0) as u64);
+                    output
+                })
+                .collect::<Vec<ChunkOutput>>()
+        };
+        let mut chunks = check(rooms.as_ref(), progress);
+        // A document found invalid drops its findings from every chunk, so the room
+        // earlier chunks left may have been counted with findings that are not kept:
+        // checked again without.
+        if chunks.iter().any(|c| !c.invalid.is_empty())
+            && rooms
+                .as_ref()
+                .is_some_and(|r| r.used.load(Ordering::Relaxed))
+        {
+            chunks = check(None, &|_| ());
+        }
         let errors: Vec<Diagnostic> = chunks
             .iter()
             .flat_map(|c| c.errors.iter().cloned())
@@ -129,12 +153,64 @@ struct Run<'r> {
     calendar: &'r crate::domain::calendar::Calendar,
 }
 
-fn chunk(table: &CsvTable, range: (usize, usize), run: &Run) -> ChunkOutput {
+/// Findings that earlier chunks of a table made at their rows, by rule: a rule keeps
+/// its first findings by place, and those rows come before a chunk's, so a chunk has
+/// room for only its rule's limit less those ([`RowRoom`]). Only the chunks done so far
+/// are known: a chunk may make findings that are not kept, never miss one that is.
+struct Rooms {
+    limits: Vec<usize>,
+    /// By rule: (chunk, findings made at its rows).
+    made: Mutex<Vec<Vec<(usize, u64)>>>,
+    /// Whether some chunk had less room than its rule's limit.
+    used: AtomicBool,
+}
+
+impl Rooms {
+    fn new(rules: &[CompiledRule]) -> Rooms {
+        Rooms {
+            limits: rules.iter().map(|r| r.max_findings).collect(),
+            made: Mutex::new(vec![Vec::new(); rules.len()]),
+            used: AtomicBool::new(false),
+        }
+    }
+
+    /// The findings chunk `chunk` may keep at its rows for rule `rule`.
+    fn room(&self, chunk: usize, rule: usize) -> RowRoom {
+        let made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        let earlier: u64 = made.get(rule).map_or(0, |m| {
+            m.iter().filter(|(c, _)| *c < chunk).map(|(_, n)| n).sum()
+        });
+        if earlier > 0 {
+            self.used.store(true, Ordering::Relaxed);
+        }
+        let limit = self.limits.get(rule).copied().unwrap_or(usize::MAX);
+        RowRoom::new(limit.saturating_sub(usize::try_from(earlier).unwrap_or(usize::MAX)))
+    }
+
+    fn record(&self, chunk: usize, counts: &[(usize, u64)]) {
+        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        for &(rule, n) in counts {
+            if let Some(m) = made.get_mut(rule) {
+                m.push((chunk, n));
+            }
+        }
+    }
+}
+
+fn chunk(
+    table: &CsvTable,
+    (index, range): (usize, (usize, usize)),
+    run: &Run,
+    rooms: Option<&Rooms>,
+) -> ChunkOutput {
     let flat = FlatChunk::read(table, range);
-    if let Some(output) = flat.and_then(|flat| flat_chunk(table, &flat, run)) {
+    if let Some(output) = flat.and_then(|flat| flat_chunk(table, &flat, run, (index, rooms))) {
         return output;
     }
-    let mut output = ChunkOutput::default();
+    let mut output = ChunkOutput {
+        index,
+        ..ChunkOutput::default()
+    };
     let trees = match table.chunk(range) {
         Ok(trees) => trees,
         Err(errors) => {
@@ -167,7 +243,7 @@ fn chunk(table: &CsvTable, range: (usize, usize), run: &Run) -> ChunkOutput {
             .get(tree.root, doc.schema.records)
             .map_or(&[][..], |r| tree.seq(r));
         let records = ids.iter().map(|id| Rec::new(tree, *id)).collect();
-        run.document(&mut output, group, Rec::root(tree), records);
+        run.document(&mut output, group, Rec::root(tree), records, rooms);
     }
     output
 }
@@ -176,8 +252,16 @@ fn chunk(table: &CsvTable, range: (usize, usize), run: &Run) -> ChunkOutput {
 /// first row (the rules read its fields, and a finding about it is placed there), its
 /// records are the rows. `None` if a document cannot be read so: the chunk is then
 /// read as trees.
-fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> Option<ChunkOutput> {
-    let mut output = ChunkOutput::default();
+fn flat_chunk(
+    table: &CsvTable,
+    flat: &FlatChunk,
+    run: &Run,
+    (index, rooms): (usize, Option<&Rooms>),
+) -> Option<ChunkOutput> {
+    let mut output = ChunkOutput {
+        index,
+        ..ChunkOutput::default()
+    };
     for group in &flat.groups {
         let key: Group = (
             (group.department.to_owned(), Some(group.year)),
@@ -185,7 +269,7 @@ fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> Option<ChunkOutp
         );
         let doc = Arc::new(table.validated_tree(group.first)?);
         let records = group.rows.iter().map(|&row| Rec::row(flat, row)).collect();
-        run.document(&mut output, key, Rec::root(&doc), records);
+        run.document(&mut output, key, Rec::root(&doc), records, rooms);
     }
     Some(output)
 }
@@ -193,7 +277,14 @@ fn flat_chunk(table: &CsvTable, flat: &FlatChunk, run: &Run) -> Option<ChunkOutp
 impl Run<'_> {
     /// A Results document of a chunk: its header kept, and the rules that read results
     /// run over it: their document checks, then its `records`.
-    fn document(&self, output: &mut ChunkOutput, group: Group, root: Rec, records: Vec<Rec>) {
+    fn document(
+        &self,
+        output: &mut ChunkOutput,
+        group: Group,
+        root: Rec,
+        records: Vec<Rec>,
+        rooms: Option<&Rooms>,
+    ) {
         // The header is what a whole-submission rule sees of the document; holding the
         // whole chunk for it would keep every chunk alive.
         let (tree, _) = root.tree_node();
@@ -224,9 +315,22 @@ impl Run<'_> {
         if reading.is_empty() {
             return;
         }
-        let mut outs: Vec<Out> = reading.iter().map(|_| Out::default()).collect();
+        // Rules that take records one by one report them in row order; a script
+        // takes them in batches.
+        let mut outs: Vec<Out> = reading
+            .iter()
+            .map(|(index, rule)| Out {
+                rows: rooms
+                    .filter(|_| !rule.takes_batches())
+                    .map(|r| r.room(output.index, *index)),
+                ..Out::default()
+            })
+            .collect();
         super::run_records(&reading, &records, &cx, &mut outs);
         for ((index, rule), out) in reading.into_iter().zip(outs) {
+            if let Some(rows) = out.rows.as_ref().filter(|r| r.made > 0) {
+                output.made.push((index, rows.made));
+            }
             output
                 .outs
                 .push(((index, group.clone()), Gathered::of(rule, out)));
