@@ -62,7 +62,7 @@ pub fn write(
     match format {
         Format::Human => human::write(report, lang, style, out),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &to_json(report, lang))?;
+            serde_json::to_writer_pretty(&mut *out, &json::JsonReport::new(report, lang))?;
             writeln!(out)
         }
         Format::Sarif => {
