@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::parse::tree::{NodeRef, Value};
 use crate::read::input::Document;
 use crate::read::record::{snapshot, Rec, Snapshot};
@@ -207,27 +209,48 @@ fn index(
             "ItemList" => &mut sub.items,
             _ => continue,
         };
-        // Grown once, not by doubling: a library holds a hundred thousand objects.
+        // Grown once, not by doubling: a library holds a hundred thousand objects,
+        // whose entries are made side by side and indexed in order (the first record
+        // with a code is the one found by it).
         target.reserve(records.len());
-        for record in records {
-            let mut fields = None;
-            for key in ["id", "uscc"] {
-                if let Some(Value::Str(code)) = tree.get(record, key).map(|n| &tree.node(n).value) {
-                    target.entry(code.as_str().into()).or_insert_with(|| Entry {
-                        node: NodeRef {
-                            tree: Arc::clone(tree),
-                            id: record,
+        let made: Vec<Vec<(&str, Entry)>> = records
+            .par_iter()
+            .map(|&record| {
+                let codes: Vec<&str> = ["id", "uscc"]
+                    .into_iter()
+                    .filter_map(
+                        |key| match tree.get(record, key).map(|n| &tree.node(n).value) {
+                            Some(Value::Str(code)) => Some(code.as_str()),
+                            _ => None,
                         },
-                        data: Arc::clone(fields.get_or_insert_with(|| {
-                            Arc::new(EntryData {
-                                fields: snapshot(tree, record).into_boxed_slice(),
-                                memo: Default::default(),
-                            })
-                        })),
-                        uscc_is_key: tree.str_at(record, "uscc") == Some(code.as_str()),
-                    });
+                    )
+                    .collect();
+                if codes.is_empty() {
+                    return Vec::new();
                 }
-            }
+                let data = Arc::new(EntryData {
+                    fields: snapshot(tree, record).into_boxed_slice(),
+                    memo: Default::default(),
+                });
+                let uscc = tree.str_at(record, "uscc");
+                codes
+                    .into_iter()
+                    .map(|code| {
+                        let entry = Entry {
+                            node: NodeRef {
+                                tree: Arc::clone(tree),
+                                id: record,
+                            },
+                            data: Arc::clone(&data),
+                            uscc_is_key: uscc == Some(code),
+                        };
+                        (code, entry)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (code, entry) in made.into_iter().flatten() {
+            target.entry(code.into()).or_insert(entry);
         }
     }
     sub
