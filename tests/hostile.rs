@@ -281,6 +281,40 @@ fn a_fifo_is_read_and_its_format_told_by_content() {
     assert_eq!(json_of(&as_stream)["summary"]["documents"], 1);
 }
 
+/// A pipe among a folder's files is not opened (with no writer it would wait forever)
+/// and not passed over in silence: it is named, and the run exits 2.
+#[test]
+fn a_fifo_found_in_a_folder_is_reported_not_read() {
+    let dir = folder(&[("results.csv", RESULTS_CSV.as_bytes())]);
+    let fifo = dir.path().join("more-results.csv");
+    let name = std::ffi::CString::new(fifo.to_str().expect("utf-8").as_bytes()).expect("path");
+    // SAFETY: a valid C string and mode.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+    let out = spotlint_in(
+        dir.path(),
+        &[&["check", "."][..], &JSON_ARGS, &["en"]].concat(),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    let report = json_of(&out);
+    let unsupported: Vec<_> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "input/unsupported-file")
+        .map(|d| (d["file"].clone(), d["line"].clone(), d["message"].clone()))
+        .collect();
+    assert_eq!(
+        unsupported,
+        [(
+            serde_json::json!("./more-results.csv"),
+            serde_json::json!(1),
+            serde_json::json!("not a regular file (a pipe, socket or device); not read from a folder: name it on the command line to read it")
+        )],
+        "{out:?}"
+    );
+    assert_eq!(report["summary"]["documents"], 1, "{out:?}");
+}
+
 #[test]
 fn a_stream_longer_than_the_table_limit_is_refused() {
     let dir = folder(&[]);

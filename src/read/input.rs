@@ -215,6 +215,23 @@ fn document_files(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<Given> 
                     walked: true,
                 })
             }
+            // A pipe, socket or device among the files: reading it could wait forever
+            // (a pipe with no writer), so it is not read, and said so.
+            Ok(e)
+                if !e.file_type().is_file()
+                    && !e.file_type().is_dir()
+                    && has_document_extension(e.path()) =>
+            {
+                diagnostics.push(Diagnostic::unplaced(
+                    Origin::Input,
+                    "input/unsupported-file",
+                    &e.path().display().to_string(),
+                    Text::new(
+                        "不是普通文件（管道、套接字或设备），在文件夹中不读取；如需读取请在命令行中直接指定",
+                        "not a regular file (a pipe, socket or device); not read from a folder: name it on the command line to read it",
+                    ),
+                ));
+            }
             Ok(_) => {}
             Err(e) => {
                 let at = e
