@@ -587,6 +587,8 @@ pub fn validate(tree: &mut Tree, schema: &KindSchema) -> Vec<LoadError> {
     let mut errors = Vec::new();
     let root = tree.root;
     check_obj(tree, root, schema.fields, &mut errors);
+    tree.invalid.sort_unstable();
+    tree.invalid.dedup();
     errors
 }
 
@@ -832,6 +834,7 @@ fn unusable(tree: &mut Tree, id: NodeId) {
     if let Some(node) = tree.nodes.get_mut(id as usize) {
         if !matches!(node.value, Value::Seq(_) | Value::Map(_)) {
             node.value = Value::Null;
+            tree.invalid.push(id);
         }
     }
 }

@@ -1445,3 +1445,71 @@ fn a_file_that_mixes_encodings_is_refused_at_the_first_line_that_does_not_fit() 
     let (_, report) = check_json(dir.path(), &["--lang", "en"]);
     assert_eq!(places_of(&report, "input/encoding"), [], "{report}");
 }
+
+/// A value given but invalid (a channel not in the list, dates that do not exist) is
+/// reported once, as an input error at its cell: rules read it as unknown, not missing,
+/// so no "not published" or "not entered" finding follows from it. In a CSV table and
+/// in the same records written as YAML.
+#[test]
+fn an_invalid_value_is_reported_once_not_also_as_missing() {
+    let csv = "department,year,task,object,entity_type,inspectors,finished_on,outcome,problem,entered_on,publication_channel,published_on\n\
+武汉市江岸区市场监督管理局,2024,JA-2024-001,91420102MA4K00001Q,enterprise,P001;P002,2024-05-06,未发现问题,否,2024-05-08,wechat,2024-05-09\n\
+武汉市江岸区市场监督管理局,2024,JA-2024-001,91420102MA4K00001Q,enterprise,P001;P002,2024-05-06,未发现问题,否,2024-13-08,gsxt,2024-05-09\n\
+武汉市江岸区市场监督管理局,2024,JA-2024-001,91420102MA4K00001Q,enterprise,P001;P002,2024-05-06,未发现问题,否,2024-05-08,gsxt,2024-02-30\n";
+    let record = |entered: &str, channel: &str, published: &str| {
+        format!("  - object: 91420102MA4K00001Q\n    entity_type: enterprise\n    inspectors: [P001, P002]\n    finished_on: 2024-05-06\n    outcome: 未发现问题\n    problem: false\n    entered_on: {entered}\n    publication: {{channel: {channel}, published_on: {published}}}\n")
+    };
+    let yaml = format!(
+        "kind: Results\ndepartment: 武汉市江岸区市场监督管理局\nyear: 2024\ntask: JA-2024-001\nrecords:\n{}{}{}",
+        record("2024-05-08", "wechat", "2024-05-09"),
+        record("2024-13-08", "gsxt", "2024-05-09"),
+        record("2024-05-08", "gsxt", "2024-02-30"),
+    );
+    let library = |name: &str| {
+        std::fs::read(root().join("fixtures/checks/streaming/plain").join(name)).expect("fixture")
+    };
+    let (objects, personnel, plan) = (
+        library("objects.yaml"),
+        library("personnel.yaml"),
+        library("plan.yaml"),
+    );
+    for (file, text, expected) in [
+        (
+            "results.csv",
+            csv.to_owned(),
+            [
+                ("input/bad-value", 2, 102),
+                ("input/bad-date", 3, 91),
+                ("input/bad-date", 4, 107),
+            ],
+        ),
+        (
+            "results.yaml",
+            yaml,
+            [
+                ("input/bad-value", 13, 28),
+                ("input/bad-date", 20, 17),
+                ("input/bad-date", 29, 48),
+            ],
+        ),
+    ] {
+        let dir = folder(&[
+            (file, text.as_bytes()),
+            ("objects.yaml", &objects),
+            ("personnel.yaml", &personnel),
+            ("plan.yaml", &plan),
+        ]);
+        let (code, json) = check_json(dir.path(), &["--lang", "en"]);
+        assert_eq!(code, 2, "{json}");
+        let on_results: Vec<(String, u64, u64)> = positions(&json)
+            .into_iter()
+            .filter(|(_, f, _, _)| f.ends_with(file))
+            .map(|(rule, _, line, column)| (rule, line, column))
+            .collect();
+        let expected: Vec<(String, u64, u64)> = expected
+            .iter()
+            .map(|(rule, line, column)| (rule.to_string(), *line, *column))
+            .collect();
+        assert_eq!(on_results, expected, "{file}: {json}");
+    }
+}

@@ -279,6 +279,7 @@ fn run_test(
                 nodes: tree.nodes.clone(),
                 root: doc,
                 source: Arc::clone(source),
+                invalid: Vec::new(),
             };
             input::load_tree(source, sub, &mut loaded);
         }
@@ -388,6 +389,7 @@ fn expectations(tree: &Tree, source: &Arc<SourceFile>) -> Result<Vec<Key>, Vec<D
             nodes: tree.nodes.clone(),
             root: e,
             source: Arc::clone(source),
+            invalid: Vec::new(),
         };
         let errors = schema::validate(&mut entry, &shape);
         if !errors.is_empty() {

@@ -171,6 +171,9 @@ pub struct Tree {
     pub nodes: Vec<Node>,
     pub root: NodeId,
     pub source: Arc<SourceFile>,
+    /// Values that failed validation, sorted: read as absent, but given (their error
+    /// is reported, and a rule does not report them missing as well).
+    pub invalid: Vec<NodeId>,
 }
 
 impl Tree {
@@ -180,6 +183,11 @@ impl Tree {
 
     pub fn root_node(&self) -> &Node {
         self.node(self.root)
+    }
+
+    /// Whether the value at `id` was given but failed validation.
+    pub fn is_invalid(&self, id: NodeId) -> bool {
+        self.invalid.binary_search(&id).is_ok()
     }
 
     /// The value under `key` when `id` is a mapping.
@@ -296,6 +304,7 @@ impl Tree {
             nodes,
             root: 0,
             source: Arc::clone(&self.source),
+            invalid: Vec::new(),
         }
     }
 

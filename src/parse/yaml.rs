@@ -237,6 +237,7 @@ impl<'s> Builder<'s> {
             nodes: std::mem::take(&mut self.nodes),
             root,
             source: Arc::clone(source),
+            invalid: Vec::new(),
         })
     }
 

@@ -384,6 +384,7 @@ fn apply_override(
         nodes: tree.nodes.clone(),
         root: body,
         source: Arc::clone(source),
+        invalid: Vec::new(),
     };
     let problems = schema::validate(
         &mut check_tree,

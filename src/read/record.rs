@@ -69,6 +69,19 @@ pub enum Shape {
     Scalar,
     Seq,
     Map,
+    /// Given, but its value failed validation (reported as an input error): read as
+    /// absent, yet not missing.
+    Invalid,
+}
+
+impl Shape {
+    fn of(value: ValueRef) -> Shape {
+        match value {
+            ValueRef::Seq => Shape::Seq,
+            ValueRef::Map => Shape::Map,
+            _ => Shape::Scalar,
+        }
+    }
 }
 
 /// A field of a [`Snapshot`]: its value, or that it is a list or mapping.
@@ -196,11 +209,14 @@ impl<'a> Rec<'a> {
                     _ => Shape::Scalar,
                 })
             }
-            _ => Some(match self.value(key)? {
-                ValueRef::Seq => Shape::Seq,
-                ValueRef::Map => Shape::Map,
-                _ => Shape::Scalar,
-            }),
+            At::Tree { tree, .. } => match self.value(key) {
+                Some(value) => Some(Shape::of(value)),
+                None => self
+                    .get(key)
+                    .filter(|id| tree.is_invalid(*id))
+                    .map(|_| Shape::Invalid),
+            },
+            At::Row { .. } => self.value(key).map(Shape::of),
         }
     }
 
@@ -242,8 +258,9 @@ impl<'a> Rec<'a> {
         }
     }
 
+    /// Whether `key` is given (a value that failed validation included).
     pub fn is_present(&self, key: &str) -> bool {
-        self.value(key).is_some()
+        self.shape(key).is_some()
     }
 
     /// The mapping under `key`.

@@ -796,6 +796,7 @@ impl<'t> FlatChunk<'t> {
                 nodes: vec![node],
                 root: 0,
                 source: Arc::clone(&self.table.source),
+                invalid: Vec::new(),
             };
             (Arc::new(tree), 0)
         })

@@ -2393,6 +2393,7 @@ impl Builder {
                 nodes: group.nodes,
                 root: 0,
                 source: Arc::clone(source),
+                invalid: Vec::new(),
             });
         }
         trees

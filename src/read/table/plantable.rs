@@ -2101,6 +2101,7 @@ fn finish(
         nodes: b.nodes,
         root,
         source: Arc::clone(source),
+        invalid: Vec::new(),
     })
 }
 

@@ -39,7 +39,7 @@ use super::opts::Opts;
 use super::path::Path;
 use crate::parse::tree::ValueRef;
 use crate::policy::Each;
-use crate::read::record::Rec;
+use crate::read::record::{Rec, Shape};
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 use crate::schema::{self, Ty};
 
@@ -215,11 +215,14 @@ impl Deadline {
             Some(ValueRef::Str(s)) => schema::parse_date(s).ok().map(|d| (s, d)),
             _ => None,
         };
+        // A date given but invalid was reported as an input error; the record's
+        // deadline is then unknown, not missed.
+        let invalid = |path: &Path| path.shape(rec, cx) == Some(Shape::Invalid);
         let start = match &self.start {
             Some(path) => match date_of(path) {
                 Some(s) => Some(s),
                 None => {
-                    if self.report_missing_start && path.value(rec, cx).is_none() {
+                    if self.report_missing_start && path.shape(rec, cx).is_none() {
                         rule.report(out, cx, &rec, &self.at, "missing_start", Map::new());
                     }
                     return;
@@ -227,6 +230,9 @@ impl Deadline {
             },
             None => None,
         };
+        if self.by.as_ref().is_some_and(invalid) {
+            return;
+        }
         let cap = self.by.as_ref().and_then(&date_of);
         if self.limit.is_none() && cap.is_none() {
             return;
@@ -245,6 +251,7 @@ impl Deadline {
             End::AsOf => (as_of.map(|d| (cx.as_of, d)), true),
             End::Field(p) => match date_of(p) {
                 Some(e) => (Some(e), true),
+                None if invalid(p) => return,
                 None => (as_of.map(|d| (cx.as_of, d)), false),
             },
         };

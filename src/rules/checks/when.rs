@@ -129,7 +129,7 @@ pub fn given(path: &Path, rec: Rec, cx: &Cx) -> bool {
         None => false,
         Some(Shape::Seq) => path.items(rec, cx).next().is_some(),
         Some(Shape::Map) => path.child(rec, cx).is_some_and(|m| m.has_any_value()),
-        Some(Shape::Scalar) => true,
+        Some(Shape::Scalar | Shape::Invalid) => true,
     }
 }
 
