@@ -731,12 +731,14 @@ fn check_ty(
                 code: "input/bad-value",
                 span,
                 en: format!(
-                    "`{s}` is not one of: {}{}",
+                    "`{}` is not one of: {}{}",
+                    clipped(s),
                     allowed.join(", "),
                     suggest(s, allowed.iter().copied())
                 ),
                 zh: format!(
-                    "`{s}` 不是允许的取值：{}{}",
+                    "`{}` 不是允许的取值：{}{}",
+                    clipped(s),
                     allowed.join("、"),
                     suggest(s, allowed.iter().copied())
                 ),
@@ -813,7 +815,7 @@ fn check_ty(
         Some(v) => tree.nodes[id as usize].value = v,
         None => {
             let shown = match &value {
-                Value::Str(s) => format!("`{s}`"),
+                Value::Str(s) => format!("`{}`", clipped(s)),
                 other => other.type_name().to_owned(),
             };
             errors.push(LoadError {
@@ -945,6 +947,16 @@ fn unknown_field(span: Span, key: &str, fields: &'static [Field]) -> LoadError {
     }
 }
 
+/// A value as a message quotes it: at most 80 characters, the rest elided (a cell may
+/// hold a megabyte; the diagnostic points at it).
+pub fn clipped(value: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 80;
+    match value.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &value[..at]).into(),
+        None => value.into(),
+    }
+}
+
 /// "; did you mean `x`?" for the closest known name, if any is close.
 pub fn suggest<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String {
     // A blank is no misspelling of anything: `""` is one edit from `A`.
@@ -952,9 +964,20 @@ pub fn suggest<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> String 
         return String::new();
     }
     let lower = given.to_lowercase();
+    let chars = lower.chars().count();
+    // Only names whose length is within the distance allowed are compared: a long cell
+    // (a paragraph where a header was expected) is compared with none, not character
+    // by character with every name.
     known
-        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), k))
-        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
+        .filter_map(|k| {
+            let allowed = 2.max(k.chars().count() / 3);
+            (k.chars().count().abs_diff(chars) <= allowed).then(|| {
+                let d = strsim::damerau_levenshtein(&lower, &k.to_lowercase());
+                (d, k, allowed)
+            })
+        })
+        .filter(|(d, _, allowed)| d <= allowed)
+        .map(|(d, k, _)| (d, k))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| format!("; did you mean `{k}`?"))
         .unwrap_or_default()
@@ -977,6 +1000,7 @@ pub enum DateError {
 
 impl DateError {
     fn at(&self, span: Span, text: &str) -> LoadError {
+        let text = clipped(text);
         match self {
             DateError::Format => LoadError {
                 code: "input/bad-date",

@@ -1513,3 +1513,37 @@ fn an_invalid_value_is_reported_once_not_also_as_missing() {
         assert_eq!(on_results, expected, "{file}: {json}");
     }
 }
+
+/// A header cell of a megabyte (a whole file read as one cell, say) is compared with
+/// no known column name character by character, and quoted in its diagnostic cut
+/// short: it took seconds per megabyte and was echoed whole.
+#[test]
+fn a_megabyte_header_cell_is_read_in_linear_time_and_quoted_short() {
+    let table = format!("{},年度\n甲,2024\n", "抽查事项".repeat(100_000));
+    let dir = folder(&[("table.csv", table.as_bytes())]);
+    let (code, report) = check_json(dir.path(), &["--lang", "en"]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        positions(&report),
+        [
+            (
+                "input/unknown-field".to_owned(),
+                "./table.csv".to_owned(),
+                1,
+                1
+            ),
+            (
+                "input/unknown-kind".to_owned(),
+                "./table.csv".to_owned(),
+                1,
+                1
+            ),
+        ]
+    );
+    let message = report["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    let quoted = format!("unknown column `{}…`", "抽查事项".repeat(20));
+    assert!(message.starts_with(&quoted), "{message}");
+    assert!(message.chars().count() < 600, "{message}");
+}

@@ -1767,6 +1767,7 @@ impl Builder {
         for &i in unknown {
             let given = clean_header(&header.cells[i].text);
             let hint = schema::suggest(&given, known_names().into_iter());
+            let given = schema::clipped(&given);
             let listed: Vec<&str> = if kind.is_some() {
                 allowed.to_vec()
             } else {

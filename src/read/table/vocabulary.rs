@@ -577,11 +577,17 @@ impl Words {
         }
         // One character away (`抽查比列`): only for headers long enough to tell apart.
         for k in [&key.full, &key.bare] {
-            if k.chars().count() < 4 {
+            let chars = k.chars().count();
+            if chars < 4 {
                 continue;
             }
+            // One edit changes the length by one at most: a long cell (a paragraph of
+            // a data row) is not compared character by character with every header.
             let found = self.related(|listed: &str| {
-                listed.chars().count() >= 4 && strsim::damerau_levenshtein(k, listed) == 1
+                let listed_chars = listed.chars().count();
+                listed_chars >= 4
+                    && listed_chars.abs_diff(chars) <= 1
+                    && strsim::damerau_levenshtein(k, listed) == 1
             });
             if !found.is_empty() {
                 return found
