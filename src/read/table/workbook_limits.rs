@@ -405,7 +405,7 @@ fn shortened(reference: &[u8]) -> String {
 }
 
 /// A reference that is not letters then a row number from 1, or a range whose end
-/// comes before its start.
+/// comes before its start: the workbook reader would wrap on it.
 fn malformed(place: &str, what_en: &str, what_zh: &str, reference: &[u8]) -> Refusal {
     let shown = printable(&shortened(reference));
     Refusal {
@@ -419,10 +419,9 @@ fn malformed(place: &str, what_en: &str, what_zh: &str, reference: &[u8]) -> Ref
 fn malformed_range(place: &str, what_en: &str, what_zh: &str, range: &[u8]) -> Refusal {
     let shown = printable(&shortened(range));
     Refusal {
-        rule: MALFORMED,
-        sheet: Some(place.to_owned()),
         en: format!("the {what_en} `{shown}` is not a valid range (cell references such as A1:C4, the second not above or left of the first)"),
         zh: format!("{what_zh}“{shown}”无效（应为 A1:C4 这样的单元格引用，第二个不在第一个的上方或左侧）"),
+        ..malformed(place, what_en, what_zh, range)
     }
 }
 
