@@ -169,6 +169,8 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub files_checked: usize,
     pub documents_checked: usize,
+    /// Of those, annual plans (the requirements on a plan are judged only with one).
+    pub plans_checked: usize,
     /// Compliance figures for the summary (name → measured, threshold, ok).
     pub figures: Vec<Figure>,
     /// Which policy was applied, for the summary.

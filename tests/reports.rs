@@ -1104,3 +1104,56 @@ fn progress_shows_on_a_terminal_only_and_never_in_output() {
     assert!(!quiet.contains("检查各部门"), "{quiet}");
     assert!(quiet.contains("policy: wuhan-2024"), "{quiet}");
 }
+
+/// A plan without tasks gives no figures, yet it is a plan: its requirements are judged
+/// (met, here), not left as "no plan to judge".
+#[test]
+fn report_judges_a_plan_that_has_no_tasks() {
+    let clean = root().join("fixtures/clean");
+    let plan = std::fs::read_to_string(clean.join("plan.yaml")).expect("plan");
+    let head = &plan[..plan.find("tasks:").expect("tasks")];
+    let plan = format!("{head}tasks: []\n");
+    let items = std::fs::read(clean.join("items.yaml")).expect("items");
+    let city = crate::util::folder(&[
+        ("dept-a/plan.yaml", plan.as_bytes()),
+        ("dept-a/items.yaml", &items),
+        ("dept-b/items.yaml", &items),
+    ]);
+    let out = spotlint_in(
+        city.path(),
+        &["report", ".", "--format", "json", "--as-of", "2024-12-31"],
+    );
+    let json: Value = serde_json::from_str(&out.stdout).expect("json");
+    let judged = |name: &str| -> Vec<(String, Value)> {
+        json["departments"]
+            .as_array()
+            .expect("departments")
+            .iter()
+            .filter(|d| d["name"] == name)
+            .flat_map(|d| d["requirements"].as_array().expect("requirements").clone())
+            .filter(|r| r["id"] != "items-filed")
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap_or_default().to_owned(),
+                    r["ok"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        judged("dept-a"),
+        [
+            ("plan-published".to_owned(), Value::Bool(true)),
+            ("plan-executed".to_owned(), Value::Bool(true)),
+        ],
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        judged("dept-b"),
+        [
+            ("plan-published".to_owned(), Value::Null),
+            ("plan-executed".to_owned(), Value::Null),
+        ]
+    );
+}

@@ -500,6 +500,11 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
     let evaluation = run::evaluate(&compiled.rules, &loaded.documents, tables, &setting);
     drop(bar);
     report.documents_checked = loaded.documents.len() + evaluation.streamed_documents;
+    report.plans_checked = loaded
+        .documents
+        .iter()
+        .filter(|d| d.kind() == "Plan")
+        .count();
     nothing_checked(&mut report, &options.paths);
     let waivers: Vec<_> = loaded
         .trusted_waivers

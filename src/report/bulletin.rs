@@ -19,10 +19,6 @@ const FIGURE_ORDER: [&str; 4] = [
     "joint-share",
 ];
 
-/// The figures counted over a plan's tasks: a submission without them has no plan to
-/// judge (the check job does not say which kinds of documents it read).
-const PLAN_FIGURES: [&str; 2] = ["credit-risk-share", "joint-share"];
-
 /// A requirement met when none of its rules has a finding.
 pub struct Requirement {
     pub id: &'static str,
@@ -131,10 +127,7 @@ impl Row {
                 "no files to check (.yaml, .yml, .json, .csv, .xlsx)",
             ));
         }
-        let has_plan = report
-            .figures
-            .iter()
-            .any(|f| PLAN_FIGURES.contains(&f.id.as_str()));
+        let has_plan = report.plans_checked > 0;
         let met = requirements()
             .iter()
             .map(|r| {
