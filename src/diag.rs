@@ -175,8 +175,8 @@ pub struct Report {
     pub figures: Vec<Figure>,
     /// Which policy was applied, for the summary.
     pub policy: String,
-    /// Findings set aside by waivers.
-    pub waived: Vec<Waived>,
+    /// Findings set aside by waivers (boxed, as `not_kept`).
+    pub waived: Box<Vec<Waived>>,
     /// Rules whose findings were more than the run keeps (boxed: a report is also the
     /// error of loading a policy, and is kept small).
     pub not_kept: Box<Vec<NotKept>>,

@@ -524,12 +524,12 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
     for part in evaluation.diagnostics {
         report.diagnostics.extend(part);
     }
-    report.waived = waivers::apply(
+    report.waived = Box::new(waivers::apply(
         &mut report.diagnostics,
         findings_from,
         &waivers,
         (&policy.waivers, options.as_of),
-    );
+    ));
     report.figures = evaluation.figures;
     let mut not_kept = evaluation.not_kept;
     for n in &mut not_kept {

@@ -180,7 +180,7 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
                 "Waived:"
             }
         )?;
-        for w in &report.waived {
+        for w in report.waived.iter() {
             let d = &w.diagnostic;
             writeln!(
                 out,
