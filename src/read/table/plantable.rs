@@ -2105,6 +2105,19 @@ fn finish(
     })
 }
 
+/// A list of the values read from a row's cells (`items`, `partners`), placed at the
+/// first; none for no values.
+fn list_node(
+    nodes: &mut Vec<Node>,
+    values: &[(NodeId, String)],
+) -> Result<Option<NodeId>, LoadError> {
+    let Some((first, _)) = values.first() else {
+        return Ok(None);
+    };
+    let at = nodes[*first as usize].span;
+    let ids = values.iter().map(|(n, _)| *n).collect();
+    push(nodes, Value::Seq(ids), at, Some(at), None).map(Some)
+}
 /// Whether the title rows call the table a joint plan.
 fn joint_title(source: &SourceFile, header_span: Span, cx: &Context) -> bool {
     let vocab = cx.options.vocabulary();
@@ -2133,26 +2146,11 @@ fn record_node(
         )?;
         rec.fields.push(("id", id));
     }
-    if !rec.items.is_empty() {
-        let first = nodes[rec.items[0].0 as usize].span;
-        let seq = push(
-            nodes,
-            Value::Seq(rec.items.iter().map(|(n, _)| *n).collect()),
-            first,
-            Some(first),
-            None,
-        )?;
+    if let Some(seq) = list_node(nodes, &rec.items)? {
         rec.fields.push(("items", seq));
     }
-    if !rec.partners.is_empty() {
-        let first = nodes[rec.partners[0].0 as usize].span;
-        let seq = push(
-            nodes,
-            Value::Seq(rec.partners.iter().map(|(n, _)| *n).collect()),
-            first,
-            Some(first),
-            None,
-        )?;
+    if let Some(seq) = list_node(nodes, &rec.partners)? {
+        let first = nodes[seq as usize].span;
         rec.fields.push(("partners", seq));
         if !rec.has("joint") {
             let joint = push(nodes, Value::Bool(true), first, Some(first), None)?;
