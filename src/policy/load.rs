@@ -447,22 +447,16 @@ fn merge_params(tree: &Arc<Tree>, params: NodeId, rule: &mut Rule, errors: &mut 
                 ));
             }
             Some(old) if !same_kind(old, &value) => {
+                let ((want_en, want_zh), (found_en, found_zh)) =
+                    (type_name(old), type_name(&value));
                 errors.push(Diagnostic::problem(
                     Origin::Tool,
                     "policy/bad-param",
                     source,
                     tree.report_span(*value_node),
                     Text::new(
-                        format!(
-                            "参数 `{name}` 应为 {}，实为 {}",
-                            type_zh(old),
-                            type_zh(&value)
-                        ),
-                        format!(
-                            "parameter `{name}` must be {}, found {}",
-                            type_en(old),
-                            type_en(&value)
-                        ),
+                        format!("参数 `{name}` 应为 {want_zh}，实为 {found_zh}"),
+                        format!("parameter `{name}` must be {want_en}, found {found_en}"),
                     ),
                 ));
             }
@@ -532,39 +526,22 @@ fn same_kind(old: &Dynamic, new: &Dynamic) -> bool {
     old.type_id() == new.type_id() || (old.is_float() && new.is_int())
 }
 
-fn type_en(v: &Dynamic) -> &'static str {
+/// A parameter value's type as messages name it, in English and Chinese.
+fn type_name(v: &Dynamic) -> (&'static str, &'static str) {
     if v.is_int() {
-        "a whole number"
+        ("a whole number", "整数")
     } else if v.is_float() {
-        "a number"
+        ("a number", "数值")
     } else if v.is_string() {
-        "text"
+        ("text", "文本")
     } else if v.is_bool() {
-        "true or false"
+        ("true or false", "true 或 false")
     } else if v.is_array() {
-        "a list"
+        ("a list", "列表")
     } else if v.is_map() {
-        "a mapping"
+        ("a mapping", "映射")
     } else {
-        "nothing"
-    }
-}
-
-fn type_zh(v: &Dynamic) -> &'static str {
-    if v.is_int() {
-        "整数"
-    } else if v.is_float() {
-        "数值"
-    } else if v.is_string() {
-        "文本"
-    } else if v.is_bool() {
-        "true 或 false"
-    } else if v.is_array() {
-        "列表"
-    } else if v.is_map() {
-        "映射"
-    } else {
-        "空值"
+        ("nothing", "空值")
     }
 }
 
