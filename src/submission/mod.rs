@@ -16,7 +16,43 @@ pub mod digest;
 /// the user's own data, not an attacker's).
 /// Keys are held inline (ids and codes are short), so that a look-up does not miss the
 /// cache twice.
-pub type Index = HashMap<smartstring::alias::String, Entry, foldhash::fast::RandomState>;
+/// Records by code (id, USCC): the first record with a code is the one found by it.
+///
+/// The table maps a code to the entry's place in a list: a result record looks its
+/// object up in a library of a hundred thousand, and a table of small slots misses the
+/// cache less than one holding the entries themselves.
+#[derive(Debug, Default)]
+pub struct Index {
+    slots: HashMap<smartstring::alias::String, u32, foldhash::fast::RandomState>,
+    entries: Vec<Entry>,
+}
+
+impl Index {
+    pub fn get(&self, code: &str) -> Option<&Entry> {
+        let at = *self.slots.get(code)?;
+        self.entries.get(at as usize)
+    }
+
+    pub fn contains_key(&self, code: &str) -> bool {
+        self.slots.contains_key(code)
+    }
+
+    pub fn reserve(&mut self, additional: usize) {
+        self.slots.reserve(additional);
+        self.entries.reserve(additional);
+    }
+
+    /// Adds `entry` under `code` unless a record already has that code.
+    pub fn add(&mut self, code: &str, entry: Entry) {
+        let Ok(at) = u32::try_from(self.entries.len()) else {
+            return;
+        };
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.slots.entry(code.into()) {
+            slot.insert(at);
+            self.entries.push(entry);
+        }
+    }
+}
 
 /// A record of an index, with its fields read once ([`Snapshot`]): joins (`@task.end`,
 /// the inspector's `active`) read them for every result record, and reading the
@@ -250,7 +286,7 @@ fn index(
             })
             .collect();
         for (code, entry) in made.into_iter().flatten() {
-            target.entry(code.into()).or_insert(entry);
+            target.add(code, entry);
         }
     }
     sub
