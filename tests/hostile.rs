@@ -1547,3 +1547,57 @@ fn a_megabyte_header_cell_is_read_in_linear_time_and_quoted_short() {
     assert!(message.starts_with(&quoted), "{message}");
     assert!(message.chars().count() < 600, "{message}");
 }
+
+/// A first row of twenty thousand short distinct cells (each compared with every listed
+/// header when looking for a published table's header row, and given a "did you
+/// mean"): each unknown column is still reported, but only the first hundred are
+/// compared with the known names, and a row that wide is not read loosely as a header.
+#[test]
+fn a_row_of_twenty_thousand_header_cells_is_read_in_linear_time() {
+    let words = [
+        "抽查", "比例", "检查", "对象", "事项", "任务", "名称", "部门",
+    ];
+    let cells: Vec<String> = (0..20_000usize)
+        .map(|i| {
+            let mut cell = String::new();
+            let mut n = i + 8;
+            while n > 0 {
+                cell.push_str(words[n % 8]);
+                n /= 8;
+            }
+            cell
+        })
+        .collect();
+    let table = format!("{}\n{}\n", cells.join(","), cells.join(","));
+    let dir = folder(&[("wide.csv", table.as_bytes())]);
+    let (code, report) = check_json(dir.path(), &["--lang", "en"]);
+    assert_eq!(code, 2);
+    let unknown: Vec<(u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "input/unknown-field")
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+                d["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    // Three of the cells name Results columns; the table then lacks its `year`.
+    assert_eq!(unknown.len(), 20_000 - 3);
+    assert_eq!(
+        report["summary"]["input_errors"],
+        20_000 - 3 + 1,
+        "{}",
+        report["summary"]
+    );
+    assert_eq!((unknown[0].0, unknown[0].1), (1, 1));
+    // Past the first hundred, no "did you mean".
+    assert!(
+        unknown[100..].iter().all(|u| !u.2.contains("did you mean")),
+        "{:?}",
+        unknown[100]
+    );
+}

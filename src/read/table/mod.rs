@@ -151,6 +151,8 @@ pub struct TableMeanings {
 /// Problems reported per table before reading stops: enough to fix a broken export,
 /// not a flood.
 pub const MAX_ERRORS: usize = 100;
+/// Unknown columns given a "did you mean" (the first ones).
+const SUGGESTED_COLUMNS: usize = 100;
 /// Size of the text shown for one worksheet; larger sheets are refused.
 pub const MAX_SHEET_TEXT: usize = 512 * 1024 * 1024;
 
@@ -1764,9 +1766,15 @@ impl Builder {
                 .flat_map(|c| std::iter::once(c.id).chain(c.zh.iter().copied()))
                 .collect()
         };
-        for &i in unknown {
+        for (n, &i) in unknown.iter().enumerate() {
             let given = clean_header(&header.cells[i].text);
-            let hint = schema::suggest(&given, known_names().into_iter());
+            // A name close to a known one is looked for among the first unknown
+            // columns only: a row of ten thousand is no misspelt header.
+            let hint = if n < SUGGESTED_COLUMNS {
+                schema::suggest(&given, known_names().into_iter())
+            } else {
+                String::new()
+            };
             let given = schema::clipped(&given);
             let listed: Vec<&str> = if kind.is_some() {
                 allowed.to_vec()

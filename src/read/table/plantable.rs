@@ -320,6 +320,10 @@ struct Layout {
 
 /// Rows scanned for the header row.
 const HEADER_SEARCH: usize = 12;
+/// Cells of a row read loosely (typos, cut short) when looking for the header row: a
+/// published table has a few dozen columns, and each cell is compared with every
+/// listed header.
+const LOOSE_HEADER_CELLS: usize = 256;
 
 fn non_empty(row: &RawRow) -> impl Iterator<Item = &RawCell> {
     row.cells.iter().filter(|c| !c.text.is_empty())
@@ -342,6 +346,12 @@ fn find_header(
                 vocab.knows(&c.text) || sidecar.is_some_and(|s| s.meaning_of(&c.text).is_some())
             };
             let known = cells.iter().filter(listed).count();
+            if known >= 2 && known * 3 >= cells.len() {
+                return true;
+            }
+            if known == 0 || cells.len() > LOOSE_HEADER_CELLS {
+                return false;
+            }
             // Headers read loosely (a typo, cut short) count too, beside listed ones.
             let loose = cells
                 .iter()
@@ -355,8 +365,7 @@ fn find_header(
                     })
                 })
                 .count();
-            (known >= 2 && known * 3 >= cells.len())
-                || (known >= 1 && known + loose >= 3 && (known + loose) * 2 >= cells.len())
+            known + loose >= 3 && (known + loose) * 2 >= cells.len()
         })
         .map(|(i, _)| i)
 }

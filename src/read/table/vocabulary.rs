@@ -250,7 +250,8 @@ struct Words {
     /// Normalised header → its meanings and tiers.
     headers: HashMap<String, Vec<(Meaning, u8)>>,
     /// Listed headers as written, with their normalised form (for typos and cuts).
-    listed: Vec<(String, String)>,
+    /// (header as written, its key, the key's length in characters).
+    listed: Vec<(String, String, usize)>,
     /// A word a header holds → its meaning, in the order to try.
     words: Vec<(String, Meaning)>,
 }
@@ -463,7 +464,8 @@ impl Words {
         if !entry.iter().any(|(m, _)| *m == meaning) {
             entry.push((meaning, tier));
         }
-        self.listed.push((header.to_owned(), key.full));
+        let chars = key.full.chars().count();
+        self.listed.push((header.to_owned(), key.full, chars));
     }
 
     fn parse(tree: &Tree, id: NodeId, section: Section, errors: &mut Vec<LoadError>) -> Words {
@@ -561,8 +563,8 @@ impl Words {
         // Cut short: a header that begins listed ones (`检查部门及`).
         let chars = key.full.chars().count();
         if chars >= 2 {
-            let found = self.related(|listed: &str| {
-                listed.starts_with(key.full.as_str()) && listed.chars().count() > chars
+            let found = self.related(|listed: &str, listed_chars| {
+                listed_chars > chars && listed.starts_with(key.full.as_str())
             });
             if !found.is_empty() {
                 return found
@@ -581,13 +583,9 @@ impl Words {
             if chars < 4 {
                 continue;
             }
-            // One edit changes the length by one at most: a long cell (a paragraph of
-            // a data row) is not compared character by character with every header.
-            let found = self.related(|listed: &str| {
-                let listed_chars = listed.chars().count();
-                listed_chars >= 4
-                    && listed_chars.abs_diff(chars) <= 1
-                    && strsim::damerau_levenshtein(k, listed) == 1
+            // One edit changes the length by one at most.
+            let found = self.related(|listed: &str, listed_chars| {
+                listed_chars >= 4 && listed_chars.abs_diff(chars) <= 1 && one_edit_apart(k, listed)
             });
             if !found.is_empty() {
                 return found
@@ -614,10 +612,10 @@ impl Words {
 
     /// The meanings of the listed headers that `close` accepts, one per meaning, with
     /// the header that gave it.
-    fn related(&self, close: impl Fn(&str) -> bool) -> Vec<(Meaning, u8, String)> {
+    fn related(&self, close: impl Fn(&str, usize) -> bool) -> Vec<(Meaning, u8, String)> {
         let mut out: Vec<(Meaning, u8, String)> = Vec::new();
-        for (shown, key) in &self.listed {
-            if !close(key) {
+        for (shown, key, chars) in &self.listed {
+            if !close(key, *chars) {
                 continue;
             }
             for (m, t) in self.headers.get(key).into_iter().flatten() {
@@ -838,9 +836,85 @@ impl Vocabulary {
     }
 }
 
+/// Whether `a` becomes `b` by exactly one edit: a character changed, added or removed,
+/// or two neighbours swapped (Damerau–Levenshtein distance 1). Linear and without a
+/// table: every cell of a table's first rows is compared with every listed header.
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (mut a, mut b) = (a.chars(), b.chars());
+    // Past the common start, the rest decides.
+    loop {
+        let (x, y) = (a.clone().next(), b.clone().next());
+        match (x, y) {
+            (Some(x), Some(y)) if x == y => {
+                a.next();
+                b.next();
+            }
+            (None, None) => return false,
+            _ => break,
+        }
+    }
+    let rest = |mut a: std::str::Chars, mut b: std::str::Chars, skip_a: usize, skip_b: usize| {
+        for _ in 0..skip_a {
+            a.next();
+        }
+        for _ in 0..skip_b {
+            b.next();
+        }
+        a.eq(b)
+    };
+    let swapped = {
+        let (mut a2, mut b2) = (a.clone(), b.clone());
+        match (a2.next(), a2.next(), b2.next(), b2.next()) {
+            (Some(a0), Some(a1), Some(b0), Some(b1)) => a0 == b1 && a1 == b0 && a2.eq(b2),
+            _ => false,
+        }
+    };
+    swapped
+        || rest(a.clone(), b.clone(), 1, 1)
+        || rest(a.clone(), b.clone(), 1, 0)
+        || rest(a, b, 0, 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_edit_apart_agrees_with_damerau_levenshtein() {
+        let words = [
+            "抽查比例",
+            "抽查比列",
+            "抽比例查",
+            "抽查比例例",
+            "查比例",
+            "抽查",
+            "检查对象",
+            "检查对像",
+            "abcd",
+            "abdc",
+            "bacd",
+            "abcde",
+            "abc",
+            "xbcd",
+            "abcx",
+            "aabcd",
+            "",
+            "a",
+            "ab",
+            "ba",
+            "抽查事项名称",
+            "抽查事项名",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    one_edit_apart(a, b),
+                    strsim::damerau_levenshtein(a, b) == 1,
+                    "{a} / {b}"
+                );
+            }
+        }
+    }
 
     fn meanings(section: Section, header: &str) -> Vec<(&'static str, u8)> {
         shipped()
