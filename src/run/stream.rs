@@ -83,6 +83,8 @@ pub fn run(
                 .into_par_iter()
                 .map(|(index, range)| {
                     let output = chunk(table, (index, range), &run, rooms);
+                    // Its rows are read: a mapped table's pages go back to the kernel.
+                    table.source.text.release(range);
                     if let Some(rooms) = rooms {
                         rooms.record(index, &output.made);
                     }

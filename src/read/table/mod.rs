@@ -110,6 +110,9 @@ pub struct ReadOptions {
     pub department: Option<String>,
     pub year: Option<i64>,
     pub vocabulary: Option<Arc<Vocabulary>>,
+    /// CSV files from this size (bytes) on are mapped rather than read; None: the
+    /// default (see `read::input`).
+    pub map_from: Option<u64>,
 }
 
 impl ReadOptions {
@@ -288,7 +291,7 @@ pub fn cell_ref(path_shown: &str, source: &SourceFile, offset: usize) -> Option<
 /// program opening the file shows it), with the records found once.
 #[derive(Debug)]
 pub struct CsvCells {
-    ends: Vec<usize>,
+    ends: Vec<u32>,
     delimiter: u8,
 }
 
@@ -303,10 +306,10 @@ impl CsvCells {
 
     /// The cell holding byte `offset` of the table's text.
     pub fn cell(&self, source: &SourceFile, offset: usize) -> Option<String> {
-        let record = self.ends.partition_point(|&end| end <= offset);
+        let record = self.ends.partition_point(|&end| end as usize <= offset);
         let start = match record {
             0 => 0,
-            n => *self.ends.get(n - 1)?,
+            n => *self.ends.get(n - 1)? as usize,
         };
         let fields = walk_fields(source.text.as_bytes(), start, self.delimiter);
         let field = fields.iter().position(|f| offset <= f.end)?;
@@ -832,7 +835,7 @@ pub struct CsvTable {
     header: (usize, usize),
     header_row: Option<RawRow>,
     /// Where each record after the header ends.
-    ends: Vec<usize>,
+    ends: Vec<u32>,
     /// The columns, when rows can be read in place ([`flat`]).
     flat: Option<flat::Layout>,
     /// A builder of single rows' documents, made once (see [`Self::validated_tree`]).
@@ -849,12 +852,30 @@ impl CsvTable {
         };
         let (source, (delimiter, ends)) = SourceFile::decode_owned(path_shown, bytes, cut)
             .map_err(|e| vec![undecodable(path_shown, &e)])?;
+        Ok(Self::of(source, delimiter, ends))
+    }
+
+    /// As [`Self::open`], a plain UTF-8 file mapped rather than read (see
+    /// [`SourceFile::map_utf8`]): `None` when it is not one, and is to be read.
+    pub fn open_mapped(path_shown: &str, map: memmap2::Mmap) -> Option<CsvTable> {
+        let text = map.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&map);
+        let delimiter = sniff_delimiter_bytes(text)?;
+        let mut cutter = Cutter::default();
+        let source = SourceFile::map_utf8(path_shown, map, |text, upto| {
+            cutter.advance(text, delimiter, upto)
+        })?;
+        let ends = cutter.finish(source.text.as_bytes());
+        Some(Self::of(source, delimiter, ends))
+    }
+
+    fn of(source: Arc<SourceFile>, delimiter: u8, ends: Vec<u32>) -> CsvTable {
         // The header is the first record that is not blank.
         let text = source.text.as_bytes();
         let mut start = 0;
         let mut header = (0, 0);
         let mut first_row = ends.len();
         for (i, &end) in ends.iter().enumerate() {
+            let end = end as usize;
             if text[start..end].iter().any(|b| !b.is_ascii_whitespace()) {
                 header = (start, end);
                 first_row = i + 1;
@@ -862,12 +883,14 @@ impl CsvTable {
             }
             start = end;
         }
-        let ends = ends.get(first_row..).unwrap_or(&[]).to_vec();
+        let mut ends = ends;
+        ends.drain(..first_row.min(ends.len()));
+        ends.shrink_to_fit();
         let header_row = CsvRows::range(&source.text, header.0, header.1, delimiter)
             .next()
             .and_then(Result::ok);
         let flat = header_row.as_ref().and_then(flat::Layout::of);
-        Ok(CsvTable {
+        CsvTable {
             source,
             delimiter,
             header,
@@ -875,7 +898,7 @@ impl CsvTable {
             ends,
             flat,
             row_builder: OnceLock::new(),
-        })
+        }
     }
 
     /// Whether the table may hold results, by its header: it has a `kind` column, or
@@ -896,8 +919,8 @@ impl CsvTable {
         let mut start = self.header.1;
         for piece in self.ends.chunks(rows.max(1)) {
             if let Some(&end) = piece.last() {
-                chunks.push((start, end));
-                start = end;
+                chunks.push((start, end as usize));
+                start = end as usize;
             }
         }
         chunks
@@ -918,7 +941,7 @@ impl CsvTable {
             )),
         };
         let records = self.record_ranges(range).filter_map(move |range| {
-            let line = text[range.0..range.1].trim_end_matches('\n');
+            let line = text[range.0..range.1].trim_end_matches(['\n', '\r']);
             if line.is_empty() {
                 // The csv reader skips empty lines too.
                 return None;
@@ -972,10 +995,11 @@ impl CsvTable {
     /// The records in `range` (from [`Self::chunks`]), each as a byte range.
     fn record_ranges(&self, range: (usize, usize)) -> impl Iterator<Item = (usize, usize)> + '_ {
         let (start, end) = range;
-        let first = self.ends.partition_point(|&e| e <= start);
-        let last = self.ends.partition_point(|&e| e <= end);
+        let first = self.ends.partition_point(|&e| e as usize <= start);
+        let last = self.ends.partition_point(|&e| e as usize <= end);
         let mut record_start = start;
         self.ends[first..last].iter().map(move |&record_end| {
+            let record_end = record_end as usize;
             let range = (record_start, record_end);
             record_start = record_end;
             range
@@ -1039,48 +1063,78 @@ fn unquoted_row(text: &str, start: usize, delimiter: u8) -> Option<RawRow> {
 
 /// The byte offset just past each record: after its line break, where that break is
 /// outside quotes (csv-core's reading: a quote opens a quoted field only as the first
-/// byte of a field, `""` inside one is a quote).
-fn record_ends(text: &[u8], delimiter: u8) -> Vec<usize> {
-    let mut ends = Vec::with_capacity(text.len() / 64);
-    let mut i = 0;
-    // Outside quotes only a line break or a quote matters, and a quote only as the
-    // first byte of a field: jump from one to the next.
-    while let Some(found) = memchr::memchr2(b'\n', b'"', &text[i..]) {
-        let at = i + found;
-        if text[at] == b'\n' {
-            // Empty lines are no records (the csv reader skips them too).
-            if ends.last().map_or(at > 0, |&last| last < at) {
-                ends.push(at + 1);
-            }
-            i = at + 1;
-            continue;
-        }
-        let field_start = at == 0 || matches!(text[at - 1], b'\n') || text[at - 1] == delimiter;
-        if !field_start {
-            i = at + 1;
-            continue;
-        }
-        // A quoted field: it ends at a quote not doubled.
-        let mut j = at + 1;
-        loop {
-            match memchr::memchr(b'"', &text[j..]) {
-                Some(q) if text.get(j + q + 1) == Some(&b'"') => j += q + 2,
-                Some(q) => {
-                    j += q + 1;
-                    break;
+/// byte of a field, `""` inside one is a quote). Offsets are u32, as spans are: a table
+/// is at most 4 GiB.
+fn record_ends(text: &[u8], delimiter: u8) -> Vec<u32> {
+    let mut cutter = Cutter::default();
+    cutter.advance(text, delimiter, text.len());
+    cutter.finish(text)
+}
+
+/// [`record_ends`] a part of the text at a time: a mapped table is cut as it is read.
+#[derive(Default)]
+struct Cutter {
+    /// Where reading goes on (past a quoted field, it may be past the part read).
+    i: usize,
+    ends: Vec<u32>,
+}
+
+impl Cutter {
+    /// Cuts the records that start before `upto`.
+    fn advance(&mut self, text: &[u8], delimiter: u8, upto: usize) {
+        let ends = &mut self.ends;
+        let mut i = self.i;
+        // Outside quotes only a line break or a quote matters, and a quote only as the
+        // first byte of a field: jump from one to the next.
+        while i < upto {
+            let Some(found) = memchr::memchr2(b'\n', b'"', &text[i..]) else {
+                i = text.len();
+                break;
+            };
+            let at = i + found;
+            if text[at] == b'\n' {
+                // Empty lines are no records (the csv reader skips them too), a CRLF
+                // one as an LF one (a mapped text keeps its CRs).
+                let start = ends.last().map_or(0, |&e| e as usize);
+                let content_end = if at > start && text[at - 1] == b'\r' { at - 1 } else { at };
+                if content_end > start {
+                    ends.push((at + 1) as u32);
                 }
-                None => {
-                    j = text.len();
-                    break;
+                i = at + 1;
+                continue;
+            }
+            let field_start = at == 0 || matches!(text[at - 1], b'\n') || text[at - 1] == delimiter;
+            if !field_start {
+                i = at + 1;
+                continue;
+            }
+            // A quoted field: it ends at a quote not doubled.
+            let mut j = at + 1;
+            loop {
+                match memchr::memchr(b'"', &text[j..]) {
+                    Some(q) if text.get(j + q + 1) == Some(&b'"') => j += q + 2,
+                    Some(q) => {
+                        j += q + 1;
+                        break;
+                    }
+                    None => {
+                        j = text.len();
+                        break;
+                    }
                 }
             }
+            i = j;
         }
-        i = j;
+        self.i = i;
     }
-    if ends.last() != Some(&text.len()) && !text.is_empty() {
-        ends.push(text.len());
+
+    fn finish(self, text: &[u8]) -> Vec<u32> {
+        let mut ends = self.ends;
+        if ends.last().map(|&e| e as usize) != Some(text.len()) && !text.is_empty() {
+            ends.push(text.len() as u32);
+        }
+        ends
     }
-    ends
 }
 
 /// Whether a table has a column sidecar (`<table>.columns.yaml`): such tables are
@@ -1124,6 +1178,21 @@ fn attach(source: &Arc<SourceFile>, errors: Vec<LoadError>) -> Vec<TableError> {
             error,
         })
         .collect()
+}
+
+/// [`sniff_delimiter`] of bytes not yet known to be UTF-8: `None` when its first line
+/// that is not blank is not.
+fn sniff_delimiter_bytes(bytes: &[u8]) -> Option<u8> {
+    let mut from = 0;
+    while from < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i + 1);
+        let line = std::str::from_utf8(&bytes[from..end]).ok()?;
+        if !line.trim().is_empty() {
+            return Some(sniff_delimiter(line));
+        }
+        from = end;
+    }
+    Some(b',')
 }
 
 fn sniff_delimiter(text: &str) -> u8 {
@@ -1200,10 +1269,18 @@ impl<'t> CsvRows<'t> {
                 },
             })
             .collect();
-        RawRow {
+        let mut row = RawRow {
             cells,
             span: row_span,
+        };
+        // A mapped text keeps its CRLF line ends (see `SourceFile::map_utf8`): a line
+        // break in a quoted cell reads as in a text whose line ends were made LF.
+        for cell in &mut row.cells {
+            if memchr::memchr(b'\r', cell.text.as_bytes()).is_some() {
+                cell.text = cell.text.replace("\r\n", "\n").replace('\r', "\n");
+            }
         }
+        row
     }
 }
 
