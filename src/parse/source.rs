@@ -34,11 +34,6 @@ impl Text {
         }
     }
 
-    /// Whether the text is a mapping of its file.
-    pub fn is_mapped(&self) -> bool {
-        matches!(self.0, Held::Mapped(..))
-    }
-
     /// Tells the kernel that the mapped pages of `range` are not needed for now: they
     /// are read again from the file when next touched. Keeps the resident memory of a
     /// large table to what is being read. Nothing for text in memory.
@@ -53,14 +48,15 @@ impl Text {
             let mut from = ((start + range.0) & !(AROUND - 1)).min(map.len());
             let mut to =
                 ((start + range.1).saturating_add(AROUND - 1) & !(AROUND - 1)).min(map.len());
-            let before = released.fetch_add(to.saturating_sub(from) + AROUND, Ordering::Relaxed);
-            if before / WHOLE_EVERY != (before + to.saturating_sub(from) + AROUND) / WHOLE_EVERY {
+            let len = to.saturating_sub(from);
+            let before = released.fetch_add(len, Ordering::Relaxed);
+            if before / WHOLE_EVERY != (before + len) / WHOLE_EVERY {
                 (from, to) = (0, map.len());
             }
             if to > from {
-                // SAFETY: a private read-only file mapping: dropped pages are read again
-                // from the file on the next access, with the same bytes (the file is not
-                // written while it is checked, see README "What is read, and limits").
+                // SAFETY: a read-only file mapping: pages let go are read again from the
+                // file on the next access, with the same bytes (the file is not written
+                // while it is checked, see README "What is read, and limits").
                 let _ = unsafe {
                     map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
                 };
@@ -351,8 +347,12 @@ impl SourceFile {
         mut each: impl FnMut(&[u8], usize) + Send,
     ) -> Option<Arc<SourceFile>> {
         /// Blocks small against the memory bound, large against the cost of a call.
-        const BLOCK: usize = 16 << 20;
-        let start = if map.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        const BLOCK: usize = 4 << 20;
+        let start = if map.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         if map[start..].starts_with(b"\xFF\xFE") || map[start..].starts_with(b"\xFE\xFF") {
             return None;
         }
@@ -565,6 +565,31 @@ mod tests {
             SourceFile::decode("c", b"ab\0cd"),
             Err(DecodeError::Binary { offset: 2 })
         ));
+    }
+
+    /// Lines found from the sparse index are those counted from the start.
+    #[test]
+    fn positions_past_the_indexed_lines_are_counted() {
+        let text: String = (0..300)
+            .map(|i| match i % 3 {
+                0 => String::new(),
+                1 => format!("第{i}行,x"),
+                _ => "a".repeat(i % 7),
+            } + "\n")
+            .collect();
+        let file = SourceFile::from_text("t.csv", text.clone());
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            assert_eq!(file.line_col(offset), (line, column), "at {offset}");
+        }
+        for (i, line) in text.split('\n').enumerate() {
+            assert_eq!(file.line_text(i + 1), line);
+            let start = file.offset_of(i + 1, 0);
+            assert_eq!(file.line_col(start), (i + 1, 1));
+        }
+        assert_eq!(file.offset_of(1000, 0), text.len());
     }
 
     #[test]

@@ -107,7 +107,7 @@ fn map_csv(path: &Path, options: &ReadOptions) -> Option<Result<memmap2::Mmap, u
         return Some(Err(MAX_MAPPED_TABLE_BYTES));
     }
     stop_on_sigbus();
-    // SAFETY: a read-only private mapping, read as bytes until checked to be UTF-8. A
+    // SAFETY: a read-only mapping, read as bytes until checked to be UTF-8. A
     // file truncated while it is checked makes its missing pages fault (SIGBUS), which
     // ends the run with a message (see README "What is read, and limits").
     let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
@@ -120,7 +120,8 @@ fn map_csv(path: &Path, options: &ReadOptions) -> Option<Result<memmap2::Mmap, u
 fn stop_on_sigbus() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     extern "C" fn on_sigbus(_: libc::c_int) {
-        const SAID: &[u8] = b"error: an input file was changed (cut short) while it was read; the check stopped\n";
+        const SAID: &[u8] =
+            b"error: an input file was changed (cut short) while it was read; the check stopped\n";
         // SAFETY: write and _exit are async-signal-safe.
         unsafe {
             libc::write(2, SAID.as_ptr().cast(), SAID.len());
@@ -414,8 +415,7 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
             Some(Ok(map)) if !crate::read::table::looks_like_workbook(&map) => {
                 if given.walked && crate::read::own_reports::recognise(&map).is_some() {
                     // Read as usual, to be named and skipped.
-                } else if let Some(table) = crate::read::table::CsvTable::open_mapped(&shown, map)
-                {
+                } else if let Some(table) = crate::read::table::CsvTable::open_mapped(&shown, map) {
                     take_csv(&shown, streamable(table, options), loaded);
                     return true;
                 }

@@ -1096,7 +1096,11 @@ impl Cutter {
                 // Empty lines are no records (the csv reader skips them too), a CRLF
                 // one as an LF one (a mapped text keeps its CRs).
                 let start = ends.last().map_or(0, |&e| e as usize);
-                let content_end = if at > start && text[at - 1] == b'\r' { at - 1 } else { at };
+                let content_end = if at > start && text[at - 1] == b'\r' {
+                    at - 1
+                } else {
+                    at
+                };
                 if content_end > start {
                     ends.push((at + 1) as u32);
                 }
@@ -3252,7 +3256,7 @@ mod tests {
     }
 
     /// Record ends read byte by byte, as csv-core reads them.
-    fn record_ends_bytewise(text: &[u8], delimiter: u8) -> Vec<usize> {
+    fn record_ends_bytewise(text: &[u8], delimiter: u8) -> Vec<u32> {
         let mut ends = Vec::new();
         let (mut in_quotes, mut field_start) = (false, true);
         let mut i = 0;
@@ -3269,8 +3273,15 @@ mod tests {
             } else if b == b'"' && field_start {
                 in_quotes = true;
             } else if b == b'\n' {
-                if ends.last().map_or(i > 0, |&last| last < i) {
-                    ends.push(i + 1);
+                // A line of a CR only is as empty as an empty one.
+                let start = ends.last().map_or(0, |&e| e as usize);
+                let content_end = if i > start && text[i - 1] == b'\r' {
+                    i - 1
+                } else {
+                    i
+                };
+                if content_end > start {
+                    ends.push((i + 1) as u32);
                 }
                 field_start = true;
                 i += 1;
@@ -3279,8 +3290,8 @@ mod tests {
             field_start = b == delimiter;
             i += 1;
         }
-        if ends.last() != Some(&text.len()) && !text.is_empty() {
-            ends.push(text.len());
+        if ends.last().map(|&e| e as usize) != Some(text.len()) && !text.is_empty() {
+            ends.push(text.len() as u32);
         }
         ends
     }
@@ -3306,7 +3317,7 @@ mod tests {
                     state = state
                         .wrapping_mul(6_364_136_223_846_793_005)
                         .wrapping_add(1);
-                    b"a,\"\n\t"[(state >> 33) as usize % 5]
+                    b"a,\"\n\t\r"[(state >> 33) as usize % 6]
                 })
                 .collect();
             texts.push(text);
@@ -3319,6 +3330,21 @@ mod tests {
                     "{:?}",
                     String::from_utf8_lossy(text)
                 );
+                // Cut a few bytes at a time, as a mapped table is.
+                for step in [1, 2, 5] {
+                    let mut cutter = Cutter::default();
+                    let mut upto = 0;
+                    while upto < text.len() {
+                        upto = (upto + step).min(text.len());
+                        cutter.advance(text, delimiter, upto);
+                    }
+                    assert_eq!(
+                        cutter.finish(text),
+                        record_ends(text, delimiter),
+                        "{:?} in steps of {step}",
+                        String::from_utf8_lossy(text)
+                    );
+                }
             }
         }
     }
