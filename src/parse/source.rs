@@ -38,12 +38,23 @@ impl Text {
     /// are read again from the file when next touched. Keeps the resident memory of a
     /// large table to what is being read. Nothing for text in memory.
     pub fn release(&self, range: (usize, usize)) {
+        self.let_go(range, true);
+    }
+
+    /// Counts `range` as read, without letting it go now: pages read here and there (a
+    /// finding's line) are let go with the whole mapping once 16 MiB of them were
+    /// read, one call rather than one a finding.
+    pub fn touched(&self, range: (usize, usize)) {
+        self.let_go(range, false);
+    }
+
+    fn let_go(&self, range: (usize, usize), now: bool) {
         // A fault maps pages around the one touched too (Linux's fault-around, 64 KiB
         // aligned by default, more with large folios), and chunks are read side by side,
         // so that pages next to a range let go may be mapped again after it: the whole
-        // mapping is let go every 64 MiB let go, which bounds what stays behind.
+        // mapping is let go every 16 MiB let go or read, which bounds what stays behind.
         const AROUND: usize = 64 << 10;
-        const WHOLE_EVERY: usize = 64 << 20;
+        const WHOLE_EVERY: usize = 16 << 20;
         if let Held::Mapped(map, start, released) = &self.0 {
             let mut from = ((start + range.0) & !(AROUND - 1)).min(map.len());
             let mut to =
@@ -52,6 +63,8 @@ impl Text {
             let before = released.fetch_add(len, Ordering::Relaxed);
             if before / WHOLE_EVERY != (before + len) / WHOLE_EVERY {
                 (from, to) = (0, map.len());
+            } else if !now {
+                return;
             }
             if to > from {
                 // SAFETY: a read-only file mapping: pages let go are read again from the
@@ -409,7 +422,7 @@ impl SourceFile {
                 .nth(n - 1)
                 .map(|i| base + i + 1),
         };
-        self.text.release((base, start.unwrap_or(base)));
+        self.text.touched((base, start.unwrap_or(base)));
         start
     }
 
@@ -417,7 +430,7 @@ impl SourceFile {
     fn line_from(&self, start: usize) -> &str {
         let rest = &self.text[start..];
         let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-        self.text.release((start, start + line.len()));
+        self.text.touched((start, start + line.len()));
         line.strip_suffix('\r').unwrap_or(line)
     }
 
@@ -450,7 +463,7 @@ impl SourceFile {
             .unwrap_or(0);
         // Findings are placed after their chunk's pages were let go: the lines read
         // for them are let go again, or they would stay resident over the whole file.
-        self.text.release((base, offset));
+        self.text.touched((base, offset));
         (line_index + 1, col + 1)
     }
 

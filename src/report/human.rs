@@ -38,6 +38,7 @@ impl Src {
         let from = source.offset_of(first.saturating_sub(WINDOW_LINES).max(1), 0);
         let to = source.offset_of(last.saturating_add(WINDOW_LINES), 0);
         let window = source.text.get(from..to.max(from)).unwrap_or_default();
+        source.text.touched((from, to.max(from)));
         Src {
             text: inert::same_length(window).unwrap_or_else(|| window.to_owned()),
             from,

@@ -58,7 +58,7 @@ pub struct Streamed {
 
 /// Chunks checked side by side before their outputs are merged, in order: what is held
 /// at once is a batch's outputs and what the rules gathered so far, not every chunk's.
-const BATCH_CHUNKS: usize = 32;
+const BATCH_CHUNKS: usize = 8;
 
 /// Parses (and with `rules`, checks) every streamed table; `progress` is told the bytes
 /// of each chunk done.
