@@ -3349,6 +3349,56 @@ mod tests {
         }
     }
 
+    /// Plain UTF-8 (LF or CRLF, a BOM, quoted line breaks) is mapped, with the records
+    /// and header of the table read into memory; any other bytes are left to be read.
+    #[test]
+    fn plain_utf8_tables_are_mapped_and_others_read() {
+        let lf = "部门,年度,抽查任务,检查对象\n甲,2024,T1,\"A\nB\"\n\n乙,2024,T2,C\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let mapped = |bytes: &[u8]| {
+            let mut file = tempfile::tempfile().expect("temp file");
+            std::io::Write::write_all(&mut file, bytes).expect("write");
+            // SAFETY: a file of this test's own, not written while mapped.
+            let map = unsafe { memmap2::Mmap::map(&file) }.expect("map");
+            CsvTable::open_mapped("t.csv", map)
+        };
+        let read = CsvTable::open("t.csv", lf.as_bytes().to_vec()).expect("table");
+        for bytes in [
+            lf.as_bytes().to_vec(),
+            crlf.as_bytes().to_vec(),
+            [&b"\xEF\xBB\xBF"[..], crlf.as_bytes()].concat(),
+        ] {
+            let table = mapped(&bytes).expect("mapped");
+            assert_eq!(table.ends.len(), read.ends.len());
+            assert_eq!(
+                table.header_row.as_ref().map(|r| r.cells.len()),
+                read.header_row.as_ref().map(|r| r.cells.len())
+            );
+            let object = |t: &CsvTable| {
+                let trees = t.chunk(t.chunks(1)[0]).expect("rows");
+                let tree = &trees[0];
+                let records = tree.get(tree.root, "records").expect("records");
+                let record = tree.seq(records)[0];
+                let object = tree.get(record, "object").expect("object");
+                let at = tree.node(object).span.start as usize;
+                (
+                    tree.str_at(record, "object").map(str::to_owned),
+                    tree.source.line_col(at),
+                )
+            };
+            assert_eq!(object(&table), object(&read));
+            assert_eq!(object(&read).0.as_deref(), Some("A\nB"));
+            assert_eq!(
+                table.source.line_col(table.ends[1] as usize),
+                read.source.line_col(read.ends[1] as usize)
+            );
+        }
+        let gbk = encoding_rs::GBK.encode(lf).0.into_owned();
+        for bytes in [gbk, b"a,b\rc,d\n".to_vec(), b"a,b\nc,\0\n".to_vec()] {
+            assert!(mapped(&bytes).is_none());
+        }
+    }
+
     #[test]
     fn large_tables_load_in_linear_time() {
         let mut text = String::from("部门,年度,抽查任务,检查对象,检查人员,检查完成日期\n");
