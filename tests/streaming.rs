@@ -435,9 +435,19 @@ fn a_submission_script_gathers_from_streamed_records_in_chunks_of_any_size() {
 /// The JSON report of `dir` read in chunks of `chunk_rows` records, the human report of
 /// the results table's findings (snippets included), and where those are.
 fn reports(dir: &Path, chunk_rows: usize) -> (String, String, Vec<(String, usize, usize)>) {
+    reports_read(dir, chunk_rows, None)
+}
+
+/// [`reports`] with CSV files from `map_from` bytes on mapped rather than read.
+fn reports_read(
+    dir: &Path,
+    chunk_rows: usize,
+    map_from: Option<u64>,
+) -> (String, String, Vec<(String, usize, usize)>) {
     let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
     let mut options = CheckOptions::new(vec![dir.to_path_buf()], PolicyChoice::Shipped, as_of);
     options.chunk_rows = chunk_rows;
+    options.map_from = map_from;
     let report = check::run(&options).report;
     let json =
         serde_json::to_string_pretty(&spotlint::report::to_json(&report, Lang::En)).expect("json");
@@ -460,6 +470,22 @@ fn reports(dir: &Path, chunk_rows: usize) -> (String, String, Vec<(String, usize
         .map(|d| (d.rule.clone(), d.line, d.column))
         .collect();
     (json, human, places)
+}
+
+/// `text` with two more columns: one the vocabulary does not know, one without a header,
+/// a cell of each holding a comma in quotes.
+fn with_extra_columns(text: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(line);
+        out.push_str(match i {
+            0 => ",内部备注,",
+            1 => ",\"甲, 乙\",x",
+            _ => ",,",
+        });
+        out.push('\n');
+    }
+    out
 }
 
 /// `text` with every non-empty cell in quotes, and the outcome of its first record over
@@ -492,6 +518,19 @@ fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
         ("quoted", all_quoted(&text).into_bytes()),
         ("BOM", [b"\xEF\xBB\xBF", text.as_bytes()].concat()),
         ("GBK", encoding_rs::GBK.encode(&text).0.into_owned()),
+        (
+            "quoted CRLF with a BOM",
+            [
+                &b"\xEF\xBB\xBF"[..],
+                all_quoted(&text).replace('\n', "\r\n").as_bytes(),
+            ]
+            .concat(),
+        ),
+        ("extra columns", with_extra_columns(&text).into_bytes()),
+        (
+            "extra columns, CRLF",
+            with_extra_columns(&text).replace('\n', "\r\n").into_bytes(),
+        ),
     ];
     let mut lf_findings = None;
     for (shape, results) in shapes {
@@ -514,6 +553,18 @@ fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
                 "{shape}: human in chunks of {chunk_rows}"
             );
         }
+        // The table mapped rather than read: the same reports, snippets included.
+        for chunk_rows in [1, 3, 1 << 20] {
+            let mapped = reports_read(dir.path(), chunk_rows, Some(0));
+            assert_eq!(
+                mapped.0, whole.0,
+                "{shape}: JSON mapped, chunks of {chunk_rows}"
+            );
+            assert_eq!(
+                mapped.1, whole.1,
+                "{shape}: human mapped, chunks of {chunk_rows}"
+            );
+        }
         assert!(whole.1.contains("results.csv:"), "{shape}: {}", whole.1);
         let found = whole.2;
         let lf: &Vec<(String, usize, usize)> = lf_findings.get_or_insert(found.clone());
@@ -532,6 +583,7 @@ fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
                     "{shape}: line 3 is inside a cell: {found:?}"
                 );
             }
+            "quoted CRLF with a BOM" | "extra columns" | "extra columns, CRLF" => {}
             _ => assert_eq!(&found, lf, "{shape}"),
         }
     }
@@ -595,4 +647,72 @@ fn a_bad_value_in_a_streamed_table_costs_its_cell_not_its_document() {
             .find(|f| f.id == "result-publication-rate");
         assert_eq!(rate.map(|f| (f.numerator, f.denominator)), Some((13, 13)));
     }
+}
+
+/// A Results table mapped rather than read is never resident whole: its peak memory
+/// does not grow with its records (16 MiB and 64 MiB of them), and stays well under
+/// that of the same table read into memory.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mapped_table_is_checked_in_memory_that_does_not_grow_with_it() {
+    let plain = root().join("fixtures/checks/streaming/plain");
+    let text = std::fs::read_to_string(plain.join("results.csv")).expect("results.csv");
+    // Its first record, which is valid, over and over: rows read in place.
+    let mut lines = text.lines();
+    let (header, row) = (
+        lines.next().expect("a header"),
+        lines.next().expect("a row"),
+    );
+    let table = |mib: usize| {
+        let mut table = String::with_capacity((mib + 1) << 20);
+        table.push_str(header);
+        table.push('\n');
+        while table.len() < mib << 20 {
+            table.push_str(row);
+            table.push('\n');
+        }
+        table.into_bytes()
+    };
+    let peak_kib = |mib: usize, map_from: &str| {
+        let mut files: Vec<(&str, Vec<u8>)> = ["plan.yaml", "objects.yaml", "personnel.yaml"]
+            .iter()
+            .map(|f| (*f, std::fs::read(plain.join(f)).expect("fixture")))
+            .collect();
+        files.push(("results.csv", table(mib)));
+        let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, &b[..])).collect();
+        let dir = folder(&borrowed);
+        let out = crate::util::spotlint_env(
+            dir.path(),
+            &[
+                "check",
+                ".",
+                "--format",
+                "json",
+                "--as-of",
+                "2024-12-31",
+                "--parse-only",
+                "--stats",
+            ],
+            &[("SPOTLINT_MAP_FROM", map_from)],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let stats: serde_json::Value = out
+            .stderr
+            .lines()
+            .find_map(|l| serde_json::from_str(l).ok())
+            .expect("a --stats line");
+        stats["peak_rss_kib"].as_u64().expect("peak memory")
+    };
+    let small = peak_kib(16, "0");
+    let large = peak_kib(64, "0");
+    let read = peak_kib(64, "1000000000000");
+    // 48 MiB more records; 4 bytes a record (where it ends) is about 1 MiB of it.
+    assert!(
+        large < small + 8 * 1024,
+        "mapped: {small} KiB for 16 MiB, {large} KiB for 64 MiB"
+    );
+    assert!(
+        large + 40 * 1024 < read,
+        "64 MiB: mapped {large} KiB, read {read} KiB"
+    );
 }

@@ -98,6 +98,22 @@ pub fn spotlint_fed(dir: &Path, args: &[&str], stdin: std::process::Stdio) -> Ou
     }
 }
 
+/// `spotlint ARGS` in `dir` with environment variables `env`.
+pub fn spotlint_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_spotlint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the spotlint binary runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// `spotlint ARGS` in `dir` with its address space limited to `bytes` (a bound on
 /// all the memory it maps, so on its peak resident memory too): a run that needs more
 /// fails to allocate and is killed, which the exit code shows.

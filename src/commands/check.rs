@@ -225,6 +225,9 @@ pub struct CheckOptions {
     pub progress: Option<Lang>,
     /// The header vocabulary tables are read with (None: the shipped one).
     pub vocabulary: Option<Arc<crate::read::table::Vocabulary>>,
+    /// CSV files from this size (bytes) on are mapped rather than read (None: the
+    /// default).
+    pub map_from: Option<u64>,
 }
 
 impl CheckOptions {
@@ -241,6 +244,7 @@ impl CheckOptions {
             department: None,
             year: None,
             vocabulary: None,
+            map_from: None,
         }
     }
 
@@ -250,6 +254,7 @@ impl CheckOptions {
             department: self.department.clone(),
             year: self.year,
             vocabulary: self.vocabulary.clone(),
+            map_from: self.map_from,
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
         department: args.department,
         year: args.year,
         vocabulary: None,
+        map_from: None,
     };
     if let Some(path) = args.policy {
         match crate::commands::check::load_policy(&super::choice(Some(path))) {

@@ -1,18 +1,165 @@
 //! User files as text: decoding (UTF-8, UTF-8/UTF-16 with BOM, GB18030/GBK) and positions.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
+
+/// The text of a file: decoded into memory, or a read-only mapping of a plain UTF-8
+/// file (a large table), whose pages the kernel may drop and read again from the file.
+pub struct Text(Held);
+
+enum Held {
+    Owned(String),
+    /// The mapping and where the text starts in it (after a BOM). Checked to be UTF-8
+    /// when it was mapped.
+    Mapped(memmap2::Mmap, usize, std::sync::atomic::AtomicUsize),
+}
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Held::Owned(text) => text,
+            // SAFETY: the bytes were checked to be UTF-8 when mapped (see
+            // `SourceFile::map_utf8`), and the mapping is read-only.
+            Held::Mapped(map, start, _) => unsafe { std::str::from_utf8_unchecked(&map[*start..]) },
+        }
+    }
+
+    /// The bytes, before they are known to be UTF-8.
+    fn bytes(&self) -> &[u8] {
+        match &self.0 {
+            Held::Owned(text) => text.as_bytes(),
+            Held::Mapped(map, start, _) => &map[*start..],
+        }
+    }
+
+    /// Tells the kernel that the mapped pages of `range` are not needed for now: they
+    /// are read again from the file when next touched. Keeps the resident memory of a
+    /// large table to what is being read. Nothing for text in memory.
+    pub fn release(&self, range: (usize, usize)) {
+        self.let_go(range, true);
+    }
+
+    /// Counts `range` as read, without letting it go now: pages read here and there (a
+    /// finding's line) are let go with the whole mapping once 16 MiB of them were
+    /// read, one call rather than one a finding.
+    pub fn touched(&self, range: (usize, usize)) {
+        self.let_go(range, false);
+    }
+
+    fn let_go(&self, range: (usize, usize), now: bool) {
+        // A fault maps pages around the one touched too (Linux's fault-around, 64 KiB
+        // aligned by default, more with large folios), and chunks are read side by side,
+        // so that pages next to a range let go may be mapped again after it: the whole
+        // mapping is let go every 16 MiB let go or read, which bounds what stays behind.
+        const AROUND: usize = 64 << 10;
+        const WHOLE_EVERY: usize = 16 << 20;
+        if let Held::Mapped(map, start, released) = &self.0 {
+            let mut from = ((start + range.0) & !(AROUND - 1)).min(map.len());
+            let mut to =
+                ((start + range.1).saturating_add(AROUND - 1) & !(AROUND - 1)).min(map.len());
+            let len = to.saturating_sub(from);
+            let before = released.fetch_add(len, Ordering::Relaxed);
+            if before / WHOLE_EVERY != (before + len) / WHOLE_EVERY {
+                (from, to) = (0, map.len());
+            } else if !now {
+                return;
+            }
+            if to > from {
+                // SAFETY: a read-only file mapping: pages let go are read again from the
+                // file on the next access, with the same bytes (the file is not written
+                // while it is checked, see README "What is read, and limits").
+                let _ = unsafe {
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+                };
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Held::Owned(text) => text.fmt(f),
+            Held::Mapped(map, start, _) => write!(f, "<mapped, {} bytes>", map.len() - start),
+        }
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text(Held::Owned(String::new()))
+    }
+}
+
+/// Lines whose start is kept: one in so many, the others counted from it. A table of
+/// ten million lines costs a small index, not eight bytes a line.
+const LINE_STEP: usize = 64;
+
+/// Where lines start: the start of every [`LINE_STEP`]th line.
+#[derive(Debug, Default)]
+struct Lines {
+    every: Vec<usize>,
+    /// Line breaks counted so far.
+    breaks: usize,
+}
+
+impl Lines {
+    fn of(text: &[u8]) -> Lines {
+        let mut lines = Lines {
+            every: vec![0],
+            breaks: 0,
+        };
+        lines.extend(text, 0);
+        lines
+    }
+
+    /// Counts the line breaks of `block`, which starts at `at` in the text.
+    fn extend(&mut self, block: &[u8], at: usize) {
+        for i in memchr::memchr_iter(b'\n', block) {
+            self.breaks += 1;
+            if self.breaks % LINE_STEP == 0 {
+                self.every.push(at + i + 1);
+            }
+        }
+    }
+}
 
 /// A decoded input file. Offsets are byte offsets into `text`; lines are 1-based and
 /// columns 1-based counted in characters, as editors and SARIF readers show them.
 #[derive(Debug)]
 pub struct SourceFile {
     pub name: String,
-    pub text: String,
+    pub text: Text,
     /// The encoding the bytes were read as, when it was not plain UTF-8.
     pub encoding: Option<&'static str>,
-    line_starts: Vec<usize>,
+    lines: Lines,
 }
 
 /// Why a file's bytes could not be read as text.
@@ -142,8 +289,8 @@ impl SourceFile {
         let text = normalise_newlines(text);
         Arc::new(SourceFile {
             name: name.into(),
-            line_starts: line_starts(&text),
-            text,
+            lines: Lines::of(text.as_bytes()),
+            text: Text(Held::Owned(text)),
             encoding: None,
         })
     }
@@ -184,11 +331,11 @@ impl SourceFile {
             },
         };
         let text = normalise_newlines(text);
-        let (line_starts, also) = rayon::join(|| line_starts(&text), || with_text(&text));
+        let (lines, also) = rayon::join(|| Lines::of(text.as_bytes()), || with_text(&text));
         let source = SourceFile {
             name,
-            line_starts,
-            text,
+            lines,
+            text: Text(Held::Owned(text)),
             encoding,
         };
         Ok((Arc::new(source), also))
@@ -200,14 +347,99 @@ impl SourceFile {
         Self::decode_owned(name, bytes.to_vec(), |_| ()).map(|(source, ())| source)
     }
 
+    /// A plain UTF-8 file (a BOM allowed), mapped rather than read: `None` when the
+    /// bytes are anything else (another encoding, a NUL, a lone CR), which are read and
+    /// decoded as usual. The text is checked and indexed block by block, `each` told of
+    /// every block (the text so far, and where the block ends) before its pages are let
+    /// go, so that the file is never resident whole. A mapped text keeps its CRLF line
+    /// ends: lines are counted by LF either way, and readers of the text take a CR
+    /// before an LF as part of the line end.
+    pub fn map_utf8(
+        name: impl Into<String>,
+        map: memmap2::Mmap,
+        mut each: impl FnMut(&[u8], usize) + Send,
+    ) -> Option<Arc<SourceFile>> {
+        /// Blocks small against the memory bound, large against the cost of a call.
+        const BLOCK: usize = 4 << 20;
+        let start = if map.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        if map[start..].starts_with(b"\xFF\xFE") || map[start..].starts_with(b"\xFE\xFF") {
+            return None;
+        }
+        let source = SourceFile {
+            name: name.into(),
+            text: Text(Held::Mapped(map, start, Default::default())),
+            encoding: (start == 3).then_some("UTF-8 with BOM"),
+            lines: Lines::default(),
+        };
+        let bytes = source.text.bytes();
+        let mut lines = Lines {
+            every: vec![0],
+            breaks: 0,
+        };
+        let mut from = 0;
+        while from < bytes.len() {
+            let mut to = (from + BLOCK).min(bytes.len());
+            // A block ends on a character boundary.
+            while to < bytes.len() && (bytes[to] & 0xC0) == 0x80 && to > from + 1 {
+                to -= 1;
+            }
+            let block = &bytes[from..to];
+            let (plain, ()) = rayon::join(
+                || {
+                    let plain = std::str::from_utf8(block).is_ok()
+                        && memchr::memchr(0, block).is_none()
+                        && memchr::memchr_iter(b'\r', block)
+                            .all(|i| bytes.get(from + i + 1) == Some(&b'\n'));
+                    if plain {
+                        lines.extend(block, from);
+                    }
+                    plain
+                },
+                || each(bytes, to),
+            );
+            if !plain {
+                return None;
+            }
+            source.text.release((from, to));
+            from = to;
+        }
+        Some(Arc::new(SourceFile { lines, ..source }))
+    }
+
+    /// The start of the 0-based line `index`, if there is one.
+    fn line_start(&self, index: usize) -> Option<usize> {
+        if index > self.lines.breaks {
+            return None;
+        }
+        let base = *self.lines.every.get(index / LINE_STEP)?;
+        let start = match index % LINE_STEP {
+            0 => Some(base),
+            n => memchr::memchr_iter(b'\n', &self.text.as_bytes()[base..])
+                .nth(n - 1)
+                .map(|i| base + i + 1),
+        };
+        self.text.touched((base, start.unwrap_or(base)));
+        start
+    }
+
+    /// The line from `start` to its line break (a CR before it not included).
+    fn line_from(&self, start: usize) -> &str {
+        let rest = &self.text[start..];
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        self.text.touched((start, start + line.len()));
+        line.strip_suffix('\r').unwrap_or(line)
+    }
+
     /// Byte offset of a 1-based line and a 0-based character column, clamped to the text.
     pub fn offset_of(&self, line: usize, char_col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(start) = self.line_start(line.saturating_sub(1)) else {
             return self.text.len();
         };
-        let rest = &self.text[start..];
-        let line_end = rest.find('\n').unwrap_or(rest.len());
-        let line_text = &rest[..line_end];
+        let line_text = self.line_from(start);
         let within = line_text
             .char_indices()
             .nth(char_col)
@@ -219,26 +451,28 @@ impl SourceFile {
     /// 1-based line and 1-based character column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line_index = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
-        let start = self.line_starts[line_index];
+        let block = self.lines.every.partition_point(|&s| s <= offset).max(1) - 1;
+        let base = self.lines.every.get(block).copied().unwrap_or(0);
+        let before = &self.text.as_bytes()[base..offset];
+        let line_index = block * LINE_STEP + memchr::memchr_iter(b'\n', before).count();
+        let start = memchr::memrchr(b'\n', before).map_or(base, |i| base + i + 1);
         let col = self
             .text
             .get(start..offset)
             .map(|s| s.chars().count())
             .unwrap_or(0);
+        // Findings are placed after their chunk's pages were let go: the lines read
+        // for them are let go again, or they would stay resident over the whole file.
+        self.text.touched((base, offset));
         (line_index + 1, col + 1)
     }
 
-    /// The text of a 1-based line, without its newline.
+    /// The text of a 1-based line, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
-            return "";
-        };
-        let rest = &self.text[start..];
-        &rest[..rest.find('\n').unwrap_or(rest.len())]
+        match self.line_start(line.saturating_sub(1)) {
+            Some(start) => self.line_from(start),
+            None => "",
+        }
     }
 }
 
@@ -320,12 +554,6 @@ fn normalise_newlines(text: String) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +578,31 @@ mod tests {
             SourceFile::decode("c", b"ab\0cd"),
             Err(DecodeError::Binary { offset: 2 })
         ));
+    }
+
+    /// Lines found from the sparse index are those counted from the start.
+    #[test]
+    fn positions_past_the_indexed_lines_are_counted() {
+        let text: String = (0..300)
+            .map(|i| match i % 3 {
+                0 => String::new(),
+                1 => format!("第{i}行,x"),
+                _ => "a".repeat(i % 7),
+            } + "\n")
+            .collect();
+        let file = SourceFile::from_text("t.csv", text.clone());
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            assert_eq!(file.line_col(offset), (line, column), "at {offset}");
+        }
+        for (i, line) in text.split('\n').enumerate() {
+            assert_eq!(file.line_text(i + 1), line);
+            let start = file.offset_of(i + 1, 0);
+            assert_eq!(file.line_col(start), (i + 1, 1));
+        }
+        assert_eq!(file.offset_of(1000, 0), text.len());
     }
 
     #[test]

@@ -19,8 +19,15 @@ pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
 
 const DOCUMENT_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv", "xlsx", "xls"];
 const TABLE_EXTENSIONS: &[&str] = &["csv", "xlsx", "xls"];
-/// Tables hold the large record sets; they are read whole, so still bounded.
+/// Tables hold the large record sets; one read whole (or decoded) is still bounded.
 pub const MAX_TABLE_BYTES: u64 = 512 * 1024 * 1024;
+/// A plain UTF-8 CSV file is mapped rather than read, and never resident whole: bounded
+/// by the 32-bit offsets of positions.
+pub const MAX_MAPPED_TABLE_BYTES: u64 = u32::MAX as u64;
+/// CSV files from this size on are mapped ([`MAX_MAPPED_TABLE_BYTES`]); smaller ones are
+/// read, which costs little memory and leaves nothing to a file changed under the run.
+/// `SPOTLINT_MAP_FROM` (bytes) sets another size, for tests.
+const MAP_FROM_BYTES: u64 = 64 * 1024 * 1024;
 /// Kinds that live beside submissions but are not checked as submissions.
 const SKIPPED_KINDS: &[&str] = &["Policy", "Calendar", "PolicyTest", "Vocabulary"];
 
@@ -79,6 +86,66 @@ fn open_csv(
     options: &ReadOptions,
 ) -> Result<Streamable, TableDocuments> {
     let table = crate::read::table::CsvTable::open(shown, bytes).map_err(Err)?;
+    streamable(table, options)
+}
+
+/// A regular `.csv` file of at least [`MAP_FROM_BYTES`], mapped: `Err` with the limit
+/// when it is larger than can be mapped; `None` when it is to be read as usual.
+fn map_csv(path: &Path, options: &ReadOptions) -> Option<Result<memmap2::Mmap, u64>> {
+    let from = options.map_from.unwrap_or_else(|| {
+        std::env::var("SPOTLINT_MAP_FROM")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(MAP_FROM_BYTES)
+    });
+    let file = std::fs::File::open(path).ok()?;
+    let size = file.metadata().ok().filter(|m| m.is_file())?.len();
+    if size < from.max(1) {
+        return None;
+    }
+    if size > MAX_MAPPED_TABLE_BYTES {
+        return Some(Err(MAX_MAPPED_TABLE_BYTES));
+    }
+    stop_on_sigbus();
+    // SAFETY: a read-only mapping, read as bytes until checked to be UTF-8. A
+    // file truncated while it is checked makes its missing pages fault (SIGBUS), which
+    // ends the run with a message (see README "What is read, and limits").
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    Some(Ok(map))
+}
+
+/// A mapped file cut short while it is read faults with SIGBUS where its pages are
+/// gone: the run ends with exit 2 and says why, rather than dying with a bus error.
+#[cfg(unix)]
+fn stop_on_sigbus() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    extern "C" fn on_sigbus(_: libc::c_int) {
+        const SAID: &[u8] =
+            b"error: an input file was changed (cut short) while it was read; the check stopped\n";
+        // SAFETY: write and _exit are async-signal-safe.
+        unsafe {
+            libc::write(2, SAID.as_ptr().cast(), SAID.len());
+            libc::_exit(2);
+        }
+    }
+    ONCE.call_once(|| {
+        // SAFETY: installs a handler that only calls async-signal-safe functions.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigbus as *const () as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn stop_on_sigbus() {}
+
+fn streamable(
+    table: crate::read::table::CsvTable,
+    options: &ReadOptions,
+) -> Result<Streamable, TableDocuments> {
     if !table.may_hold_results() {
         return Err(table.read_whole(options));
     }
@@ -92,6 +159,7 @@ fn open_csv(
     // Plain rows of a Results table tell their years as written, without trees.
     let flat_years = crate::read::table::FlatChunk::read(&table, first)
         .map(|flat| flat.groups.iter().map(|g| g.year).collect::<Vec<_>>());
+    table.source.text.release(first);
     match flat_years {
         Some(years) if years.is_empty() => return Err(table.read_whole(options)),
         Some(years) => return Ok(Streamable { years, table }),
@@ -355,6 +423,23 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
             format!("the file is larger than {mib} MiB; not read"),
         )
     };
+    if named_extension.as_deref() == Some("csv") && !crate::read::table::has_sidecar(&shown) {
+        match map_csv(path, options) {
+            Some(Err(limit)) => {
+                too_large(loaded, limit);
+                return true;
+            }
+            Some(Ok(map)) if !crate::read::table::looks_like_workbook(&map) => {
+                if given.walked && crate::read::own_reports::recognise(&map).is_some() {
+                    // Read as usual, to be named and skipped.
+                } else if let Some(table) = crate::read::table::CsvTable::open_mapped(&shown, map) {
+                    take_csv(&shown, streamable(table, options), loaded);
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
     let bytes = match read_bounded(path, limit) {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -388,32 +473,16 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
             && !crate::read::table::has_sidecar(&shown)
             && !crate::read::table::looks_like_workbook(&bytes);
         let trees = if plain_csv {
-            match open_csv(&shown, bytes, options) {
-                Ok(streamable) => {
-                    if let Some(encoding) = streamable.table.source.encoding {
-                        eprintln!("note: {shown}: read as {encoding}");
-                    }
-                    loaded.tables.push(streamable);
-                    return true;
-                }
-                Err(trees) => trees,
-            }
+            open_csv(&shown, bytes, options)
         } else {
-            crate::read::table::read_table(&shown, &bytes, extension != "csv", options)
+            Err(crate::read::table::read_table(
+                &shown,
+                &bytes,
+                extension != "csv",
+                options,
+            ))
         };
-        if let Some(encoding) = trees
-            .as_ref()
-            .ok()
-            .and_then(|t| t.trees.first())
-            .and_then(|t| t.source.encoding)
-        {
-            eprintln!("note: {shown}: read as {encoding}");
-        }
-        let trees = trees.map(|read| {
-            loaded.notes.extend(read.notes);
-            read.trees
-        });
-        load_table_documents(trees, loaded);
+        take_csv(&shown, trees, loaded);
         return true;
     }
     let source = match SourceFile::decode(shown.clone(), &bytes) {
@@ -438,6 +507,33 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
     }
     load_source(&source, loaded);
     true
+}
+
+/// A table read: kept for streaming, or its documents loaded.
+fn take_csv(shown: &str, read: Result<Streamable, TableDocuments>, loaded: &mut Loaded) {
+    let trees = match read {
+        Ok(streamable) => {
+            if let Some(encoding) = streamable.table.source.encoding {
+                eprintln!("note: {shown}: read as {encoding}");
+            }
+            loaded.tables.push(streamable);
+            return;
+        }
+        Err(trees) => trees,
+    };
+    if let Some(encoding) = trees
+        .as_ref()
+        .ok()
+        .and_then(|t| t.trees.first())
+        .and_then(|t| t.source.encoding)
+    {
+        eprintln!("note: {shown}: read as {encoding}");
+    }
+    let trees = trees.map(|read| {
+        loaded.notes.extend(read.notes);
+        read.trees
+    });
+    load_table_documents(trees, loaded);
 }
 
 fn load_table_documents(

@@ -14,14 +14,37 @@ use super::{counts_by_rule, inert, Style};
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 use crate::parse::source::SourceFile;
 
-/// A source file as miette reads it, without copying the text per diagnostic; a file
-/// that holds active characters is shown through an inert copy of the same length,
-/// made once per file. miette finds a span's lines by scanning from the start of the
-/// text, so it is given only the lines around the span (found by the file's line
-/// index): a finding costs its snippet, not its offset into the file.
+/// A source file as miette reads it: only the lines around a span (found by the file's
+/// line index), copied once per diagnostic, so that a finding costs its snippet, not
+/// its offset into the file nor the file's size (a mapped table is never read whole
+/// for its snippets). Active characters are shown through an inert copy of the same
+/// length. miette finds a span's lines by scanning from the start of the text it is
+/// given, so it is given the lines of its window.
 struct Src {
-    text: Arc<str>,
+    /// The lines around the span, inert.
+    text: String,
+    /// Where `text` starts in the file.
+    from: usize,
     lines: Arc<SourceFile>,
+}
+
+/// Lines kept on each side of a span: more than miette reads around it.
+const WINDOW_LINES: usize = 8;
+
+impl Src {
+    fn around(source: &Arc<SourceFile>, start: usize, end: usize) -> Src {
+        let (first, _) = source.line_col(start);
+        let (last, _) = source.line_col(end);
+        let from = source.offset_of(first.saturating_sub(WINDOW_LINES).max(1), 0);
+        let to = source.offset_of(last.saturating_add(WINDOW_LINES), 0);
+        let window = source.text.get(from..to.max(from)).unwrap_or_default();
+        source.text.touched((from, to.max(from)));
+        Src {
+            text: inert::same_length(window).unwrap_or_else(|| window.to_owned()),
+            from,
+            lines: Arc::clone(source),
+        }
+    }
 }
 
 impl SourceCode for Src {
@@ -41,8 +64,17 @@ impl SourceCode for Src {
         let to = self
             .lines
             .offset_of(last.saturating_add(after).saturating_add(2), 0);
-        let Some(window) = self.text.get(from..to.max(from)) else {
-            return self.text.as_ref().read_span(span, before, after);
+        let window = from
+            .checked_sub(self.from)
+            .and_then(|at| self.text.get(at..to.max(from) - self.from));
+        let (window, from, from_line) = match window {
+            Some(window) => (window, from, from_line),
+            // More lines asked for than kept: those kept.
+            None => (
+                self.text.as_str(),
+                self.from,
+                self.lines.line_col(self.from).0,
+            ),
         };
         let within = SourceSpan::from((span.offset().saturating_sub(from), span.len()));
         let shown = window.read_span(&within, before, after)?;
@@ -57,29 +89,6 @@ impl SourceCode for Src {
             count + from_line - 1,
         )))
     }
-}
-
-thread_local! {
-    /// The last file shown, as shown: findings come sorted by file. The file itself is
-    /// held, so that another file made later at the same address is never taken for it.
-    static SHOWN: std::cell::RefCell<Option<(Arc<SourceFile>, Arc<str>)>> = const { std::cell::RefCell::new(None) };
-}
-
-fn shown_text(source: &Arc<SourceFile>) -> Arc<str> {
-    SHOWN.with(|shown| {
-        let mut shown = shown.borrow_mut();
-        if let Some((file, text)) = shown.as_ref() {
-            if Arc::ptr_eq(file, source) {
-                return Arc::clone(text);
-            }
-        }
-        let text: Arc<str> = match inert::same_length(&source.text) {
-            Some(clean) => Arc::from(clean),
-            None => Arc::from(source.text.as_str()),
-        };
-        *shown = Some((Arc::clone(source), Arc::clone(&text)));
-        text
-    })
 }
 
 pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
@@ -134,10 +143,7 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
             ));
             let report = miette::Report::new(diag).with_source_code(NamedSource::new(
                 inert::escaped(&d.file, true),
-                Src {
-                    text: shown_text(source),
-                    lines: Arc::clone(source),
-                },
+                Src::around(source, span.start as usize, span.end as usize),
             ));
             handler.render_report(&mut rendered, report.as_ref())
         }
@@ -465,10 +471,7 @@ mod tests {
     fn a_span_read_from_its_window_is_read_as_from_the_whole_text() {
         let text = "a: 1\nb: 二\n\nc: [x, y]\nd: |\n  long\n  text\ne: end";
         let source = SourceFile::from_text("t.yaml", text);
-        let src = Src {
-            text: Arc::from(text),
-            lines: Arc::clone(&source),
-        };
+
         for start in 0..text.len() {
             if !text.is_char_boundary(start) {
                 continue;
@@ -483,6 +486,7 @@ mod tests {
                     let whole = text
                         .read_span(&span, before, after)
                         .map_err(|e| e.to_string());
+                    let src = Src::around(&source, start, end);
                     let window = src
                         .read_span(&span, before, after)
                         .map_err(|e| e.to_string());

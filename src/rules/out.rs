@@ -90,7 +90,13 @@ pub struct Aggregates {
     /// Values added one at a time under the same name and key (a document's records),
     /// kept together until the key changes.
     current: Option<((String, String), Vec<smartstring::alias::String>)>,
+    /// Values in `pending`.
+    pending_values: usize,
 }
+
+/// Values pending past which a merge makes them sets: what a streamed table gathers is
+/// then bounded by its distinct values, not by its records.
+const SETTLE_FROM: usize = 1 << 20;
 
 impl Aggregates {
     pub fn count(&mut self, name: &str, key: &str, by: i64) {
@@ -128,6 +134,7 @@ impl Aggregates {
             .entry(key.to_owned())
             .or_default();
         if !values.is_empty() {
+            self.pending_values += values.len();
             self.pending
                 .entry((name.to_owned(), key.to_owned()))
                 .or_default()
@@ -153,12 +160,17 @@ impl Aggregates {
         for (at, parts) in other.pending {
             self.pending.entry(at).or_default().extend(parts);
         }
+        self.pending_values += other.pending_values;
+        if self.pending_values >= SETTLE_FROM {
+            self.settle();
+        }
     }
 
     /// Makes the values collected so far sets; sets side by side.
     pub fn settle(&mut self) {
         use rayon::prelude::*;
         self.flush();
+        self.pending_values = 0;
         let sets: Vec<((String, String), Names)> = std::mem::take(&mut self.pending)
             .into_par_iter()
             .map(|(at, parts)| {

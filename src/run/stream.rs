@@ -56,6 +56,10 @@ pub struct Streamed {
     pub headers: Vec<(Key, NodeRef)>,
 }
 
+/// Chunks checked side by side before their outputs are merged, in order: what is held
+/// at once is a batch's outputs and what the rules gathered so far, not every chunk's.
+const BATCH_CHUNKS: usize = 8;
+
 /// Parses (and with `rules`, checks) every streamed table; `progress` is told the bytes
 /// of each chunk done.
 pub fn run(
@@ -76,73 +80,132 @@ pub fn run(
             calendar,
         };
         let rooms = rules.map(Rooms::new);
+        let ranges: Vec<(usize, (usize, usize))> =
+            table.chunks(chunk_rows).into_iter().enumerate().collect();
         let check = |rooms: Option<&Rooms>, progress: &(dyn Fn(u64) + Sync)| {
-            let ranges: Vec<(usize, (usize, usize))> =
-                table.chunks(chunk_rows).into_iter().enumerate().collect();
-            ranges
-                .into_par_iter()
-                .map(|(index, range)| {
-                    let output = chunk(table, (index, range), &run, rooms);
-                    if let Some(rooms) = rooms {
-                        rooms.record(index, &output.made);
-                    }
-                    progress(range.1.saturating_sub(range.0) as u64);
-                    output
-                })
-                .collect::<Vec<ChunkOutput>>()
+            let mut merged = Merged::default();
+            for batch in ranges.chunks(BATCH_CHUNKS) {
+                let outputs: Vec<ChunkOutput> = batch
+                    .par_iter()
+                    .map(|&(index, range)| {
+                        let output = chunk(table, (index, range), &run, rooms);
+                        // Its rows are read: a mapped table's pages go back to the kernel.
+                        table.source.text.release(range);
+                        if let Some(rooms) = rooms {
+                            rooms.record(index, &output.made);
+                        }
+                        progress(range.1.saturating_sub(range.0) as u64);
+                        output
+                    })
+                    .collect();
+                for output in outputs {
+                    merged.add(output);
+                }
+                merged.settle();
+            }
+            merged
         };
-        let mut chunks = check(rooms.as_ref(), progress);
+        let mut merged = check(rooms.as_ref(), progress);
         // A document found invalid drops its findings from every chunk, so the room
         // earlier chunks left may have been counted with findings that are not kept:
         // checked again without.
-        if chunks.iter().any(|c| !c.invalid.is_empty())
+        if !merged.invalid.is_empty()
             && rooms
                 .as_ref()
                 .is_some_and(|r| r.used.load(Ordering::Relaxed))
         {
-            chunks = check(None, &|_| ());
+            merged = check(None, &|_| ());
         }
-        let errors: Vec<Diagnostic> = chunks
-            .iter()
-            .flat_map(|c| c.errors.iter().cloned())
-            .take(MAX_ERRORS)
-            .collect();
-        if !errors.is_empty() {
-            streamed.diagnostics.push(errors);
-            continue;
+        merged.into_streamed(&mut streamed);
+    }
+    streamed
+}
+
+/// The outputs of a table's chunks merged in chunk order, by rule and document: which
+/// documents are invalid is known only at the end, when those of the invalid ones are
+/// dropped.
+#[derive(Default)]
+struct Merged {
+    /// Problems reading the table: if any, the table gives only those.
+    errors: Vec<Diagnostic>,
+    invalid: HashSet<Group>,
+    validation: Vec<Vec<Diagnostic>>,
+    /// Each document's header, from its first chunk.
+    headers: Vec<(Group, NodeRef)>,
+    seen: HashSet<Group>,
+    /// By (rule, document), in the order first met.
+    outs: Vec<((usize, Group), Gathered)>,
+    at: HashMap<(usize, Group), usize>,
+    /// Document checks: only the first chunk of a document speaks for it.
+    first_check: HashSet<(usize, Group)>,
+}
+
+impl Merged {
+    fn add(&mut self, output: ChunkOutput) {
+        if self.errors.len() < MAX_ERRORS {
+            let room = MAX_ERRORS - self.errors.len();
+            self.errors.extend(output.errors.into_iter().take(room));
         }
-        let invalid: HashSet<Group> = chunks.iter().flat_map(|c| c.invalid.clone()).collect();
-        let valid = |group: &Group| !invalid.contains(group);
-        let mut first_check: HashSet<(usize, Group)> = HashSet::new();
-        let mut seen: HashSet<Group> = HashSet::new();
-        for output in chunks {
-            streamed.diagnostics.push(output.validation);
-            for (group, header) in output.groups {
-                if valid(&group) && seen.insert(group.clone()) {
-                    streamed.headers.push((group.0.clone(), header));
-                }
+        if !self.errors.is_empty() {
+            return;
+        }
+        self.invalid.extend(output.invalid);
+        self.validation.push(output.validation);
+        for (group, header) in output.groups {
+            if self.seen.insert(group.clone()) {
+                self.headers.push((group, header));
             }
-            let mut add = |(index, (key, _)): (usize, Group), found: Gathered| {
+        }
+        for (at, found) in output.outs {
+            self.merge(at, found);
+        }
+        for (at, found) in output.document_checks {
+            if self.first_check.insert(at.clone()) {
+                self.merge(at, found);
+            }
+        }
+    }
+
+    fn merge(&mut self, at: (usize, Group), found: Gathered) {
+        match self.at.get(&at) {
+            Some(&i) => self.outs[i].1.merge(found),
+            None => {
+                self.at.insert(at.clone(), self.outs.len());
+                self.outs.push((at, found));
+            }
+        }
+    }
+
+    /// Values gathered so far made sets: bounded by the distinct values, not the rows.
+    fn settle(&mut self) {
+        for (_, gathered) in &mut self.outs {
+            gathered.out.aggregates.settle();
+        }
+    }
+
+    fn into_streamed(self, streamed: &mut Streamed) {
+        if !self.errors.is_empty() {
+            streamed.diagnostics.push(self.errors);
+            return;
+        }
+        let valid = |group: &Group| !self.invalid.contains(group);
+        streamed.diagnostics.extend(self.validation);
+        for (group, header) in self.headers {
+            if valid(&group) {
+                streamed.documents += 1;
+                streamed.headers.push((group.0, header));
+            }
+        }
+        for ((index, (key, task)), found) in self.outs {
+            if valid(&(key.clone(), task)) {
                 streamed
                     .outputs
                     .entry((index, key))
                     .or_default()
                     .merge(found);
-            };
-            for (at, found) in output.outs {
-                if valid(&at.1) {
-                    add(at, found);
-                }
-            }
-            for (at, found) in output.document_checks {
-                if valid(&at.1) && first_check.insert(at.clone()) {
-                    add(at, found);
-                }
             }
         }
-        streamed.documents += seen.len();
     }
-    streamed
 }
 
 /// What the rules of a chunk are run with.

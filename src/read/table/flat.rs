@@ -424,6 +424,11 @@ impl<'t> FlatChunk<'t> {
             if line.is_empty() {
                 continue;
             }
+            // A CR inside a record (a line break in a quoted cell of a mapped CRLF text)
+            // is read as LF by the tree reader.
+            if memchr::memchr(b'\r', line.as_bytes()).is_some() {
+                return None;
+            }
             split_record(line, delimiter, &mut cells)?;
             if cells.iter().all(|c| c.text.is_empty()) {
                 continue;

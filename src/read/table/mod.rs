@@ -110,6 +110,9 @@ pub struct ReadOptions {
     pub department: Option<String>,
     pub year: Option<i64>,
     pub vocabulary: Option<Arc<Vocabulary>>,
+    /// CSV files from this size (bytes) on are mapped rather than read; None: the
+    /// default (see `read::input`).
+    pub map_from: Option<u64>,
 }
 
 impl ReadOptions {
@@ -290,7 +293,7 @@ pub fn cell_ref(path_shown: &str, source: &SourceFile, offset: usize) -> Option<
 /// program opening the file shows it), with the records found once.
 #[derive(Debug)]
 pub struct CsvCells {
-    ends: Vec<usize>,
+    ends: Vec<u32>,
     delimiter: u8,
 }
 
@@ -305,10 +308,10 @@ impl CsvCells {
 
     /// The cell holding byte `offset` of the table's text.
     pub fn cell(&self, source: &SourceFile, offset: usize) -> Option<String> {
-        let record = self.ends.partition_point(|&end| end <= offset);
+        let record = self.ends.partition_point(|&end| end as usize <= offset);
         let start = match record {
             0 => 0,
-            n => *self.ends.get(n - 1)?,
+            n => *self.ends.get(n - 1)? as usize,
         };
         let fields = walk_fields(source.text.as_bytes(), start, self.delimiter);
         let field = fields.iter().position(|f| offset <= f.end)?;
@@ -834,7 +837,7 @@ pub struct CsvTable {
     header: (usize, usize),
     header_row: Option<RawRow>,
     /// Where each record after the header ends.
-    ends: Vec<usize>,
+    ends: Vec<u32>,
     /// The columns, when rows can be read in place ([`flat`]).
     flat: Option<flat::Layout>,
     /// A builder of single rows' documents, made once (see [`Self::validated_tree`]).
@@ -851,12 +854,30 @@ impl CsvTable {
         };
         let (source, (delimiter, ends)) = SourceFile::decode_owned(path_shown, bytes, cut)
             .map_err(|e| vec![undecodable(path_shown, &e)])?;
+        Ok(Self::of(source, delimiter, ends))
+    }
+
+    /// As [`Self::open`], a plain UTF-8 file mapped rather than read (see
+    /// [`SourceFile::map_utf8`]): `None` when it is not one, and is to be read.
+    pub fn open_mapped(path_shown: &str, map: memmap2::Mmap) -> Option<CsvTable> {
+        let text = map.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&map);
+        let delimiter = sniff_delimiter_bytes(text)?;
+        let mut cutter = Cutter::default();
+        let source = SourceFile::map_utf8(path_shown, map, |text, upto| {
+            cutter.advance(text, delimiter, upto)
+        })?;
+        let ends = cutter.finish(source.text.as_bytes());
+        Some(Self::of(source, delimiter, ends))
+    }
+
+    fn of(source: Arc<SourceFile>, delimiter: u8, ends: Vec<u32>) -> CsvTable {
         // The header is the first record that is not blank.
         let text = source.text.as_bytes();
         let mut start = 0;
         let mut header = (0, 0);
         let mut first_row = ends.len();
         for (i, &end) in ends.iter().enumerate() {
+            let end = end as usize;
             if text[start..end].iter().any(|b| !b.is_ascii_whitespace()) {
                 header = (start, end);
                 first_row = i + 1;
@@ -864,12 +885,14 @@ impl CsvTable {
             }
             start = end;
         }
-        let ends = ends.get(first_row..).unwrap_or(&[]).to_vec();
+        let mut ends = ends;
+        ends.drain(..first_row.min(ends.len()));
+        ends.shrink_to_fit();
         let header_row = CsvRows::range(&source.text, header.0, header.1, delimiter)
             .next()
             .and_then(Result::ok);
         let flat = header_row.as_ref().and_then(flat::Layout::of);
-        Ok(CsvTable {
+        CsvTable {
             source,
             delimiter,
             header,
@@ -877,7 +900,7 @@ impl CsvTable {
             ends,
             flat,
             row_builder: OnceLock::new(),
-        })
+        }
     }
 
     /// Whether the table may hold results, by its header: it has a `kind` column, or
@@ -898,8 +921,8 @@ impl CsvTable {
         let mut start = self.header.1;
         for piece in self.ends.chunks(rows.max(1)) {
             if let Some(&end) = piece.last() {
-                chunks.push((start, end));
-                start = end;
+                chunks.push((start, end as usize));
+                start = end as usize;
             }
         }
         chunks
@@ -920,7 +943,7 @@ impl CsvTable {
             )),
         };
         let records = self.record_ranges(range).filter_map(move |range| {
-            let line = text[range.0..range.1].trim_end_matches('\n');
+            let line = text[range.0..range.1].trim_end_matches(['\n', '\r']);
             if line.is_empty() {
                 // The csv reader skips empty lines too.
                 return None;
@@ -974,10 +997,11 @@ impl CsvTable {
     /// The records in `range` (from [`Self::chunks`]), each as a byte range.
     fn record_ranges(&self, range: (usize, usize)) -> impl Iterator<Item = (usize, usize)> + '_ {
         let (start, end) = range;
-        let first = self.ends.partition_point(|&e| e <= start);
-        let last = self.ends.partition_point(|&e| e <= end);
+        let first = self.ends.partition_point(|&e| e as usize <= start);
+        let last = self.ends.partition_point(|&e| e as usize <= end);
         let mut record_start = start;
         self.ends[first..last].iter().map(move |&record_end| {
+            let record_end = record_end as usize;
             let range = (record_start, record_end);
             record_start = record_end;
             range
@@ -1041,48 +1065,82 @@ fn unquoted_row(text: &str, start: usize, delimiter: u8) -> Option<RawRow> {
 
 /// The byte offset just past each record: after its line break, where that break is
 /// outside quotes (csv-core's reading: a quote opens a quoted field only as the first
-/// byte of a field, `""` inside one is a quote).
-fn record_ends(text: &[u8], delimiter: u8) -> Vec<usize> {
-    let mut ends = Vec::with_capacity(text.len() / 64);
-    let mut i = 0;
-    // Outside quotes only a line break or a quote matters, and a quote only as the
-    // first byte of a field: jump from one to the next.
-    while let Some(found) = memchr::memchr2(b'\n', b'"', &text[i..]) {
-        let at = i + found;
-        if text[at] == b'\n' {
-            // Empty lines are no records (the csv reader skips them too).
-            if ends.last().map_or(at > 0, |&last| last < at) {
-                ends.push(at + 1);
-            }
-            i = at + 1;
-            continue;
-        }
-        let field_start = at == 0 || matches!(text[at - 1], b'\n') || text[at - 1] == delimiter;
-        if !field_start {
-            i = at + 1;
-            continue;
-        }
-        // A quoted field: it ends at a quote not doubled.
-        let mut j = at + 1;
-        loop {
-            match memchr::memchr(b'"', &text[j..]) {
-                Some(q) if text.get(j + q + 1) == Some(&b'"') => j += q + 2,
-                Some(q) => {
-                    j += q + 1;
-                    break;
+/// byte of a field, `""` inside one is a quote). Offsets are u32, as spans are: a table
+/// is at most 4 GiB.
+fn record_ends(text: &[u8], delimiter: u8) -> Vec<u32> {
+    let mut cutter = Cutter::default();
+    cutter.advance(text, delimiter, text.len());
+    cutter.finish(text)
+}
+
+/// [`record_ends`] a part of the text at a time: a mapped table is cut as it is read.
+#[derive(Default)]
+struct Cutter {
+    /// Where reading goes on (past a quoted field, it may be past the part read).
+    i: usize,
+    ends: Vec<u32>,
+}
+
+impl Cutter {
+    /// Cuts the records that start before `upto`.
+    fn advance(&mut self, text: &[u8], delimiter: u8, upto: usize) {
+        let ends = &mut self.ends;
+        let mut i = self.i;
+        // Outside quotes only a line break or a quote matters, and a quote only as the
+        // first byte of a field: jump from one to the next.
+        while i < upto {
+            let Some(found) = memchr::memchr2(b'\n', b'"', &text[i..]) else {
+                i = text.len();
+                break;
+            };
+            let at = i + found;
+            if text[at] == b'\n' {
+                // Empty lines are no records (the csv reader skips them too), a CRLF
+                // one as an LF one (a mapped text keeps its CRs).
+                let start = ends.last().map_or(0, |&e| e as usize);
+                let content_end = if at > start && text[at - 1] == b'\r' {
+                    at - 1
+                } else {
+                    at
+                };
+                if content_end > start {
+                    ends.push((at + 1) as u32);
                 }
-                None => {
-                    j = text.len();
-                    break;
+                i = at + 1;
+                continue;
+            }
+            let field_start = at == 0 || matches!(text[at - 1], b'\n') || text[at - 1] == delimiter;
+            if !field_start {
+                i = at + 1;
+                continue;
+            }
+            // A quoted field: it ends at a quote not doubled.
+            let mut j = at + 1;
+            loop {
+                match memchr::memchr(b'"', &text[j..]) {
+                    Some(q) if text.get(j + q + 1) == Some(&b'"') => j += q + 2,
+                    Some(q) => {
+                        j += q + 1;
+                        break;
+                    }
+                    None => {
+                        j = text.len();
+                        break;
+                    }
                 }
             }
+            i = j;
         }
-        i = j;
+        self.i = i;
     }
-    if ends.last() != Some(&text.len()) && !text.is_empty() {
-        ends.push(text.len());
+
+    fn finish(self, text: &[u8]) -> Vec<u32> {
+        let mut ends = self.ends;
+        if ends.last().map(|&e| e as usize) != Some(text.len()) && !text.is_empty() {
+            ends.push(text.len() as u32);
+        }
+        ends
     }
-    ends
 }
 
 /// Whether a table has a column sidecar (`<table>.columns.yaml`): such tables are
@@ -1126,6 +1184,21 @@ fn attach(source: &Arc<SourceFile>, errors: Vec<LoadError>) -> Vec<TableError> {
             error,
         })
         .collect()
+}
+
+/// [`sniff_delimiter`] of bytes not yet known to be UTF-8: `None` when its first line
+/// that is not blank is not.
+fn sniff_delimiter_bytes(bytes: &[u8]) -> Option<u8> {
+    let mut from = 0;
+    while from < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i + 1);
+        let line = std::str::from_utf8(&bytes[from..end]).ok()?;
+        if !line.trim().is_empty() {
+            return Some(sniff_delimiter(line));
+        }
+        from = end;
+    }
+    Some(b',')
 }
 
 fn sniff_delimiter(text: &str) -> u8 {
@@ -1202,10 +1275,18 @@ impl<'t> CsvRows<'t> {
                 },
             })
             .collect();
-        RawRow {
+        let mut row = RawRow {
             cells,
             span: row_span,
+        };
+        // A mapped text keeps its CRLF line ends (see `SourceFile::map_utf8`): a line
+        // break in a quoted cell reads as in a text whose line ends were made LF.
+        for cell in &mut row.cells {
+            if memchr::memchr(b'\r', cell.text.as_bytes()).is_some() {
+                cell.text = cell.text.replace("\r\n", "\n").replace('\r', "\n");
+            }
         }
+        row
     }
 }
 
@@ -3185,7 +3266,7 @@ mod tests {
     }
 
     /// Record ends read byte by byte, as csv-core reads them.
-    fn record_ends_bytewise(text: &[u8], delimiter: u8) -> Vec<usize> {
+    fn record_ends_bytewise(text: &[u8], delimiter: u8) -> Vec<u32> {
         let mut ends = Vec::new();
         let (mut in_quotes, mut field_start) = (false, true);
         let mut i = 0;
@@ -3202,8 +3283,15 @@ mod tests {
             } else if b == b'"' && field_start {
                 in_quotes = true;
             } else if b == b'\n' {
-                if ends.last().map_or(i > 0, |&last| last < i) {
-                    ends.push(i + 1);
+                // A line of a CR only is as empty as an empty one.
+                let start = ends.last().map_or(0, |&e| e as usize);
+                let content_end = if i > start && text[i - 1] == b'\r' {
+                    i - 1
+                } else {
+                    i
+                };
+                if content_end > start {
+                    ends.push((i + 1) as u32);
                 }
                 field_start = true;
                 i += 1;
@@ -3212,8 +3300,8 @@ mod tests {
             field_start = b == delimiter;
             i += 1;
         }
-        if ends.last() != Some(&text.len()) && !text.is_empty() {
-            ends.push(text.len());
+        if ends.last().map(|&e| e as usize) != Some(text.len()) && !text.is_empty() {
+            ends.push(text.len() as u32);
         }
         ends
     }
@@ -3239,7 +3327,7 @@ mod tests {
                     state = state
                         .wrapping_mul(6_364_136_223_846_793_005)
                         .wrapping_add(1);
-                    b"a,\"\n\t"[(state >> 33) as usize % 5]
+                    b"a,\"\n\t\r"[(state >> 33) as usize % 6]
                 })
                 .collect();
             texts.push(text);
@@ -3252,7 +3340,72 @@ mod tests {
                     "{:?}",
                     String::from_utf8_lossy(text)
                 );
+                // Cut a few bytes at a time, as a mapped table is.
+                for step in [1, 2, 5] {
+                    let mut cutter = Cutter::default();
+                    let mut upto = 0;
+                    while upto < text.len() {
+                        upto = (upto + step).min(text.len());
+                        cutter.advance(text, delimiter, upto);
+                    }
+                    assert_eq!(
+                        cutter.finish(text),
+                        record_ends(text, delimiter),
+                        "{:?} in steps of {step}",
+                        String::from_utf8_lossy(text)
+                    );
+                }
             }
+        }
+    }
+
+    /// Plain UTF-8 (LF or CRLF, a BOM, quoted line breaks) is mapped, with the records
+    /// and header of the table read into memory; any other bytes are left to be read.
+    #[test]
+    fn plain_utf8_tables_are_mapped_and_others_read() {
+        let lf = "部门,年度,抽查任务,检查对象\n甲,2024,T1,\"A\nB\"\n\n乙,2024,T2,C\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let mapped = |bytes: &[u8]| {
+            let mut file = tempfile::tempfile().expect("temp file");
+            std::io::Write::write_all(&mut file, bytes).expect("write");
+            // SAFETY: a file of this test's own, not written while mapped.
+            let map = unsafe { memmap2::Mmap::map(&file) }.expect("map");
+            CsvTable::open_mapped("t.csv", map)
+        };
+        let read = CsvTable::open("t.csv", lf.as_bytes().to_vec()).expect("table");
+        for bytes in [
+            lf.as_bytes().to_vec(),
+            crlf.as_bytes().to_vec(),
+            [&b"\xEF\xBB\xBF"[..], crlf.as_bytes()].concat(),
+        ] {
+            let table = mapped(&bytes).expect("mapped");
+            assert_eq!(table.ends.len(), read.ends.len());
+            assert_eq!(
+                table.header_row.as_ref().map(|r| r.cells.len()),
+                read.header_row.as_ref().map(|r| r.cells.len())
+            );
+            let object = |t: &CsvTable| {
+                let trees = t.chunk(t.chunks(1)[0]).expect("rows");
+                let tree = &trees[0];
+                let records = tree.get(tree.root, "records").expect("records");
+                let record = tree.seq(records)[0];
+                let object = tree.get(record, "object").expect("object");
+                let at = tree.node(object).span.start as usize;
+                (
+                    tree.str_at(record, "object").map(str::to_owned),
+                    tree.source.line_col(at),
+                )
+            };
+            assert_eq!(object(&table), object(&read));
+            assert_eq!(object(&read).0.as_deref(), Some("A\nB"));
+            assert_eq!(
+                table.source.line_col(table.ends[1] as usize),
+                read.source.line_col(read.ends[1] as usize)
+            );
+        }
+        let gbk = encoding_rs::GBK.encode(lf).0.into_owned();
+        for bytes in [gbk, b"a,b\rc,d\n".to_vec(), b"a,b\nc,\0\n".to_vec()] {
+            assert!(mapped(&bytes).is_none());
         }
     }
 
