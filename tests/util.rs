@@ -25,17 +25,7 @@ pub fn root() -> PathBuf {
 
 /// Runs `spotlint ARGS` in `dir` with colour off.
 pub fn spotlint_in(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_spotlint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the spotlint binary runs");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    spotlint_env(dir, args, &[])
 }
 
 pub fn spotlint(args: &[&str]) -> Output {

@@ -1067,6 +1067,21 @@ fn unquoted_row(text: &str, start: usize, delimiter: u8) -> Option<RawRow> {
 /// outside quotes (csv-core's reading: a quote opens a quoted field only as the first
 /// byte of a field, `""` inside one is a quote). Offsets are u32, as spans are: a table
 /// is at most 4 GiB.
+/// Ends the record at the line break at `at`, unless the line is empty: empty lines
+/// are no records (the csv reader skips them too), a CRLF one as an LF one (a mapped
+/// text keeps its CRs).
+fn end_record(text: &[u8], at: usize, ends: &mut Vec<u32>) {
+    let start = ends.last().map_or(0, |&e| e as usize);
+    let content_end = if at > start && text[at - 1] == b'\r' {
+        at - 1
+    } else {
+        at
+    };
+    if content_end > start {
+        ends.push((at + 1) as u32);
+    }
+}
+
 fn record_ends(text: &[u8], delimiter: u8) -> Vec<u32> {
     let mut cutter = Cutter::default();
     cutter.advance(text, delimiter, text.len());
@@ -1095,17 +1110,7 @@ impl Cutter {
             };
             let at = i + found;
             if text[at] == b'\n' {
-                // Empty lines are no records (the csv reader skips them too), a CRLF
-                // one as an LF one (a mapped text keeps its CRs).
-                let start = ends.last().map_or(0, |&e| e as usize);
-                let content_end = if at > start && text[at - 1] == b'\r' {
-                    at - 1
-                } else {
-                    at
-                };
-                if content_end > start {
-                    ends.push((at + 1) as u32);
-                }
+                end_record(text, at, ends);
                 i = at + 1;
                 continue;
             }
