@@ -76,7 +76,9 @@ impl SourceCode for Src {
                 self.lines.line_col(self.from).0,
             ),
         };
-        let within = SourceSpan::from((span.offset().saturating_sub(from), span.len()));
+        // Within the text kept, whatever the span: miette indexes it without checking.
+        let offset = span.offset().saturating_sub(from).min(window.len());
+        let within = SourceSpan::from((offset, span.len().min(window.len() - offset)));
         let shown = window.read_span(&within, before, after)?;
         let (line, column, count) = (shown.line(), shown.column(), shown.line_count());
         let at = SourceSpan::from((shown.span().offset() + from, shown.span().len()));
@@ -464,6 +466,31 @@ fn table(out: &mut dyn Write, head: &[String], rows: &[Vec<String>]) -> io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A span past the end of its file (or of the lines kept around it) is shown at
+    /// the end, never read past it (found by fuzzing the report writers).
+    #[test]
+    fn a_span_past_its_text_is_rendered_at_its_end() {
+        let source = Arc::new(SourceFile::from_text("t.csv", "a,b\n1,2\n"));
+        for (start, end) in [(7, 9), (9, 9), (9, 40), (200, 300)] {
+            let d = Diagnostic::problem(
+                crate::diag::Origin::Input,
+                "input/bad-value",
+                &source,
+                crate::parse::tree::Span::new(start, end),
+                crate::diag::Text::new("x", "x"),
+            );
+            let shown = render_diagnostic(
+                &d,
+                Lang::En,
+                Style {
+                    color: false,
+                    width: 80,
+                },
+            );
+            assert!(shown.contains("t.csv"), "{start}..{end}: {shown}");
+        }
+    }
 
     /// The lines around a span read from the window are those miette reads from the
     /// whole text: same bytes, span, line, column and count.
