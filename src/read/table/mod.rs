@@ -765,9 +765,12 @@ fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
             merged: None,
         }
     } else {
+        // The value read differs from the text (quotes, a second byte-order mark): the
+        // span covers as many bytes, ending on a character of the text.
+        let end = text.ceil_char_boundary((base + value.len()).min(text.len()));
         RawCell {
             text: trimmed.to_owned(),
-            span: Span::new(base, base + value.len()),
+            span: Span::new(base, end.max(base)),
             direct: false,
             excel_error: false,
             merged: None,
@@ -2711,6 +2714,19 @@ fn merged_regions<RS: std::io::Read + std::io::Seek>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cell whose value is not the text at its place (the csv reader dropped a
+    /// second byte-order mark) is placed on whole characters (found by fuzzing).
+    #[test]
+    fn a_cell_read_differently_is_placed_on_whole_characters() {
+        let text = "\u{FEFF}\u{FF65}\u{011B}\u{FF65}\u{011B}";
+        let cell = direct_cell(text, "\u{FF65}\u{011B}\u{FF65}\u{011B}", 0);
+        let (start, end) = (cell.span.start as usize, cell.span.end as usize);
+        assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+        assert_eq!((start, end), (0, 11));
+        let cell = direct_cell(text, &"x".repeat(40), 3);
+        assert_eq!((cell.span.start, cell.span.end), (3, 13));
+    }
     use encoding_rs::GB18030;
 
     fn manifest(path: &str) -> std::path::PathBuf {
