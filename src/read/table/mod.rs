@@ -767,7 +767,10 @@ fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
     } else {
         // The value read differs from the text (quotes, a second byte-order mark): the
         // span covers as many bytes, ending on a character of the text.
-        let end = text.ceil_char_boundary((base + value.len()).min(text.len()));
+        let mut end = (base + value.len()).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
         RawCell {
             text: trimmed.to_owned(),
             span: Span::new(base, end.max(base)),
