@@ -58,7 +58,7 @@ pub struct Streamed {
 
 /// Chunks checked side by side before their outputs are merged, in order: what is held
 /// at once is a batch's outputs and what the rules gathered so far, not every chunk's.
-const BATCH_CHUNKS: usize = 8;
+const BATCH_CHUNKS: usize = 16;
 
 /// Parses (and with `rules`, checks) every streamed table; `progress` is told the bytes
 /// of each chunk done.
@@ -84,25 +84,38 @@ pub fn run(
             table.chunks(chunk_rows).into_iter().enumerate().collect();
         let check = |rooms: Option<&Rooms>, progress: &(dyn Fn(u64) + Sync)| {
             let mut merged = Merged::default();
-            for batch in ranges.chunks(BATCH_CHUNKS) {
-                let outputs: Vec<ChunkOutput> = batch
-                    .par_iter()
-                    .map(|&(index, range)| {
-                        let output = chunk(table, (index, range), &run, rooms);
-                        // Its rows are read: a mapped table's pages go back to the kernel.
-                        table.source.text.release(range);
-                        if let Some(rooms) = rooms {
-                            rooms.record(index, &output.made);
-                        }
-                        progress(range.1.saturating_sub(range.0) as u64);
-                        output
-                    })
-                    .collect();
+            let merge = |merged: &mut Merged, outputs: Vec<ChunkOutput>| {
                 for output in outputs {
                     merged.add(output);
                 }
                 merged.settle();
+            };
+            // A batch is merged while the next one is checked: the merge is one
+            // thread's work, and the other cores would wait for it.
+            let mut previous: Vec<ChunkOutput> = Vec::new();
+            for batch in ranges.chunks(BATCH_CHUNKS) {
+                let (outputs, ()) = rayon::join(
+                    || {
+                        batch
+                            .par_iter()
+                            .map(|&(index, range)| {
+                                let output = chunk(table, (index, range), &run, rooms);
+                                // Its rows are read: a mapped table's pages go back to
+                                // the kernel.
+                                table.source.text.release(range);
+                                if let Some(rooms) = rooms {
+                                    rooms.record(index, &output.made);
+                                }
+                                progress(range.1.saturating_sub(range.0) as u64);
+                                output
+                            })
+                            .collect::<Vec<ChunkOutput>>()
+                    },
+                    || merge(&mut merged, std::mem::take(&mut previous)),
+                );
+                previous = outputs;
             }
+            merge(&mut merged, previous);
             merged
         };
         let mut merged = check(rooms.as_ref(), progress);
