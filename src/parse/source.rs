@@ -313,7 +313,7 @@ impl SourceFile {
             true if bom_utf8 => {
                 let mut bytes = bytes;
                 bytes.drain(..3);
-                match String::from_utf8(bytes) {
+                match utf8_string(bytes) {
                     Ok(text) => (text, Some("UTF-8 with BOM")),
                     Err(e) => {
                         return Err(DecodeError::Undecodable {
@@ -323,7 +323,7 @@ impl SourceFile {
                 }
             }
             true => decode_bytes(&bytes).map_err(|e| e.shown_as(&name, &bytes))?,
-            false => match String::from_utf8(bytes) {
+            false => match utf8_string(bytes) {
                 Ok(text) => (text, None),
                 Err(e) => {
                     decode_bytes(e.as_bytes()).map_err(|d| d.shown_as(&name, e.as_bytes()))?
@@ -390,7 +390,7 @@ impl SourceFile {
             let block = &bytes[from..to];
             let (plain, ()) = rayon::join(
                 || {
-                    let plain = std::str::from_utf8(block).is_ok()
+                    let plain = is_utf8(block)
                         && memchr::memchr(0, block).is_none()
                         && memchr::memchr_iter(b'\r', block)
                             .all(|i| bytes.get(from + i + 1) == Some(&b'\n'));
@@ -551,7 +551,24 @@ fn normalise_newlines(text: String) -> String {
     }
     bytes.truncate(write);
     // Only ASCII CR bytes were taken out or turned into LF: still UTF-8.
-    String::from_utf8(bytes).unwrap_or_default()
+    utf8_string(bytes).unwrap_or_default()
+}
+
+/// Whether `bytes` is UTF-8, checked with SIMD: tables are mostly Chinese text, on
+/// which `std::str::from_utf8` takes its slow path.
+pub fn is_utf8(bytes: &[u8]) -> bool {
+    simdutf8::basic::from_utf8(bytes).is_ok()
+}
+
+/// `String::from_utf8`, with the check done by [`is_utf8`]; the standard check runs
+/// only on bytes that fail it, to say where.
+fn utf8_string(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
+    if is_utf8(&bytes) {
+        // SAFETY: `is_utf8` has just checked that the bytes are UTF-8.
+        Ok(unsafe { String::from_utf8_unchecked(bytes) })
+    } else {
+        String::from_utf8(bytes)
+    }
 }
 
 #[cfg(test)]
