@@ -176,6 +176,7 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
             code = EXIT_ERROR;
         }
     }
+    run::drop_aside(outcome);
     code
 }
 
@@ -541,6 +542,7 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         n.waived = waivers::covers_whole_rule(&waivers, &n.rule, (&policy.waivers, options.as_of));
     }
     report.not_kept = Box::new(not_kept);
+    run::drop_aside(loaded.documents);
     report.sort();
     report
 }

@@ -20,6 +20,12 @@ use crate::submission::{self, Submission};
 
 pub mod stream;
 
+/// Drops `value` on a worker thread: a large run's trees and findings take tens of
+/// milliseconds to free, and the report need not wait for that (nor the process exit).
+pub fn drop_aside<T: Send + 'static>(value: T) {
+    rayon::spawn(move || drop(value));
+}
+
 /// A submission's key: (department, year).
 pub type Key = (String, Option<i64>);
 
@@ -266,6 +272,7 @@ pub fn evaluate(
         evaluation.not_kept.extend(outcome.not_kept);
         evaluation.diagnostics.push(outcome.findings);
     }
+    drop_aside(submissions);
     evaluation
 }
 
