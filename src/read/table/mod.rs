@@ -1772,7 +1772,7 @@ struct Builder {
     /// keys (made once: every record shares them).
     record_columns: Vec<RecordColumn>,
     /// Position of each used column (shared, so a row can read it while erring).
-    pos_of: Arc<HashMap<&'static str, usize>>,
+    pos_of: Arc<HashMap<&'static str, usize, foldhash::fast::RandomState>>,
     header_cells: Vec<Span>,
     header_span: Span,
     /// The kind was taken from this cell.
@@ -1896,7 +1896,8 @@ impl Builder {
                 ),
             ));
         }
-        let mut pos_of: HashMap<&'static str, usize> = HashMap::new();
+        let mut pos_of: HashMap<&'static str, usize, foldhash::fast::RandomState> =
+            HashMap::default();
         for (i, c) in found.iter().enumerate() {
             let Some(c) = c else { continue };
             let span = header.cells[i].span;
@@ -2243,16 +2244,65 @@ impl Builder {
         }
         // The document this row belongs to: mostly that of the row before.
         let key_columns = self.kind.key_columns();
-        if let Some((last_key, g)) = &self.last_group {
-            let same = key_columns
+        let same_as_last = self.last_group.as_ref().and_then(|(last_key, g)| {
+            key_columns
                 .iter()
                 .zip(last_key)
-                .all(|(id, k)| cell(id).is_some_and(|c| c.text == *k));
-            if same && self.kind.shared_columns().is_empty() {
-                let g = *g;
-                return self.record(g, row);
+                .all(|(id, k)| cell(id).is_some_and(|c| c.text == *k))
+                .then_some(*g)
+        });
+        let g = match same_as_last {
+            Some(g) => g,
+            None => match self.group_of(row, &cell)? {
+                Some(g) => g,
+                None => return Ok(()),
+            },
+        };
+        for &id in self.kind.shared_columns() {
+            let Some(c) = cell(id) else { continue };
+            let known = self.groups[g].shared.iter().find(|(k, _)| *k == id);
+            // Most rows repeat the text of the first, as written: no need to normalise it.
+            if known.is_some_and(|(_, before)| *before == c.text) {
+                continue;
+            }
+            let text = shared_text(id, c);
+            match known {
+                Some((_, before)) if *before != text => {
+                    let before = before.clone();
+                    self.fail(error(
+                        "input/bad-value",
+                        c.span,
+                        format!("`{id}` is `{}` here but `{before}` in an earlier row of the same department", c.text),
+                        format!("`{id}` 此处为 `{}`，而同一部门的前面行为 `{before}`", c.text),
+                    ))?;
+                }
+                Some(_) => {}
+                None => {
+                    let p = self.pos_of[id];
+                    let key_span = self
+                        .header_cells
+                        .get(p)
+                        .copied()
+                        .unwrap_or(self.header_span);
+                    let shape = column(id).map_or(Text, |c| c.shape);
+                    let node = value_node(&mut self.groups[g].nodes, c, shape, key_span)
+                        .map_err(|e| self.errors.push(e))
+                        .map_err(|_| Stop)?;
+                    self.groups[g].doc.push((id, node));
+                    self.groups[g].shared.push((id, text));
+                }
             }
         }
+        self.record(g, row)
+    }
+
+    /// The document (group) of a row whose key differs from the row before's: found by
+    /// its key, or made. `None` when a key cell is empty (reported).
+    fn group_of<'r>(
+        &mut self,
+        row: &'r RawRow,
+        cell: &dyn Fn(&str) -> Option<&'r RawCell>,
+    ) -> Result<Option<usize>, Stop> {
         let mut key = [String::new(), String::new(), String::new()];
         let mut missing = Vec::new();
         for (slot, id) in self.kind.key_columns().iter().enumerate() {
@@ -2296,7 +2346,7 @@ impl Builder {
                     ),
                 ))?;
             }
-            return Ok(());
+            return Ok(None);
         }
         let [a, b, c] = key;
         let g = match self.index.get(&(a.clone(), b.clone(), c.clone())) {
@@ -2308,37 +2358,7 @@ impl Builder {
             }
         };
         self.last_group = Some(([a, b, c], g));
-        for &id in self.kind.shared_columns() {
-            let Some(c) = cell(id) else { continue };
-            let text = shared_text(id, c);
-            match self.groups[g].shared.iter().find(|(k, _)| *k == id) {
-                Some((_, before)) if *before != text => {
-                    let before = before.clone();
-                    self.fail(error(
-                        "input/bad-value",
-                        c.span,
-                        format!("`{id}` is `{}` here but `{before}` in an earlier row of the same department", c.text),
-                        format!("`{id}` 此处为 `{}`，而同一部门的前面行为 `{before}`", c.text),
-                    ))?;
-                }
-                Some(_) => {}
-                None => {
-                    let p = self.pos_of[id];
-                    let key_span = self
-                        .header_cells
-                        .get(p)
-                        .copied()
-                        .unwrap_or(self.header_span);
-                    let shape = column(id).map_or(Text, |c| c.shape);
-                    let node = value_node(&mut self.groups[g].nodes, c, shape, key_span)
-                        .map_err(|e| self.errors.push(e))
-                        .map_err(|_| Stop)?;
-                    self.groups[g].doc.push((id, node));
-                    self.groups[g].shared.push((id, text));
-                }
-            }
-        }
-        self.record(g, row)
+        Ok(Some(g))
     }
 
     fn new_group(&mut self, row: &RawRow) -> Result<usize, Stop> {
@@ -2792,6 +2812,51 @@ mod tests {
             }
         }
         dump
+    }
+
+    /// A library's `updated_on` belongs to its department's document: its rows may
+    /// write it differently, not give a different date (nor leave it out and then give
+    /// one that differs).
+    #[test]
+    fn a_value_shared_by_a_department_is_the_same_in_each_of_its_rows() {
+        let rows = |last: &str| {
+            format!(
+                "department,updated_on,id,name,risk_level\n\
+                 A局,2024-03-01,O1,甲,A\n\
+                 A局,2024/3/1,O2,乙,B\n\
+                 B局,2024-04-01,O3,丙,A\n\
+                 A局,,O4,丁,C\n\
+                 A局,{last},O5,戊,D\n"
+            )
+        };
+        let trees = csv(&rows("2024年3月1日")).unwrap();
+        assert_eq!(trees.len(), 2);
+        let a = &trees[0];
+        assert_eq!(a.str_at(a.root, "updated_on"), Some("2024-03-01"));
+        let count = |t: &Tree| t.get(t.root, "objects").map_or(0, |o| t.seq(o).len());
+        assert_eq!((count(&trees[0]), count(&trees[1])), (4, 1));
+
+        let text = rows("2024-03-02");
+        let errors = csv(&text).unwrap_err();
+        let found: Vec<(&str, &str, &str)> = errors
+            .iter()
+            .map(|e| {
+                let span = e.error.span;
+                (
+                    e.error.code,
+                    &text[span.start as usize..span.end as usize],
+                    e.error.en.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "input/bad-value",
+                "2024-03-02",
+                "`updated_on` is `2024-03-02` here but `2024-03-01` in an earlier row of the same department"
+            )]
+        );
     }
 
     #[test]
