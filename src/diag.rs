@@ -110,7 +110,18 @@ impl Diagnostic {
         span: Span,
         message: Text,
     ) -> Diagnostic {
-        let (line, column) = source.line_col(span.start as usize);
+        Diagnostic::problem_at(origin, code, (source, span, None), message)
+    }
+
+    /// [`Diagnostic::problem`] at a place whose line and column may be known already
+    /// (counted where a finding was made in a streamed chunk).
+    pub fn problem_at(
+        origin: Origin,
+        code: &str,
+        (source, span, known): (&Arc<SourceFile>, Span, Option<(usize, usize)>),
+        message: Text,
+    ) -> Diagnostic {
+        let (line, column) = known.unwrap_or_else(|| source.line_col(span.start as usize));
         Diagnostic {
             rule: code.to_owned(),
             policy: None,

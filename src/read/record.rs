@@ -409,10 +409,13 @@ impl<'a> Rec<'a> {
             At::Tree { .. } | At::Snapshot { .. } => Anchor::Node(self.node()),
             At::Row { chunk, row, part } => {
                 let (span, targets) = chunk.place(row, part, field);
+                let line_col = Some(chunk.line_col(row, span.start as usize));
+                debug_assert_eq!(line_col, Some(chunk.source().line_col(span.start as usize)));
                 Anchor::Placed {
                     source: Arc::clone(chunk.source()),
                     span,
                     targets,
+                    line_col,
                 }
             }
         }
@@ -428,13 +431,16 @@ pub enum Anchor {
         source: Arc<SourceFile>,
         span: Span,
         targets: Vec<String>,
+        /// The line and column of `span`, when counted where the finding was made.
+        line_col: Option<(usize, usize)>,
     },
 }
 
 impl Anchor {
-    /// The file, the place of `field` from the anchor, and what the finding is about
-    /// (the values of [`TARGET_KEYS`] of the node, else of its document).
-    pub fn resolve(self, field: &str) -> (Arc<SourceFile>, Span, Vec<String>) {
+    /// The file, the place of `field` from the anchor, what the finding is about
+    /// (the values of [`TARGET_KEYS`] of the node, else of its document), and the
+    /// place's line and column if they are known already.
+    pub fn resolve(self, field: &str) -> Resolved {
         match self {
             Anchor::Node(at) => {
                 let tree = &at.tree;
@@ -444,16 +450,25 @@ impl Anchor {
                     .filter_map(|k| tree.str_at(at.id, k).or_else(|| tree.str_at(tree.root, k)))
                     .map(str::to_owned)
                     .collect();
-                (Arc::clone(&tree.source), tree.report_span(node), targets)
+                (
+                    Arc::clone(&tree.source),
+                    tree.report_span(node),
+                    targets,
+                    None,
+                )
             }
             Anchor::Placed {
                 source,
                 span,
                 targets,
-            } => (source, span, targets),
+                line_col,
+            } => (source, span, targets, line_col),
         }
     }
 }
+
+/// What [`Anchor::resolve`] gives.
+pub type Resolved = (Arc<SourceFile>, Span, Vec<String>, Option<(usize, usize)>);
 
 /// Whether a result is published: its publication's channel and date are both given.
 pub fn is_published(record: &Rec) -> bool {

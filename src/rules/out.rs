@@ -49,11 +49,12 @@ impl RawFinding {
     /// Resolves the finding's place in place.
     fn place(&mut self) {
         if let Anchor::Node(at) = &self.at {
-            let (source, span, targets) = Anchor::Node(at.clone()).resolve(&self.field);
+            let (source, span, targets, line_col) = Anchor::Node(at.clone()).resolve(&self.field);
             self.at = Anchor::Placed {
                 source,
                 span,
                 targets,
+                line_col,
             };
         }
     }
@@ -293,12 +294,11 @@ impl Out {
 
     /// A record whose dates the calendar cannot count: the data's problem, at the record.
     pub fn calendar_gap(&mut self, rule: &Rule, gap: &CalendarError, at: &Rec, field: &str) {
-        let (source, span, _) = at.anchor(field).resolve(field);
-        let mut d = Diagnostic::problem(
+        let (source, span, _, line_col) = at.anchor(field).resolve(field);
+        let mut d = Diagnostic::problem_at(
             Origin::Input,
             "calendar/missing-year",
-            &source,
-            span,
+            (&source, span, line_col),
             Text::new(
                 format!("{}；规则 `{}` 无法计算工作日", gap.zh(), rule.id),
                 format!("{gap}; rule `{}` cannot count working days", rule.id),
@@ -333,7 +333,7 @@ impl Out {
 /// A finding of `rule` as a diagnostic: placed, its message and help filled, its
 /// texts cited.
 pub fn diagnostic(rule: &Rule, raw: RawFinding) -> Diagnostic {
-    let (source, span, targets) = raw.at.resolve(&raw.field);
+    let (source, span, targets, line_col) = raw.at.resolve(&raw.field);
     let none = Text::default();
     let template = rule
         .messages
@@ -341,11 +341,10 @@ pub fn diagnostic(rule: &Rule, raw: RawFinding) -> Diagnostic {
         .or_else(|| rule.messages.get("default"))
         .unwrap_or(&none);
     let params = &rule.params.values;
-    let mut d = Diagnostic::problem(
+    let mut d = Diagnostic::problem_at(
         Origin::Finding,
         &rule.id,
-        &source,
-        span,
+        (&source, span, line_col),
         message::fill_text(template, &raw.values, params, &rule.labels),
     );
     d.severity = rule.severity;

@@ -351,6 +351,9 @@ pub struct FlatChunk<'t> {
     /// text after the closing quote), by row and slot.
     unescaped: HashMap<(u32, usize), String>,
     pub groups: Vec<FlatGroup<'t>>,
+    /// The 1-based line each row starts on, counted once, when a finding is first
+    /// placed in the chunk (its text is then at hand, not let go).
+    row_lines: OnceLock<Vec<usize>>,
 }
 
 /// Where in a row a [`crate::read::record::Rec`] reads: the record, or a mapping inside it.
@@ -412,6 +415,7 @@ impl<'t> FlatChunk<'t> {
             dates: HashMap::new(),
             unescaped: HashMap::new(),
             groups: Vec::new(),
+            row_lines: OnceLock::new(),
         };
         let mut index: HashMap<(&str, i64, &str), u32> = HashMap::new();
         let mut last: Option<((&str, i64, &str), u32)> = None;
@@ -764,6 +768,39 @@ impl<'t> FlatChunk<'t> {
 
     fn text(&self) -> &'t str {
         self.table.source.text.as_str()
+    }
+
+    /// The 1-based line and character column of `offset`, a place in row `row`, as
+    /// [`crate::parse::source::SourceFile::line_col`] gives it: counted from the row's
+    /// start, whose line the chunk counts once.
+    pub fn line_col(&self, row: u32, offset: usize) -> (usize, usize) {
+        let source = &self.table.source;
+        let start = self.rows[row as usize].range.0;
+        let Some(before) = self.text().as_bytes().get(start..offset) else {
+            return source.line_col(offset);
+        };
+        let lines = self.row_lines.get_or_init(|| {
+            let text = self.text().as_bytes();
+            let Some(first) = self.rows.first() else {
+                return Vec::new();
+            };
+            let (mut line, mut at) = (source.line_col(first.range.0).0, first.range.0);
+            self.rows
+                .iter()
+                .map(|r| {
+                    line += memchr::memchr_iter(b'\n', &text[at..r.range.0]).count();
+                    at = r.range.0;
+                    line
+                })
+                .collect()
+        });
+        let line = lines[row as usize] + memchr::memchr_iter(b'\n', before).count();
+        let line_start = memchr::memrchr(b'\n', before).map_or(start, |i| start + i + 1);
+        let column = self
+            .text()
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count());
+        (line, column + 1)
     }
 
     /// The file the chunk is read from.
