@@ -12,25 +12,45 @@ use crate::read::record::{snapshot, Rec, Snapshot};
 
 pub mod digest;
 
-/// Records by id. Looked up once or more per result record, with a fast hash (ids are
-/// the user's own data, not an attacker's).
-/// Keys are held inline (ids and codes are short), so that a look-up does not miss the
-/// cache twice.
 /// Records by code (id, USCC): the first record with a code is the one found by it.
+/// Looked up once or more per result record, with a fast hash (ids are the user's own
+/// data, not an attacker's).
 ///
-/// The table maps a code to the entry's place in a list: a result record looks its
-/// object up in a library of a hundred thousand, and a table of small slots misses the
-/// cache less than one holding the entries themselves.
+/// The table maps a code to a small slot: the entry's place in a list, and the answers
+/// kept about it ([`Memo`]). A result record looks its object up in a library of a
+/// hundred thousand: keys are held inline and slots are small so that a look-up misses
+/// the cache once, and a kept answer needs no other read.
 #[derive(Debug, Default)]
 pub struct Index {
-    slots: HashMap<smartstring::alias::String, u32, foldhash::fast::RandomState>,
+    slots: HashMap<smartstring::alias::String, Slot, foldhash::fast::RandomState>,
     entries: Vec<Entry>,
 }
 
+#[derive(Debug)]
+struct Slot {
+    at: u32,
+    memo: Memo,
+}
+
+/// Slots of [`Memo`].
+pub const MEMO_SLOTS: usize = 8;
+
+/// Answers about a record that depend on it alone (whether it meets a reference
+/// check's requirements), kept by the check that asked, in the slot it was given: a
+/// record is named by many results. 0: not asked yet. A record found by two codes has
+/// one memo per code.
+#[derive(Debug, Default)]
+pub struct Memo(pub [std::sync::atomic::AtomicU8; MEMO_SLOTS]);
+
 impl Index {
     pub fn get(&self, code: &str) -> Option<&Entry> {
-        let at = *self.slots.get(code)?;
-        self.entries.get(at as usize)
+        self.find(code).map(|(entry, _)| entry)
+    }
+
+    /// The entry of `code`, with the answers kept about it.
+    pub fn find(&self, code: &str) -> Option<(&Entry, &Memo)> {
+        let slot = self.slots.get(code)?;
+        Some((self.entries.get(slot.at as usize)?, &slot.memo))
     }
 
     pub fn contains_key(&self, code: &str) -> bool {
@@ -48,7 +68,10 @@ impl Index {
             return;
         };
         if let std::collections::hash_map::Entry::Vacant(slot) = self.slots.entry(code.into()) {
-            slot.insert(at);
+            slot.insert(Slot {
+                at,
+                memo: Memo::default(),
+            });
             self.entries.push(entry);
         }
     }
@@ -66,17 +89,10 @@ pub struct Entry {
     pub uscc_is_key: bool,
 }
 
-/// Slots of [`EntryData::memo`].
-pub const MEMO_SLOTS: usize = 8;
-
 /// What an entry knows of its record.
 #[derive(Debug)]
 pub struct EntryData {
     pub fields: Box<Snapshot>,
-    /// Answers about the record that depend on it alone (whether it meets a reference
-    /// check's requirements), kept by the check that asked, in the slot it was given:
-    /// a record is named by many results. 0: not asked yet.
-    pub memo: [std::sync::atomic::AtomicU8; MEMO_SLOTS],
 }
 
 impl Entry {
@@ -266,7 +282,6 @@ fn index(
                 }
                 let data = Arc::new(EntryData {
                     fields: snapshot(tree, record).into_boxed_slice(),
-                    memo: Default::default(),
                 });
                 let uscc = tree.str_at(record, "uscc");
                 codes

@@ -224,17 +224,18 @@ impl Reference {
     }
 
     /// The first requirement the named record fails: it depends on the record alone,
-    /// so it is worked out once per record and kept in the entry's memo slot.
+    /// so it is worked out once per code it is found by and kept in its memo slot.
     fn failed_requirement(
         &self,
         entry: &crate::submission::Entry,
+        memo: &crate::submission::Memo,
         cx: &Cx,
     ) -> Option<&Requirement> {
         use std::sync::atomic::Ordering;
         if self.require.is_empty() {
             return None;
         }
-        let slot = self.memo_slot.and_then(|s| entry.data.memo.get(s));
+        let slot = self.memo_slot.and_then(|s| memo.0.get(s));
         if let Some(known) = slot.map(|s| s.load(Ordering::Relaxed)).filter(|k| *k != 0) {
             return self.require.get(usize::from(known) - 1);
         }
@@ -260,15 +261,12 @@ impl Reference {
         let ValueRef::Str(id) = value else {
             return;
         };
-        let (key, found) = match index.get(id) {
+        let (key, found) = match index.find(id) {
             None => (message, None),
-            Some(entry) => {
-                let named = entry.rec();
-                match self.failed_requirement(entry, cx) {
-                    Some(r) => (r.message.as_str(), Some(named)),
-                    None => return,
-                }
-            }
+            Some((entry, memo)) => match self.failed_requirement(entry, memo, cx) {
+                Some(r) => (r.message.as_str(), Some(entry.rec())),
+                None => return,
+            },
         };
         let mut values = Map::new();
         let text = Dynamic::from(ImmutableString::from(id));
