@@ -79,6 +79,9 @@ pub struct Tally {
 /// and names held inline (codes and ids are short).
 pub type Names = std::collections::HashSet<smartstring::alias::String, foldhash::fast::RandomState>;
 
+/// Values of one name and key, as they were gathered (a run of records each).
+type Parts = Vec<Vec<smartstring::alias::String>>;
+
 /// What a rule's record phase gathers for its whole-submission phase: counts and
 /// distinct values, by a key (a task id, say).
 #[derive(Debug, Default)]
@@ -87,7 +90,7 @@ pub struct Aggregates {
     pub distinct: HashMap<String, HashMap<String, Names>>,
     /// Values of `distinct` as they come, made sets once by [`Aggregates::settle`]:
     /// merging a set per streamed chunk would hash every name again at each merge.
-    pending: HashMap<(String, String), Vec<Vec<smartstring::alias::String>>>,
+    pending: HashMap<(String, String), Parts>,
     /// Values added one at a time under the same name and key (a document's records),
     /// kept together until the key changes.
     current: Option<((String, String), Vec<smartstring::alias::String>)>,
@@ -167,15 +170,27 @@ impl Aggregates {
         }
     }
 
-    /// Makes the values collected so far sets; sets side by side.
+    /// Makes the values collected so far sets; sets side by side. Values go straight
+    /// into the set they belong to: a set made for them and then merged would hash each
+    /// twice.
     pub fn settle(&mut self) {
         use rayon::prelude::*;
         self.flush();
         self.pending_values = 0;
-        let sets: Vec<((String, String), Names)> = std::mem::take(&mut self.pending)
+        let work: Vec<((String, String), Names, Parts)> = std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|((name, key), parts)| {
+                let set = self
+                    .distinct
+                    .get_mut(&name)
+                    .and_then(|sets| sets.remove(&key))
+                    .unwrap_or_default();
+                ((name, key), set, parts)
+            })
+            .collect();
+        let sets: Vec<((String, String), Names)> = work
             .into_par_iter()
-            .map(|(at, parts)| {
-                let mut set = Names::default();
+            .map(|(at, mut set, parts)| {
                 set.reserve(parts.iter().map(Vec::len).sum());
                 set.extend(parts.into_iter().flatten());
                 (at, set)
