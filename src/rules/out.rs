@@ -191,7 +191,6 @@ impl Aggregates {
         let sets: Vec<((String, String), Names)> = work
             .into_par_iter()
             .map(|(at, mut set, parts)| {
-                set.reserve(parts.iter().map(Vec::len).sum());
                 set.extend(parts.into_iter().flatten());
                 (at, set)
             })
