@@ -443,7 +443,10 @@ impl<'t> FlatChunk<'t> {
                 return None;
             }
             let mut key = ("", None, "");
-            let mut row = FlatRow {
+            // Made in place: a row is a few hundred bytes, and moving each into the list
+            // was a copy of every record.
+            let at = u32::try_from(chunk.rows.len()).ok()?;
+            chunk.rows.push(FlatRow {
                 range,
                 cells: [""; MAX_SLOTS],
                 flags: [None; MAX_SLOTS],
@@ -453,7 +456,8 @@ impl<'t> FlatChunk<'t> {
                 first: Span::default(),
                 group: 0,
                 tree: OnceLock::new(),
-            };
+            });
+            let row = chunk.rows.last_mut()?;
             let first = cells
                 .iter()
                 .find(|c| !c.text.is_empty())
@@ -476,7 +480,6 @@ impl<'t> FlatChunk<'t> {
                         match layout.slots[*slot].check {
                             Check::Text => {
                                 if let Some(value) = escaped {
-                                    let at = u32::try_from(chunk.rows.len()).ok()?;
                                     chunk.unescaped.insert((at, *slot), value);
                                     row.unescaped |= 1 << slot;
                                 }
@@ -486,7 +489,6 @@ impl<'t> FlatChunk<'t> {
                                 if !schema::is_iso_date(cell) {
                                     let date = super::normalise_date(cell)?;
                                     schema::parse_date(&date).ok()?;
-                                    let at = u32::try_from(chunk.rows.len()).ok()?;
                                     chunk.dates.insert((at, *slot), date);
                                     row.rewritten |= 1 << slot;
                                 }
@@ -538,9 +540,9 @@ impl<'t> FlatChunk<'t> {
             last = Some((key, group));
             row.group = group;
             if row.cells.iter().any(|c| !c.is_empty()) {
-                let at = u32::try_from(chunk.rows.len()).ok()?;
-                chunk.rows.push(row);
                 chunk.groups[group as usize].rows.push(at);
+            } else {
+                chunk.rows.pop();
             }
         }
         Some(chunk)
