@@ -7,5 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // The process exits right after its report: the exit reclaims its memory at once.
+    spotlint::run::ends_after_report();
     std::process::exit(spotlint::cli::main());
 }

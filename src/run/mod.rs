@@ -20,10 +20,25 @@ use crate::submission::{self, Submission};
 
 pub mod stream;
 
-/// Drops `value` on a worker thread: a large run's trees and findings take tens of
-/// milliseconds to free, and the report need not wait for that (nor the process exit).
+/// Set by a process that ends right after its report (the command line).
+static ENDS_AFTER_REPORT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells [`drop_aside`] that the process ends after its report: what the run no longer
+/// needs is then left for the exit to reclaim.
+pub fn ends_after_report() {
+    ENDS_AFTER_REPORT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Lets go of `value` without the report waiting: a large run's trees and findings
+/// take tens of milliseconds to free. In a process that ends after its report they are
+/// not freed at all (freeing them took the cores the report was written on); else they
+/// are freed on a worker thread.
 pub fn drop_aside<T: Send + 'static>(value: T) {
-    rayon::spawn(move || drop(value));
+    if ENDS_AFTER_REPORT.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
+    } else {
+        rayon::spawn(move || drop(value));
+    }
 }
 
 /// A submission's key: (department, year).
