@@ -673,12 +673,20 @@ fn a_mapped_table_is_checked_in_memory_that_does_not_grow_with_it() {
         }
         table.into_bytes()
     };
-    let peak_kib = |mib: usize, map_from: &str| {
+    let peak_kib = |mib: usize, map_from: &str, gbk: bool| {
         let mut files: Vec<(&str, Vec<u8>)> = ["plan.yaml", "objects.yaml", "personnel.yaml"]
             .iter()
             .map(|f| (*f, std::fs::read(plain.join(f)).expect("fixture")))
             .collect();
-        files.push(("results.csv", table(mib)));
+        let results = table(mib);
+        let results = match gbk {
+            true => encoding_rs::GBK
+                .encode(std::str::from_utf8(&results).expect("UTF-8"))
+                .0
+                .into_owned(),
+            false => results,
+        };
+        files.push(("results.csv", results));
         let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, &b[..])).collect();
         let dir = folder(&borrowed);
         let out = crate::util::spotlint_env(
@@ -709,9 +717,9 @@ fn a_mapped_table_is_checked_in_memory_that_does_not_grow_with_it() {
             .expect("a --stats line");
         stats["peak_rss_kib"].as_u64().expect("peak memory")
     };
-    let small = peak_kib(16, "0");
-    let large = peak_kib(64, "0");
-    let read = peak_kib(64, "1000000000000");
+    let small = peak_kib(16, "0", false);
+    let large = peak_kib(64, "0", false);
+    let read = peak_kib(64, "1000000000000", false);
     // 48 MiB more records; 4 bytes a record (where it ends) is about 1 MiB of it.
     assert!(
         large < small + 8 * 1024,
@@ -721,4 +729,44 @@ fn a_mapped_table_is_checked_in_memory_that_does_not_grow_with_it() {
         large + 40 * 1024 < read,
         "64 MiB: mapped {large} KiB, read {read} KiB"
     );
+    // A GBK table is decoded into a file of its own, which is mapped as a UTF-8 one.
+    let small = peak_kib(16, "0", true);
+    let large = peak_kib(64, "0", true);
+    let read = peak_kib(64, "1000000000000", true);
+    assert!(
+        large < small + 8 * 1024,
+        "GBK mapped: {small} KiB for 16 MiB, {large} KiB for 64 MiB"
+    );
+    assert!(
+        large + 80 * 1024 < read,
+        "GBK, 64 MiB: mapped {large} KiB, read {read} KiB"
+    );
+}
+
+/// A large table that is neither UTF-8 nor wholly GBK is read whole after all, and
+/// reported as one that is not mapped is: lines of both encodings, a malformed sequence.
+#[test]
+fn a_large_table_of_mixed_or_broken_encoding_is_reported_as_when_read_whole() {
+    let plain = root().join("fixtures/checks/streaming/plain");
+    let text = std::fs::read_to_string(plain.join("results.csv")).expect("results.csv");
+    let gbk = encoding_rs::GBK.encode(&text).0.into_owned();
+    let mut mixed = gbk.clone();
+    mixed.extend_from_slice("甲局,2024,T1,O1,P1,未发现问题\n".as_bytes());
+    let mut broken = gbk.clone();
+    broken.extend_from_slice(b"\x81\x20,2024\n");
+    for (shape, results) in [("mixed", mixed), ("broken", broken)] {
+        let dir = folder(&[("results.csv", &results[..])]);
+        let run = |map_from: &str| {
+            let out = crate::util::spotlint_env(
+                dir.path(),
+                &["check", ".", "--format", "json", "--as-of", "2024-12-31"],
+                &[("SPOTLINT_MAP_FROM", map_from)],
+            );
+            (out.code, out.stdout)
+        };
+        let (mapped, whole) = (run("0"), run("1000000000000"));
+        assert_eq!(mapped, whole, "{shape}");
+        assert_eq!(mapped.0, 2, "{shape}: {}", mapped.1);
+        assert!(mapped.1.contains("input/encoding"), "{shape}: {}", mapped.1);
+    }
 }

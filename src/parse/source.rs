@@ -255,23 +255,41 @@ fn kind_zh(utf8: bool) -> &'static str {
     }
 }
 
+/// The lines of `bytes`, split at LF (as `split`, found with SIMD).
+fn lines_of(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', bytes)
+        .chain(std::iter::once(bytes.len()))
+        .map(move |end| {
+            let line = &bytes[start..end];
+            start = end + 1;
+            line
+        })
+}
+
+/// How [`mixed_encoding`] counts a line: UTF-8 (`true`), another encoding (`false`),
+/// or neither (ASCII, or a single non-ASCII character).
+fn line_kind(line: &[u8]) -> Option<bool> {
+    if line.is_ascii() {
+        return None;
+    }
+    match std::str::from_utf8(line) {
+        Ok(text) if text.chars().filter(|c| !c.is_ascii()).nth(1).is_some() => Some(true),
+        Ok(_) => None,
+        Err(_) => Some(false),
+    }
+}
+
 /// The first line whose encoding differs from that of the lines with non-ASCII text
 /// before it: a line that is valid UTF-8 with at least two non-ASCII characters counts
 /// as UTF-8 (GBK text rarely forms even one UTF-8 character by chance), a line that is
 /// not valid UTF-8 as another encoding. The line (1-based), and whether the lines
 /// before it are UTF-8.
 fn mixed_encoding(bytes: &[u8]) -> Option<(usize, bool)> {
-    const UTF8: bool = true;
-    const OTHER: bool = false;
     let mut first = None;
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.is_ascii() {
+    for (i, line) in lines_of(bytes).enumerate() {
+        let Some(kind) = line_kind(line) else {
             continue;
-        }
-        let kind = match std::str::from_utf8(line) {
-            Ok(text) if text.chars().filter(|c| !c.is_ascii()).nth(1).is_some() => UTF8,
-            Ok(_) => continue,
-            Err(_) => OTHER,
         };
         match first {
             None => first = Some(kind),
@@ -356,7 +374,7 @@ impl SourceFile {
     /// before an LF as part of the line end.
     pub fn map_utf8(
         name: impl Into<String>,
-        map: memmap2::Mmap,
+        (map, decoded_from): (memmap2::Mmap, Option<&'static str>),
         mut each: impl FnMut(&[u8], usize) + Send,
     ) -> Option<Arc<SourceFile>> {
         /// Blocks small against the memory bound, large against the cost of a call.
@@ -372,7 +390,7 @@ impl SourceFile {
         let source = SourceFile {
             name: name.into(),
             text: Text(Held::Mapped(map, start, Default::default())),
-            encoding: (start == 3).then_some("UTF-8 with BOM"),
+            encoding: decoded_from.or((start == 3).then_some("UTF-8 with BOM")),
             lines: Lines::default(),
         };
         let bytes = source.text.bytes();
@@ -474,6 +492,96 @@ impl SourceFile {
             None => "",
         }
     }
+}
+
+/// A GB18030 (GBK) table's text, decoded block by block into a file of its own and
+/// mapped, so that memory does not grow with the table (see [`SourceFile::map_utf8`],
+/// which takes it with the label `GB18030`). `None` for bytes that [`decode_bytes`]
+/// would not read as GB18030 alone (a BOM, NUL bytes, UTF-8, lines of both encodings),
+/// for a malformed sequence, for text over `max` bytes, and where no file can be
+/// written: the table is then read whole, which reports what is wrong.
+pub fn decode_gb18030_mapped(map: &memmap2::Mmap, max: usize) -> Option<memmap2::Mmap> {
+    use encoding_rs::DecoderResult;
+    use std::io::Write;
+    /// Decoded a block at a time, each cut after a line break (never part of a GBK
+    /// character), its pages let go once decoded.
+    const BLOCK: usize = 4 << 20;
+    let bytes: &[u8] = map;
+    let marked = [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"]
+        .iter()
+        .any(|bom| bytes.starts_with(bom));
+    if marked {
+        return None;
+    }
+    // Unnamed, and gone when closed: nobody else can write to it while it is mapped.
+    let mut file = tempfile::tempfile().ok()?;
+    let mut decoder = GB18030.new_decoder_without_bom_handling();
+    let mut out = vec![0u8; BLOCK + (BLOCK >> 1)];
+    let (mut at, mut written) = (0, 0usize);
+    // Lines of UTF-8 and of another encoding seen: both is a mixed file.
+    let (mut utf8_lines, mut other_lines) = (false, false);
+    while at < bytes.len() {
+        let end = match bytes.get(at + BLOCK..) {
+            None => bytes.len(),
+            Some(after) => memchr::memchr(b'\n', after).map_or(bytes.len(), |i| at + BLOCK + i + 1),
+        };
+        let block = &bytes[at..end];
+        if memchr::memchr(0, block).is_some() {
+            return None;
+        }
+        let last = end == bytes.len();
+        // The lines' kinds are told beside decoding.
+        let ((utf8, other), decoded) = rayon::join(
+            || {
+                let mut kinds = (false, false);
+                for line in lines_of(block) {
+                    match line_kind(line) {
+                        Some(true) => kinds.0 = true,
+                        Some(false) => kinds.1 = true,
+                        None => {}
+                    }
+                }
+                kinds
+            },
+            || -> Option<()> {
+                let mut rest = block;
+                loop {
+                    let (result, read, wrote) =
+                        decoder.decode_to_utf8_without_replacement(rest, &mut out, last);
+                    written += wrote;
+                    if written > max {
+                        return None;
+                    }
+                    file.write_all(&out[..wrote]).ok()?;
+                    rest = &rest[read..];
+                    match result {
+                        DecoderResult::InputEmpty => return Some(()),
+                        DecoderResult::OutputFull => {}
+                        DecoderResult::Malformed(..) => return None,
+                    }
+                }
+            },
+        );
+        decoded?;
+        utf8_lines |= utf8;
+        other_lines |= other;
+        if utf8_lines && other_lines {
+            return None;
+        }
+        let from = at & !4095;
+        // SAFETY: a read-only file mapping: pages let go are read again from the file
+        // if touched again, with the same bytes.
+        let _ = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, end - from)
+        };
+        at = end;
+    }
+    // No line of another encoding: UTF-8 after all, for the reader of UTF-8.
+    if !other_lines {
+        return None;
+    }
+    // SAFETY: a read-only mapping of a file of this process's own, no longer written.
+    unsafe { memmap2::Mmap::map(&file) }.ok()
 }
 
 fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeError> {

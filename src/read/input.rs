@@ -114,6 +114,21 @@ fn map_csv(path: &Path, options: &ReadOptions) -> Option<Result<memmap2::Mmap, u
     Some(Ok(map))
 }
 
+/// A large table that is not UTF-8 but GB18030 (GBK), decoded into a file of its own
+/// and mapped, as a UTF-8 one is: `None` to read it whole.
+fn map_decoded(
+    path: &Path,
+    shown: &str,
+    options: &ReadOptions,
+) -> Option<crate::read::table::CsvTable> {
+    let Some(Ok(map)) = map_csv(path, options) else {
+        return None;
+    };
+    let decoded =
+        crate::parse::source::decode_gb18030_mapped(&map, MAX_MAPPED_TABLE_BYTES as usize)?;
+    crate::read::table::CsvTable::open_mapped_as(shown, decoded, Some("GB18030"))
+}
+
 /// A mapped file cut short while it is read faults with SIGBUS where its pages are
 /// gone: the run ends with exit 2 and says why, rather than dying with a bus error.
 #[cfg(unix)]
@@ -433,6 +448,9 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
                 if given.walked && crate::read::own_reports::recognise(&map).is_some() {
                     // Read as usual, to be named and skipped.
                 } else if let Some(table) = crate::read::table::CsvTable::open_mapped(&shown, map) {
+                    take_csv(&shown, streamable(table, options), loaded);
+                    return true;
+                } else if let Some(table) = map_decoded(path, &shown, options) {
                     take_csv(&shown, streamable(table, options), loaded);
                     return true;
                 }

@@ -866,10 +866,20 @@ impl CsvTable {
     /// As [`Self::open`], a plain UTF-8 file mapped rather than read (see
     /// [`SourceFile::map_utf8`]): `None` when it is not one, and is to be read.
     pub fn open_mapped(path_shown: &str, map: memmap2::Mmap) -> Option<CsvTable> {
+        Self::open_mapped_as(path_shown, map, None)
+    }
+
+    /// [`Self::open_mapped`] for UTF-8 text decoded from the file's encoding
+    /// `decoded_from` (see [`crate::parse::source::decode_gb18030_mapped`]).
+    pub fn open_mapped_as(
+        path_shown: &str,
+        map: memmap2::Mmap,
+        decoded_from: Option<&'static str>,
+    ) -> Option<CsvTable> {
         let text = map.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&map);
         let delimiter = sniff_delimiter_bytes(text)?;
         let mut cutter = Cutter::default();
-        let source = SourceFile::map_utf8(path_shown, map, |text, upto| {
+        let source = SourceFile::map_utf8(path_shown, (map, decoded_from), |text, upto| {
             cutter.advance(text, delimiter, upto)
         })?;
         let ends = cutter.finish(source.text.as_bytes());
