@@ -518,8 +518,8 @@ pub fn decode_gb18030_mapped(map: &memmap2::Mmap, max: usize) -> Option<memmap2:
     let mut decoder = GB18030.new_decoder_without_bom_handling();
     let mut out = vec![0u8; BLOCK + (BLOCK >> 1)];
     let (mut at, mut written) = (0, 0usize);
-    // Lines of UTF-8 and of another encoding seen: both is a mixed file.
-    let (mut utf8_lines, mut other_lines) = (false, false);
+    // A line of another encoding seen: else the file is ASCII, for the reader of UTF-8.
+    let mut other_lines = false;
     while at < bytes.len() {
         let end = match bytes.get(at + BLOCK..) {
             None => bytes.len(),
@@ -563,11 +563,11 @@ pub fn decode_gb18030_mapped(map: &memmap2::Mmap, max: usize) -> Option<memmap2:
             },
         );
         decoded?;
-        utf8_lines |= utf8;
-        other_lines |= other;
-        if utf8_lines && other_lines {
+        // A line of UTF-8 makes the file UTF-8 or mixed: either way not this reader's.
+        if utf8 {
             return None;
         }
+        other_lines |= other;
         let from = at & !4095;
         // SAFETY: a read-only file mapping: pages let go are read again from the file
         // if touched again, with the same bytes.
