@@ -501,11 +501,19 @@ impl SourceFile {
 /// for a malformed sequence, for text over `max` bytes, and where no file can be
 /// written: the table is then read whole, which reports what is wrong.
 pub fn decode_gb18030_mapped(map: &memmap2::Mmap, max: usize) -> Option<memmap2::Mmap> {
-    use encoding_rs::DecoderResult;
-    use std::io::Write;
     /// Decoded a block at a time, each cut after a line break (never part of a GBK
     /// character), its pages let go once decoded.
     const BLOCK: usize = 4 << 20;
+    decode_gb18030_in_blocks(map, max, BLOCK)
+}
+
+fn decode_gb18030_in_blocks(
+    map: &memmap2::Mmap,
+    max: usize,
+    block_bytes: usize,
+) -> Option<memmap2::Mmap> {
+    use encoding_rs::DecoderResult;
+    use std::io::Write;
     let bytes: &[u8] = map;
     let marked = [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"]
         .iter()
@@ -516,14 +524,16 @@ pub fn decode_gb18030_mapped(map: &memmap2::Mmap, max: usize) -> Option<memmap2:
     // Unnamed, and gone when closed: nobody else can write to it while it is mapped.
     let mut file = tempfile::tempfile().ok()?;
     let mut decoder = GB18030.new_decoder_without_bom_handling();
-    let mut out = vec![0u8; BLOCK + (BLOCK >> 1)];
+    let mut out = vec![0u8; block_bytes.max(64) * 3 / 2];
     let (mut at, mut written) = (0, 0usize);
     // A line of another encoding seen: else the file is ASCII, for the reader of UTF-8.
     let mut other_lines = false;
     while at < bytes.len() {
-        let end = match bytes.get(at + BLOCK..) {
+        let end = match bytes.get(at + block_bytes..) {
             None => bytes.len(),
-            Some(after) => memchr::memchr(b'\n', after).map_or(bytes.len(), |i| at + BLOCK + i + 1),
+            Some(after) => {
+                memchr::memchr(b'\n', after).map_or(bytes.len(), |i| at + block_bytes + i + 1)
+            }
         };
         let block = &bytes[at..end];
         if memchr::memchr(0, block).is_some() {
@@ -682,6 +692,71 @@ fn utf8_string(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table decoded into a file of its own is exactly what the whole reader makes of
+    /// it, and it is decoded so only where the whole reader reads it as GB18030.
+    #[test]
+    fn a_table_decoded_into_a_file_reads_as_the_whole_reader_reads_it() {
+        let map = |bytes: &[u8]| {
+            let mut file = tempfile::tempfile().expect("temp file");
+            std::io::Write::write_all(&mut file, bytes).expect("write");
+            // SAFETY: a file of this test's own, not written while mapped.
+            unsafe { memmap2::Mmap::map(&file) }.expect("map")
+        };
+        let pieces: [&[u8]; 8] = [
+            b"a,b",
+            b"\n",
+            "部门".as_bytes(),
+            b"\xb2\xbf\xc3\xc5",
+            b"\x81\x20",
+            b"\x00",
+            b"\"",
+            b"\r\n",
+        ];
+        let mut state: u64 = 11;
+        let mut decoded = 0;
+        for n in 0..600 {
+            let len = if n % 50 == 0 {
+                3000
+            } else {
+                (state >> 33) as usize % 40
+            };
+            let mut bytes = Vec::new();
+            for _ in 0..len {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                // Mostly GBK text and line breaks; now and then something else.
+                let pick = (state >> 33) as usize % 400;
+                let piece = match pick {
+                    0 => pieces[2],
+                    1 => pieces[4],
+                    2 => pieces[5],
+                    3..=20 => pieces[6],
+                    21..=80 => pieces[1],
+                    81..=130 => pieces[7],
+                    131..=240 => pieces[0],
+                    _ => pieces[3],
+                };
+                bytes.extend_from_slice(piece);
+            }
+            let mapped = map(&bytes);
+            // In blocks of the size read, and small ones, cut after line breaks.
+            let in_blocks =
+                [4 << 20, 64, 7].map(|b| decode_gb18030_in_blocks(&mapped, usize::MAX, b));
+            if in_blocks[0].is_none() {
+                assert!(in_blocks.iter().all(Option::is_none), "{bytes:?}");
+                continue;
+            }
+            decoded += 1;
+            let whole = decode_bytes(&bytes).expect("the whole reader reads it");
+            assert_eq!(whole.1, Some("GB18030"), "{bytes:?}");
+            for blocks in &in_blocks {
+                assert_eq!(blocks.as_deref(), Some(whole.0.as_bytes()), "{bytes:?}");
+            }
+        }
+        assert!(decoded > 100, "{decoded}");
+    }
 
     #[test]
     fn reads_gbk_bom_and_crlf() {
