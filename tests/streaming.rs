@@ -542,27 +542,21 @@ fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
         let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, &b[..])).collect();
         let dir = folder(&borrowed);
         let whole = reports(dir.path(), 1 << 20);
-        for chunk_rows in [1, 2] {
-            let chunked = reports(dir.path(), chunk_rows);
+        // In chunks, and mapped rather than read: the same reports, snippets included.
+        let runs = [
+            (1, None),
+            (2, None),
+            (1, Some(0)),
+            (3, Some(0)),
+            (1 << 20, Some(0)),
+        ];
+        for (chunk_rows, map_from) in runs {
+            let read = reports_read(dir.path(), chunk_rows, map_from);
+            let how = if map_from.is_some() { "mapped, " } else { "" };
+            assert_eq!(read.0, whole.0, "{shape}: JSON {how}chunks of {chunk_rows}");
             assert_eq!(
-                chunked.0, whole.0,
-                "{shape}: JSON in chunks of {chunk_rows}"
-            );
-            assert_eq!(
-                chunked.1, whole.1,
-                "{shape}: human in chunks of {chunk_rows}"
-            );
-        }
-        // The table mapped rather than read: the same reports, snippets included.
-        for chunk_rows in [1, 3, 1 << 20] {
-            let mapped = reports_read(dir.path(), chunk_rows, Some(0));
-            assert_eq!(
-                mapped.0, whole.0,
-                "{shape}: JSON mapped, chunks of {chunk_rows}"
-            );
-            assert_eq!(
-                mapped.1, whole.1,
-                "{shape}: human mapped, chunks of {chunk_rows}"
+                read.1, whole.1,
+                "{shape}: human {how}chunks of {chunk_rows}"
             );
         }
         assert!(whole.1.contains("results.csv:"), "{shape}: {}", whole.1);
