@@ -66,15 +66,21 @@ impl Text {
             } else if !now {
                 return;
             }
-            if to > from {
-                // SAFETY: a read-only file mapping: pages let go are read again from the
-                // file on the next access, with the same bytes (the file is not written
-                // while it is checked, see README "What is read, and limits").
-                let _ = unsafe {
-                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
-                };
-            }
+            let_go_pages(map, (from, to));
         }
+    }
+}
+
+/// Lets the kernel drop the pages of `map` in `from..to` (offsets into the mapping;
+/// `from` page-aligned): they are read again from the file when next touched.
+fn let_go_pages(map: &memmap2::Mmap, (from, to): (usize, usize)) {
+    if to > from {
+        // SAFETY: a read-only file mapping: pages let go are read again from the file
+        // on the next access, with the same bytes (the file is not written while it is
+        // checked, see README "What is read, and limits").
+        let _ = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+        };
     }
 }
 
@@ -578,12 +584,7 @@ fn decode_gb18030_in_blocks(
             return None;
         }
         other_lines |= other;
-        let from = at & !4095;
-        // SAFETY: a read-only file mapping: pages let go are read again from the file
-        // if touched again, with the same bytes.
-        let _ = unsafe {
-            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, end - from)
-        };
+        let_go_pages(map, (at & !4095, end));
         at = end;
     }
     // No line of another encoding: UTF-8 after all, for the reader of UTF-8.
