@@ -477,18 +477,25 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let block = self.lines.every.partition_point(|&s| s <= offset).max(1) - 1;
         let base = self.lines.every.get(block).copied().unwrap_or(0);
-        let before = &self.text.as_bytes()[base..offset];
-        let line_index = block * LINE_STEP + memchr::memchr_iter(b'\n', before).count();
+        let found = self.line_col_from((base, block * LINE_STEP + 1), offset);
+        // Findings are placed after their chunk's pages were let go: the lines read
+        // for them are let go again, or they would stay resident over the whole file.
+        self.text.touched((base, offset));
+        found
+    }
+
+    /// [`Self::line_col`] of `offset`, counted from `base`, the start of 1-based line
+    /// `line` (at or before `offset`).
+    pub fn line_col_from(&self, (base, line): (usize, usize), offset: usize) -> (usize, usize) {
+        let before = self.text.as_bytes().get(base..offset).unwrap_or_default();
+        let line = line + memchr::memchr_iter(b'\n', before).count();
         let start = memchr::memrchr(b'\n', before).map_or(base, |i| base + i + 1);
         let col = self
             .text
             .get(start..offset)
             .map(|s| s.chars().count())
             .unwrap_or(0);
-        // Findings are placed after their chunk's pages were let go: the lines read
-        // for them are let go again, or they would stay resident over the whole file.
-        self.text.touched((base, offset));
-        (line_index + 1, col + 1)
+        (line, col + 1)
     }
 
     /// The text of a 1-based line, without its line break.

@@ -778,9 +778,9 @@ impl<'t> FlatChunk<'t> {
     pub fn line_col(&self, row: u32, offset: usize) -> (usize, usize) {
         let source = &self.table.source;
         let start = self.rows[row as usize].range.0;
-        let Some(before) = self.text().as_bytes().get(start..offset) else {
+        if !(start..=source.text.len()).contains(&offset) {
             return source.line_col(offset);
-        };
+        }
         let lines = self.row_lines.get_or_init(|| {
             let text = self.text().as_bytes();
             let Some(first) = self.rows.first() else {
@@ -796,13 +796,7 @@ impl<'t> FlatChunk<'t> {
                 })
                 .collect()
         });
-        let line = lines[row as usize] + memchr::memchr_iter(b'\n', before).count();
-        let line_start = memchr::memrchr(b'\n', before).map_or(start, |i| start + i + 1);
-        let column = self
-            .text()
-            .get(line_start..offset)
-            .map_or(0, |s| s.chars().count());
-        (line, column + 1)
+        source.line_col_from((start, lines[row as usize]), offset)
     }
 
     /// The file the chunk is read from.
