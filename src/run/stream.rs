@@ -190,10 +190,11 @@ impl Merged {
     }
 
     /// Values gathered so far made sets: bounded by the distinct values, not the rows.
+    /// Side by side: each document's are one task's values, so a set each.
     fn settle(&mut self) {
-        for (_, gathered) in &mut self.outs {
-            gathered.out.aggregates.settle();
-        }
+        self.outs
+            .par_iter_mut()
+            .for_each(|(_, gathered)| gathered.out.aggregates.settle());
     }
 
     fn into_streamed(self, streamed: &mut Streamed) {
