@@ -61,14 +61,8 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human => human::write(report, lang, style, out),
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json::JsonReport::new(report, lang))?;
-            writeln!(out)
-        }
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif::sarif(report, policy, lang))?;
-            writeln!(out)
-        }
+        Format::Json => write_json(&json::JsonReport::new(report, lang), out),
+        Format::Sarif => write_json(&sarif::sarif(report, policy, lang), out),
         Format::Junit => out.write_all(junit::junit(report, policy, lang).as_bytes()),
         Format::Github => out.write_all(github::github(report, lang).as_bytes()),
         Format::Xlsx => {
@@ -77,6 +71,15 @@ pub fn write(
         }
         Format::Html => html::write(report, lang, out),
     }
+}
+
+/// Pretty JSON and a line break. The serializer writes token by token: through a
+/// buffer of a known type each write is a copy, not a call through `dyn Write`.
+fn write_json(value: &impl serde::Serialize, out: &mut dyn Write) -> io::Result<()> {
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, value)?;
+    writeln!(buffered)?;
+    buffered.flush()
 }
 
 /// Findings and problems by rule and severity, for summaries.
