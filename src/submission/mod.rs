@@ -261,32 +261,28 @@ fn index(
             "ItemList" => &mut sub.items,
             _ => continue,
         };
-        // Grown once, not by doubling: a library holds a hundred thousand objects,
-        // whose entries are made side by side and indexed in order (the first record
-        // with a code is the one found by it).
-        target.reserve(records.len());
-        let made: Vec<Vec<(&str, Entry)>> = records
+        // A library holds a hundred thousand objects, whose entries are made side by
+        // side and indexed in order (the first record with a code is the one found by
+        // it), in a table grown once, not by doubling.
+        // At most two codes a record (its id and USCC), held inline: a vector each
+        // would be a hundred thousand allocations, freed here on one thread.
+        let made: Vec<[Option<(&str, Entry)>; 2]> = records
             .par_iter()
             .map(|&record| {
-                let codes: Vec<&str> = ["id", "uscc"]
-                    .into_iter()
-                    .filter_map(
-                        |key| match tree.get(record, key).map(|n| &tree.node(n).value) {
-                            Some(Value::Str(code)) => Some(code.as_str()),
-                            _ => None,
-                        },
-                    )
-                    .collect();
-                if codes.is_empty() {
-                    return Vec::new();
+                let code = |key| match tree.get(record, key).map(|n| &tree.node(n).value) {
+                    Some(Value::Str(code)) => Some(code.as_str()),
+                    _ => None,
+                };
+                let codes = [code("id"), code("uscc")];
+                if codes.iter().all(Option::is_none) {
+                    return [None, None];
                 }
                 let data = Arc::new(EntryData {
                     fields: snapshot(tree, record).into_boxed_slice(),
                 });
-                let uscc = tree.str_at(record, "uscc");
-                codes
-                    .into_iter()
-                    .map(|code| {
+                let uscc = codes[1];
+                codes.map(|code| {
+                    code.map(|code| {
                         let entry = Entry {
                             node: NodeRef {
                                 tree: Arc::clone(tree),
@@ -297,10 +293,11 @@ fn index(
                         };
                         (code, entry)
                     })
-                    .collect()
+                })
             })
             .collect();
-        for (code, entry) in made.into_iter().flatten() {
+        target.reserve(made.iter().flatten().flatten().count());
+        for (code, entry) in made.into_iter().flatten().flatten() {
             target.add(code, entry);
         }
     }
