@@ -16,20 +16,32 @@ pub mod digest;
 /// Looked up once or more per result record, with a fast hash (ids are the user's own
 /// data, not an attacker's).
 ///
-/// The table maps a code to a small slot: the entry's place in a list, and the answers
-/// kept about it ([`Memo`]). A result record looks its object up in a library of a
-/// hundred thousand: keys are held inline and slots are small so that a look-up misses
-/// the cache once, and a kept answer needs no other read.
+/// The table maps a code to a small slot: its key held inline, the entry's place in a
+/// list, and the answers kept about it ([`Memo`]). A result record looks its object up
+/// in a library of a hundred thousand: slots are small so that a look-up misses the
+/// cache once, and a kept answer needs no other read. The table is cut into shards by
+/// the code's hash so that a library's is built on every core.
 #[derive(Debug, Default)]
 pub struct Index {
-    slots: HashMap<smartstring::alias::String, Slot, foldhash::fast::RandomState>,
+    shards: Vec<hashbrown::HashTable<Slot>>,
+    hasher: foldhash::fast::RandomState,
     entries: Vec<Entry>,
 }
 
 #[derive(Debug)]
 struct Slot {
+    code: smartstring::alias::String,
     at: u32,
     memo: Memo,
+}
+
+/// Shards of an [`Index`]: enough to keep every core busy while it is built.
+const SHARDS: usize = 16;
+
+/// The shard of a hash: bits the table itself does not use (it takes the lowest for
+/// the bucket and the highest seven for its tags).
+fn shard_of(hash: u64) -> usize {
+    (hash >> 32) as usize % SHARDS
 }
 
 /// Slots of [`Memo`].
@@ -43,37 +55,66 @@ pub const MEMO_SLOTS: usize = 8;
 pub struct Memo(pub [std::sync::atomic::AtomicU8; MEMO_SLOTS]);
 
 impl Index {
+    /// The entries under their codes, in order: the first entry with a code is the
+    /// one found by it.
+    fn build(made: Vec<(&str, Entry)>) -> Index {
+        use std::hash::BuildHasher;
+        let hasher = foldhash::fast::RandomState::default();
+        let hashes: Vec<u64> = made
+            .par_iter()
+            .map(|(code, _)| hasher.hash_one(code))
+            .collect();
+        let shards = (0..SHARDS)
+            .into_par_iter()
+            .map(|shard| {
+                let mut table = hashbrown::HashTable::with_capacity(made.len() / SHARDS + 1);
+                for (at, ((code, _), &hash)) in made.iter().zip(&hashes).enumerate() {
+                    let Ok(at) = u32::try_from(at) else { break };
+                    if shard_of(hash) != shard {
+                        continue;
+                    }
+                    let same = |slot: &Slot| slot.code == *code;
+                    let rehash = |slot: &Slot| hasher.hash_one(slot.code.as_str());
+                    if let hashbrown::hash_table::Entry::Vacant(vacant) =
+                        table.entry(hash, same, rehash)
+                    {
+                        vacant.insert(Slot {
+                            code: (*code).into(),
+                            at,
+                            memo: Memo::default(),
+                        });
+                    }
+                }
+                table
+            })
+            .collect();
+        Index {
+            shards,
+            hasher,
+            entries: made.into_iter().map(|(_, entry)| entry).collect(),
+        }
+    }
+
+    fn slot(&self, code: &str) -> Option<&Slot> {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(code);
+        self.shards
+            .get(shard_of(hash))?
+            .find(hash, |slot| slot.code == code)
+    }
+
     pub fn get(&self, code: &str) -> Option<&Entry> {
         self.find(code).map(|(entry, _)| entry)
     }
 
     /// The entry of `code`, with the answers kept about it.
     pub fn find(&self, code: &str) -> Option<(&Entry, &Memo)> {
-        let slot = self.slots.get(code)?;
+        let slot = self.slot(code)?;
         Some((self.entries.get(slot.at as usize)?, &slot.memo))
     }
 
     pub fn contains_key(&self, code: &str) -> bool {
-        self.slots.contains_key(code)
-    }
-
-    pub fn reserve(&mut self, additional: usize) {
-        self.slots.reserve(additional);
-        self.entries.reserve(additional);
-    }
-
-    /// Adds `entry` under `code` unless a record already has that code.
-    pub fn add(&mut self, code: &str, entry: Entry) {
-        let Ok(at) = u32::try_from(self.entries.len()) else {
-            return;
-        };
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.slots.entry(code.into()) {
-            slot.insert(Slot {
-                at,
-                memo: Memo::default(),
-            });
-            self.entries.push(entry);
-        }
+        self.slot(code).is_some()
     }
 }
 
@@ -238,6 +279,8 @@ fn index(
     for doc in &sub.documents {
         sub.kinds |= crate::schema::kind_bit(doc.kind());
     }
+    // Entries of tasks, objects, people and items, in document order.
+    let mut entries: [Vec<(&str, Entry)>; 4] = Default::default();
     for doc in &sub.documents {
         let tree = &doc.tree;
         let records = tree.get(tree.root, doc.schema.records);
@@ -255,17 +298,14 @@ fn index(
             }
         }
         let target = match doc.kind() {
-            "Plan" => &mut sub.tasks,
-            "ObjectLibrary" => &mut sub.objects,
-            "PersonnelLibrary" => &mut sub.people,
-            "ItemList" => &mut sub.items,
+            "Plan" => 0,
+            "ObjectLibrary" => 1,
+            "PersonnelLibrary" => 2,
+            "ItemList" => 3,
             _ => continue,
         };
-        // A library holds a hundred thousand objects, whose entries are made side by
-        // side and indexed in order (the first record with a code is the one found by
-        // it), in a table grown once, not by doubling.
-        // At most two codes a record (its id and USCC), held inline: a vector each
-        // would be a hundred thousand allocations, freed here on one thread.
+        // A library holds a hundred thousand objects, whose entries are made and
+        // indexed side by side.
         let made: Vec<[Option<(&str, Entry)>; 2]> = records
             .par_iter()
             .map(|&record| {
@@ -296,10 +336,74 @@ fn index(
                 })
             })
             .collect();
-        target.reserve(made.iter().flatten().flatten().count());
-        for (code, entry) in made.into_iter().flatten().flatten() {
-            target.add(code, entry);
-        }
+        entries[target].extend(made.into_iter().flatten().flatten());
     }
-    sub
+    let [tasks, objects, people, items] = entries.map(Index::build);
+    Submission {
+        tasks,
+        objects,
+        people,
+        items,
+        ..sub
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::source::SourceFile;
+
+    /// Entries `(code, record)`, a record of `tree` each in order.
+    fn entries<'a>(
+        tree: &Arc<crate::parse::tree::Tree>,
+        codes: &[&'a str],
+    ) -> Vec<(&'a str, Entry)> {
+        let records = tree.seq(tree.get(tree.root, "records").unwrap()).to_vec();
+        codes
+            .iter()
+            .zip(records)
+            .map(|(code, id)| {
+                let entry = Entry {
+                    node: NodeRef {
+                        tree: Arc::clone(tree),
+                        id,
+                    },
+                    data: Arc::new(EntryData {
+                        fields: snapshot(tree, id).into_boxed_slice(),
+                    }),
+                    uscc_is_key: false,
+                };
+                (*code, entry)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_index_finds_each_code_at_its_first_record() {
+        let codes: Vec<String> = (0..2_000).map(|i| format!("91420100MA{i:08}")).collect();
+        let mut given: Vec<&str> = codes.iter().map(String::as_str).collect();
+        // The same codes again: later records with a code are not the ones found.
+        given.extend(codes.iter().map(String::as_str));
+        let text = format!(
+            "records:\n{}",
+            (0..given.len())
+                .map(|i| format!("  - {{n: {i}}}\n"))
+                .collect::<String>()
+        );
+        let tree = Arc::new(
+            crate::parse::yaml::load(&SourceFile::from_text("t.yaml", text))
+                .unwrap()
+                .remove(0),
+        );
+        let records = tree.seq(tree.get(tree.root, "records").unwrap()).to_vec();
+        let index = Index::build(entries(&tree, &given));
+        assert!(index.shards.iter().all(|shard| !shard.is_empty()));
+        for (i, code) in codes.iter().enumerate() {
+            let (entry, _) = index.find(code).unwrap();
+            assert_eq!(entry.node.id, records[i], "{code}");
+            assert!(index.contains_key(code));
+        }
+        assert!(index.get("91420100MA99999999").is_none());
+        assert!(Index::default().get(&codes[0]).is_none());
+    }
 }
