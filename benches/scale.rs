@@ -17,7 +17,8 @@
 //! Every shape but `--tasks` holds the same records, so gives the same findings.
 //!
 //! Figures are printed as a Markdown table (records/s, wall time, peak memory, ratio to
-//! the parse-only pass, cost per record beyond the full policy) for the README.
+//! the parse-only pass, cost per record beyond the full policy) for the README, then
+//! each table of the data set read alone on one core (parse-only, MB/s).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -445,6 +446,7 @@ fn main() {
             best.diagnostics
         );
     }
+    bench.per_table(&dir);
 }
 
 /// The arguments of every run: the data, JSON out, a fixed date, the figures on stderr.
@@ -531,6 +533,41 @@ impl Bench {
             }
         );
         println!();
+    }
+
+    /// Each table of the data set read and validated alone, parse-only, on one core:
+    /// what reading costs per byte, the results table read in place, the library as
+    /// a document.
+    fn per_table(&self, dir: &Path) {
+        println!();
+        println!("| table, read alone on one core (parse-only) | size (MB) | wall (s) | MB/s | peak memory (MiB) |");
+        println!("|---|---|---|---|---|");
+        let alone = self.root.join("target/bench-data/alone");
+        for name in ["results.csv", "objects.csv"] {
+            let _ = std::fs::remove_dir_all(&alone);
+            std::fs::create_dir_all(&alone).expect("a folder for one table");
+            let table = alone.join(name);
+            std::fs::hard_link(dir.join(name), &table)
+                .or_else(|_| std::fs::copy(dir.join(name), &table).map(|_| ()))
+                .expect("the table in its folder");
+            let bytes = std::fs::metadata(&table)
+                .map(|m| m.len())
+                .unwrap_or_default();
+            let data = alone.to_str().expect("utf-8 path");
+            let args = [&common_args(data)[..], &["--parse-only"]].concat();
+            let best = (0..self.tries)
+                .map(|_| measure(self.binary, &args, 1))
+                .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+                .expect("at least one run");
+            let mb = bytes as f64 / 1e6;
+            println!(
+                "| {name} | {mb:.1} | {:.3} | {:.0} | {:.0} |",
+                best.seconds,
+                mb / best.seconds,
+                best.peak_kib as f64 / 1024.0
+            );
+        }
+        let _ = std::fs::remove_dir_all(&alone);
     }
 
     /// Best of several runs, as the machine may be busy.
