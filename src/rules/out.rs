@@ -96,6 +96,43 @@ pub struct Aggregates {
     current: Option<((String, String), Vec<smartstring::alias::String>)>,
     /// Values in `pending`.
     pending_values: usize,
+    /// Places in an index (a library's objects, say) marked under a name and key: a
+    /// set of what records name, resolved to where it is found, so neither kept as
+    /// text nor hashed again.
+    pub marked: HashMap<String, HashMap<String, Marks>>,
+    /// Places marked one at a time under the same name and key, until the key changes.
+    marking: Option<((String, String), Marks)>,
+}
+
+/// Places in an index, as bits: a hundred thousand objects take 12 KiB.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Marks(Vec<u64>);
+
+impl Marks {
+    pub fn mark(&mut self, at: u32) {
+        let word = at as usize / 64;
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        if let Some(bits) = self.0.get_mut(word) {
+            *bits |= 1 << (at % 64);
+        }
+    }
+
+    pub fn has(&self, at: u32) -> bool {
+        self.0
+            .get(at as usize / 64)
+            .is_some_and(|bits| bits & (1 << (at % 64)) != 0)
+    }
+
+    fn union(&mut self, mut other: Marks) {
+        if self.0.len() < other.0.len() {
+            std::mem::swap(self, &mut other);
+        }
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine |= theirs;
+        }
+    }
 }
 
 /// Values pending past which a merge makes them sets: what a streamed table gathers is
@@ -128,6 +165,26 @@ impl Aggregates {
         if let Some(((name, key), values)) = self.current.take() {
             self.collect(&name, &key, values);
         }
+        if let Some(((name, key), marks)) = self.marking.take() {
+            add_marks(&mut self.marked, name, key, marks);
+        }
+    }
+
+    /// Marks place `at` (none: the key is there, with what it has) under `name` and
+    /// `key`.
+    pub fn mark(&mut self, name: &str, key: &str, at: Option<u32>) {
+        let same = matches!(&self.marking, Some(((n, k), _)) if n == name && k == key);
+        if !same {
+            if let Some(((name, key), marks)) = self.marking.take() {
+                add_marks(&mut self.marked, name, key, marks);
+            }
+        }
+        let ((_, _), marks) = self
+            .marking
+            .get_or_insert_with(|| ((name.to_owned(), key.to_owned()), Marks::default()));
+        if let Some(at) = at {
+            marks.mark(at);
+        }
     }
 
     /// Adds values to `name` under `key` (none: the key is there, with what it has).
@@ -159,6 +216,11 @@ impl Aggregates {
             let mine = self.distinct.entry(name).or_default();
             for (key, set) in sets {
                 add_set(mine, key, set);
+            }
+        }
+        for (name, by_key) in other.marked {
+            for (key, marks) in by_key {
+                add_marks(&mut self.marked, name.clone(), key, marks);
             }
         }
         for (at, parts) in other.pending {
@@ -205,6 +267,22 @@ impl Aggregates {
             && self.distinct.is_empty()
             && self.pending.is_empty()
             && self.current.is_none()
+            && self.marked.is_empty()
+            && self.marking.is_none()
+    }
+}
+
+fn add_marks(
+    marked: &mut HashMap<String, HashMap<String, Marks>>,
+    name: String,
+    key: String,
+    marks: Marks,
+) {
+    match marked.entry(name).or_default().entry(key) {
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(marks);
+        }
+        std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().union(marks),
     }
 }
 
@@ -423,5 +501,43 @@ pub fn dynamic(value: Option<ValueRef>) -> Dynamic {
         Some(ValueRef::Bool(b)) => Dynamic::from_bool(b),
         Some(ValueRef::Int(i)) => Dynamic::from_int(i),
         Some(ValueRef::Float(x)) => Dynamic::from_float(x),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Places marked by `parts`, each its own gathering, merged as streamed chunks are.
+    fn merged(parts: &[(&str, &[Option<u32>])]) -> Aggregates {
+        let mut all = Aggregates::default();
+        for (key, places) in parts {
+            let mut part = Aggregates::default();
+            for &at in *places {
+                part.mark("seen", key, at);
+            }
+            all.merge(part);
+        }
+        all.settle();
+        all
+    }
+
+    #[test]
+    fn places_marked_in_parts_are_marked_once_merged() {
+        let all = merged(&[
+            ("T1", &[Some(0), Some(63), None]),
+            ("T2", &[None]),
+            ("T1", &[Some(64), Some(200_000)]),
+        ]);
+        let t1 = &all.marked["seen"]["T1"];
+        for at in [0, 63, 64, 200_000] {
+            assert!(t1.has(at), "{at}");
+        }
+        for at in [1, 62, 65, 199_999, 200_001, u32::MAX] {
+            assert!(!t1.has(at), "{at}");
+        }
+        // A key with nothing marked is there, empty.
+        assert_eq!(all.marked["seen"]["T2"], Marks::default());
+        assert!(!all.is_empty());
     }
 }

@@ -113,6 +113,11 @@ impl Index {
         Some((self.entries.get(slot.at as usize)?, &slot.memo))
     }
 
+    /// Where `code` is found: one place per code, the same for every look-up.
+    pub fn position(&self, code: &str) -> Option<u32> {
+        self.slot(code).map(|slot| slot.at)
+    }
+
     pub fn contains_key(&self, code: &str) -> bool {
         self.slot(code).is_some()
     }

@@ -40,7 +40,7 @@ use super::share::pct;
 use crate::parse::tree::{Value, ValueRef};
 use crate::policy::Each;
 use crate::read::record::Rec;
-use crate::rules::out::{dynamic, Names};
+use crate::rules::out::{dynamic, Marks};
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 
 /// The aggregate of objects inspected, by task.
@@ -94,14 +94,16 @@ impl SampleSize {
     /// A Results document with records: its task has results, whatever they name.
     pub fn document(&self, doc: Rec, out: &mut Out) {
         if let (Some(task), true) = (doc.str("task"), doc.is_present("records")) {
-            out.aggregates.collect(INSPECTED, task, Vec::new());
+            out.aggregates.mark(INSPECTED, task, None);
         }
     }
 
-    /// A result: the object it names, under its document's task.
+    /// A result: the object it names, under its document's task, marked where the
+    /// object index finds it (an object not in the library is in no population).
     pub fn record(&self, r: Rec, cx: &Cx, out: &mut Out) {
         if let (Some(task), Some(object)) = (cx.doc.and_then(|d| d.str("task")), r.str("object")) {
-            out.aggregates.add(INSPECTED, task, object);
+            let at = cx.submission.objects.position(object);
+            out.aggregates.mark(INSPECTED, task, at);
         }
     }
 
@@ -113,7 +115,7 @@ impl SampleSize {
         if !library.is_present("objects") {
             return;
         }
-        let Some(inspected_by_task) = out.aggregates.distinct.get(INSPECTED) else {
+        let Some(inspected_by_task) = out.aggregates.marked.get(INSPECTED) else {
             return;
         };
         // What each task due for counting needs, in order; counted side by side.
@@ -164,7 +166,7 @@ impl SampleSize {
         // A hundred thousand objects by some tens of tasks at province scale: each task
         // is counted over the objects with the text its filter wants (`by_text`), or
         // over the whole library when it wants no text.
-        let objects = object_views(library);
+        let objects = object_views(library, &cx.submission.objects);
         let mut keys: Vec<usize> = due
             .iter()
             .filter_map(|(_, wanted, _, _)| first_text(wanted).map(|(key, _)| key))
@@ -249,12 +251,13 @@ struct Counts {
 struct ObjectView<'a> {
     /// The values of [`FILTER_KEYS`], with the text of those that are text.
     attrs: [Option<(&'a Value, Option<&'a str>)>; 3],
-    uscc: Option<&'a str>,
-    id: Option<&'a str>,
+    /// Where the object index finds its USCC and its id: an object is inspected when a
+    /// result names either.
+    found_at: [Option<u32>; 2],
     class: Option<usize>,
 }
 
-fn object_views<'a>(library: Rec<'a>) -> Vec<ObjectView<'a>> {
+fn object_views<'a>(library: Rec<'a>, index: &crate::submission::Index) -> Vec<ObjectView<'a>> {
     let Some((tree, _)) = library.tree_ref() else {
         return Vec::new();
     };
@@ -262,13 +265,13 @@ fn object_views<'a>(library: Rec<'a>) -> Vec<ObjectView<'a>> {
         Value::Str(s) => Some(s.as_str()),
         _ => None,
     };
-    library
-        .records("objects")
+    let records: Vec<Rec> = library.records("objects").collect();
+    records
+        .par_iter()
         .map(|o| {
             let mut view = ObjectView {
                 attrs: [None; 3],
-                uscc: None,
-                id: None,
+                found_at: [None; 2],
                 class: None,
             };
             let node = o.tree_ref().map(|(_, id)| &tree.node(id).value);
@@ -279,8 +282,8 @@ fn object_views<'a>(library: Rec<'a>) -> Vec<ObjectView<'a>> {
                         continue;
                     }
                     match key.as_str() {
-                        "uscc" => view.uscc = text(value),
-                        "id" => view.id = text(value),
+                        "uscc" => view.found_at[0] = text(value).and_then(|u| index.position(u)),
+                        "id" => view.found_at[1] = text(value).and_then(|id| index.position(id)),
                         "risk_level" => {
                             view.class = text(value)
                                 .and_then(|level| CLASSES.iter().position(|c| *c == level))
@@ -327,7 +330,7 @@ fn count(
     objects: &[ObjectView],
     index: &ByText,
     wanted: &[(usize, &Value)],
-    inspected: &Names,
+    inspected: &Marks,
 ) -> Counts {
     let checks: Vec<(usize, &Value, Option<&str>)> = wanted
         .iter()
@@ -346,8 +349,7 @@ fn count(
         if !matches {
             return;
         }
-        let seen = o.uscc.is_some_and(|u| inspected.contains(u))
-            || o.id.is_some_and(|id| inspected.contains(id));
+        let seen = o.found_at.iter().flatten().any(|&at| inspected.has(at));
         counts.total += 1;
         counts.seen += i64::from(seen);
         if let Some(class) = o.class {
