@@ -123,6 +123,23 @@ impl<'d> Submissions<'d> {
         }
     }
 
+    /// None made up front: each is made when a streamed document asks for it. Reading
+    /// without rules asks for none, so indexes nothing.
+    pub fn on_demand(documents: &'d [Document]) -> Submissions<'d> {
+        Submissions {
+            loaded: 0,
+            list: Mutex::new(Vec::new()),
+            documents,
+            all_plans: Arc::new(
+                documents
+                    .iter()
+                    .filter(|d| d.kind() == "Plan")
+                    .cloned()
+                    .collect(),
+            ),
+        }
+    }
+
     pub fn get(&self, key: &Key) -> Arc<Submission> {
         let mut list = self.list.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sub) = list
@@ -181,7 +198,7 @@ pub fn parse_only(
     tables: Vec<Streamable>,
     chunk_rows: usize,
 ) -> Evaluation {
-    let subs = Submissions::new(documents);
+    let subs = Submissions::on_demand(documents);
     let calendar = Calendar::default();
     let streamed = stream::run(tables, None, &subs, ("", &calendar), chunk_rows, &|_| ());
     Evaluation {
