@@ -165,7 +165,27 @@ impl CompiledRule {
 
     /// Reports a finding about `field` of `at`; placeholders of its message that name
     /// fields of `at` are filled from it.
-    pub fn report(
+    pub fn report(&self, out: &mut Out, cx: &Cx, at: &Rec, field: &str, key: &str, values: Map) {
+        if self.keeps(out, at) {
+            self.report_kept(out, cx, at, field, key, values);
+        }
+    }
+
+    /// Whether a finding at `at` is made: a streamed chunk makes only as many as the
+    /// room its earlier chunks left; past it a finding is counted, and its values are
+    /// not worked out (a rule may find at a hundred thousand records).
+    pub fn keeps(&self, out: &mut Out, at: &Rec) -> bool {
+        if let (Some(rows), Some(row)) = (out.rows.as_mut(), at.row_index()) {
+            if !rows.keeps(row) {
+                out.not_kept += 1;
+                return false;
+            }
+        }
+        true
+    }
+
+    /// [`CompiledRule::report`] of a finding [`CompiledRule::keeps`] made.
+    pub fn report_kept(
         &self,
         out: &mut Out,
         cx: &Cx,
@@ -174,12 +194,6 @@ impl CompiledRule {
         key: &str,
         mut values: Map,
     ) {
-        if let (Some(rows), Some(row)) = (out.rows.as_mut(), at.row_index()) {
-            if !rows.keeps(row) {
-                out.not_kept += 1;
-                return;
-            }
-        }
         // Twice the limit before choosing the first: one output's findings come in
         // the order they are made, not of their places.
         if out.findings.len() >= self.max_findings.saturating_mul(2) {

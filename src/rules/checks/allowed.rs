@@ -228,13 +228,16 @@ impl Allowed {
                 _ => &self.at,
             },
         };
+        if !rule.keeps(out, &rec) {
+            return;
+        }
         let mut values = Map::new();
         values.insert(self.field.name().into(), super::super::out::dynamic(value));
         values.insert("expected".into(), case.allow.expected());
         if let Some(path) = self.by.first() {
             values.insert(path.name().into(), super::super::out::dynamic(by));
         }
-        rule.report(out, cx, &rec, at, message, values);
+        rule.report_kept(out, cx, &rec, at, message, values);
     }
 }
 

@@ -136,6 +136,9 @@ impl Count {
         } else {
             ""
         };
+        if !rule.keeps(out, &rec) {
+            return;
+        }
         let mut values = Map::new();
         values.insert("count".into(), Dynamic::from_int(count));
         if let Some(min) = self.min {
@@ -144,7 +147,7 @@ impl Count {
         if let Some(max) = self.max {
             values.insert("max".into(), Dynamic::from_int(max));
         }
-        rule.report(out, cx, &rec, at, message, values);
+        rule.report_kept(out, cx, &rec, at, message, values);
     }
 }
 

@@ -286,11 +286,11 @@ impl Deadline {
             }
         };
         if !end_given {
-            if !in_time {
+            if !in_time && rule.keeps(out, &rec) {
                 put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
                 values.insert("due".into(), due());
                 values.insert("as_of".into(), text_value(cx.as_of));
-                rule.report(out, cx, &rec, start_field, "missing_end", values);
+                rule.report_kept(out, cx, &rec, start_field, "missing_end", values);
             }
             return;
         }
@@ -299,13 +299,19 @@ impl Deadline {
             out.tally(id, !before && in_time, *min);
         }
         if before && self.report_before_start {
+            if !rule.keeps(out, &rec) {
+                return;
+            }
             put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
             if let End::Field(p) = &self.end {
                 put(&mut values, Some(p), end_text);
             }
             values.insert("as_of".into(), text_value(cx.as_of));
-            rule.report(out, cx, &rec, end_field, "before_start", values);
+            rule.report_kept(out, cx, &rec, end_field, "before_start", values);
         } else if !in_time && !before {
+            if !rule.keeps(out, &rec) {
+                return;
+            }
             put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
             if let End::Field(p) = &self.end {
                 put(&mut values, Some(p), end_text);
@@ -322,7 +328,7 @@ impl Deadline {
                 _ => Dynamic::UNIT,
             };
             values.insert("days".into(), days);
-            rule.report(out, cx, &rec, end_field, message, values);
+            rule.report_kept(out, cx, &rec, end_field, message, values);
         }
     }
 

@@ -268,6 +268,9 @@ impl Reference {
                 None => return,
             },
         };
+        if !rule.keeps(out, &rec) {
+            return;
+        }
         let mut values = Map::new();
         let text = Dynamic::from(ImmutableString::from(id));
         values.insert("value".into(), text.clone());
@@ -282,6 +285,6 @@ impl Reference {
                 }
             }
         }
-        rule.report(out, cx, &rec, &at(), key, values);
+        rule.report_kept(out, cx, &rec, &at(), key, values);
     }
 }

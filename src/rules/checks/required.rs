@@ -146,6 +146,9 @@ impl Required {
             missing.iter().all(|f| f.path.parent_field() == Some(p)) && rec.child_at(p).is_some()
         });
         let at = shared.unwrap_or(&self.at);
+        if !rule.keeps(out, &rec) {
+            return;
+        }
         let mut values = Map::new();
         values.insert(
             "missing".into(),
@@ -156,6 +159,6 @@ impl Required {
                     .collect(),
             ),
         );
-        rule.report(out, cx, &rec, at, message, values);
+        rule.report_kept(out, cx, &rec, at, message, values);
     }
 }

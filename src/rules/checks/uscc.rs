@@ -70,6 +70,9 @@ impl Uscc {
                 }
             }
         }
+        if !rule.keeps(out, &rec) {
+            return;
+        }
         let mut values = Map::new();
         values.insert("code".into(), Dynamic::from(ImmutableString::from(code)));
         values.insert(
@@ -77,6 +80,6 @@ impl Uscc {
             Dynamic::from(Text::new(problem.zh(), problem.to_string())),
         );
         let field = self.field.field().unwrap_or_default();
-        rule.report(out, cx, &rec, field, message, values);
+        rule.report_kept(out, cx, &rec, field, message, values);
     }
 }
