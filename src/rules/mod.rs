@@ -35,7 +35,8 @@ pub struct Cx<'a> {
     /// Its `kind`, read once, and as a bit ([`crate::schema::kind_bit`]).
     pub doc_kind: Option<&'a str>,
     pub kind_bit: u8,
-    /// The plan task its `task` names, looked up once.
+    /// Its `task`, read once, and the plan task it names, looked up once.
+    pub doc_task_id: Option<&'a str>,
     pub doc_task: Option<&'a Entry>,
 }
 
@@ -56,6 +57,7 @@ impl<'a> Cx<'a> {
             kind_bit: doc
                 .and_then(|d| d.str("kind"))
                 .map_or(0, crate::schema::kind_bit),
+            doc_task_id: doc.and_then(|d| d.str("task")),
             doc_task: doc
                 .and_then(|d| d.str("task"))
                 .and_then(|task| submission.tasks.get(task)),

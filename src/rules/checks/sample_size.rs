@@ -101,7 +101,7 @@ impl SampleSize {
     /// A result: the object it names, under its document's task, marked where the
     /// object index finds it (an object not in the library is in no population).
     pub fn record(&self, r: Rec, cx: &Cx, out: &mut Out) {
-        if let (Some(task), Some(object)) = (cx.doc.and_then(|d| d.str("task")), r.str("object")) {
+        if let (Some(task), Some(object)) = (cx.doc_task_id, r.str("object")) {
             let at = cx.submission.objects.position(object);
             out.aggregates.mark(INSPECTED, task, at);
         }
