@@ -124,3 +124,60 @@ fn calendar_gaps_are_errors_naming_the_year() {
     );
     assert_eq!((&d["line"], &d["column"]), (&9.into(), &17.into()));
 }
+
+#[test]
+fn an_output_path_that_is_a_link_or_a_pipe_stays_one() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let report_to = |path: &std::path::Path| {
+        spotlint(&[
+            "check",
+            "fixtures/demo",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "json",
+            "--output",
+            path.to_str().expect("utf-8 path"),
+        ])
+    };
+    let is_report = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text).is_ok_and(|json| {
+            json["diagnostics"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())
+        })
+    };
+
+    // A link: the file it names gets the report, and the link stays.
+    let named = dir.path().join("named.json");
+    std::fs::write(&named, "old").expect("write");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&named, &link).expect("link");
+    let out = report_to(&link);
+    assert_eq!(out.code, 1, "{out:?}");
+    let meta = std::fs::symlink_metadata(&link).expect("link");
+    assert!(meta.file_type().is_symlink(), "{meta:?}");
+    assert!(is_report(&std::fs::read_to_string(&named).expect("read")));
+
+    // A pipe (as `/dev/null` is a device): written to, not replaced by a file.
+    let pipe = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let (sent, received) = std::sync::mpsc::channel();
+    let reading = pipe.clone();
+    std::thread::spawn(move || {
+        let _ = sent.send(std::fs::read_to_string(&reading));
+    });
+    let out = report_to(&pipe);
+    assert_eq!(out.code, 1, "{out:?}");
+    let read = received
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the report reached the pipe's reader");
+    assert!(is_report(&read.expect("read")));
+    let meta = std::fs::symlink_metadata(&pipe).expect("pipe");
+    assert!(meta.file_type().is_fifo(), "{meta:?}");
+}

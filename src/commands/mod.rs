@@ -60,6 +60,10 @@ const DOCUMENT_EXTENSIONS: [&str; 6] = ["yaml", "yml", "json", "csv", "xlsx", "x
 /// temporary file in the same folder, renamed into place once complete, so that a
 /// failed run leaves no half-written file. A path that is one of `inputs` (or a
 /// document inside an input folder) is refused: a report never replaces what it reports on.
+///
+/// A symbolic link is written through (the file it names is replaced, the link kept),
+/// and what is not a regular file (`/dev/null`, a pipe, a terminal) is written to as it
+/// is: renaming a file over it would put a regular file in its place.
 pub fn write_output(
     path: &Path,
     inputs: &[PathBuf],
@@ -71,11 +75,24 @@ pub fn write_output(
             "it is one of the input files; choose another output path",
         ));
     }
-    let name = path.file_name().ok_or_else(|| {
+    // Where the report goes: the file a link names, once it exists.
+    let target = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            let mut file = io::BufWriter::with_capacity(
+                1 << 16,
+                std::fs::OpenOptions::new().write(true).open(path)?,
+            );
+            write(&mut file)?;
+            return file.flush();
+        }
+        Ok(_) => path.canonicalize()?,
+        Err(_) => path.to_path_buf(),
+    };
+    let name = target.file_name().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, "the output path names no file")
     })?;
     static WRITTEN: AtomicUsize = AtomicUsize::new(0);
-    let temporary = path.with_file_name(format!(
+    let temporary = target.with_file_name(format!(
         ".{}.{}-{}.tmp",
         name.to_string_lossy(),
         std::process::id(),
@@ -85,7 +102,7 @@ pub fn write_output(
         let mut file = io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&temporary)?);
         write(&mut file)?;
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&temporary, path)
+        std::fs::rename(&temporary, &target)
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
