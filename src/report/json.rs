@@ -3,6 +3,7 @@
 //! findings and more, and building a value tree of them first would double the work.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 use serde::Serialize;
 
@@ -166,7 +167,185 @@ fn diagnostic(d: &Diagnostic, lang: Lang) -> JsonDiagnostic<'_> {
     }
 }
 
+/// Writes the report as `serde_json::to_writer_pretty` would, its findings rendered
+/// side by side in blocks: a province's report holds a hundred thousand findings and
+/// more, and one thread writing them was the last part of a run.
+pub fn write(report: &JsonReport, out: &mut impl Write) -> io::Result<()> {
+    use rayon::prelude::*;
+    /// Findings a block: enough for each to be worth a task.
+    const BLOCK: usize = 2048;
+    out.write_all(b"{\n  \"diagnostics\": ")?;
+    if report.diagnostics.is_empty() {
+        out.write_all(b"[]")?;
+    } else {
+        let blocks: Vec<io::Result<Vec<u8>>> = report
+            .diagnostics
+            .par_chunks(BLOCK)
+            .enumerate()
+            .map(|(b, block)| {
+                let mut bytes = Vec::with_capacity(block.len() * 640);
+                for (i, d) in block.iter().enumerate() {
+                    let first = b == 0 && i == 0;
+                    bytes.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                    nested(&mut bytes, d, 2)?;
+                }
+                Ok(bytes)
+            })
+            .collect();
+        out.write_all(b"[")?;
+        for block in blocks {
+            out.write_all(&block?)?;
+        }
+        out.write_all(b"\n  ]")?;
+    }
+    out.write_all(b",\n  \"summary\": ")?;
+    nested(out, &report.summary, 1)?;
+    write!(out, ",\n  \"version\": {}", report.version)?;
+    out.write_all(b",\n  \"waived\": ")?;
+    nested(out, &report.waived, 1)?;
+    out.write_all(b"\n}")
+}
+
+/// `value` pretty-printed as the value of a member `level` deep.
+fn nested(out: &mut impl Write, value: &impl Serialize, level: usize) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, Nested::at(level));
+    value.serialize(&mut serializer).map_err(io::Error::from)
+}
+
+/// serde_json's `PrettyFormatter` (two spaces an indent), starting `level` deep.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(level: usize) -> Nested {
+        Nested {
+            level,
+            has_value: false,
+        }
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            out.write_all(b"\n")?;
+            indent(out, self.level)?;
+        }
+        out.write_all(bracket)
+    }
+
+    fn item<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(out, self.level)
+    }
+}
+
+fn indent<W: ?Sized + Write>(out: &mut W, level: usize) -> io::Result<()> {
+    for _ in 0..level {
+        out.write_all(b"  ")?;
+    }
+    Ok(())
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.item(out, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.item(out, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 /// The report as a JSON value (for callers that read it back).
 pub fn to_json(report: &Report, lang: Lang) -> serde_json::Value {
     serde_json::to_value(JsonReport::new(report, lang)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{Text, Waived};
+
+    #[test]
+    fn the_report_is_written_as_serde_json_pretty_prints_it() {
+        for findings in [0, 1, 2, 2048, 2049, 5000] {
+            let mut report = Report::default();
+            for i in 0..findings {
+                let mut d = Diagnostic::unplaced(
+                    Origin::Finding,
+                    "result-entry-deadline",
+                    &format!("results-{}.csv", i % 7),
+                    Text::new(format!("第{i}行 \"引号\"\t\\"), format!("row {i}")),
+                );
+                d.line = i;
+                d.column = i % 13;
+                if i % 3 == 0 {
+                    d = d.with_help(Text::new("帮助\n换行", "help"));
+                }
+                report.diagnostics.push(d);
+            }
+            if findings % 2 == 1 {
+                report.waived.push(Waived {
+                    diagnostic: Diagnostic::unplaced(
+                        Origin::Finding,
+                        "objects-uscc",
+                        "objects.csv",
+                        Text::new("码", "code"),
+                    ),
+                    reason: "已核实".into(),
+                    approved_by: "科室".into(),
+                    expires_on: chrono::NaiveDate::from_ymd_opt(2025, 1, 31).unwrap_or_default(),
+                });
+            }
+            for lang in [Lang::Zh, Lang::En] {
+                let json = JsonReport::new(&report, lang);
+                let mut ours = Vec::new();
+                write(&json, &mut ours).expect("written");
+                let theirs = serde_json::to_vec_pretty(&json).expect("serialized");
+                assert_eq!(
+                    String::from_utf8_lossy(&ours),
+                    String::from_utf8_lossy(&theirs),
+                    "{findings} findings"
+                );
+            }
+        }
+    }
 }

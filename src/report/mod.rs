@@ -61,7 +61,12 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human => human::write(report, lang, style, out),
-        Format::Json => write_json(&json::JsonReport::new(report, lang), out),
+        Format::Json => {
+            let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+            json::write(&json::JsonReport::new(report, lang), &mut buffered)?;
+            writeln!(buffered)?;
+            buffered.flush()
+        }
         Format::Sarif => write_json(&sarif::sarif(report, policy, lang), out),
         Format::Junit => out.write_all(junit::junit(report, policy, lang).as_bytes()),
         Format::Github => out.write_all(github::github(report, lang).as_bytes()),
