@@ -160,6 +160,16 @@ fn an_output_path_that_is_a_link_or_a_pipe_stays_one() {
     assert!(meta.file_type().is_symlink(), "{meta:?}");
     assert!(is_report(&std::fs::read_to_string(&named).expect("read")));
 
+    // A link to a file not made yet: the file is made, and the link stays.
+    let dangling = dir.path().join("dangling.json");
+    std::os::unix::fs::symlink("made-by-the-run.json", &dangling).expect("link");
+    let out = report_to(&dangling);
+    assert_eq!(out.code, 1, "{out:?}");
+    let meta = std::fs::symlink_metadata(&dangling).expect("link");
+    assert!(meta.file_type().is_symlink(), "{meta:?}");
+    let made = dir.path().join("made-by-the-run.json");
+    assert!(is_report(&std::fs::read_to_string(made).expect("read")));
+
     // A pipe (as `/dev/null` is a device): written to, not replaced by a file.
     let pipe = dir.path().join("pipe");
     let made = std::process::Command::new("mkfifo")

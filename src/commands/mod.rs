@@ -86,7 +86,8 @@ pub fn write_output(
             return file.flush();
         }
         Ok(_) => path.canonicalize()?,
-        Err(_) => path.to_path_buf(),
+        // Not there yet, or a link to what is not there yet: the file it will be.
+        Err(_) => through_links(path),
     };
     let name = target.file_name().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, "the output path names no file")
@@ -108,6 +109,22 @@ pub fn write_output(
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// Where `path` leads through symbolic links (a link to a file not made yet), or `path`.
+fn through_links(path: &Path) -> PathBuf {
+    let mut at = path.to_path_buf();
+    // As many links as the kernel follows before it gives up (ELOOP).
+    for _ in 0..40 {
+        let Ok(next) = std::fs::read_link(&at) else {
+            break;
+        };
+        at = match at.parent() {
+            Some(folder) if next.is_relative() => folder.join(next),
+            _ => next,
+        };
+    }
+    at
 }
 
 /// Whether `path` is an input: one given, or a document inside a folder given.
