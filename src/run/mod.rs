@@ -106,15 +106,7 @@ impl<'d> Submissions<'d> {
         let all_plans = list
             .first()
             .map(|s| Arc::clone(&s.all_plans))
-            .unwrap_or_else(|| {
-                Arc::new(
-                    documents
-                        .iter()
-                        .filter(|d| d.kind() == "Plan")
-                        .cloned()
-                        .collect(),
-                )
-            });
+            .unwrap_or_else(|| submission::plans_of(documents));
         Submissions {
             loaded: list.len(),
             list: Mutex::new(list),
@@ -130,13 +122,7 @@ impl<'d> Submissions<'d> {
             loaded: 0,
             list: Mutex::new(Vec::new()),
             documents,
-            all_plans: Arc::new(
-                documents
-                    .iter()
-                    .filter(|d| d.kind() == "Plan")
-                    .cloned()
-                    .collect(),
-            ),
+            all_plans: submission::plans_of(documents),
         }
     }
 

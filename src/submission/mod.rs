@@ -219,16 +219,21 @@ pub fn item_key(text: &str) -> String {
     crate::read::table::vocabulary::header_key(body).full
 }
 
-/// Groups documents by (department, year). Undated documents (item list, libraries)
-/// join every year of their department.
-pub fn group(documents: &[Document]) -> Vec<Arc<Submission>> {
-    let all_plans = Arc::new(
+/// Every plan among `documents`, for rules that join plans across departments.
+pub fn plans_of(documents: &[Document]) -> Arc<Vec<Document>> {
+    Arc::new(
         documents
             .iter()
             .filter(|d| d.kind() == "Plan")
             .cloned()
-            .collect::<Vec<_>>(),
-    );
+            .collect(),
+    )
+}
+
+/// Groups documents by (department, year). Undated documents (item list, libraries)
+/// join every year of their department.
+pub fn group(documents: &[Document]) -> Vec<Arc<Submission>> {
+    let all_plans = plans_of(documents);
     let mut keys: Vec<(String, Option<i64>)> = Vec::new();
     for doc in documents.iter().filter(|d| d.year.is_some()) {
         let key = (doc.department.to_string(), doc.year);
