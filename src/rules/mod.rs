@@ -47,20 +47,18 @@ impl<'a> Cx<'a> {
         submission: &'a Submission,
         doc: Option<Rec<'a>>,
     ) -> Cx<'a> {
+        let doc_kind = doc.and_then(|d| d.str("kind"));
+        let doc_task_id = doc.and_then(|d| d.str("task"));
         Cx {
             as_of,
             as_of_date: crate::schema::parse_date(as_of).ok(),
             calendar,
             submission,
             doc,
-            doc_kind: doc.and_then(|d| d.str("kind")),
-            kind_bit: doc
-                .and_then(|d| d.str("kind"))
-                .map_or(0, crate::schema::kind_bit),
-            doc_task_id: doc.and_then(|d| d.str("task")),
-            doc_task: doc
-                .and_then(|d| d.str("task"))
-                .and_then(|task| submission.tasks.get(task)),
+            doc_kind,
+            kind_bit: doc_kind.map_or(0, crate::schema::kind_bit),
+            doc_task_id,
+            doc_task: doc_task_id.and_then(|task| submission.tasks.get(task)),
         }
     }
 }
