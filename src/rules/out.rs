@@ -165,6 +165,10 @@ impl Aggregates {
         if let Some(((name, key), values)) = self.current.take() {
             self.collect(&name, &key, values);
         }
+        self.flush_marks();
+    }
+
+    fn flush_marks(&mut self) {
         if let Some(((name, key), marks)) = self.marking.take() {
             add_marks(&mut self.marked, name, key, marks);
         }
@@ -175,9 +179,7 @@ impl Aggregates {
     pub fn mark(&mut self, name: &str, key: &str, at: Option<u32>) {
         let same = matches!(&self.marking, Some(((n, k), _)) if n == name && k == key);
         if !same {
-            if let Some(((name, key), marks)) = self.marking.take() {
-                add_marks(&mut self.marked, name, key, marks);
-            }
+            self.flush_marks();
         }
         let ((_, _), marks) = self
             .marking
