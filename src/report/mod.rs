@@ -61,13 +61,13 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human => human::write(report, lang, style, out),
-        Format::Json => {
-            let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
-            json::write(&json::JsonReport::new(report, lang), &mut buffered)?;
-            writeln!(buffered)?;
-            buffered.flush()
-        }
-        Format::Sarif => write_json(&sarif::sarif(report, policy, lang), out),
+        Format::Json => write_json(out, |w| {
+            json::write(&json::JsonReport::new(report, lang), w)
+        }),
+        Format::Sarif => write_json(out, |w| {
+            serde_json::to_writer_pretty(w, &sarif::sarif(report, policy, lang))
+                .map_err(io::Error::from)
+        }),
         Format::Junit => out.write_all(junit::junit(report, policy, lang).as_bytes()),
         Format::Github => out.write_all(github::github(report, lang).as_bytes()),
         Format::Xlsx => {
@@ -78,11 +78,15 @@ pub fn write(
     }
 }
 
-/// Pretty JSON and a line break. The serializer writes token by token: through a
-/// buffer of a known type each write is a copy, not a call through `dyn Write`.
-fn write_json(value: &impl serde::Serialize, out: &mut dyn Write) -> io::Result<()> {
+/// Pretty JSON written by `write`, and a line break. The serializer writes token by
+/// token: through a buffer of a known type each write is a copy, not a call through
+/// `dyn Write`.
+fn write_json<'o>(
+    out: &'o mut dyn Write,
+    write: impl FnOnce(&mut io::BufWriter<&'o mut dyn Write>) -> io::Result<()>,
+) -> io::Result<()> {
     let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut buffered, value)?;
+    write(&mut buffered)?;
     writeln!(buffered)?;
     buffered.flush()
 }
