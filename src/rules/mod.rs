@@ -129,6 +129,23 @@ impl CompiledRule {
         matches!(self.logic, Compiled::Script(_))
     }
 
+    /// Whether [`CompiledRule::warm`] does anything for records of the kind.
+    pub fn warms(&self, kind_bit: u8) -> bool {
+        match &self.logic {
+            Compiled::Checks(entries) => entries.iter().any(|e| e.warms(kind_bit)),
+            Compiled::Script(_) => false,
+        }
+    }
+
+    /// Brings what [`CompiledRule::record`] will look up for `r` into the cache.
+    pub fn warm(&self, r: Rec, cx: &Cx) {
+        if let Compiled::Checks(entries) = &self.logic {
+            for e in entries {
+                e.warm(r, cx);
+            }
+        }
+    }
+
     /// One record (checks; a script takes records in batches).
     pub fn record(&self, r: Rec, cx: &Cx, out: &mut Out) {
         if let Compiled::Checks(entries) = &self.logic {

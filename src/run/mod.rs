@@ -358,19 +358,35 @@ fn submission_phase(
     rule.submission(&cx, &mut gathered.out);
 }
 
+/// Records whose look-ups are started together before they are checked: enough for
+/// the cache misses to overlap, few enough that what they bring stays in the cache.
+const WARMED_TOGETHER: usize = 32;
+
 /// The record phase of `rules` over `records` of one document: record by record for
-/// the checks (each record's cells are read once, by all of them), then a batch for each
-/// script.
+/// the checks (each record's cells are read once, by all of them), the look-ups of a
+/// run of records started first; then a batch for each script.
 pub(crate) fn run_records(
     rules: &[(usize, &CompiledRule)],
     records: &[Rec],
     cx: &Cx,
     outs: &mut [Out],
 ) {
-    for record in records {
-        for ((_, rule), out) in rules.iter().zip(outs.iter_mut()) {
-            if !rule.takes_batches() {
-                rule.record(*record, cx, out);
+    let warming: Vec<&CompiledRule> = rules
+        .iter()
+        .map(|(_, rule)| *rule)
+        .filter(|rule| rule.warms(cx.kind_bit))
+        .collect();
+    for run in records.chunks(WARMED_TOGETHER) {
+        for record in run {
+            for rule in &warming {
+                rule.warm(*record, cx);
+            }
+        }
+        for record in run {
+            for ((_, rule), out) in rules.iter().zip(outs.iter_mut()) {
+                if !rule.takes_batches() {
+                    rule.record(*record, cx, out);
+                }
             }
         }
     }

@@ -13,17 +13,22 @@ use crate::read::record::{snapshot, Rec, Snapshot};
 pub mod digest;
 
 /// Records by code (id, USCC): the first record with a code is the one found by it.
-/// Looked up once or more per result record, with a fast hash (ids are the user's own
-/// data, not an attacker's).
+/// Looked up once or more per result record, with a fast hash seeded per run.
 ///
 /// The table maps a code to a small slot: its key held inline, the entry's place in a
 /// list, and the answers kept about it ([`Memo`]). A result record looks its object up
-/// in a library of a hundred thousand: slots are small so that a look-up misses the
-/// cache once, and a kept answer needs no other read. The table is cut into shards by
-/// the code's hash so that a library's is built on every core.
+/// in a library of a hundred thousand, which the cache does not hold: the slot a code
+/// hashes to is nearly always the one that holds it (open addressing, at most half
+/// full), so it can be fetched ahead of the look-up ([`Index::prefetch`]), and a kept
+/// answer needs no other read. The table is cut into shards by the code's hash so that
+/// a library's is built on every core.
 #[derive(Debug, Default)]
 pub struct Index {
-    shards: Vec<hashbrown::HashTable<Slot>>,
+    /// The shards' slots, one shard after the other: each a power-of-two ring, probed
+    /// one slot after the other from where the hash points.
+    slots: Vec<Slot>,
+    /// Slots per shard.
+    shard_size: usize,
     hasher: foldhash::fast::RandomState,
     entries: Vec<Entry>,
 }
@@ -31,17 +36,95 @@ pub struct Index {
 #[derive(Debug)]
 struct Slot {
     code: smartstring::alias::String,
+    /// The hash's upper half: most slots that do not hold the code are passed over on
+    /// it, without comparing text.
+    tag: u32,
+    /// [`EMPTY`], or the entry's place.
     at: u32,
     memo: Memo,
+}
+
+/// The place of a slot that holds no code.
+const EMPTY: u32 = u32::MAX;
+
+impl Slot {
+    fn empty() -> Slot {
+        Slot {
+            code: smartstring::alias::String::new(),
+            tag: 0,
+            at: EMPTY,
+            memo: Memo::default(),
+        }
+    }
 }
 
 /// Shards of an [`Index`]: enough to keep every core busy while it is built.
 const SHARDS: usize = 16;
 
-/// The shard of a hash: bits the table itself does not use (it takes the lowest for
-/// the bucket and the highest seven for its tags).
+/// The shard of a hash: bits the slot's place does not use.
 fn shard_of(hash: u64) -> usize {
     (hash >> 32) as usize % SHARDS
+}
+
+fn tag_of(hash: u64) -> u32 {
+    (hash >> 32) as u32
+}
+
+/// The slot holding `code` in a shard's ring, or the empty one it would go in. Some
+/// slot is empty (a ring is at most half full), so the probe ends.
+fn probe(ring: &[Slot], hash: u64, code: &str) -> Option<usize> {
+    let mask = ring.len().checked_sub(1)?;
+    let tag = tag_of(hash);
+    let mut at = hash as usize & mask;
+    loop {
+        let slot = ring.get(at)?;
+        if slot.at == EMPTY || (slot.tag == tag && slot.code == code) {
+            return Some(at);
+        }
+        at = (at + 1) & mask;
+    }
+}
+
+/// Asks the processor to bring `value`'s memory into the cache, without waiting for it.
+#[inline]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = (value as *const T).cast::<i8>();
+        let end = start.wrapping_add(std::mem::size_of::<T>().saturating_sub(1));
+        // SAFETY: SSE is part of x86_64; a prefetch reads nothing the program sees and
+        // never faults, whatever the address. `end`: a value can straddle two lines.
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(start);
+            _mm_prefetch::<_MM_HINT_T0>(end);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+/// Asks the kernel to back `memory` with huge pages where it can. A look-up goes to a
+/// random place of a table of megabytes: with 4 KiB pages nearly each one also misses
+/// the address cache, while the tables read in order gain nothing from huge pages
+/// and pay for zeroing them whole.
+fn advise_huge_pages<T>(memory: &[T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = memory.as_ptr() as usize;
+        let end = start + std::mem::size_of_val(memory);
+        let (from, to) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if to > from {
+            // SAFETY: advice on whole pages inside a live allocation; it changes how the
+            // kernel backs them, never their content.
+            unsafe {
+                libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = memory;
 }
 
 /// Slots of [`Memo`].
@@ -64,43 +147,73 @@ impl Index {
             .par_iter()
             .map(|(code, _)| hasher.hash_one(code))
             .collect();
-        let shards = (0..SHARDS)
-            .into_par_iter()
-            .map(|shard| {
-                let mut table = hashbrown::HashTable::with_capacity(made.len() / SHARDS + 1);
+        let mut per_shard = [0usize; SHARDS];
+        for hash in &hashes {
+            per_shard[shard_of(*hash)] += 1;
+        }
+        // Every ring at most half full.
+        let shard_size = (per_shard.iter().max().copied().unwrap_or(0) * 2)
+            .max(1)
+            .next_power_of_two();
+        let mut slots = Vec::with_capacity(shard_size * SHARDS);
+        advise_huge_pages(slots.spare_capacity_mut());
+        slots.extend(std::iter::repeat_with(Slot::empty).take(shard_size * SHARDS));
+        slots
+            .par_chunks_mut(shard_size)
+            .enumerate()
+            .for_each(|(shard, ring)| {
                 for (at, ((code, _), &hash)) in made.iter().zip(&hashes).enumerate() {
                     let Ok(at) = u32::try_from(at) else { break };
-                    if shard_of(hash) != shard {
+                    if shard_of(hash) != shard || at == EMPTY {
                         continue;
                     }
-                    let same = |slot: &Slot| slot.code == *code;
-                    let rehash = |slot: &Slot| hasher.hash_one(slot.code.as_str());
-                    if let hashbrown::hash_table::Entry::Vacant(vacant) =
-                        table.entry(hash, same, rehash)
-                    {
-                        vacant.insert(Slot {
+                    let Some(slot) = probe(ring, hash, code).and_then(|i| ring.get_mut(i)) else {
+                        continue;
+                    };
+                    if slot.at == EMPTY {
+                        *slot = Slot {
                             code: (*code).into(),
+                            tag: tag_of(hash),
                             at,
                             memo: Memo::default(),
-                        });
+                        };
                     }
                 }
-                table
-            })
-            .collect();
+            });
         Index {
-            shards,
+            slots,
+            shard_size,
             hasher,
             entries: made.into_iter().map(|(_, entry)| entry).collect(),
         }
     }
 
+    /// The ring of slots `hash` is in.
+    fn ring(&self, hash: u64) -> &[Slot] {
+        let start = shard_of(hash) * self.shard_size;
+        self.slots
+            .get(start..start + self.shard_size)
+            .unwrap_or_default()
+    }
+
     fn slot(&self, code: &str) -> Option<&Slot> {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(code);
-        self.shards
-            .get(shard_of(hash))?
-            .find(hash, |slot| slot.code == code)
+        let ring = self.ring(hash);
+        ring.get(probe(ring, hash, code)?)
+            .filter(|slot| slot.at != EMPTY)
+    }
+
+    /// Starts bringing the slot `code` is looked up in into the cache, and returns at
+    /// once: look-ups of a run of records, prefetched together before they are made,
+    /// wait for memory once between them, not once each.
+    pub fn prefetch(&self, code: &str) {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(code);
+        let ring = self.ring(hash);
+        if let Some(slot) = ring.get(hash as usize & ring.len().wrapping_sub(1)) {
+            prefetch(slot);
+        }
     }
 
     pub fn get(&self, code: &str) -> Option<&Entry> {
@@ -407,7 +520,10 @@ mod tests {
         );
         let records = tree.seq(tree.get(tree.root, "records").unwrap()).to_vec();
         let index = Index::build(entries(&tree, &given));
-        assert!(index.shards.iter().all(|shard| !shard.is_empty()));
+        assert!(index
+            .slots
+            .chunks(index.shard_size)
+            .all(|ring| ring.iter().any(|slot| slot.at != EMPTY)));
         for (i, code) in codes.iter().enumerate() {
             let (entry, _) = index.find(code).unwrap();
             assert_eq!(entry.node.id, records[i], "{code}");

@@ -438,6 +438,20 @@ impl Entry {
         self.run(rule, r, cx, out);
     }
 
+    /// Whether [`Entry::warm`] does anything for records of the kind.
+    pub fn warms(&self, kind_bit: u8) -> bool {
+        matches!(self.check, Check::Reference(_)) && self.records_of & kind_bit != 0
+    }
+
+    /// Brings what the record's check will look up into the cache, ahead of it.
+    pub fn warm(&self, r: Rec, cx: &Cx) {
+        if let Check::Reference(c) = &self.check {
+            if self.records_of & cx.kind_bit != 0 {
+                c.warm(r, cx);
+            }
+        }
+    }
+
     pub fn document(&self, rule: &CompiledRule, doc: Rec, cx: &Cx, out: &mut Out) {
         if self.documents_of & cx.kind_bit == 0 || !self.applies(doc, cx) {
             return;

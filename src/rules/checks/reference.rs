@@ -223,6 +223,23 @@ impl Reference {
         }
     }
 
+    /// Brings the slots the record's values are found by into the cache (see
+    /// [`Index::prefetch`]).
+    pub fn warm(&self, rec: Rec, cx: &Cx) {
+        let index = self.to.index(cx.submission);
+        match self.field.value(rec, cx) {
+            Some(ValueRef::Str(id)) => index.prefetch(id),
+            Some(ValueRef::Seq) => {
+                for item in self.field.items(rec, cx) {
+                    if let ValueRef::Str(id) = item {
+                        index.prefetch(id);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The first requirement the named record fails: it depends on the record alone,
     /// so it is worked out once per code it is found by and kept in its memo slot.
     fn failed_requirement(
