@@ -244,8 +244,16 @@ pub struct Figure {
 
 impl Report {
     pub fn sort(&mut self) {
-        self.diagnostics
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // A diagnostic is a few hundred bytes and a report may hold tens of thousands:
+        // the order is worked out on their places in the list, then each is moved once.
+        let listed = std::mem::take(&mut self.diagnostics);
+        let mut order: Vec<usize> = (0..listed.len()).collect();
+        order.sort_by(|&a, &b| listed[a].sort_key().cmp(&listed[b].sort_key()));
+        let mut taken: Vec<Option<Diagnostic>> = listed.into_iter().map(Some).collect();
+        self.diagnostics = order
+            .into_iter()
+            .filter_map(|at| taken.get_mut(at).and_then(Option::take))
+            .collect();
         self.diagnostics
             .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     }
