@@ -786,12 +786,15 @@ impl<'t> FlatChunk<'t> {
             let Some(first) = self.rows.first() else {
                 return Vec::new();
             };
-            let (mut line, mut at) = (source.line_col(first.range.0).0, first.range.0);
+            let (mut line, start) = (source.line_col(first.range.0).0, first.range.0);
+            // One pass over the chunk's line breaks: rows start in order.
+            let mut breaks = memchr::memchr_iter(b'\n', &text[start..]).peekable();
             self.rows
                 .iter()
                 .map(|r| {
-                    line += memchr::memchr_iter(b'\n', &text[at..r.range.0]).count();
-                    at = r.range.0;
+                    while breaks.next_if(|b| start + b < r.range.0).is_some() {
+                        line += 1;
+                    }
                     line
                 })
                 .collect()
