@@ -246,14 +246,24 @@ impl Report {
     pub fn sort(&mut self) {
         // A diagnostic is a few hundred bytes and a report may hold tens of thousands:
         // the order is worked out on their places in the list, then each is moved once.
+        use rayon::slice::ParallelSliceMut;
         let listed = std::mem::take(&mut self.diagnostics);
-        let mut order: Vec<usize> = (0..listed.len()).collect();
-        order.sort_by(|&a, &b| listed[a].sort_key().cmp(&listed[b].sort_key()));
-        let mut taken: Vec<Option<Diagnostic>> = listed.into_iter().map(Some).collect();
-        self.diagnostics = order
-            .into_iter()
-            .filter_map(|at| taken.get_mut(at).and_then(Option::take))
+        // Keys with their places last, so that equal keys keep their order.
+        let mut keys: Vec<_> = listed
+            .iter()
+            .enumerate()
+            .map(|(at, d)| (d.sort_key(), at))
             .collect();
+        keys.par_sort_unstable();
+        let order: Vec<usize> = keys.into_iter().map(|(_, at)| at).collect();
+        let mut taken: Vec<Option<Diagnostic>> = listed.into_iter().map(Some).collect();
+        let mut sorted = Vec::with_capacity(taken.len());
+        sorted.extend(
+            order
+                .into_iter()
+                .filter_map(|at| taken.get_mut(at).and_then(Option::take)),
+        );
+        self.diagnostics = sorted;
         self.diagnostics
             .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     }
