@@ -332,7 +332,11 @@ fn rule_outcome(rule: &CompiledRule, gathered: Vec<(Key, Gathered)>) -> RuleOutc
         waived: false,
     });
     RuleOutcome {
-        findings: findings.into_iter().map(|f| rule.diagnostic(f)).collect(),
+        // Side by side within a rule too: a few rules may hold most of the findings.
+        findings: findings
+            .into_par_iter()
+            .map(|f| rule.diagnostic(f))
+            .collect(),
         problems,
         figures,
         not_kept,
