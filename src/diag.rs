@@ -95,7 +95,8 @@ pub struct Diagnostic {
     /// The document the clause is in (文号).
     pub source_doc: Option<Arc<str>>,
     pub quote: Option<Arc<str>>,
-    pub help: Option<Text>,
+    /// Shared by a rule's findings when it names none of their values.
+    pub help: Option<Arc<Text>>,
     pub source: Option<Arc<SourceFile>>,
     /// Ids of the reported record (object, id, uscc, task), for waivers to match.
     pub targets: Vec<String>,
@@ -165,7 +166,7 @@ impl Diagnostic {
     }
 
     pub fn with_help(mut self, help: Text) -> Diagnostic {
-        self.help = Some(help);
+        self.help = Some(Arc::new(help));
         self
     }
 

@@ -387,6 +387,51 @@ fn count_at_most_with_repeats_counted() {
     );
 }
 
+#[test]
+fn help_names_a_finding_s_values_or_only_parameters() {
+    // The same check twice: one help names a value of the finding, the other only
+    // a parameter (filled once for every finding of its rule).
+    let rules = |id: &str, help: &str| {
+        format!(
+            "  - id: {id}\n    title: {{zh: 规则, en: rule}}\n    clause: 三\n    quote: 原文\n    severity: error\n    params: {{most: 3}}\n    on: [Results]\n    check:\n      count: {{field: inspectors, max: $most, min: 2}}\n    message: {{zh: 人数, en: '{{count}} inspectors'}}\n    help: {{zh: 整改, en: '{help}'}}\n"
+        )
+    };
+    let text = format!(
+        "kind: Policy\nid: p\ncalendar: {}\nrules:\n{}{}",
+        root().join("policies/calendar/cn.yaml").display(),
+        rules("own", "name {most} at most, not {count}"),
+        rules("shared", "name {most} at most")
+    );
+    let dir = folder(&[
+        ("policy/p.yaml", text.as_bytes()),
+        ("data/r.yaml", INSPECTIONS.as_bytes()),
+    ]);
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).expect("date");
+    let options = CheckOptions::new(
+        vec![dir.path().join("data")],
+        PolicyChoice::File(dir.path().join("policy/p.yaml")),
+        as_of,
+    );
+    let report = check::run(&options).report;
+    let helps: Vec<(&str, usize, &str)> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let help = d.help.as_ref().map_or("", |h| h.get(Lang::En));
+            (d.rule.as_str(), d.line, help)
+        })
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            ("own", 7, "name 3 at most, not 4"),
+            ("shared", 7, "name 3 at most"),
+            ("own", 8, "name 3 at most, not 1"),
+            ("shared", 8, "name 3 at most"),
+        ]
+    );
+}
+
 const ACTIONS: &str = "kind: Results
 department: d
 year: 2024

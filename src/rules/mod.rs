@@ -75,6 +75,7 @@ pub struct CompiledRule {
     /// Findings kept (the rest are counted): a rule that fires on every one of a
     /// million records must not hold a million findings.
     pub max_findings: usize,
+    help: out::RuleHelp,
 }
 
 enum Compiled {
@@ -244,7 +245,7 @@ impl CompiledRule {
 
     /// A finding as a diagnostic.
     pub fn diagnostic(&self, raw: out::RawFinding) -> Diagnostic {
-        out::diagnostic(&self.rule, raw)
+        out::diagnostic(&self.rule, &self.help, raw)
     }
 }
 
@@ -306,6 +307,7 @@ impl CompiledPolicy {
                 .collect();
             if let (Some(logic), true) = (logic, errors.len() == before) {
                 rules.push(CompiledRule {
+                    help: out::RuleHelp::of(rule),
                     rule: rule.clone(),
                     logic,
                     from_record,

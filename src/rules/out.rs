@@ -398,10 +398,10 @@ impl Out {
                 format!("{gap}; rule `{}` cannot count working days", rule.id),
             ),
         );
-        d.help = Some(Text::new(
+        d.help = Some(std::sync::Arc::new(Text::new(
             "在规则集的工作日历（policies/calendar/cn.yaml）中补充该年的国务院办公厅节假日安排",
             "add that year's State Council holiday notice to the policy's working-day calendar (policies/calendar/cn.yaml)",
-        ));
+        )));
         self.problems.push(d);
     }
 
@@ -424,9 +424,36 @@ impl Out {
     }
 }
 
+/// A rule's help, filled once from its parameters, for its findings that give none of
+/// the values it names.
+#[derive(Debug)]
+pub struct RuleHelp {
+    names: Vec<String>,
+    shared: std::sync::Arc<Text>,
+}
+
+impl RuleHelp {
+    pub fn of(rule: &Rule) -> RuleHelp {
+        let mut names: Vec<String> = Vec::new();
+        for name in message::placeholders(&rule.help.zh)
+            .into_iter()
+            .chain(message::placeholders(&rule.help.en))
+        {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+        let shared = message::fill_text(&rule.help, &Map::new(), &rule.params.values, &rule.labels);
+        RuleHelp {
+            names,
+            shared: std::sync::Arc::new(shared),
+        }
+    }
+}
+
 /// A finding of `rule` as a diagnostic: placed, its message and help filled, its
 /// texts cited.
-pub fn diagnostic(rule: &Rule, raw: RawFinding) -> Diagnostic {
+pub fn diagnostic(rule: &Rule, help: &RuleHelp, raw: RawFinding) -> Diagnostic {
     let (source, span, targets, line_col) = raw.at.resolve(&raw.field);
     let none = Text::default();
     let template = rule
@@ -448,12 +475,20 @@ pub fn diagnostic(rule: &Rule, raw: RawFinding) -> Diagnostic {
     d.clause = Some(std::sync::Arc::clone(&cite.clause));
     d.source_doc = Some(std::sync::Arc::clone(&cite.source));
     d.quote = Some(std::sync::Arc::clone(&cite.quote));
-    d.help = Some(message::fill_text(
-        &rule.help,
-        &raw.values,
-        params,
-        &rule.labels,
-    ));
+    let own_help = help
+        .names
+        .iter()
+        .any(|name| raw.values.contains_key(name.as_str()));
+    d.help = Some(if own_help {
+        std::sync::Arc::new(message::fill_text(
+            &rule.help,
+            &raw.values,
+            params,
+            &rule.labels,
+        ))
+    } else {
+        std::sync::Arc::clone(&help.shared)
+    });
     d.targets = targets;
     d
 }
