@@ -71,7 +71,16 @@ pub fn fill(template: &str, values: &Map, params: &Map, labels: &Labels, lang: L
 /// (`()`) as `—`, text as it is (without a copy; a run may make a hundred thousand
 /// messages).
 pub fn display(out: &mut String, v: &Dynamic, labels: Option<&BTreeMap<String, Text>>, lang: Lang) {
-    if v.is_unit() {
+    // Text first: most values are.
+    if let Some(text) = v.read_lock::<ImmutableString>() {
+        let label = labels.and_then(|l| l.get(text.as_str()).or_else(|| l.get("_")));
+        match label {
+            Some(label) => out.push_str(label.get(lang)),
+            None => out.push_str(&text),
+        }
+    } else if let Ok(n) = v.as_int() {
+        let _ = write!(out, "{n}");
+    } else if v.is_unit() {
         out.push('—');
     } else if v.is_float() {
         let f = v.as_float().unwrap_or_default();
@@ -89,12 +98,6 @@ pub fn display(out: &mut String, v: &Dynamic, labels: Option<&BTreeMap<String, T
                 });
             }
             display(out, item, labels, lang);
-        }
-    } else if let Some(text) = v.read_lock::<ImmutableString>() {
-        let label = labels.and_then(|l| l.get(text.as_str()).or_else(|| l.get("_")));
-        match label {
-            Some(label) => out.push_str(label.get(lang)),
-            None => out.push_str(&text),
         }
     } else if let Some(text) = v.read_lock::<Text>() {
         out.push_str(text.get(lang));
