@@ -393,6 +393,8 @@ pub fn run(options: &CheckOptions) -> Outcome {
             ..Report::default()
         };
         nothing_checked(&mut report, &options.paths);
+        // As after a check: what was read is not freed before the report is written.
+        run::drop_aside(loaded.documents);
         return Outcome {
             report,
             policy: None,
