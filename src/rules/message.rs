@@ -26,6 +26,20 @@ pub fn placeholders(template: &str) -> Vec<&str> {
     names
 }
 
+/// The placeholders of both languages of a template, each once, in order.
+pub fn placeholders_of(template: &Text) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in placeholders(&template.zh)
+        .into_iter()
+        .chain(placeholders(&template.en))
+    {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
 /// Both languages of a template, filled.
 pub fn fill_text(template: &Text, values: &Map, params: &Map, labels: &Labels) -> Text {
     Text::new(

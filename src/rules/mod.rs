@@ -292,18 +292,7 @@ impl CompiledPolicy {
             let placeholders = rule
                 .messages
                 .iter()
-                .map(|(key, text)| {
-                    let mut names: Vec<String> = Vec::new();
-                    for name in message::placeholders(&text.zh)
-                        .into_iter()
-                        .chain(message::placeholders(&text.en))
-                    {
-                        if !names.iter().any(|n| n == name) {
-                            names.push(name.to_owned());
-                        }
-                    }
-                    (key.clone(), names)
-                })
+                .map(|(key, text)| (key.clone(), message::placeholders_of(text)))
                 .collect();
             if let (Some(logic), true) = (logic, errors.len() == before) {
                 rules.push(CompiledRule {

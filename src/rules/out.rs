@@ -389,7 +389,7 @@ impl Out {
     /// A record whose dates the calendar cannot count: the data's problem, at the record.
     pub fn calendar_gap(&mut self, rule: &Rule, gap: &CalendarError, at: &Rec, field: &str) {
         let (source, span, _, line_col) = at.anchor(field).resolve(field);
-        let mut d = Diagnostic::problem_at(
+        let d = Diagnostic::problem_at(
             Origin::Input,
             "calendar/missing-year",
             (&source, span, line_col),
@@ -397,11 +397,11 @@ impl Out {
                 format!("{}；规则 `{}` 无法计算工作日", gap.zh(), rule.id),
                 format!("{gap}; rule `{}` cannot count working days", rule.id),
             ),
-        );
-        d.help = Some(std::sync::Arc::new(Text::new(
+        )
+        .with_help(Text::new(
             "在规则集的工作日历（policies/calendar/cn.yaml）中补充该年的国务院办公厅节假日安排",
             "add that year's State Council holiday notice to the policy's working-day calendar (policies/calendar/cn.yaml)",
-        )));
+        ));
         self.problems.push(d);
     }
 
@@ -434,15 +434,7 @@ pub struct RuleHelp {
 
 impl RuleHelp {
     pub fn of(rule: &Rule) -> RuleHelp {
-        let mut names: Vec<String> = Vec::new();
-        for name in message::placeholders(&rule.help.zh)
-            .into_iter()
-            .chain(message::placeholders(&rule.help.en))
-        {
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_owned());
-            }
-        }
+        let names = message::placeholders_of(&rule.help);
         let shared = message::fill_text(&rule.help, &Map::new(), &rule.params.values, &rule.labels);
         RuleHelp {
             names,
