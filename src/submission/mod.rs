@@ -70,12 +70,17 @@ fn tag_of(hash: u64) -> u32 {
     (hash >> 32) as u32
 }
 
+/// Where `hash` points in a ring of `len` slots (a power of two): the first slot probed.
+fn home(hash: u64, len: usize) -> usize {
+    hash as usize & len.wrapping_sub(1)
+}
+
 /// The slot holding `code` in a shard's ring, or the empty one it would go in. Some
 /// slot is empty (a ring is at most half full), so the probe ends.
 fn probe(ring: &[Slot], hash: u64, code: &str) -> Option<usize> {
     let mask = ring.len().checked_sub(1)?;
     let tag = tag_of(hash);
-    let mut at = hash as usize & mask;
+    let mut at = home(hash, ring.len());
     loop {
         let slot = ring.get(at)?;
         if slot.at == EMPTY || (slot.tag == tag && slot.code == code) {
@@ -211,7 +216,7 @@ impl Index {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(code);
         let ring = self.ring(hash);
-        if let Some(slot) = ring.get(hash as usize & ring.len().wrapping_sub(1)) {
+        if let Some(slot) = ring.get(home(hash, ring.len())) {
             prefetch(slot);
         }
     }

@@ -445,10 +445,8 @@ impl Entry {
 
     /// Brings what the record's check will look up into the cache, ahead of it.
     pub fn warm(&self, r: Rec, cx: &Cx) {
-        if let Check::Reference(c) = &self.check {
-            if self.records_of & cx.kind_bit != 0 {
-                c.warm(r, cx);
-            }
+        if let (Check::Reference(c), true) = (&self.check, self.warms(cx.kind_bit)) {
+            c.warm(r, cx);
         }
     }
 
