@@ -13,10 +13,22 @@ use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 /// The report as written.
 #[derive(Serialize)]
 pub struct JsonReport<'r> {
-    diagnostics: Vec<JsonDiagnostic<'r>>,
+    diagnostics: Diagnostics<'r>,
     summary: Summary<'r>,
     version: u32,
     waived: Vec<JsonWaived<'r>>,
+}
+
+/// The findings, each made a [`JsonDiagnostic`] as it is written.
+struct Diagnostics<'r> {
+    all: &'r [Diagnostic],
+    lang: Lang,
+}
+
+impl Serialize for Diagnostics<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.all.iter().map(|d| diagnostic(d, self.lang)))
+    }
 }
 
 #[derive(Serialize)]
@@ -82,11 +94,10 @@ struct JsonWaived<'r> {
 impl<'r> JsonReport<'r> {
     pub fn new(report: &'r Report, lang: Lang) -> JsonReport<'r> {
         JsonReport {
-            diagnostics: report
-                .diagnostics
-                .iter()
-                .map(|d| diagnostic(d, lang))
-                .collect(),
+            diagnostics: Diagnostics {
+                all: &report.diagnostics,
+                lang,
+            },
             summary: Summary {
                 by_rule: counts_by_rule(report),
                 documents: report.documents_checked,
@@ -156,11 +167,7 @@ fn diagnostic(d: &Diagnostic, lang: Lang) -> JsonDiagnostic<'_> {
         help: d.help.as_ref().map(|h| h.get(lang)),
         line: d.line,
         message: d.message.get(lang),
-        origin: match d.origin {
-            Origin::Finding => "finding",
-            Origin::Input => "input",
-            Origin::Tool => "tool",
-        },
+        origin: origin(d.origin),
         policy: d.policy.as_deref(),
         rule: &d.rule,
         severity: d.severity,
@@ -168,33 +175,39 @@ fn diagnostic(d: &Diagnostic, lang: Lang) -> JsonDiagnostic<'_> {
 }
 
 /// Writes the report as `serde_json::to_writer_pretty` would, its findings rendered
-/// side by side in blocks: a province's report holds a hundred thousand findings and
-/// more, and one thread writing them was the last part of a run.
+/// side by side in blocks, a few blocks at a time: a province's report holds a hundred
+/// thousand findings and more, and one thread writing them was the last part of a run.
 pub fn write(report: &JsonReport, out: &mut impl Write) -> io::Result<()> {
     use rayon::prelude::*;
     /// Findings a block: enough for each to be worth a task.
     const BLOCK: usize = 2048;
+    /// Blocks rendered before they are written: the text of every finding at once
+    /// would be tens of megabytes held for nothing.
+    const WINDOW: usize = 8;
     out.write_all(b"{\n  \"diagnostics\": ")?;
-    if report.diagnostics.is_empty() {
+    let Diagnostics { all, lang } = report.diagnostics;
+    if all.is_empty() {
         out.write_all(b"[]")?;
     } else {
-        let blocks: Vec<io::Result<Vec<u8>>> = report
-            .diagnostics
-            .par_chunks(BLOCK)
-            .enumerate()
-            .map(|(b, block)| {
-                let mut bytes = Vec::with_capacity(block.len() * 640);
-                for (i, d) in block.iter().enumerate() {
-                    let first = b == 0 && i == 0;
-                    bytes.extend_from_slice(if first { b"\n    " } else { b",\n    " });
-                    nested(&mut bytes, d, 2)?;
-                }
-                Ok(bytes)
-            })
-            .collect();
         out.write_all(b"[")?;
-        for block in blocks {
-            out.write_all(&block?)?;
+        let blocks: Vec<(usize, &[Diagnostic])> = all.chunks(BLOCK).enumerate().collect();
+        for window in blocks.chunks(WINDOW) {
+            let rendered: Vec<Vec<u8>> = window
+                .par_iter()
+                .map(|&(b, block)| {
+                    let mut bytes = Vec::with_capacity(block.len() * 640);
+                    let mut clause = String::new();
+                    for (i, d) in block.iter().enumerate() {
+                        let first = b == 0 && i == 0;
+                        bytes.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                        write_diagnostic(&mut bytes, d, lang, &mut clause);
+                    }
+                    bytes
+                })
+                .collect();
+            for bytes in rendered {
+                out.write_all(&bytes)?;
+            }
         }
         out.write_all(b"\n  ]")?;
     }
@@ -204,6 +217,80 @@ pub fn write(report: &JsonReport, out: &mut impl Write) -> io::Result<()> {
     out.write_all(b",\n  \"waived\": ")?;
     nested(out, &report.waived, 1)?;
     out.write_all(b"\n}")
+}
+
+/// A finding as [`JsonDiagnostic`] is pretty-printed two deep, written field by field:
+/// through serde, escaping its texts byte by byte was most of the writing.
+fn write_diagnostic(out: &mut Vec<u8>, d: &Diagnostic, lang: Lang, clause: &mut String) {
+    use std::fmt::Write as _;
+    let text = |out: &mut Vec<u8>, key: &[u8], value: Option<&str>| {
+        out.extend_from_slice(key);
+        match value {
+            Some(value) => json_str(out, value),
+            None => out.extend_from_slice(b"null"),
+        }
+    };
+    let number = |out: &mut Vec<u8>, key: &[u8], n: usize| {
+        out.extend_from_slice(key);
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    };
+    let clause = d.clause.as_ref().map(|c| {
+        clause.clear();
+        // Writing to a String does not fail.
+        let _ = write!(
+            clause,
+            "{} {c}",
+            d.source_doc.as_deref().unwrap_or_default()
+        );
+        clause.trim()
+    });
+    text(out, b"{\n      \"clause\": ", clause);
+    number(out, b",\n      \"column\": ", d.column);
+    text(out, b",\n      \"file\": ", Some(&d.file));
+    text(
+        out,
+        b",\n      \"help\": ",
+        d.help.as_ref().map(|h| h.get(lang)),
+    );
+    number(out, b",\n      \"line\": ", d.line);
+    text(out, b",\n      \"message\": ", Some(d.message.get(lang)));
+    text(out, b",\n      \"origin\": ", Some(origin(d.origin)));
+    text(out, b",\n      \"policy\": ", d.policy.as_deref());
+    text(out, b",\n      \"rule\": ", Some(&d.rule));
+    text(out, b",\n      \"severity\": ", Some(severity(d.severity)));
+    out.extend_from_slice(b"\n    }");
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it.
+fn json_str(out: &mut Vec<u8>, text: &str) {
+    // Most texts need no escape; asked of every byte without stopping, so that the
+    // question is asked of many bytes at once.
+    let plain = !text.bytes().fold(false, |escape, b| {
+        escape | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing to a Vec does not fail.
+        let _ = serde_json::to_writer(&mut *out, text);
+    }
+}
+
+fn origin(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Finding => "finding",
+        Origin::Input => "input",
+        Origin::Tool => "tool",
+    }
+}
+
+fn severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
 }
 
 /// `value` pretty-printed as the value of a member `level` deep.
@@ -313,13 +400,32 @@ mod tests {
                     Origin::Finding,
                     "result-entry-deadline",
                     &format!("results-{}.csv", i % 7),
-                    Text::new(format!("第{i}行 \"引号\"\t\\"), format!("row {i}")),
+                    Text::new(
+                        format!("第{i}行 \"引号\"\t\\\u{1}\u{7f}"),
+                        format!("row {i}"),
+                    ),
                 );
                 d.line = i;
                 d.column = i % 13;
                 if i % 3 == 0 {
                     d = d.with_help(Text::new("帮助\n换行", "help"));
                 }
+                // A clause with its document, without, or blank; one in a policy.
+                match i % 4 {
+                    0 => {
+                        d.clause = Some("二（一）".into());
+                        d.source_doc = Some("武双随机联办〔2024〕1号".into());
+                    }
+                    1 => d.clause = Some(" 三 ".into()),
+                    2 => d.clause = Some("".into()),
+                    _ => d.policy = Some("wuhan-2024".into()),
+                }
+                d.severity = if i % 5 == 0 {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                d.origin = [Origin::Finding, Origin::Input, Origin::Tool][i % 3];
                 report.diagnostics.push(d);
             }
             if findings % 2 == 1 {
