@@ -40,8 +40,28 @@ pub fn placeholders_of(template: &Text) -> Vec<String> {
     names
 }
 
+/// The values a finding reports, by name, in name order: a few each, kept in a list
+/// made to size (a map's node is several hundred bytes, and a run may keep a hundred
+/// thousand findings).
+pub type Values = [(Name, Dynamic)];
+
+/// The key of a [`Map`].
+type Name = smartstring::SmartString<smartstring::LazyCompact>;
+
+/// `values` as [`Values`].
+pub fn values_of(values: Map) -> Box<Values> {
+    values.into_iter().collect()
+}
+
+fn value<'v>(values: &'v Values, name: &str) -> Option<&'v Dynamic> {
+    values
+        .iter()
+        .find(|(k, _)| k.as_str() == name)
+        .map(|(_, v)| v)
+}
+
 /// Both languages of a template, filled.
-pub fn fill_text(template: &Text, values: &Map, params: &Map, labels: &Labels) -> Text {
+pub fn fill_text(template: &Text, values: &Values, params: &Map, labels: &Labels) -> Text {
     Text::new(
         fill(&template.zh, values, params, labels, Lang::Zh),
         fill(&template.en, values, params, labels, Lang::En),
@@ -50,7 +70,7 @@ pub fn fill_text(template: &Text, values: &Map, params: &Map, labels: &Labels) -
 
 /// `{name}` → the reported value, else the parameter, else left as written (a policy
 /// whose placeholders nothing fills does not load, so this is for scripts' values).
-pub fn fill(template: &str, values: &Map, params: &Map, labels: &Labels, lang: Lang) -> String {
+pub fn fill(template: &str, values: &Values, params: &Map, labels: &Labels, lang: Lang) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     // Braces are ASCII: a byte search finds them at character boundaries.
@@ -60,7 +80,7 @@ pub fn fill(template: &str, values: &Map, params: &Map, labels: &Labels, lang: L
         match memchr::memchr(b'}', after.as_bytes()) {
             Some(close) => {
                 let name = &after[..close];
-                match values.get(name).or_else(|| params.get(name)) {
+                match value(values, name).or_else(|| params.get(name)) {
                     Some(v) => display(&mut out, v, labels.get(name), lang),
                     None => {
                         out.push('{');
@@ -149,11 +169,17 @@ mod tests {
         );
         let template = "{n} {x} {list} {who} {why} {none} {p} {missing} {";
         assert_eq!(
-            fill(template, &values, &params, &labels, Lang::Zh),
+            fill(
+                template,
+                &values_of(values.clone()),
+                &params,
+                &labels,
+                Lang::Zh
+            ),
             "20 0.5 a、b 企业 原因 — 7 {missing} {"
         );
         assert_eq!(
-            fill(template, &values, &params, &labels, Lang::En),
+            fill(template, &values_of(values), &params, &labels, Lang::En),
             "20 0.5 a, b an enterprise reason — 7 {missing} {"
         );
         assert_eq!(placeholders("a {b} c {d.e} {"), ["b", "d.e"]);

@@ -19,7 +19,7 @@ pub struct RawFinding {
     pub at: Anchor,
     pub field: String,
     pub key: String,
-    pub values: Map,
+    pub values: Box<message::Values>,
 }
 
 /// Keeps the `limit` findings first in place order (file, then position), counting the
@@ -361,7 +361,7 @@ impl Out {
             at: at.anchor(field),
             field: field.to_owned(),
             key: key.to_owned(),
-            values,
+            values: message::values_of(values),
         });
     }
 
@@ -435,7 +435,7 @@ pub struct RuleHelp {
 impl RuleHelp {
     pub fn of(rule: &Rule) -> RuleHelp {
         let names = message::placeholders_of(&rule.help);
-        let shared = message::fill_text(&rule.help, &Map::new(), &rule.params.values, &rule.labels);
+        let shared = message::fill_text(&rule.help, &[], &rule.params.values, &rule.labels);
         RuleHelp {
             names,
             shared: std::sync::Arc::new(shared),
@@ -470,7 +470,7 @@ pub fn diagnostic(rule: &Rule, help: &RuleHelp, raw: RawFinding) -> Diagnostic {
     let own_help = help
         .names
         .iter()
-        .any(|name| raw.values.contains_key(name.as_str()));
+        .any(|name| raw.values.iter().any(|(k, _)| k == name));
     d.help = Some(if own_help {
         std::sync::Arc::new(message::fill_text(
             &rule.help,
