@@ -101,24 +101,24 @@ pub fn snapshot(tree: &Tree, record: NodeId) -> Vec<(&'static str, NodeId, Scala
     let Value::Map(entries) = &tree.node(record).value else {
         return Vec::new();
     };
-    entries
-        .iter()
-        .filter_map(|(key, id)| {
-            let crate::parse::tree::Key::Static(name) = key else {
-                return None;
-            };
-            let scalar = match &tree.node(*id).value {
-                Value::Null => return None,
-                Value::Str(s) => Scalar::Str(s.clone()),
-                Value::Bool(b) => Scalar::Bool(*b),
-                Value::Int(i) => Scalar::Int(*i),
-                Value::Float(x) => Scalar::Float(*x),
-                Value::Seq(_) => Scalar::Seq,
-                Value::Map(_) => Scalar::Map,
-            };
-            Some((*name, *id, scalar))
-        })
-        .collect()
+    // Made to size: a library's hundred thousand snapshots are kept for the run.
+    let mut fields = Vec::with_capacity(entries.len());
+    fields.extend(entries.iter().filter_map(|(key, id)| {
+        let crate::parse::tree::Key::Static(name) = key else {
+            return None;
+        };
+        let scalar = match &tree.node(*id).value {
+            Value::Null => return None,
+            Value::Str(s) => Scalar::Str(s.clone()),
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Int(i) => Scalar::Int(*i),
+            Value::Float(x) => Scalar::Float(*x),
+            Value::Seq(_) => Scalar::Seq,
+            Value::Map(_) => Scalar::Map,
+        };
+        Some((*name, *id, scalar))
+    }));
+    fields
 }
 
 impl<'a> Rec<'a> {
