@@ -998,7 +998,7 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 }
 
 /// Why a date field is not a date.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateError {
     Format,
     Impossible,
@@ -1026,6 +1026,35 @@ impl DateError {
 
 /// Parses a strict ISO date `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<NaiveDate, DateError> {
+    // Dates repeat: a million results fall on a few hundred days, and checks read
+    // several dates of each. The dates parsed last are kept by their text, per thread.
+    use std::cell::Cell;
+    const SLOTS: usize = 1024;
+    type Parsed = (u64, u16, Result<NaiveDate, DateError>);
+    thread_local! {
+        // Ten zero bytes, the key of an unused slot, are no date.
+        static PARSED: [Cell<Parsed>; SLOTS] =
+            const { [const { Cell::new((0, 0, Err(DateError::Format))) }; SLOTS] };
+    }
+    let Ok(&[b0, b1, b2, b3, b4, b5, b6, b7, b8, b9]) = <&[u8; 10]>::try_from(s.as_bytes()) else {
+        return Err(DateError::Format);
+    };
+    let head = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+    let tail = u16::from_le_bytes([b8, b9]);
+    let slot = ((head ^ u64::from(tail) << 48).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
+    PARSED.with(|parsed| {
+        let cell = &parsed[slot % SLOTS];
+        let (h, t, known) = cell.get();
+        if h == head && t == tail {
+            return known;
+        }
+        let date = parse_date_text(s);
+        cell.set((head, tail, date));
+        date
+    })
+}
+
+fn parse_date_text(s: &str) -> Result<NaiveDate, DateError> {
     let b = s.as_bytes();
     let shape_ok = b.len() == 10
         && b[4] == b'-'
@@ -1276,6 +1305,18 @@ mod tests {
         }
         for text in &texts {
             assert_eq!(is_iso_date(text), parse_date(text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_date_parsed_again_is_the_same_date() {
+        let mut texts: Vec<String> = (0..5_000)
+            .map(|i| format!("{:04}-{:02}-{:02}", 1990 + i % 50, i % 14, i % 33))
+            .collect();
+        texts.extend(["\0\0\0\0\0\0\0\0\0\0", "2024-05-06", "2024-05-6x"].map(String::from));
+        // Twice over, and in another order: each text meets the kept ones of others.
+        for text in texts.iter().chain(texts.iter().rev()) {
+            assert_eq!(parse_date(text), parse_date_text(text), "{text:?}");
         }
     }
     use crate::parse::source::SourceFile;
