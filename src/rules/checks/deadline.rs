@@ -230,10 +230,11 @@ impl Deadline {
             },
             None => None,
         };
-        if self.by.as_ref().is_some_and(invalid) {
+        let cap = self.by.as_ref().and_then(&date_of);
+        // Asked only when no date was read: a cap that is a date is valid.
+        if cap.is_none() && self.by.as_ref().is_some_and(invalid) {
             return;
         }
-        let cap = self.by.as_ref().and_then(&date_of);
         if self.limit.is_none() && cap.is_none() {
             return;
         }
