@@ -367,6 +367,7 @@ pub struct FieldCache(std::sync::atomic::AtomicU64);
 
 impl FieldCache {
     /// Where `map.key` (or `key`) is in the rows of `chunk`.
+    #[inline]
     pub fn resolve(&self, chunk: &FlatChunk, map: Option<&str>, key: &str) -> RowField {
         use std::sync::atomic::Ordering;
         let id = u64::from(chunk.layout_id());
@@ -379,6 +380,16 @@ impl FieldCache {
                 _ => RowField::Absent,
             };
         }
+        self.resolve_anew(chunk, map, key)
+    }
+
+    /// Once per field and table: kept out of line, so that the look-up made for every
+    /// row stays small.
+    #[cold]
+    #[inline(never)]
+    fn resolve_anew(&self, chunk: &FlatChunk, map: Option<&str>, key: &str) -> RowField {
+        use std::sync::atomic::Ordering;
+        let id = u64::from(chunk.layout_id());
         let field = chunk.resolve(map, key);
         let packed = match field {
             RowField::Cell(slot) => 1 << 16 | u64::from(slot),
@@ -620,6 +631,7 @@ impl<'t> FlatChunk<'t> {
     }
 
     /// The value of a resolved field of `row`; `None` when absent.
+    #[inline]
     pub fn field(&self, row: u32, field: RowField) -> Option<ValueRef<'_>> {
         let r = &self.rows[row as usize];
         match field {

@@ -156,6 +156,7 @@ impl Path {
 
     /// For a field of a row read in place, its chunk and row: such a field is read
     /// directly from the row's cells.
+    #[inline]
     fn row<'a>(&self, rec: Rec<'a>) -> Option<(&'a FlatChunk<'a>, u32)> {
         if self.root == Root::Record && self.keys.len() <= 2 {
             rec.row_of()
@@ -165,6 +166,7 @@ impl Path {
     }
 
     /// Where the field is in the rows of `chunk`'s table.
+    #[inline]
     fn row_field(&self, chunk: &FlatChunk) -> RowField {
         match self.keys.as_slice() {
             [key] => self.row_cache.resolve(chunk, None, key),
@@ -200,14 +202,23 @@ impl Path {
     }
 
     /// The value; `None` when absent or null.
+    #[inline]
     pub fn value<'a>(&self, rec: Rec<'a>, cx: &Cx<'a>) -> Option<ValueRef<'a>> {
         if let Some((chunk, row)) = self.row(rec) {
             return chunk.field(row, self.row_field(chunk));
         }
+        self.value_elsewhere(rec, cx)
+    }
+
+    /// [`Path::value`] of a record that is not a row read in place, or through a join:
+    /// out of line, so that reading a row, done for every rule and record, stays small.
+    #[inline(never)]
+    fn value_elsewhere<'a>(&self, rec: Rec<'a>, cx: &Cx<'a>) -> Option<ValueRef<'a>> {
         self.holder(rec, cx)?.value(self.name())
     }
 
     /// What the path holds, without reading a text.
+    #[inline]
     pub fn shape(&self, rec: Rec, cx: &Cx) -> Option<crate::read::record::Shape> {
         use crate::read::record::Shape;
         if let Some((chunk, row)) = self.row(rec) {
@@ -217,6 +228,12 @@ impl Path {
                 _ => Shape::Scalar,
             });
         }
+        self.shape_elsewhere(rec, cx)
+    }
+
+    /// [`Path::shape`] elsewhere than in a row read in place (see [`Path::value_elsewhere`]).
+    #[inline(never)]
+    fn shape_elsewhere(&self, rec: Rec, cx: &Cx) -> Option<crate::read::record::Shape> {
         self.holder(rec, cx)?.shape(self.name())
     }
 
