@@ -249,12 +249,36 @@ impl Report {
         // the order is worked out on their places in the list, then they are put in
         // place in the list itself (a second list would hold them all twice).
         use rayon::slice::ParallelSliceMut;
+        // Files by rank: a report's diagnostics fall in a few files, in runs, and
+        // comparing their names at every comparison was most of the sort.
+        let mut files: std::collections::HashMap<&str, usize> = Default::default();
+        let mut last: Option<(&str, usize)> = None;
+        let file_of: Vec<usize> = self
+            .diagnostics
+            .iter()
+            .map(|d| match last {
+                Some((file, i)) if file == d.file => i,
+                _ => {
+                    let next = files.len();
+                    let i = *files.entry(&d.file).or_insert(next);
+                    last = Some((&d.file, i));
+                    i
+                }
+            })
+            .collect();
+        let mut names: Vec<(&str, usize)> = files.into_iter().collect();
+        names.sort_unstable();
+        let mut rank = vec![0; names.len()];
+        for (r, (_, i)) in names.into_iter().enumerate() {
+            rank[i] = r;
+        }
         // Keys with their places last, so that equal keys keep their order.
         let mut keys: Vec<_> = self
             .diagnostics
             .iter()
+            .zip(file_of)
             .enumerate()
-            .map(|(at, d)| (d.sort_key(), at))
+            .map(|(at, (d, file))| ((rank[file], d.line, d.column, d.rule.as_str()), at))
             .collect();
         keys.par_sort_unstable();
         let mut order: Vec<usize> = keys.into_iter().map(|(_, at)| at).collect();
@@ -333,6 +357,53 @@ fn permute<T>(list: &mut [T], order: &mut [usize]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_is_sorted_by_file_line_column_and_rule_keeping_ties_in_order() {
+        let mut report = Report::default();
+        let files = ["b.csv", "a.csv", "b.csv", "c/a.csv", "a.csv", "b.csv"];
+        for i in 0..600usize {
+            let mut d = Diagnostic::unplaced(
+                Origin::Finding,
+                ["rule-b", "rule-a"][i % 2],
+                files[i % files.len()],
+                Text::new(format!("第{i}"), format!("n{i}")),
+            );
+            d.line = i % 7;
+            d.column = i % 3;
+            report.diagnostics.push(d);
+        }
+        let mut wanted: Vec<(String, usize, usize, String, String)> = report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.file.clone(),
+                    d.line,
+                    d.column,
+                    d.rule.clone(),
+                    d.message.en.clone(),
+                )
+            })
+            .collect();
+        // A stable sort: equal keys keep the order they came in.
+        wanted.sort_by(|a, b| (&a.0, a.1, a.2, &a.3).cmp(&(&b.0, b.1, b.2, &b.3)));
+        report.sort();
+        let got: Vec<(String, usize, usize, String, String)> = report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.file.clone(),
+                    d.line,
+                    d.column,
+                    d.rule.clone(),
+                    d.message.en.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(got, wanted);
+    }
 
     #[test]
     fn a_list_is_put_in_the_order_given() {

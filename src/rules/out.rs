@@ -30,7 +30,7 @@ pub fn keep_first(findings: &mut Vec<RawFinding>, limit: usize, not_kept: &mut u
         for f in findings.iter_mut() {
             f.place();
         }
-        findings.sort_by(|a, b| a.place_key().cmp(&b.place_key()));
+        findings.sort_by(RawFinding::place_cmp);
         *not_kept += (findings.len() - limit) as u64;
         findings.truncate(limit);
     }
@@ -38,12 +38,25 @@ pub fn keep_first(findings: &mut Vec<RawFinding>, limit: usize, not_kept: &mut u
 
 impl RawFinding {
     /// Where the finding is, for ordering: file, span, then field and message.
-    pub fn place_key(&self) -> (&str, u32, u32, &str, &str) {
+    pub fn place_key(&self) -> (&str, (u32, u32, &str, &str)) {
         let (file, span) = match &self.at {
             Anchor::Placed { source, span, .. } => (source.name.as_str(), *span),
             Anchor::Node(at) => (at.tree.source.name.as_str(), Span::default()),
         };
-        (file, span.start, span.end, &self.field, &self.key)
+        (file, (span.start, span.end, &self.field, &self.key))
+    }
+
+    /// [`RawFinding::place_key`] order. Findings of a table share its name: compared
+    /// by where it is held first, not text.
+    pub fn place_cmp(a: &RawFinding, b: &RawFinding) -> std::cmp::Ordering {
+        let ((file_a, rest_a), (file_b, rest_b)) = (a.place_key(), b.place_key());
+        let same_file = std::ptr::eq(file_a, file_b);
+        (if same_file {
+            std::cmp::Ordering::Equal
+        } else {
+            file_a.cmp(file_b)
+        })
+        .then_with(|| rest_a.cmp(&rest_b))
     }
 
     /// Resolves the finding's place in place.

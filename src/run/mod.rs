@@ -323,7 +323,7 @@ fn rule_outcome(rule: &CompiledRule, gathered: Vec<(Key, Gathered)>) -> RuleOutc
         ..
     } = all;
     crate::rules::out::keep_first(&mut findings, rule.max_findings, &mut not_kept);
-    findings.sort_by(|a, b| a.place_key().cmp(&b.place_key()));
+    findings.sort_by(RawFinding::place_cmp);
     let not_kept = (not_kept > 0).then(|| NotKept {
         rule: rule.rule.id.clone(),
         severity: rule.rule.severity,
