@@ -212,6 +212,13 @@ impl Index {
     /// Starts bringing the slot `code` is looked up in into the cache, and returns at
     /// once: look-ups of a run of records, prefetched together before they are made,
     /// wait for memory once between them, not once each.
+    /// Whether look-ups are worth fetching ahead: not when the slots fit in a core's
+    /// cache (a personnel library of some thousands), where they stay once read.
+    pub fn worth_prefetching(&self) -> bool {
+        const CACHED: usize = 1 << 20;
+        std::mem::size_of_val(self.slots.as_slice()) > CACHED
+    }
+
     pub fn prefetch(&self, code: &str) {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(code);
@@ -536,5 +543,21 @@ mod tests {
         }
         assert!(index.get("91420100MA99999999").is_none());
         assert!(Index::default().get(&codes[0]).is_none());
+        // 4,000 codes fit a core's cache; an empty index too.
+        assert!(!index.worth_prefetching());
+        assert!(!Index::default().worth_prefetching());
+    }
+
+    #[test]
+    fn a_library_of_tens_of_thousands_is_worth_prefetching() {
+        let codes: Vec<String> = (0..40_000).map(|i| format!("91420100MA{i:08}")).collect();
+        let given: Vec<&str> = codes.iter().map(String::as_str).collect();
+        let text = format!("records:\n{}", "  - {n: 0}\n".repeat(given.len()));
+        let tree = Arc::new(
+            crate::parse::yaml::load(&SourceFile::from_text("t.yaml", text))
+                .unwrap()
+                .remove(0),
+        );
+        assert!(Index::build(entries(&tree, &given)).worth_prefetching());
     }
 }

@@ -227,6 +227,9 @@ impl Reference {
     /// [`Index::prefetch`]).
     pub fn warm(&self, rec: Rec, cx: &Cx) {
         let index = self.to.index(cx.submission);
+        if !index.worth_prefetching() {
+            return;
+        }
         match self.field.value(rec, cx) {
             Some(ValueRef::Str(id)) => index.prefetch(id),
             Some(ValueRef::Seq) => {

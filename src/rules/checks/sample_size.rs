@@ -276,7 +276,7 @@ fn object_views<'a>(library: Rec<'a>, index: &crate::submission::Index) -> Vec<O
     records
         .par_chunks(FETCHED_TOGETHER)
         .flat_map_iter(|run| {
-            for o in run {
+            for o in run.iter().filter(|_| index.worth_prefetching()) {
                 for (key, child) in fields(o) {
                     if let ("uscc" | "id", Some(code)) =
                         (key.as_str(), text(&tree.node(*child).value))
