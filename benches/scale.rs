@@ -425,8 +425,9 @@ fn main() {
     println!("|---|---|---|---|---|---|---|");
     let mut parse_only = None;
     let mut full = None;
-    for (name, args) in runs {
-        let best = bench.best(&args);
+    let runs: Vec<(&str, Vec<&str>)> = runs.into_iter().collect();
+    let bests = bench.best_alternating(&runs);
+    for ((name, _), best) in runs.into_iter().zip(bests) {
         let base = *parse_only.get_or_insert(best.seconds);
         let beyond = match full {
             Some(full) if name.starts_with("full +") => {
@@ -570,12 +571,19 @@ impl Bench {
         let _ = std::fs::remove_dir_all(&alone);
     }
 
-    /// Best of several runs, as the machine may be busy.
-    fn best(&self, args: &[&str]) -> Measured {
-        (0..self.tries)
-            .map(|_| measure(self.binary, args, self.threads))
-            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
-            .expect("at least one run")
+    /// Best of several runs of each, one of each in turn: a machine busy for a while
+    /// slows all of them, not the ones that ran then.
+    fn best_alternating(&self, runs: &[(&str, Vec<&str>)]) -> Vec<Measured> {
+        let mut bests: Vec<Option<Measured>> = runs.iter().map(|_| None).collect();
+        for _ in 0..self.tries {
+            for ((_, args), best) in runs.iter().zip(bests.iter_mut()) {
+                let run = measure(self.binary, args, self.threads);
+                if best.as_ref().is_none_or(|b| run.seconds < b.seconds) {
+                    *best = Some(run);
+                }
+            }
+        }
+        bests.into_iter().flatten().collect()
     }
 
     /// Parse-only and four rules over each shape real exports come in, against the
@@ -638,8 +646,15 @@ impl Bench {
             let four = self.four_rules(&dir);
             let data = dir.to_str().expect("utf-8 path");
             let common = common_args(data);
-            let parse = self.best(&[&common[..], &["--parse-only"]].concat());
-            let checked = self.best(&with_policy(&common, four.to_str().expect("utf-8 path")));
+            let runs = [
+                ("parse only", [&common[..], &["--parse-only"]].concat()),
+                (
+                    "four rules",
+                    with_policy(&common, four.to_str().expect("utf-8 path")),
+                ),
+            ];
+            let [parse, checked] = <[Measured; 2]>::try_from(self.best_alternating(&runs))
+                .unwrap_or_else(|_| panic!("both runs measured"));
             let base = *plain_parse.get_or_insert(parse.seconds);
             println!(
                 "| {} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {} |",
