@@ -373,35 +373,19 @@ mod tests {
             d.column = i % 3;
             report.diagnostics.push(d);
         }
-        let mut wanted: Vec<(String, usize, usize, String, String)> = report
-            .diagnostics
-            .iter()
-            .map(|d| {
-                (
-                    d.file.clone(),
-                    d.line,
-                    d.column,
-                    d.rule.clone(),
-                    d.message.en.clone(),
-                )
-            })
-            .collect();
+        type Row = (String, usize, usize, String, String);
+        let rows = |report: &Report| -> Vec<Row> {
+            let row = |d: &Diagnostic| {
+                let (file, rule, message) = (d.file.clone(), d.rule.clone(), d.message.en.clone());
+                (file, d.line, d.column, rule, message)
+            };
+            report.diagnostics.iter().map(row).collect()
+        };
+        let mut wanted = rows(&report);
         // A stable sort: equal keys keep the order they came in.
         wanted.sort_by(|a, b| (&a.0, a.1, a.2, &a.3).cmp(&(&b.0, b.1, b.2, &b.3)));
         report.sort();
-        let got: Vec<(String, usize, usize, String, String)> = report
-            .diagnostics
-            .iter()
-            .map(|d| {
-                (
-                    d.file.clone(),
-                    d.line,
-                    d.column,
-                    d.rule.clone(),
-                    d.message.en.clone(),
-                )
-            })
-            .collect();
+        let got = rows(&report);
         assert_eq!(got, wanted);
     }
 
