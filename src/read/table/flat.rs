@@ -206,6 +206,8 @@ pub struct Layout {
     /// The slots of `publication.channel` and `publication.published_on`: whether a
     /// result is published is asked of every row, by more than one rule.
     published: Option<[usize; 2]>,
+    /// Slots (bits) whose value is never the cell's text: booleans and lists.
+    not_text: u16,
 }
 
 /// At most this many record fields (a Results table has 13).
@@ -291,6 +293,11 @@ impl Layout {
                 .position(|s| s.key == "publication" && s.sub == Some(sub))
         };
         let published = slot_of("channel").zip(slot_of("published_on"));
+        let not_text = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.check, Check::Bool | Check::List))
+            .fold(0u16, |bits, (i, _)| bits | 1 << i);
         static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
         (keyed && results && slots.len() <= MAX_SLOTS && lists <= 1).then_some(Layout {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -298,6 +305,7 @@ impl Layout {
             roles,
             slots,
             published: published.map(|(channel, date)| [channel, date]),
+            not_text,
         })
     }
 }
@@ -610,12 +618,17 @@ impl<'t> FlatChunk<'t> {
     }
 
     /// The value of `row`'s cell in `slot`, as its check read it; `None` when empty.
-    #[inline]
+    /// Inlined: every field a rule reads of a row comes through here.
+    #[inline(always)]
     fn cell(&self, row: u32, slot: usize) -> Option<ValueRef<'_>> {
         let r = &self.rows[row as usize];
         let cell = r.cells[slot];
         if cell.is_empty() {
             return None;
+        }
+        // Most cells are their value as written.
+        if (self.layout.not_text | r.rewritten | r.unescaped) & (1 << slot) == 0 {
+            return Some(ValueRef::Str(cell));
         }
         Some(match self.layout.slots[slot].check {
             Check::Bool => ValueRef::Bool(r.flags[slot]?),
