@@ -391,7 +391,6 @@ mod tests {
 
     #[test]
     fn a_list_is_put_in_the_order_given() {
-        // Orders of one cycle, of many, and with places that stay.
         // Reversed in blocks of `step`: cycles of two, and places that stay.
         for n in [0usize, 1, 2, 3, 10, 257] {
             for step in [1usize, 2, 3, 7] {
