@@ -209,9 +209,6 @@ impl Index {
             .filter(|slot| slot.at != EMPTY)
     }
 
-    /// Starts bringing the slot `code` is looked up in into the cache, and returns at
-    /// once: look-ups of a run of records, prefetched together before they are made,
-    /// wait for memory once between them, not once each.
     /// Whether look-ups are worth fetching ahead: not when the slots fit in a core's
     /// cache (a personnel library of some thousands), where they stay once read.
     pub fn worth_prefetching(&self) -> bool {
@@ -219,6 +216,9 @@ impl Index {
         std::mem::size_of_val(self.slots.as_slice()) > CACHED
     }
 
+    /// Starts bringing the slot `code` is looked up in into the cache, and returns at
+    /// once: look-ups of a run of records, prefetched together before they are made,
+    /// wait for memory once between them, not once each.
     pub fn prefetch(&self, code: &str) {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(code);
