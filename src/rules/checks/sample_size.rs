@@ -273,11 +273,12 @@ fn object_views<'a>(library: Rec<'a>, index: &crate::submission::Index) -> Vec<O
     // An object's codes are looked up at random places of the index: those of a run of
     // objects are fetched together first, and waited for once.
     const FETCHED_TOGETHER: usize = 32;
+    let prefetching = index.worth_prefetching();
     records
         .par_chunks(FETCHED_TOGETHER)
         .flat_map_iter(|run| {
-            for o in run.iter().filter(|_| index.worth_prefetching()) {
-                for (key, child) in fields(o) {
+            if prefetching {
+                for (key, child) in run.iter().flat_map(|o| fields(o)) {
                     if let ("uscc" | "id", Some(code)) =
                         (key.as_str(), text(&tree.node(*child).value))
                     {
