@@ -157,11 +157,7 @@ impl<'r> JsonReport<'r> {
 
 fn diagnostic(d: &Diagnostic, lang: Lang) -> JsonDiagnostic<'_> {
     JsonDiagnostic {
-        clause: d.clause.as_ref().map(|c| {
-            format!("{} {c}", d.source_doc.as_deref().unwrap_or_default())
-                .trim()
-                .to_owned()
-        }),
+        clause: clause_of(d, &mut String::new()).map(str::to_owned),
         column: d.column,
         file: &d.file,
         help: d.help.as_ref().map(|h| h.get(lang)),
@@ -196,11 +192,11 @@ pub fn write(report: &JsonReport, out: &mut impl Write) -> io::Result<()> {
                 .par_iter()
                 .map(|&(b, block)| {
                     let mut bytes = Vec::with_capacity(block.len() * 640);
-                    let mut clause = String::new();
+                    let mut scratch = String::new();
                     for (i, d) in block.iter().enumerate() {
                         let first = b == 0 && i == 0;
                         bytes.extend_from_slice(if first { b"\n    " } else { b",\n    " });
-                        write_diagnostic(&mut bytes, d, lang, &mut clause);
+                        write_diagnostic(&mut bytes, d, lang, &mut scratch);
                     }
                     bytes
                 })
@@ -221,8 +217,7 @@ pub fn write(report: &JsonReport, out: &mut impl Write) -> io::Result<()> {
 
 /// A finding as [`JsonDiagnostic`] is pretty-printed two deep, written field by field:
 /// through serde, escaping its texts byte by byte was most of the writing.
-fn write_diagnostic(out: &mut Vec<u8>, d: &Diagnostic, lang: Lang, clause: &mut String) {
-    use std::fmt::Write as _;
+fn write_diagnostic(out: &mut Vec<u8>, d: &Diagnostic, lang: Lang, scratch: &mut String) {
     let text = |out: &mut Vec<u8>, key: &[u8], value: Option<&str>| {
         out.extend_from_slice(key);
         match value {
@@ -234,17 +229,7 @@ fn write_diagnostic(out: &mut Vec<u8>, d: &Diagnostic, lang: Lang, clause: &mut 
         out.extend_from_slice(key);
         out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     };
-    let clause = d.clause.as_ref().map(|c| {
-        clause.clear();
-        // Writing to a String does not fail.
-        let _ = write!(
-            clause,
-            "{} {c}",
-            d.source_doc.as_deref().unwrap_or_default()
-        );
-        clause.trim()
-    });
-    text(out, b"{\n      \"clause\": ", clause);
+    text(out, b"{\n      \"clause\": ", clause_of(d, scratch));
     number(out, b",\n      \"column\": ", d.column);
     text(out, b",\n      \"file\": ", Some(&d.file));
     text(
@@ -259,6 +244,21 @@ fn write_diagnostic(out: &mut Vec<u8>, d: &Diagnostic, lang: Lang, clause: &mut 
     text(out, b",\n      \"rule\": ", Some(&d.rule));
     text(out, b",\n      \"severity\": ", Some(severity(d.severity)));
     out.extend_from_slice(b"\n    }");
+}
+
+/// The clause a finding cites, after the document it is in, as the report gives it;
+/// written into `into`.
+fn clause_of<'s>(d: &Diagnostic, into: &'s mut String) -> Option<&'s str> {
+    use std::fmt::Write as _;
+    let clause = d.clause.as_ref()?;
+    into.clear();
+    // Writing to a String does not fail.
+    let _ = write!(
+        into,
+        "{} {clause}",
+        d.source_doc.as_deref().unwrap_or_default()
+    );
+    Some(into.trim())
 }
 
 /// `text` as a JSON string, escaped as serde_json escapes it.
