@@ -249,36 +249,12 @@ impl Report {
         // the order is worked out on their places in the list, then they are put in
         // place in the list itself (a second list would hold them all twice).
         use rayon::slice::ParallelSliceMut;
-        // Files by rank: a report's diagnostics fall in a few files, in runs, and
-        // comparing their names at every comparison was most of the sort.
-        let mut files: std::collections::HashMap<&str, usize> = Default::default();
-        let mut last: Option<(&str, usize)> = None;
-        let file_of: Vec<usize> = self
-            .diagnostics
-            .iter()
-            .map(|d| match last {
-                Some((file, i)) if file == d.file => i,
-                _ => {
-                    let next = files.len();
-                    let i = *files.entry(&d.file).or_insert(next);
-                    last = Some((&d.file, i));
-                    i
-                }
-            })
-            .collect();
-        let mut names: Vec<(&str, usize)> = files.into_iter().collect();
-        names.sort_unstable();
-        let mut rank = vec![0; names.len()];
-        for (r, (_, i)) in names.into_iter().enumerate() {
-            rank[i] = r;
-        }
         // Keys with their places last, so that equal keys keep their order.
         let mut keys: Vec<_> = self
             .diagnostics
             .iter()
-            .zip(file_of)
             .enumerate()
-            .map(|(at, (d, file))| ((rank[file], d.line, d.column, d.rule.as_str()), at))
+            .map(|(at, d)| (d.sort_key(), at))
             .collect();
         keys.par_sort_unstable();
         let mut order: Vec<usize> = keys.into_iter().map(|(_, at)| at).collect();
