@@ -278,7 +278,7 @@ fn object_views<'a>(library: Rec<'a>, index: &crate::submission::Index) -> Vec<O
         .par_chunks(FETCHED_TOGETHER)
         .flat_map_iter(|run| {
             if prefetching {
-                for (key, child) in run.iter().flat_map(|o| fields(o)) {
+                for (key, child) in run.iter().flat_map(&fields) {
                     if let ("uscc" | "id", Some(code)) =
                         (key.as_str(), text(&tree.node(*child).value))
                     {
