@@ -280,7 +280,6 @@ impl Deadline {
         };
         let in_time = within && cap.is_none_or(|(_, c)| end_day <= c);
         let due = || self.due(start.map(|s| s.1), cap.map(|c| c.1), cx);
-        let mut values = Map::new();
         let put = |values: &mut Map, path: Option<&Path>, text: &str| {
             if let Some(path) = path {
                 values.insert(path.name().into(), text_value(text));
@@ -288,6 +287,7 @@ impl Deadline {
         };
         if !end_given {
             if !in_time && rule.keeps(out, &rec) {
+                let mut values = Map::new();
                 put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
                 values.insert("due".into(), due());
                 values.insert("as_of".into(), text_value(cx.as_of));
@@ -303,6 +303,7 @@ impl Deadline {
             if !rule.keeps(out, &rec) {
                 return;
             }
+            let mut values = Map::new();
             put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
             if let End::Field(p) = &self.end {
                 put(&mut values, Some(p), end_text);
@@ -313,6 +314,7 @@ impl Deadline {
             if !rule.keeps(out, &rec) {
                 return;
             }
+            let mut values = Map::new();
             put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
             if let End::Field(p) = &self.end {
                 put(&mut values, Some(p), end_text);
