@@ -31,6 +31,9 @@ pub struct Index {
     shard_size: usize,
     hasher: foldhash::fast::RandomState,
     entries: Vec<Entry>,
+    /// Entries whose code an earlier entry has, with that entry's place (where the code
+    /// is found), by place: every other entry is found at its own.
+    repeated: Vec<(u32, u32)>,
 }
 
 #[derive(Debug)]
@@ -163,10 +166,11 @@ impl Index {
         let mut slots = Vec::with_capacity(shard_size * SHARDS);
         advise_huge_pages(slots.spare_capacity_mut());
         slots.extend(std::iter::repeat_with(Slot::empty).take(shard_size * SHARDS));
-        slots
+        let mut repeated: Vec<(u32, u32)> = slots
             .par_chunks_mut(shard_size)
             .enumerate()
-            .for_each(|(shard, ring)| {
+            .flat_map_iter(|(shard, ring)| {
+                let mut repeated = Vec::new();
                 for (at, ((code, _), &hash)) in made.iter().zip(&hashes).enumerate() {
                     let Ok(at) = u32::try_from(at) else { break };
                     if shard_of(hash) != shard || at == EMPTY {
@@ -182,14 +186,20 @@ impl Index {
                             at,
                             memo: Memo::default(),
                         };
+                    } else {
+                        repeated.push((at, slot.at));
                     }
                 }
-            });
+                repeated
+            })
+            .collect();
+        repeated.sort_unstable();
         Index {
             slots,
             shard_size,
             hasher,
             entries: made.into_iter().map(|(_, entry)| entry).collect(),
+            repeated,
         }
     }
 
@@ -247,6 +257,26 @@ impl Index {
 
     pub fn contains_key(&self, code: &str) -> bool {
         self.slot(code).is_some()
+    }
+
+    /// The entries of the records of `tree`, in order, each with where its code is
+    /// found ([`Index::position`]): what looking its code up would give, without the
+    /// look-up.
+    pub fn entries_of<'a>(
+        &'a self,
+        tree: &'a crate::parse::tree::Tree,
+    ) -> impl Iterator<Item = (&'a Entry, u32)> + 'a {
+        self.entries
+            .iter()
+            .zip(0u32..)
+            .filter(move |(entry, _)| std::ptr::eq(Arc::as_ptr(&entry.node.tree), tree))
+            .map(|(entry, at)| {
+                let found = match self.repeated.binary_search_by_key(&at, |&(at, _)| at) {
+                    Ok(i) => self.repeated.get(i).map_or(at, |&(_, first)| first),
+                    Err(_) => at,
+                };
+                (entry, found)
+            })
     }
 }
 
@@ -561,5 +591,37 @@ mod tests {
                 .remove(0),
         );
         assert!(!Index::build(entries(&tree, &given)).worth_prefetching());
+    }
+
+    #[test]
+    fn entries_of_a_tree_say_where_their_codes_are_found() {
+        // The third and fifth records repeat the first's and second's codes: they are
+        // found where those are, as looking the code up says.
+        let codes: Vec<String> = (0..3000).map(|i| format!("9142010{i:011}")).collect();
+        let mut given: Vec<&str> = codes.iter().map(String::as_str).collect();
+        given.insert(2, given[0]);
+        given.insert(4, given[1]);
+        let text = format!("records:\n{}", "  - {n: 0}\n".repeat(given.len()));
+        let tree = Arc::new(
+            crate::parse::yaml::load(&SourceFile::from_text("t.yaml", text))
+                .unwrap()
+                .remove(0),
+        );
+        let other = Arc::new(
+            crate::parse::yaml::load(&SourceFile::from_text("u.yaml", "records:\n  - {n: 1}\n"))
+                .unwrap()
+                .remove(0),
+        );
+        let mut made = entries(&tree, &given);
+        made.extend(entries(&other, &["91420100MA00000001"]));
+        let index = Index::build(made);
+        let found: Vec<u32> = index.entries_of(&tree).map(|(_, at)| at).collect();
+        assert_eq!(found.len(), given.len());
+        assert_eq!(&found[..6], &[0, 1, 0, 3, 1, 5]);
+        for (code, at) in given.iter().zip(&found) {
+            assert_eq!(index.position(code), Some(*at), "{code}");
+        }
+        let of_other: Vec<u32> = index.entries_of(&other).map(|(_, at)| at).collect();
+        assert_eq!(of_other, [given.len() as u32]);
     }
 }

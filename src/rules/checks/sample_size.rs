@@ -163,21 +163,11 @@ impl SampleSize {
         if due.is_empty() {
             return;
         }
-        // A hundred thousand objects by some tens of tasks at province scale: each task
-        // is counted over the objects with the text its filter wants (`by_text`), or
-        // over the whole library when it wants no text.
-        let objects = object_views(library, &cx.submission.objects);
-        let mut keys: Vec<usize> = due
+        let wants: Vec<Want> = due
             .iter()
-            .filter_map(|(_, wanted, _, _)| first_text(wanted).map(|(key, _)| key))
+            .map(|(_, wanted, inspected, _)| Want::new(wanted, inspected))
             .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        let index = by_text(&objects, &keys);
-        let counted: Vec<Counts> = due
-            .par_iter()
-            .map(|(_, wanted, inspected, _)| count(&objects, &index, wanted, inspected))
-            .collect();
+        let counted = count(library, &cx.submission.objects, &wants);
         // Found while the counts are borrowed; reported after.
         let mut found = Vec::new();
         for ((task, _, _, measure), counts) in due.into_iter().zip(counted) {
@@ -247,7 +237,7 @@ struct Counts {
     class_seen: [i64; 4],
 }
 
-/// What the population counts read of a library object, read once for all tasks.
+/// What the population counts read of a library object.
 struct ObjectView<'a> {
     /// The values of [`FILTER_KEYS`], with the text of those that are text.
     attrs: [Option<(&'a Value, Option<&'a str>)>; 3],
@@ -257,41 +247,143 @@ struct ObjectView<'a> {
     class: Option<usize>,
 }
 
-fn object_views<'a>(library: Rec<'a>, index: &crate::submission::Index) -> Vec<ObjectView<'a>> {
-    let Some((tree, _)) = library.tree_ref() else {
-        return Vec::new();
-    };
-    let text = |v: &'a Value| match v {
+/// A due task's filter, and the objects inspected under it.
+struct Want<'a> {
+    /// (filter key, value wanted, its text when it is one).
+    checks: Vec<(usize, &'a Value, Option<&'a str>)>,
+    inspected: &'a Marks,
+}
+
+impl<'a> Want<'a> {
+    fn new(wanted: &[(usize, &'a Value)], inspected: &'a Marks) -> Want<'a> {
+        let checks = wanted
+            .iter()
+            .map(|(i, v)| match v {
+                Value::Str(s) => (*i, *v, Some(s.as_str())),
+                _ => (*i, *v, None),
+            })
+            .collect();
+        Want { checks, inspected }
+    }
+
+    fn matches(&self, o: &ObjectView) -> bool {
+        self.checks
+            .iter()
+            .all(|(i, want, want_text)| match o.attrs[*i] {
+                Some((_, Some(have))) if want_text.is_some() => Some(have) == *want_text,
+                Some((value, _)) => same_value(value, want),
+                None => false,
+            })
+    }
+
+    /// The first filter key wanted as a text, and that text.
+    fn first_text(&self) -> Option<(usize, &'a str)> {
+        self.checks
+            .iter()
+            .find_map(|(i, _, text)| text.map(|t| (*i, t)))
+    }
+}
+
+impl Counts {
+    fn add(&mut self, o: &ObjectView, inspected: &Marks) {
+        let seen = o.found_at.iter().flatten().any(|&at| inspected.has(at));
+        self.total += 1;
+        self.seen += i64::from(seen);
+        if let Some(class) = o.class {
+            self.class_total[class] += 1;
+            self.class_seen[class] += i64::from(seen);
+        }
+    }
+
+    fn merge(&mut self, other: &Counts) {
+        self.total += other.total;
+        self.seen += other.seen;
+        for class in 0..4 {
+            self.class_total[class] += other.class_total[class];
+            self.class_seen[class] += other.class_seen[class];
+        }
+    }
+}
+
+/// The tasks to count an object for: those wanting, for a filter key, the text the
+/// object has, and those wanting no text (tried on every object).
+struct Dispatch<'a> {
+    by_text: [HashMap<&'a str, Vec<usize>, foldhash::fast::RandomState>; 3],
+    anywhere: Vec<usize>,
+}
+
+impl<'a> Dispatch<'a> {
+    fn new(wants: &[Want<'a>]) -> Dispatch<'a> {
+        let mut dispatch = Dispatch {
+            by_text: Default::default(),
+            anywhere: Vec::new(),
+        };
+        for (task, want) in wants.iter().enumerate() {
+            match want.first_text() {
+                Some((key, text)) => dispatch.by_text[key].entry(text).or_default().push(task),
+                None => dispatch.anywhere.push(task),
+            }
+        }
+        dispatch
+    }
+
+    fn tasks<'s>(&'s self, o: &'s ObjectView) -> impl Iterator<Item = usize> + 's {
+        let texted = self.by_text.iter().zip(&o.attrs).flat_map(|(tasks, attr)| {
+            match attr {
+                Some((_, Some(text))) if !tasks.is_empty() => tasks.get(text),
+                _ => None,
+            }
+            .into_iter()
+            .flatten()
+        });
+        texted.chain(&self.anywhere).copied()
+    }
+}
+
+fn text(v: &Value) -> Option<&str> {
+    match v {
         Value::Str(s) => Some(s.as_str()),
         _ => None,
+    }
+}
+
+/// Each task's counts, in one pass over the library (a hundred thousand objects by some
+/// tens of tasks at province scale): an object is read once and counted for the tasks
+/// whose filter it matches, found by the text a task wants rather than by trying each.
+fn count(library: Rec, index: &crate::submission::Index, wants: &[Want]) -> Vec<Counts> {
+    let Some((tree, _)) = library.tree_ref() else {
+        return Vec::new();
     };
     let records: Vec<Rec> = library.records("objects").collect();
     let fields = |o: &Rec| match o.tree_ref().map(|(_, id)| &tree.node(id).value) {
         Some(Value::Map(entries)) => entries.as_slice(),
         _ => &[],
     };
-    // An object's codes are looked up at random places of the index: those of a run of
-    // objects are fetched together first, and waited for once.
-    const FETCHED_TOGETHER: usize = 32;
-    let prefetching = index.worth_prefetching();
+    // Where the index finds each object's USCC and id, as looking them up would say,
+    // read off the index's entries (those of the library's records, in order).
+    let mut found: Vec<[Option<u32>; 2]> = vec![[None; 2]; records.len()];
+    let mut entries = index.entries_of(tree).peekable();
+    for (o, at) in records.iter().zip(found.iter_mut()) {
+        let Some((_, id)) = o.tree_ref() else {
+            continue;
+        };
+        while let Some((entry, position)) = entries.next_if(|(e, _)| e.node.id == id) {
+            at[usize::from(!entry.uscc_is_key)] = Some(position);
+        }
+    }
+    let dispatch = Dispatch::new(wants);
+    let none = || {
+        (0..wants.len())
+            .map(|_| Counts::default())
+            .collect::<Vec<_>>()
+    };
     records
-        .par_chunks(FETCHED_TOGETHER)
-        .flat_map_iter(|run| {
-            if prefetching {
-                for (key, child) in run.iter().flat_map(&fields) {
-                    if let ("uscc" | "id", Some(code)) =
-                        (key.as_str(), text(&tree.node(*child).value))
-                    {
-                        index.prefetch(code);
-                    }
-                }
-            }
-            run.iter()
-        })
-        .map(|o| {
+        .par_iter()
+        .zip(found.par_iter())
+        .fold(none, |mut counts, (o, &found_at)| {
             let mut view = ObjectView {
                 attrs: [None; 3],
-                found_at: [None; 2],
+                found_at,
                 class: None,
             };
             for (key, child) in fields(o) {
@@ -300,8 +392,6 @@ fn object_views<'a>(library: Rec<'a>, index: &crate::submission::Index) -> Vec<O
                     continue;
                 }
                 match key.as_str() {
-                    "uscc" => view.found_at[0] = text(value).and_then(|u| index.position(u)),
-                    "id" => view.found_at[1] = text(value).and_then(|id| index.position(id)),
                     "risk_level" => {
                         view.class =
                             text(value).and_then(|level| CLASSES.iter().position(|c| *c == level))
@@ -313,76 +403,66 @@ fn object_views<'a>(library: Rec<'a>, index: &crate::submission::Index) -> Vec<O
                     }
                 }
             }
-            view
+            for task in dispatch.tasks(&view) {
+                if let (Some(want), Some(c)) = (wants.get(task), counts.get_mut(task)) {
+                    if want.matches(&view) {
+                        c.add(&view, want.inspected);
+                    }
+                }
+            }
+            counts
         })
-        .collect()
+        .reduce(none, |mut all, part| {
+            for (a, p) in all.iter_mut().zip(&part) {
+                a.merge(p);
+            }
+            all
+        })
 }
 
-/// The first filter key a task wants a text of, and that text.
-fn first_text<'v>(wanted: &[(usize, &'v Value)]) -> Option<(usize, &'v str)> {
-    wanted.iter().find_map(|(i, v)| match v {
-        Value::Str(s) => Some((*i, s.as_str())),
-        _ => None,
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Objects (their places in the library) by the text of a filter key, for the keys in
-/// `keys`: a task is counted over the objects that have the text it wants, not over
-/// the whole library (a text matches only the same text).
-type ByText<'a> = [HashMap<&'a str, Vec<u32>>; 3];
+    fn view<'a>(attrs: [Option<&'a Value>; 3], found_at: u32) -> ObjectView<'a> {
+        ObjectView {
+            attrs: attrs.map(|a| a.map(|v| (v, text(v)))),
+            found_at: [Some(found_at), None],
+            class: Some(3),
+        }
+    }
 
-fn by_text<'a>(objects: &[ObjectView<'a>], keys: &[usize]) -> ByText<'a> {
-    let mut index: ByText = Default::default();
-    for &key in keys {
-        for (at, o) in objects.iter().enumerate() {
-            if let Some((_, Some(text))) = o.attrs[key] {
-                index[key].entry(text).or_default().push(at as u32);
+    #[test]
+    fn an_object_is_counted_for_each_task_whose_filter_it_matches() {
+        let (food, drugs) = (Value::Str("食品".into()), Value::Str("药品".into()));
+        let (one, one_point_o) = (Value::Int(1), Value::Float(1.0));
+        let mut inspected = Marks::default();
+        inspected.mark(7);
+        // By text; by text on two keys; by a number (tried on every object); by both.
+        let wants = [
+            Want::new(&[(0, &food)], &inspected),
+            Want::new(&[(0, &food), (1, &drugs)], &inspected),
+            Want::new(&[(2, &one)], &inspected),
+            Want::new(&[(1, &drugs), (2, &one)], &inspected),
+        ];
+        let dispatch = Dispatch::new(&wants);
+        let objects = [
+            view([Some(&food), Some(&drugs), Some(&one_point_o)], 7),
+            view([Some(&food), None, Some(&one)], 8),
+            view([Some(&drugs), Some(&drugs), None], 9),
+        ];
+        let mut counts: Vec<Counts> = (0..wants.len()).map(|_| Counts::default()).collect();
+        for o in &objects {
+            for task in dispatch.tasks(o) {
+                if wants[task].matches(o) {
+                    counts[task].add(o, wants[task].inspected);
+                }
             }
         }
+        let shown: Vec<(i64, i64, i64)> = counts
+            .iter()
+            .map(|c| (c.total, c.seen, c.class_total[3]))
+            .collect();
+        assert_eq!(shown, [(2, 1, 2), (1, 1, 1), (2, 1, 2), (1, 1, 1)]);
     }
-    index
-}
-
-fn count(
-    objects: &[ObjectView],
-    index: &ByText,
-    wanted: &[(usize, &Value)],
-    inspected: &Marks,
-) -> Counts {
-    let checks: Vec<(usize, &Value, Option<&str>)> = wanted
-        .iter()
-        .map(|(i, v)| match v {
-            Value::Str(s) => (*i, *v, Some(s.as_str())),
-            _ => (*i, *v, None),
-        })
-        .collect();
-    let mut counts = Counts::default();
-    let mut add = |o: &ObjectView| {
-        let matches = checks.iter().all(|(i, want, want_text)| match o.attrs[*i] {
-            Some((_, Some(have))) if want_text.is_some() => Some(have) == *want_text,
-            Some((value, _)) => same_value(value, want),
-            None => false,
-        });
-        if !matches {
-            return;
-        }
-        let seen = o.found_at.iter().flatten().any(|&at| inspected.has(at));
-        counts.total += 1;
-        counts.seen += i64::from(seen);
-        if let Some(class) = o.class {
-            counts.class_total[class] += 1;
-            counts.class_seen[class] += i64::from(seen);
-        }
-    };
-    match first_text(wanted) {
-        Some((key, text)) => {
-            let places = index[key].get(text).map_or(&[][..], Vec::as_slice);
-            places
-                .iter()
-                .filter_map(|&at| objects.get(at as usize))
-                .for_each(&mut add);
-        }
-        None => objects.iter().for_each(&mut add),
-    }
-    counts
 }
