@@ -280,9 +280,9 @@ impl Index {
     }
 }
 
-/// A record of an index, with its fields read once ([`Snapshot`]): joins (`@task.end`,
-/// the inspector's `active`) read them for every result record, and reading the
-/// library's tree for each would miss the cache.
+/// A record of an index, with its fields read once, when first joined to
+/// ([`Snapshot`]): joins (`@task.end`, the inspector's `active`) read them for every
+/// result record, and reading the library's tree for each would miss the cache.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub node: NodeRef,
@@ -292,16 +292,22 @@ pub struct Entry {
     pub uscc_is_key: bool,
 }
 
-/// What an entry knows of its record.
-#[derive(Debug)]
+/// What an entry knows of its record: its fields, read on the first join that reads
+/// one. Most of a library's records are never joined to, and reading every field of
+/// every record up front would hold up the first result.
+#[derive(Debug, Default)]
 pub struct EntryData {
-    pub fields: Box<Snapshot>,
+    fields: std::sync::OnceLock<Box<Snapshot>>,
 }
 
 impl Entry {
     /// The entry as a record rules read.
     pub fn rec(&self) -> Rec<'_> {
-        Rec::of_snapshot(&self.node.tree, self.node.id, &self.data.fields)
+        let fields = self
+            .data
+            .fields
+            .get_or_init(|| snapshot(&self.node.tree, self.node.id).into_boxed_slice());
+        Rec::of_snapshot(&self.node.tree, self.node.id, fields)
     }
 }
 
@@ -484,9 +490,7 @@ fn index(
                 if codes.iter().all(Option::is_none) {
                     return [None, None];
                 }
-                let data = Arc::new(EntryData {
-                    fields: snapshot(tree, record).into_boxed_slice(),
-                });
+                let data = Arc::new(EntryData::default());
                 let uscc = codes[1];
                 codes.map(|code| {
                     code.map(|code| {
@@ -535,9 +539,7 @@ mod tests {
                         tree: Arc::clone(tree),
                         id,
                     },
-                    data: Arc::new(EntryData {
-                        fields: snapshot(tree, id).into_boxed_slice(),
-                    }),
+                    data: Arc::new(EntryData::default()),
                     uscc_is_key: false,
                 };
                 (*code, entry)
