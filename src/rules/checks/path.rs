@@ -201,8 +201,9 @@ impl Path {
         Some(at)
     }
 
-    /// The value; `None` when absent or null.
-    #[inline]
+    /// The value; `None` when absent or null. Inlined into every check (see
+    /// [`FlatChunk::field`]).
+    #[inline(always)]
     pub fn value<'a>(&self, rec: Rec<'a>, cx: &Cx<'a>) -> Option<ValueRef<'a>> {
         if let Some((chunk, row)) = self.row(rec) {
             return chunk.field(row, self.row_field(chunk));
@@ -218,7 +219,7 @@ impl Path {
     }
 
     /// What the path holds, without reading a text.
-    #[inline]
+    #[inline(always)]
     pub fn shape(&self, rec: Rec, cx: &Cx) -> Option<crate::read::record::Shape> {
         use crate::read::record::Shape;
         if let Some((chunk, row)) = self.row(rec) {
