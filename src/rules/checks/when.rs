@@ -164,17 +164,23 @@ impl Cond {
             Cond::All(all) => all.iter().all(|c| c.holds(rec, cx)),
             Cond::Any(any) => any.iter().any(|c| c.holds(rec, cx)),
             Cond::Not(c) => !c.holds(rec, cx),
-            Cond::Field(path, tests) => {
-                // The value is read only for tests that need it (not for `present`).
-                let mut value = None;
-                tests.iter().all(|t| match t {
-                    Test::Present(wanted) => given(path, rec, cx) == *wanted,
-                    _ => {
-                        let v = *value.get_or_insert_with(|| path.value(rec, cx));
-                        t.passes(v, &|other: &Path| other.value(rec, cx))
-                    }
-                })
-            }
+            Cond::Field(path, tests) => match tests.as_slice() {
+                // The common shapes first, each reading the field once: one test of
+                // whether it is given, or tests of its value alone.
+                [Test::Present(wanted)] => given(path, rec, cx) == *wanted,
+                [test] => test.passes(path.value(rec, cx), &|other: &Path| other.value(rec, cx)),
+                _ => {
+                    // The value is read only for tests that need it (not for `present`).
+                    let mut value = None;
+                    tests.iter().all(|t| match t {
+                        Test::Present(wanted) => given(path, rec, cx) == *wanted,
+                        _ => {
+                            let v = *value.get_or_insert_with(|| path.value(rec, cx));
+                            t.passes(v, &|other: &Path| other.value(rec, cx))
+                        }
+                    })
+                }
+            },
         }
     }
 
