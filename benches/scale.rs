@@ -16,9 +16,10 @@
 //! header), `--tasks N` (default 40), `--reversed` (columns in the opposite order).
 //! Every shape but `--tasks` holds the same records, so gives the same findings.
 //!
-//! Figures are printed as a Markdown table (records/s, wall time, peak memory, ratio to
-//! the parse-only pass, cost per record beyond the full policy) for the README, then
-//! each table of the data set read alone on one core (parse-only, MB/s).
+//! Figures are printed as a Markdown table (wall time of the fastest run, records/s, the
+//! median peak memory of the runs with their range, ratio to the parse-only pass, cost
+//! per record beyond the full policy) for the README, then each table of the data set
+//! read alone on one core (parse-only, MB/s).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -341,6 +342,8 @@ fn write_results(
 struct Measured {
     seconds: f64,
     peak_kib: u64,
+    /// The lowest and highest peak of the runs a median `peak_kib` is of.
+    peak_range_kib: (u64, u64),
     diagnostics: u64,
 }
 
@@ -359,6 +362,7 @@ fn measure(binary: &str, args: &[&str], threads: u64) -> Measured {
     Measured {
         seconds: stats["seconds"].as_f64().unwrap_or_default(),
         peak_kib: stats["peak_rss_kib"].as_u64().unwrap_or_default(),
+        peak_range_kib: Default::default(),
         diagnostics: stats["diagnostics"].as_u64().unwrap_or_default(),
     }
 }
@@ -420,29 +424,39 @@ fn main() {
     println!("shape: {}", shape.label());
     bench.print_machine();
     println!(
-        "| run | wall (s) | records/s | peak memory (MiB) | × parse-only | µs/record beyond full | diagnostics |"
+        "| run | wall (s) | records/s | peak memory (MiB): median (range) | × parse-only | µs/record beyond full | diagnostics |"
     );
     println!("|---|---|---|---|---|---|---|");
     let mut parse_only = None;
-    let mut full = None;
+    let mut full: Option<&Measured> = None;
     let runs: Vec<(&str, Vec<&str>)> = runs.into_iter().collect();
     let bests = bench.best_alternating(&runs);
-    for ((name, _), best) in runs.into_iter().zip(bests) {
+    for ((name, _), best) in runs.iter().zip(&bests) {
         let base = *parse_only.get_or_insert(best.seconds);
-        let beyond = match full {
-            Some(full) if name.starts_with("full +") => {
-                format!("{:.2}", (best.seconds - full) * 1e6 / records.max(1) as f64)
-            }
-            _ => String::new(),
+        let (beyond, more_memory) = match full {
+            Some(full) if name.starts_with("full +") => (
+                format!(
+                    "{:.2}",
+                    (best.seconds - full.seconds) * 1e6 / records.max(1) as f64
+                ),
+                format!(
+                    ", {:+.0}%",
+                    (best.peak_kib as f64 / full.peak_kib.max(1) as f64 - 1.0) * 100.0
+                ),
+            ),
+            _ => Default::default(),
         };
         if name.starts_with("full policy") {
-            full = Some(best.seconds);
+            full = Some(best);
         }
+        let mib = |kib: u64| kib as f64 / 1024.0;
         println!(
-            "| {name} | {:.2} | {:.0} | {:.0} | {:.2} | {beyond} | {} |",
+            "| {name} | {:.2} | {:.0} | {:.0} ({:.0}–{:.0}{more_memory}) | {:.2} | {beyond} | {} |",
             best.seconds,
             records as f64 / best.seconds,
-            best.peak_kib as f64 / 1024.0,
+            mib(best.peak_kib),
+            mib(best.peak_range_kib.0),
+            mib(best.peak_range_kib.1),
             best.seconds / base,
             best.diagnostics
         );
@@ -572,18 +586,29 @@ impl Bench {
     }
 
     /// Best of several runs of each, one of each in turn: a machine busy for a while
-    /// slows all of them, not the ones that ran then.
+    /// slows all of them, not the ones that ran then. The time is the fastest run's (a
+    /// busy machine only adds to it); the peak memory is the median of all the runs'
+    /// peaks, which vary by several percent from run to run of the same binary (how the
+    /// threads' allocations interleave), so that the fastest run's is one draw of many.
     fn best_alternating(&self, runs: &[(&str, Vec<&str>)]) -> Vec<Measured> {
-        let mut bests: Vec<Option<Measured>> = runs.iter().map(|_| None).collect();
+        let mut all: Vec<Vec<Measured>> = runs.iter().map(|_| Vec::new()).collect();
         for _ in 0..self.tries {
-            for ((_, args), best) in runs.iter().zip(bests.iter_mut()) {
-                let run = measure(self.binary, args, self.threads);
-                if best.as_ref().is_none_or(|b| run.seconds < b.seconds) {
-                    *best = Some(run);
-                }
+            for ((_, args), mine) in runs.iter().zip(all.iter_mut()) {
+                mine.push(measure(self.binary, args, self.threads));
             }
         }
-        bests.into_iter().flatten().collect()
+        all.into_iter()
+            .filter_map(|mut mine| {
+                let mut peaks: Vec<u64> = mine.iter().map(|m| m.peak_kib).collect();
+                peaks.sort_unstable();
+                let fastest =
+                    (0..mine.len()).min_by(|&a, &b| mine[a].seconds.total_cmp(&mine[b].seconds))?;
+                let mut best = mine.swap_remove(fastest);
+                best.peak_kib = peaks[peaks.len() / 2];
+                best.peak_range_kib = (peaks[0], peaks[peaks.len() - 1]);
+                Some(best)
+            })
+            .collect()
     }
 
     /// Parse-only and four rules over each shape real exports come in, against the
@@ -638,7 +663,7 @@ impl Bench {
             self.records, self.objects, self.people
         );
         self.print_machine();
-        println!("| shape | parse only (s) | × plain parse-only | peak memory (MiB) | four rules (s) | × its parse-only | diagnostics |");
+        println!("| shape | parse only (s) | × plain parse-only | peak memory (MiB, median) | four rules (s) | × its parse-only | diagnostics |");
         println!("|---|---|---|---|---|---|---|");
         let mut plain_parse = None;
         for shape in variants {
