@@ -249,13 +249,30 @@ impl Report {
         // the order is worked out on their places in the list, then they are put in
         // place in the list itself (a second list would hold them all twice).
         use rayon::slice::ParallelSliceMut;
+        // A report names few files, each in thousands of diagnostics, mostly one after
+        // the other: they are ordered by the files' ranks, so that most comparisons
+        // compare numbers, not paths.
+        let mut files: Vec<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
+        files.dedup();
+        files.sort_unstable();
+        files.dedup();
         // Keys with their places last, so that equal keys keep their order.
-        let mut keys: Vec<_> = self
-            .diagnostics
-            .iter()
-            .enumerate()
-            .map(|(at, d)| (d.sort_key(), at))
-            .collect();
+        let mut keys = Vec::with_capacity(self.diagnostics.len());
+        let mut last: Option<(&str, u32)> = None;
+        for (at, d) in self.diagnostics.iter().enumerate() {
+            let file = d.file.as_str();
+            let rank = match last {
+                Some((name, rank)) if name == file => rank,
+                _ => {
+                    let rank = files
+                        .binary_search(&file)
+                        .map_or(u32::MAX, |i| u32::try_from(i).unwrap_or(u32::MAX));
+                    last = Some((file, rank));
+                    rank
+                }
+            };
+            keys.push(((rank, d.line, d.column, d.rule.as_str()), at));
+        }
         keys.par_sort_unstable();
         let mut order: Vec<usize> = keys.into_iter().map(|(_, at)| at).collect();
         permute(&mut self.diagnostics, &mut order);
