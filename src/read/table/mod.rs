@@ -752,6 +752,20 @@ impl RawRow {
 }
 
 /// A cell whose trimmed `value` is the source text at `base..base + value.len()`.
+/// A cell that is the text at `base` as it stands.
+fn plain_cell(value: &str, base: usize) -> RawCell {
+    let trimmed = value.trim_start();
+    let lead = value.len() - trimmed.len();
+    let trimmed = trimmed.trim_end();
+    RawCell {
+        text: trimmed.to_owned(),
+        span: Span::new(base + lead, base + lead + trimmed.len()),
+        direct: true,
+        excel_error: false,
+        merged: None,
+    }
+}
+
 fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
     let lead = value.len() - value.trim_start().len();
     let trimmed = value.trim();
@@ -1326,10 +1340,18 @@ fn sniff_delimiter(text: &str) -> u8 {
     }
 }
 
+/// The records of a CSV text. A line without quotes is split where it stands, by
+/// the delimiter; a record with quotes (or a lone carriage return) is read by the
+/// `csv` crate from where it starts.
 struct CsvRows<'t> {
     text: &'t str,
     /// Where in `text` the reader starts: record positions are relative to it.
     base: usize,
+    /// Where the records start and end in `text`.
+    start: usize,
+    end: usize,
+    /// Where the next record starts in `text` (or the blank lines before it).
+    next: usize,
     delimiter: u8,
     reader: csv::Reader<&'t [u8]>,
     record: csv::StringRecord,
@@ -1343,18 +1365,101 @@ impl<'t> CsvRows<'t> {
 
     /// The records of `text[start..end]`, which must start and end at record bounds.
     fn range(text: &'t str, start: usize, end: usize, delimiter: u8) -> Self {
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(&text.as_bytes()[start..end]);
+        let reader = csv_reader(&text.as_bytes()[start..end], delimiter);
         CsvRows {
             text,
             base: start,
+            start,
+            end,
+            next: start,
             delimiter,
             reader,
             record: csv::StringRecord::new(),
             done: false,
+        }
+    }
+
+    /// The record at `self.next` when it is a line without quotes: its cells are the
+    /// text between delimiters, as the `csv` crate would read them.
+    fn plain_row(&mut self) -> Option<RawRow> {
+        let bytes = self.text.as_bytes().get(..self.end)?;
+        let mut start = self.next;
+        // Blank lines are no records, as for the `csv` crate.
+        while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+            start += 1;
+        }
+        let rest = bytes.get(start..)?;
+        // The `csv` crate drops a byte-order mark that starts the text.
+        if rest.is_empty() || (start == self.start && rest.starts_with(b"\xEF\xBB\xBF")) {
+            return None;
+        }
+        let (line_end, next) = match memchr::memchr2(b'\n', b'"', rest) {
+            Some(i) if rest[i] == b'"' => return None,
+            Some(i) => (start + i, start + i + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        let mut line_end = line_end;
+        if line_end > start && bytes[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+        let line = self.text.get(start..line_end)?;
+        // A carriage return alone ends a record too: left to the `csv` crate.
+        if memchr::memchr(b'\r', line.as_bytes()).is_some() {
+            return None;
+        }
+        let mut cells = Vec::new();
+        let mut from = 0;
+        for at in memchr::memchr_iter(self.delimiter, line.as_bytes()).chain([line.len()]) {
+            cells.push(plain_cell(line.get(from..at)?, start + from));
+            from = at + 1;
+        }
+        self.next = next;
+        Some(RawRow {
+            cells,
+            span: Span::new(start, line_end),
+        })
+    }
+
+    /// The record at `self.next`, read by the `csv` crate.
+    fn quoted_row(&mut self) -> Option<Result<RawRow, LoadError>> {
+        if self.next >= self.end {
+            self.done = true;
+            return None;
+        }
+        let at = self.base
+            + usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX - self.base);
+        if at != self.next {
+            // Lines before were split where they stand: the reader starts again at the
+            // line break that ended the last (so that, as for a reader that read them,
+            // a byte-order mark here is not dropped).
+            let from = self.next.saturating_sub(1).max(self.start);
+            let bytes = self.text.as_bytes().get(from..self.end)?;
+            self.reader = csv_reader(bytes, self.delimiter);
+            self.base = from;
+        }
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => {
+                let row = self.row();
+                self.next = self.base
+                    + usize::try_from(self.reader.position().byte())
+                        .unwrap_or(usize::MAX - self.base);
+                Some(Ok(row))
+            }
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                let at = e.position().unwrap_or(self.reader.position()).byte();
+                let at = self.base + usize::try_from(at).unwrap_or(usize::MAX - self.base);
+                Some(Err(error(
+                    "input/malformed",
+                    Span::new(at, at + 1),
+                    format!("malformed CSV: {e}"),
+                    format!("CSV 格式错误：{e}"),
+                )))
+            }
         }
     }
 
@@ -1413,25 +1518,19 @@ impl Iterator for CsvRows<'_> {
         if self.done {
             return None;
         }
-        match self.reader.read_record(&mut self.record) {
-            Ok(true) => Some(Ok(self.row())),
-            Ok(false) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                let at = e.position().unwrap_or(self.reader.position()).byte();
-                let at = self.base + usize::try_from(at).unwrap_or(usize::MAX - self.base);
-                Some(Err(error(
-                    "input/malformed",
-                    Span::new(at, at + 1),
-                    format!("malformed CSV: {e}"),
-                    format!("CSV 格式错误：{e}"),
-                )))
-            }
+        if let Some(row) = self.plain_row() {
+            return Some(Ok(row));
         }
+        self.quoted_row()
     }
+}
+
+fn csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(bytes)
 }
 
 /// One field of a raw CSV record.
@@ -2842,6 +2941,72 @@ fn merged_regions<RS: std::io::Read + std::io::Seek>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every row as the `csv` crate alone reads it.
+    fn rows_by_the_csv_crate(text: &str, delimiter: u8) -> Vec<Result<RawRow, LoadError>> {
+        let mut rows = CsvRows::new(text, delimiter);
+        std::iter::from_fn(|| if rows.done { None } else { rows.quoted_row() }).collect()
+    }
+
+    fn rows_shown(rows: &[Result<RawRow, LoadError>]) -> Vec<String> {
+        rows.iter()
+            .map(|row| match row {
+                Ok(row) => format!(
+                    "{:?} {:?}",
+                    row.span,
+                    row.cells
+                        .iter()
+                        .map(|c| (&c.text, c.span, c.direct))
+                        .collect::<Vec<_>>()
+                ),
+                Err(e) => format!("error {} {:?}", e.code, e.span),
+            })
+            .collect()
+    }
+
+    /// Lines without quotes are split where they stand; the rows are those the `csv`
+    /// crate reads, with the same places, for any mix of quoting, line ends, blank
+    /// lines and byte-order marks.
+    #[test]
+    fn rows_split_in_place_are_those_the_csv_crate_reads() {
+        let texts = [
+            "a,b\nc,d\n",
+            "a,b\r\nc,d",
+            "\u{FEFF}a,b\nc,\"d,e\"\n\u{FEFF}f, g \n",
+            "x,\"y\nz\",w\nplain,row\r\n\r\n\"q\"\"\",1\nlast",
+            "a,b\rc,d\n e ,\u{3000}f\u{3000}\n",
+            "\n\n a\t b \n\"\",\"\"\"\"\n",
+            "\"open,never closed\nmore",
+            "",
+            "\r\n",
+        ];
+        for text in texts {
+            for delimiter in [b',', b'\t'] {
+                let mixed: Vec<_> = CsvRows::new(text, delimiter).collect();
+                assert_eq!(
+                    rows_shown(&mixed),
+                    rows_shown(&rows_by_the_csv_crate(text, delimiter)),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_read_as_the_csv_crate_reads_it(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "中", " ", ",", "\t", "\"", "\n", "\r", "\u{FEFF}", "\u{3000}"]),
+                0..40,
+            )
+        ) {
+            let text = parts.concat();
+            for delimiter in [b',', b'\t'] {
+                let mixed: Vec<_> = CsvRows::new(&text, delimiter).collect();
+                proptest::prop_assert_eq!(rows_shown(&mixed), rows_shown(&rows_by_the_csv_crate(&text, delimiter)));
+            }
+        }
+    }
 
     /// A cell whose value is not the text at its place (the csv reader dropped a
     /// second byte-order mark) is placed on whole characters (found by fuzzing).
