@@ -31,6 +31,26 @@ struct Src {
 /// Lines kept on each side of a span: more than miette reads around it.
 const WINDOW_LINES: usize = 8;
 
+/// Whether the lines a snippet of `start..end` shows (with one on each side) are all
+/// short enough to show.
+fn lines_fit(source: &SourceFile, start: usize, end: usize) -> bool {
+    let (first, _) = source.line_col(start);
+    let (last, _) = source.line_col(end);
+    let first = first.saturating_sub(1).max(1);
+    let mut at = source.offset_of(first, 0);
+    for line in first..=last.saturating_add(1) {
+        let next = source.offset_of(line + 1, 0);
+        if next.saturating_sub(at) > super::MAX_SHOWN_LINE {
+            return false;
+        }
+        if next >= source.text.len() {
+            break;
+        }
+        at = next;
+    }
+    true
+}
+
 impl Src {
     fn around(source: &Arc<SourceFile>, start: usize, end: usize) -> Src {
         let (first, _) = source.line_col(start);
@@ -138,7 +158,7 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
         .with_width(style.width)
         .without_syntax_highlighting();
     let result = match (&d.source, d.span) {
-        (Some(source), Some(span)) => {
+        (Some(source), Some(span)) if lines_fit(source, span.start as usize, span.end as usize) => {
             diag = diag.with_label(LabeledSpan::new_with_span(
                 label,
                 SourceSpan::from((span.start as usize, span.len())),
@@ -149,10 +169,14 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
             ));
             handler.render_report(&mut rendered, report.as_ref())
         }
-        _ => {
+        (source, span) => {
+            let place = match (source, span) {
+                (Some(_), Some(_)) => format!(":{}:{}", d.line, d.column),
+                _ => String::new(),
+            };
             let diag = MietteDiagnostic {
                 message: format!(
-                    "{}: {}",
+                    "{}{place}: {}",
                     inert::escaped(&d.file, true),
                     inert::escaped(d.message.get(lang), false)
                 ),
@@ -490,6 +514,53 @@ mod tests {
             );
             assert!(shown.contains("t.csv"), "{start}..{end}: {shown}");
         }
+    }
+
+    /// A diagnostic on a line too long to show is named by line and column, and its
+    /// rendering stays short however long the line; on a short line it has a snippet.
+    #[test]
+    fn a_diagnostic_on_a_very_long_line_is_named_not_shown() {
+        let long = format!("a,b\n{}\n1,2\n", "x,".repeat(100_000));
+        let source = Arc::new(SourceFile::from_text("t.csv", &long));
+        let style = Style {
+            color: false,
+            width: 80,
+        };
+        let at = |start: usize, end: usize| {
+            let d = Diagnostic::problem(
+                crate::diag::Origin::Input,
+                "input/bad-value",
+                &source,
+                crate::parse::tree::Span::new(start, end),
+                crate::diag::Text::new("x", "bad value"),
+            );
+            render_diagnostic(&d, Lang::En, style)
+        };
+        let on_the_long_line = at(16, 17);
+        assert!(
+            on_the_long_line.contains("t.csv:2:13: bad value"),
+            "{on_the_long_line}"
+        );
+        assert!(on_the_long_line.len() < 500, "{}", on_the_long_line.len());
+        // Beside it (its snippet would show it as context), too.
+        let next_line = long.len() - 4;
+        let beside = at(next_line, next_line + 1);
+        assert!(beside.contains("t.csv:3:1: bad value"), "{beside}");
+        assert!(beside.len() < 500);
+        // A short file keeps its snippet.
+        let short = Arc::new(SourceFile::from_text("s.csv", "a,b\n1,2\n"));
+        let d = Diagnostic::problem(
+            crate::diag::Origin::Input,
+            "input/bad-value",
+            &short,
+            crate::parse::tree::Span::new(6, 7),
+            crate::diag::Text::new("x", "bad value"),
+        );
+        let shown = render_diagnostic(&d, Lang::En, style);
+        assert!(
+            shown.contains("[s.csv:2:3]") && shown.contains("1,2"),
+            "{shown}"
+        );
     }
 
     /// The lines around a span read from the window are those miette reads from the

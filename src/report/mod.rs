@@ -22,6 +22,12 @@ mod junit;
 mod sarif;
 pub mod xlsx;
 
+/// The longest source line a report shows, in bytes. A diagnostic on or beside a longer
+/// line (a table row of thousands of cells, a file on one line) is named by line and
+/// column instead: shown whole for each diagnostic, such a line would flood a terminal
+/// or a log.
+const MAX_SHOWN_LINE: usize = 1024;
+
 pub use human::render_diagnostic;
 pub use json::to_json;
 

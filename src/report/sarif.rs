@@ -70,7 +70,10 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
                     region["endLine"] = json!(end_line);
                     region["endColumn"] = json!(end_column);
                 }
-                region["snippet"] = json!({"text": source.line_text(d.line)});
+                let line = source.line_text(d.line);
+                if line.len() <= super::MAX_SHOWN_LINE {
+                    region["snippet"] = json!({"text": line});
+                }
             }
             let mut message = d.message.get(lang).to_owned();
             if let Some(help) = &d.help {
@@ -124,4 +127,42 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
             "properties": {"notKept": report.not_kept},
         }]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{Diagnostic, Origin, Text};
+    use crate::parse::source::SourceFile;
+    use std::sync::Arc;
+
+    /// A result's snippet is its line, unless the line is too long to show.
+    #[test]
+    fn a_result_on_a_very_long_line_has_no_snippet() {
+        let text = format!("a,b\n1,2\n{}\n", "x,".repeat(10_000));
+        let source = Arc::new(SourceFile::from_text("t.csv", &text));
+        let at = |start: usize| {
+            let d = Diagnostic::problem(
+                Origin::Input,
+                "input/bad-value",
+                &source,
+                crate::parse::tree::Span::new(start, start + 1),
+                Text::new("x", "x"),
+            );
+            let report = Report {
+                diagnostics: vec![d],
+                ..Report::default()
+            };
+            sarif(&report, None, Lang::En)["runs"][0]["results"][0]["locations"][0]
+                ["physicalLocation"]["region"]
+                .clone()
+        };
+        assert_eq!(at(6)["snippet"]["text"], "1,2");
+        let long = at(10);
+        assert_eq!(
+            (&long["startLine"], &long["startColumn"]),
+            (&json!(3), &json!(3))
+        );
+        assert!(long.get("snippet").is_none(), "{long}");
+    }
 }
