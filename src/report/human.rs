@@ -491,27 +491,29 @@ fn table(out: &mut dyn Write, head: &[String], rows: &[Vec<String>]) -> io::Resu
 mod tests {
     use super::*;
 
+    /// A problem at `start..end` of `source`, rendered in English without colour.
+    fn rendered(source: &Arc<SourceFile>, start: usize, end: usize) -> String {
+        let d = Diagnostic::problem(
+            crate::diag::Origin::Input,
+            "input/bad-value",
+            source,
+            crate::parse::tree::Span::new(start, end),
+            crate::diag::Text::new("x", "bad value"),
+        );
+        let style = Style {
+            color: false,
+            width: 80,
+        };
+        render_diagnostic(&d, Lang::En, style)
+    }
+
     /// A span past the end of its file (or of the lines kept around it) is shown at
     /// the end, never read past it (found by fuzzing the report writers).
     #[test]
     fn a_span_past_its_text_is_rendered_at_its_end() {
         let source = Arc::new(SourceFile::from_text("t.csv", "a,b\n1,2\n"));
         for (start, end) in [(7, 9), (9, 9), (9, 40), (200, 300)] {
-            let d = Diagnostic::problem(
-                crate::diag::Origin::Input,
-                "input/bad-value",
-                &source,
-                crate::parse::tree::Span::new(start, end),
-                crate::diag::Text::new("x", "x"),
-            );
-            let shown = render_diagnostic(
-                &d,
-                Lang::En,
-                Style {
-                    color: false,
-                    width: 80,
-                },
-            );
+            let shown = rendered(&source, start, end);
             assert!(shown.contains("t.csv"), "{start}..{end}: {shown}");
         }
     }
@@ -522,21 +524,7 @@ mod tests {
     fn a_diagnostic_on_a_very_long_line_is_named_not_shown() {
         let long = format!("a,b\n{}\n1,2\n", "x,".repeat(100_000));
         let source = Arc::new(SourceFile::from_text("t.csv", &long));
-        let style = Style {
-            color: false,
-            width: 80,
-        };
-        let at = |start: usize, end: usize| {
-            let d = Diagnostic::problem(
-                crate::diag::Origin::Input,
-                "input/bad-value",
-                &source,
-                crate::parse::tree::Span::new(start, end),
-                crate::diag::Text::new("x", "bad value"),
-            );
-            render_diagnostic(&d, Lang::En, style)
-        };
-        let on_the_long_line = at(16, 17);
+        let on_the_long_line = rendered(&source, 16, 17);
         assert!(
             on_the_long_line.contains("t.csv:2:13: bad value"),
             "{on_the_long_line}"
@@ -544,19 +532,12 @@ mod tests {
         assert!(on_the_long_line.len() < 500, "{}", on_the_long_line.len());
         // Beside it (its snippet would show it as context), too.
         let next_line = long.len() - 4;
-        let beside = at(next_line, next_line + 1);
+        let beside = rendered(&source, next_line, next_line + 1);
         assert!(beside.contains("t.csv:3:1: bad value"), "{beside}");
         assert!(beside.len() < 500);
         // A short file keeps its snippet.
         let short = Arc::new(SourceFile::from_text("s.csv", "a,b\n1,2\n"));
-        let d = Diagnostic::problem(
-            crate::diag::Origin::Input,
-            "input/bad-value",
-            &short,
-            crate::parse::tree::Span::new(6, 7),
-            crate::diag::Text::new("x", "bad value"),
-        );
-        let shown = render_diagnostic(&d, Lang::En, style);
+        let shown = rendered(&short, 6, 7);
         assert!(
             shown.contains("[s.csv:2:3]") && shown.contains("1,2"),
             "{shown}"

@@ -767,17 +767,8 @@ fn plain_cell(value: &str, base: usize) -> RawCell {
 }
 
 fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
-    let lead = value.len() - value.trim_start().len();
-    let trimmed = value.trim();
-    let direct = text.get(base..base + value.len()) == Some(value);
-    if direct {
-        RawCell {
-            text: trimmed.to_owned(),
-            span: Span::new(base + lead, base + lead + trimmed.len()),
-            direct: true,
-            excel_error: false,
-            merged: None,
-        }
+    if text.get(base..base + value.len()) == Some(value) {
+        plain_cell(value, base)
     } else {
         // The value read differs from the text (quotes, a second byte-order mark): the
         // span covers as many bytes, ending on a character of the text.
@@ -786,7 +777,7 @@ fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
             end += 1;
         }
         RawCell {
-            text: trimmed.to_owned(),
+            text: value.trim().to_owned(),
             span: Span::new(base, end.max(base)),
             direct: false,
             excel_error: false,
