@@ -1336,15 +1336,14 @@ fn sniff_delimiter(text: &str) -> u8 {
 /// `csv` crate from where it starts.
 struct CsvRows<'t> {
     text: &'t str,
-    /// Where in `text` the reader starts: record positions are relative to it.
-    base: usize,
-    /// Where the records start and end in `text`.
+    /// Where the records start and end in `text` (the reader's positions are relative
+    /// to `start`).
     start: usize,
     end: usize,
     /// Where the next record starts in `text` (or the blank lines before it).
     next: usize,
     delimiter: u8,
-    reader: csv::Reader<&'t [u8]>,
+    reader: csv::Reader<std::io::Cursor<&'t [u8]>>,
     record: csv::StringRecord,
     done: bool,
 }
@@ -1356,10 +1355,13 @@ impl<'t> CsvRows<'t> {
 
     /// The records of `text[start..end]`, which must start and end at record bounds.
     fn range(text: &'t str, start: usize, end: usize, delimiter: u8) -> Self {
-        let reader = csv_reader(&text.as_bytes()[start..end], delimiter);
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(std::io::Cursor::new(&text.as_bytes()[start..end]));
         CsvRows {
             text,
-            base: start,
             start,
             end,
             next: start,
@@ -1417,45 +1419,51 @@ impl<'t> CsvRows<'t> {
             self.done = true;
             return None;
         }
-        let at = self.base
-            + usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX - self.base);
-        if at != self.next {
-            // Lines before were split where they stand: the reader starts again at the
-            // line break that ended the last (so that, as for a reader that read them,
-            // a byte-order mark here is not dropped).
-            let from = self.next.saturating_sub(1).max(self.start);
-            let bytes = self.text.as_bytes().get(from..self.end)?;
-            self.reader = csv_reader(bytes, self.delimiter);
-            self.base = from;
+        if self.reader_at() != self.next {
+            // Lines before were split where they stand: the reader goes on from the line
+            // break that ended the last (so that, as for a reader that read them, a
+            // byte-order mark here is not dropped as one starting the text).
+            let from = self.next.saturating_sub(1).max(self.start) - self.start;
+            let mut at = csv::Position::new();
+            at.set_byte(u64::try_from(from).unwrap_or(u64::MAX));
+            if let Err(e) = self.reader.seek(at) {
+                return Some(Err(self.malformed(&e)));
+            }
         }
         match self.reader.read_record(&mut self.record) {
             Ok(true) => {
                 let row = self.row();
-                self.next = self.base
-                    + usize::try_from(self.reader.position().byte())
-                        .unwrap_or(usize::MAX - self.base);
+                self.next = self.reader_at();
                 Some(Ok(row))
             }
             Ok(false) => {
                 self.done = true;
                 None
             }
-            Err(e) => {
-                self.done = true;
-                let at = e.position().unwrap_or(self.reader.position()).byte();
-                let at = self.base + usize::try_from(at).unwrap_or(usize::MAX - self.base);
-                Some(Err(error(
-                    "input/malformed",
-                    Span::new(at, at + 1),
-                    format!("malformed CSV: {e}"),
-                    format!("CSV 格式错误：{e}"),
-                )))
-            }
+            Err(e) => Some(Err(self.malformed(&e))),
         }
     }
 
+    /// Where the reader is in `text`.
+    fn reader_at(&self) -> usize {
+        self.start
+            + usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX - self.start)
+    }
+
+    fn malformed(&mut self, e: &csv::Error) -> LoadError {
+        self.done = true;
+        let at = e.position().unwrap_or(self.reader.position()).byte();
+        let at = self.start + usize::try_from(at).unwrap_or(usize::MAX - self.start);
+        error(
+            "input/malformed",
+            Span::new(at, at + 1),
+            format!("malformed CSV: {e}"),
+            format!("CSV 格式错误：{e}"),
+        )
+    }
+
     fn row(&self) -> RawRow {
-        let start = self.base
+        let start = self.start
             + self
                 .record
                 .position()
@@ -1514,14 +1522,6 @@ impl Iterator for CsvRows<'_> {
         }
         self.quoted_row()
     }
-}
-
-fn csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(bytes)
 }
 
 /// One field of a raw CSV record.
@@ -2968,6 +2968,7 @@ mod tests {
             "a,b\rc,d\n e ,\u{3000}f\u{3000}\n",
             "\n\n a\t b \n\"\",\"\"\"\"\n",
             "\"open,never closed\nmore",
+            "a,b\nc,d\n\u{FEFF}\"q\",1\ne,f\n\"g\",h\n",
             "",
             "\r\n",
         ];
