@@ -1332,19 +1332,23 @@ fn sniff_delimiter(text: &str) -> u8 {
 }
 
 /// The records of a CSV text. A line without quotes is split where it stands, by
-/// the delimiter; a record with quotes (or a lone carriage return) is read by the
-/// `csv` crate from where it starts.
+/// the delimiter; a record with quotes (or a lone carriage return) is read by csv-core
+/// (the `csv` crate's parser) from where it starts, in place.
 struct CsvRows<'t> {
     text: &'t str,
-    /// Where the records start and end in `text` (the reader's positions are relative
-    /// to `start`).
+    /// Where the records start and end in `text`.
     start: usize,
     end: usize,
     /// Where the next record starts in `text` (or the blank lines before it).
     next: usize,
     delimiter: u8,
-    reader: csv::Reader<std::io::Cursor<&'t [u8]>>,
-    record: csv::StringRecord,
+    core: csv_core::Reader,
+    /// Where in `text` csv-core has read to.
+    core_at: usize,
+    /// The fields of the record csv-core read last, one after the other, and where each
+    /// ends.
+    fields: Vec<u8>,
+    ends: Vec<usize>,
     done: bool,
 }
 
@@ -1355,34 +1359,33 @@ impl<'t> CsvRows<'t> {
 
     /// The records of `text[start..end]`, which must start and end at record bounds.
     fn range(text: &'t str, start: usize, end: usize, delimiter: u8) -> Self {
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(std::io::Cursor::new(&text.as_bytes()[start..end]));
         CsvRows {
             text,
             start,
-            end,
+            end: end.min(text.len()),
             next: start,
             delimiter,
-            reader,
-            record: csv::StringRecord::new(),
+            // The `csv` crate's settings: RFC 4180 quotes, any of CR, LF and CRLF ends
+            // a record.
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            core_at: start,
+            fields: vec![0; 1024],
+            ends: vec![0; 64],
             done: false,
         }
     }
 
     /// The record at `self.next` when it is a line without quotes: its cells are the
-    /// text between delimiters, as the `csv` crate would read them.
+    /// text between delimiters, as csv-core would read them.
     fn plain_row(&mut self) -> Option<RawRow> {
         let bytes = self.text.as_bytes().get(..self.end)?;
         let mut start = self.next;
-        // Blank lines are no records, as for the `csv` crate.
+        // Blank lines are no records, as for csv-core.
         while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
             start += 1;
         }
         let rest = bytes.get(start..)?;
-        // The `csv` crate drops a byte-order mark that starts the text.
+        // csv-core drops a byte-order mark that starts the text.
         if rest.is_empty() || (start == self.start && rest.starts_with(b"\xEF\xBB\xBF")) {
             return None;
         }
@@ -1396,7 +1399,7 @@ impl<'t> CsvRows<'t> {
             line_end -= 1;
         }
         let line = self.text.get(start..line_end)?;
-        // A carriage return alone ends a record too: left to the `csv` crate.
+        // A carriage return alone ends a record too: left to csv-core.
         if memchr::memchr(b'\r', line.as_bytes()).is_some() {
             return None;
         }
@@ -1413,101 +1416,116 @@ impl<'t> CsvRows<'t> {
         })
     }
 
-    /// The record at `self.next`, read by the `csv` crate.
+    /// The record at `self.next`, read by csv-core.
     fn quoted_row(&mut self) -> Option<Result<RawRow, LoadError>> {
+        use csv_core::ReadRecordResult::{End, InputEmpty, OutputEndsFull, OutputFull, Record};
         if self.next >= self.end {
             self.done = true;
             return None;
         }
-        if self.reader_at() != self.next {
-            // Lines before were split where they stand: the reader goes on from the line
-            // break that ended the last (so that, as for a reader that read them, a
-            // byte-order mark here is not dropped as one starting the text).
-            let from = self.next.saturating_sub(1).max(self.start) - self.start;
-            let mut at = csv::Position::new();
-            at.set_byte(u64::try_from(from).unwrap_or(u64::MAX));
-            if let Err(e) = self.reader.seek(at) {
-                return Some(Err(self.malformed(&e)));
+        if self.core_at != self.next {
+            // Lines before were split where they stand: csv-core goes on from the line
+            // break that ended the last (so that, as when it read them, a byte-order
+            // mark here is not dropped as one starting the text).
+            self.core.reset();
+            self.core_at = self.next.saturating_sub(1).max(self.start);
+        }
+        let record_start = self.core_at;
+        let bytes = self.text.as_bytes();
+        let (mut out, mut ended) = (0, 0);
+        loop {
+            let input = bytes.get(self.core_at..self.end).unwrap_or_default();
+            let (result, read, written, ends) = self.core.read_record(
+                input,
+                self.fields.get_mut(out..).unwrap_or_default(),
+                self.ends.get_mut(ended..).unwrap_or_default(),
+            );
+            self.core_at += read;
+            out += written;
+            ended += ends;
+            match result {
+                // Once the text is used up, an empty input tells csv-core it ended.
+                InputEmpty => continue,
+                OutputFull => self.fields.resize(self.fields.len() * 2, 0),
+                OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                Record => break,
+                End => {
+                    self.done = true;
+                    return None;
+                }
             }
         }
-        match self.reader.read_record(&mut self.record) {
-            Ok(true) => {
-                let row = self.row();
-                self.next = self.reader_at();
-                Some(Ok(row))
-            }
-            Ok(false) => {
+        self.next = self.core_at;
+        let mut values = Vec::with_capacity(ended);
+        let mut from = 0;
+        for &to in self.ends.get(..ended).unwrap_or_default() {
+            // The text is UTF-8 and csv-core cuts it only at ASCII bytes.
+            let Some(value) = self
+                .fields
+                .get(from..to)
+                .and_then(|f| std::str::from_utf8(f).ok())
+            else {
                 self.done = true;
-                None
-            }
-            Err(e) => Some(Err(self.malformed(&e))),
+                return Some(Err(error(
+                    "input/malformed",
+                    Span::new(record_start, record_start + 1),
+                    "malformed CSV: a cell is not UTF-8",
+                    "CSV 格式错误：单元格不是 UTF-8 文本",
+                )));
+            };
+            values.push(value);
+            from = to;
+        }
+        Some(Ok(quoted_record(
+            self.text,
+            self.delimiter,
+            record_start,
+            &values,
+        )))
+    }
+}
+
+/// The row of a record csv-core read from `start` (or the blank lines before it) as
+/// `values`: each cell placed by walking the record's text again.
+fn quoted_record(text: &str, delimiter: u8, start: usize, values: &[&str]) -> RawRow {
+    let fields = walk_fields(text.as_bytes(), start, delimiter);
+    let row_start = fields.first().map_or(start, |f| f.start);
+    let row_end = fields.last().map_or(start, |f| f.end);
+    let row_span = Span::new(row_start, row_end);
+    let agree = fields.len() == values.len();
+    let cells = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| match fields.get(i) {
+            Some(f) if agree && f.simple => direct_cell(text, value, f.inner),
+            Some(f) if agree => RawCell {
+                text: value.trim().to_owned(),
+                span: Span::new(f.start, f.end),
+                direct: false,
+                excel_error: false,
+                merged: None,
+            },
+            _ => RawCell {
+                text: value.trim().to_owned(),
+                span: row_span,
+                direct: false,
+                excel_error: false,
+                merged: None,
+            },
+        })
+        .collect();
+    let mut row = RawRow {
+        cells,
+        span: row_span,
+    };
+    // A mapped text keeps its CRLF line ends (see `SourceFile::map_utf8`): a line
+    // break in a quoted cell reads as in a text whose line ends were made LF.
+    for cell in &mut row.cells {
+        if memchr::memchr(b'\r', cell.text.as_bytes()).is_some() {
+            cell.text = cell.text.replace("\r\n", "\n").replace('\r', "\n");
         }
     }
-
-    /// Where the reader is in `text`.
-    fn reader_at(&self) -> usize {
-        self.start
-            + usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX - self.start)
-    }
-
-    fn malformed(&mut self, e: &csv::Error) -> LoadError {
-        self.done = true;
-        let at = e.position().unwrap_or(self.reader.position()).byte();
-        let at = self.start + usize::try_from(at).unwrap_or(usize::MAX - self.start);
-        error(
-            "input/malformed",
-            Span::new(at, at + 1),
-            format!("malformed CSV: {e}"),
-            format!("CSV 格式错误：{e}"),
-        )
-    }
-
-    fn row(&self) -> RawRow {
-        let start = self.start
-            + self
-                .record
-                .position()
-                .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
-        let fields = walk_fields(self.text.as_bytes(), start, self.delimiter);
-        let row_start = fields.first().map_or(start, |f| f.start);
-        let row_end = fields.last().map_or(start, |f| f.end);
-        let row_span = Span::new(row_start, row_end);
-        let agree = fields.len() == self.record.len();
-        let cells = self
-            .record
-            .iter()
-            .enumerate()
-            .map(|(i, value)| match fields.get(i) {
-                Some(f) if agree && f.simple => direct_cell(self.text, value, f.inner),
-                Some(f) if agree => RawCell {
-                    text: value.trim().to_owned(),
-                    span: Span::new(f.start, f.end),
-                    direct: false,
-                    excel_error: false,
-                    merged: None,
-                },
-                _ => RawCell {
-                    text: value.trim().to_owned(),
-                    span: row_span,
-                    direct: false,
-                    excel_error: false,
-                    merged: None,
-                },
-            })
-            .collect();
-        let mut row = RawRow {
-            cells,
-            span: row_span,
-        };
-        // A mapped text keeps its CRLF line ends (see `SourceFile::map_utf8`): a line
-        // break in a quoted cell reads as in a text whose line ends were made LF.
-        for cell in &mut row.cells {
-            if memchr::memchr(b'\r', cell.text.as_bytes()).is_some() {
-                cell.text = cell.text.replace("\r\n", "\n").replace('\r', "\n");
-            }
-        }
-        row
-    }
+    row
 }
 
 impl Iterator for CsvRows<'_> {
@@ -2933,10 +2951,21 @@ fn merged_regions<RS: std::io::Read + std::io::Seek>(
 mod tests {
     use super::*;
 
-    /// Every row as the `csv` crate alone reads it.
+    /// Every row as the `csv` crate reads it, each record placed as csv-core's are.
     fn rows_by_the_csv_crate(text: &str, delimiter: u8) -> Vec<Result<RawRow, LoadError>> {
-        let mut rows = CsvRows::new(text, delimiter);
-        std::iter::from_fn(|| if rows.done { None } else { rows.quoted_row() }).collect()
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
+        let mut record = csv::StringRecord::new();
+        let mut rows = Vec::new();
+        while reader.read_record(&mut record).expect("a text reads") {
+            let start = record.position().map_or(0, |p| p.byte() as usize);
+            let values: Vec<&str> = record.iter().collect();
+            rows.push(Ok(quoted_record(text, delimiter, start, &values)));
+        }
+        rows
     }
 
     fn rows_shown(rows: &[Result<RawRow, LoadError>]) -> Vec<String> {
