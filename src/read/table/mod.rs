@@ -1444,7 +1444,12 @@ impl<'t> CsvRows<'t> {
             out += written;
             ended += ends;
             match result {
-                // Once the text is used up, an empty input tells csv-core it ended.
+                // Once the text is used up, an empty input tells csv-core it ended (and
+                // it then answers `Record` or `End`; the check is against a loop).
+                InputEmpty if input.is_empty() => {
+                    self.done = true;
+                    return None;
+                }
                 InputEmpty => continue,
                 OutputFull => self.fields.resize(self.fields.len() * 2, 0),
                 OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
