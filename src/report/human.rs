@@ -31,11 +31,9 @@ struct Src {
 /// Lines kept on each side of a span: more than miette reads around it.
 const WINDOW_LINES: usize = 8;
 
-/// Whether the lines a snippet of `start..end` shows (with one on each side) are all
-/// short enough to show.
-fn lines_fit(source: &SourceFile, start: usize, end: usize) -> bool {
-    let (first, _) = source.line_col(start);
-    let (last, _) = source.line_col(end);
+/// Whether the lines a snippet of lines `first..=last` shows (with one on each side)
+/// are all short enough to show.
+fn lines_fit(source: &SourceFile, first: usize, last: usize) -> bool {
     let first = first.saturating_sub(1).max(1);
     let mut at = source.offset_of(first, 0);
     for line in first..=last.saturating_add(1) {
@@ -52,18 +50,23 @@ fn lines_fit(source: &SourceFile, start: usize, end: usize) -> bool {
 }
 
 impl Src {
-    fn around(source: &Arc<SourceFile>, start: usize, end: usize) -> Src {
+    /// The window around `start..end`, or `None` when a line its snippet shows is too
+    /// long to show ([`super::MAX_SHOWN_LINE`]).
+    fn around(source: &Arc<SourceFile>, start: usize, end: usize) -> Option<Src> {
         let (first, _) = source.line_col(start);
         let (last, _) = source.line_col(end);
+        if !lines_fit(source, first, last) {
+            return None;
+        }
         let from = source.offset_of(first.saturating_sub(WINDOW_LINES).max(1), 0);
         let to = source.offset_of(last.saturating_add(WINDOW_LINES), 0);
         let window = source.text.get(from..to.max(from)).unwrap_or_default();
         source.text.touched((from, to.max(from)));
-        Src {
+        Some(Src {
             text: inert::same_length(window).unwrap_or_else(|| window.to_owned()),
             from,
             lines: Arc::clone(source),
-        }
+        })
     }
 }
 
@@ -157,22 +160,24 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .without_syntax_highlighting();
-    let result = match (&d.source, d.span) {
-        (Some(source), Some(span)) if lines_fit(source, span.start as usize, span.end as usize) => {
+    let placed = d.source.as_ref().zip(d.span);
+    let window = placed
+        .and_then(|(source, span)| Src::around(source, span.start as usize, span.end as usize));
+    let result = match (window, d.span) {
+        (Some(window), Some(span)) => {
             diag = diag.with_label(LabeledSpan::new_with_span(
                 label,
                 SourceSpan::from((span.start as usize, span.len())),
             ));
-            let report = miette::Report::new(diag).with_source_code(NamedSource::new(
-                inert::escaped(&d.file, true),
-                Src::around(source, span.start as usize, span.end as usize),
-            ));
+            let report = miette::Report::new(diag)
+                .with_source_code(NamedSource::new(inert::escaped(&d.file, true), window));
             handler.render_report(&mut rendered, report.as_ref())
         }
-        (source, span) => {
-            let place = match (source, span) {
-                (Some(_), Some(_)) => format!(":{}:{}", d.line, d.column),
-                _ => String::new(),
+        _ => {
+            // Placed but not shown (a line too long): named by line and column.
+            let place = match placed {
+                Some(_) => format!(":{}:{}", d.line, d.column),
+                None => String::new(),
             };
             let diag = MietteDiagnostic {
                 message: format!(
@@ -565,7 +570,7 @@ mod tests {
                     let whole = text
                         .read_span(&span, before, after)
                         .map_err(|e| e.to_string());
-                    let src = Src::around(&source, start, end);
+                    let src = Src::around(&source, start, end).expect("short lines");
                     let window = src
                         .read_span(&span, before, after)
                         .map_err(|e| e.to_string());

@@ -751,7 +751,6 @@ impl RawRow {
     }
 }
 
-/// A cell whose trimmed `value` is the source text at `base..base + value.len()`.
 /// A cell that is the text at `base` as it stands.
 fn plain_cell(value: &str, base: usize) -> RawCell {
     let trimmed = value.trim_start();
@@ -766,6 +765,7 @@ fn plain_cell(value: &str, base: usize) -> RawCell {
     }
 }
 
+/// A cell whose trimmed `value` is the source text at `base..base + value.len()`.
 fn direct_cell(text: &str, value: &str, base: usize) -> RawCell {
     if text.get(base..base + value.len()) == Some(value) {
         plain_cell(value, base)
@@ -1389,12 +1389,11 @@ impl<'t> CsvRows<'t> {
         if rest.is_empty() || (start == self.start && rest.starts_with(b"\xEF\xBB\xBF")) {
             return None;
         }
-        let (line_end, next) = match memchr::memchr2(b'\n', b'"', rest) {
+        let (mut line_end, next) = match memchr::memchr2(b'\n', b'"', rest) {
             Some(i) if rest[i] == b'"' => return None,
             Some(i) => (start + i, start + i + 1),
             None => (bytes.len(), bytes.len()),
         };
-        let mut line_end = line_end;
         if line_end > start && bytes[line_end - 1] == b'\r' {
             line_end -= 1;
         }
