@@ -144,6 +144,12 @@ impl<'d> Submissions<'d> {
         sub
     }
 
+    /// The submissions of the loaded documents (made up front).
+    pub fn loaded(&self) -> Vec<Arc<Submission>> {
+        let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter().take(self.loaded).cloned().collect()
+    }
+
     /// The submissions: those of the loaded documents, then those made on demand by
     /// key (made as chunks were checked, in parallel, so in no fixed order).
     pub fn into_list(self) -> Vec<Arc<Submission>> {
@@ -203,13 +209,36 @@ pub fn evaluate(
     setting: &Setting,
 ) -> Evaluation {
     let subs = Submissions::new(documents);
-    let streamed = stream::run(
-        tables,
-        Some(rules),
-        &subs,
-        (setting.as_of, setting.calendar),
-        setting.chunk_rows,
-        setting.progress,
+    // Documents held whole: undated ones belong to several submissions and are checked
+    // once, in the first. Every one is in a submission of the loaded documents, which
+    // come first.
+    let loaded = subs.loaded();
+    let held = first_holders(&loaded);
+    // Those no script reads are checked beside the streamed tables, on the cores the
+    // chunks leave idle: a declarative check of a held document reads nothing the
+    // streaming gathers, while a script may ask for the submission's results.
+    let beside = |doc: &Document| {
+        let kind = doc.kind();
+        !rules
+            .iter()
+            .any(|r| r.takes_batches() && (r.reads_records_of(kind) || r.reads_documents_of(kind)))
+    };
+    let (streamed, mut checked_beside) = rayon::join(
+        || {
+            stream::run(
+                tables,
+                Some(rules),
+                &subs,
+                (setting.as_of, setting.calendar),
+                setting.chunk_rows,
+                setting.progress,
+            )
+        },
+        || {
+            held.iter()
+                .map(|(sub, doc)| beside(doc).then(|| check_document(rules, sub, doc, setting)))
+                .collect::<Vec<_>>()
+        },
     );
     let mut evaluation = Evaluation {
         diagnostics: streamed.diagnostics,
@@ -234,23 +263,18 @@ pub fn evaluate(
         );
         let _ = sub.digest.set(digest);
     }
-    // Documents held whole: undated ones belong to several submissions and are checked
-    // once, in the first.
-    let mut seen: Vec<*const crate::parse::tree::Tree> = Vec::new();
-    for sub in &submissions {
+    // The documents held whole, in order: the others checked now that every
+    // submission's results are known.
+    for ((sub, doc), beside) in held.iter().zip(checked_beside.iter_mut()) {
         let key: Key = (sub.department.clone(), sub.year);
-        for doc in &sub.documents {
-            let ptr = Arc::as_ptr(&doc.tree);
-            if seen.contains(&ptr) {
-                continue;
-            }
-            seen.push(ptr);
-            for (index, found) in check_document(rules, sub, doc, setting) {
-                outputs
-                    .entry((index, key.clone()))
-                    .or_default()
-                    .merge(found);
-            }
+        let found = beside
+            .take()
+            .unwrap_or_else(|| check_document(rules, sub, doc, setting));
+        for (index, found) in found {
+            outputs
+                .entry((index, key.clone()))
+                .or_default()
+                .merge(found);
         }
     }
     // Whole-submission phases, rules side by side, each with what it gathered.
@@ -292,6 +316,22 @@ pub fn evaluate(
     }
     drop_aside(submissions);
     evaluation
+}
+
+/// Each document of `submissions`, once, with the first submission that holds it.
+fn first_holders(submissions: &[Arc<Submission>]) -> Vec<(Arc<Submission>, &Document)> {
+    let mut seen: Vec<*const crate::parse::tree::Tree> = Vec::new();
+    let mut held = Vec::new();
+    for sub in submissions {
+        for doc in &sub.documents {
+            let ptr = Arc::as_ptr(&doc.tree);
+            if !seen.contains(&ptr) {
+                seen.push(ptr);
+                held.push((Arc::clone(sub), doc));
+            }
+        }
+    }
+    held
 }
 
 /// What one rule gave over the whole run.
