@@ -277,14 +277,17 @@ pub fn evaluate(
                 .merge(found);
         }
     }
-    // Whole-submission phases, rules side by side, each with what it gathered.
+    // Whole-submission phases, rules side by side, each with what it gathered; then
+    // the rule's findings over every submission, within its limit, made diagnostics
+    // (only those kept are rendered). One rule's findings are made while another's
+    // submission phase runs: neither waits for every rule's phase.
     let mut by_rule: Vec<HashMap<Key, Gathered>> = rules.iter().map(|_| HashMap::new()).collect();
     for ((index, key), gathered) in outputs {
         if let Some(mine) = by_rule.get_mut(index) {
             mine.insert(key, gathered);
         }
     }
-    let per_rule: Vec<Vec<(Key, Gathered)>> = rules
+    let per_rule: Vec<RuleOutcome> = rules
         .par_iter()
         .zip(by_rule.into_par_iter())
         .map(|(rule, mut gathered)| {
@@ -298,15 +301,8 @@ pub fn evaluate(
                 mine.push((key, g));
             }
             mine.extend(gathered);
-            mine
+            rule_outcome(rule, mine)
         })
-        .collect();
-    // Each rule's findings over every submission, within its limit, made diagnostics
-    // (only those kept are rendered).
-    let per_rule: Vec<RuleOutcome> = rules
-        .par_iter()
-        .zip(per_rule.into_par_iter())
-        .map(|(rule, gathered)| rule_outcome(rule, gathered))
         .collect();
     for outcome in per_rule {
         evaluation.diagnostics.extend(outcome.problems);
