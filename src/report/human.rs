@@ -161,10 +161,11 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
         .with_width(style.width)
         .without_syntax_highlighting();
     let placed = d.source.as_ref().zip(d.span);
-    let window = placed
-        .and_then(|(source, span)| Src::around(source, span.start as usize, span.end as usize));
-    let result = match (window, d.span) {
-        (Some(window), Some(span)) => {
+    let shown = placed.and_then(|(source, span)| {
+        Src::around(source, span.start as usize, span.end as usize).map(|window| (window, span))
+    });
+    let result = match shown {
+        Some((window, span)) => {
             diag = diag.with_label(LabeledSpan::new_with_span(
                 label,
                 SourceSpan::from((span.start as usize, span.len())),
@@ -173,7 +174,7 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
                 .with_source_code(NamedSource::new(inert::escaped(&d.file, true), window));
             handler.render_report(&mut rendered, report.as_ref())
         }
-        _ => {
+        None => {
             // Placed but not shown (a line too long): named by line and column.
             let place = match placed {
                 Some(_) => format!(":{}:{}", d.line, d.column),
