@@ -547,11 +547,22 @@ fn take_csv(shown: &str, read: Result<Streamable, TableDocuments>, loaded: &mut 
     {
         eprintln!("note: {shown}: read as {encoding}");
     }
-    let trees = trees.map(|read| {
-        loaded.notes.extend(read.notes);
-        read.trees
-    });
-    load_table_documents(trees, loaded);
+    match trees {
+        Ok(read) if read.validated => {
+            loaded.notes.extend(read.notes);
+            for tree in read.trees {
+                let source = Arc::clone(&tree.source);
+                keep_tree(&source, tree, true, loaded);
+            }
+        }
+        trees => load_table_documents(
+            trees.map(|read| {
+                loaded.notes.extend(read.notes);
+                read.trees
+            }),
+            loaded,
+        ),
+    }
 }
 
 fn load_table_documents(
@@ -599,7 +610,13 @@ pub fn load_source(source: &Arc<SourceFile>, loaded: &mut Loaded) {
 }
 
 /// Dispatches one parsed document on its `kind` and validates it.
-pub fn load_tree(source: &Arc<SourceFile>, mut tree: Tree, loaded: &mut Loaded) {
+pub fn load_tree(source: &Arc<SourceFile>, tree: Tree, loaded: &mut Loaded) {
+    keep_tree(source, tree, false, loaded);
+}
+
+/// [`load_tree`], the document's values already `validated` as a schema would (a plain
+/// library table's, read by [`crate::read::table`]) or not.
+fn keep_tree(source: &Arc<SourceFile>, mut tree: Tree, validated: bool, loaded: &mut Loaded) {
     let root_span = tree.report_span(tree.root);
     if !matches!(tree.root_node().value, crate::parse::tree::Value::Map(_)) {
         loaded.diagnostics.push(Diagnostic::problem(
@@ -657,7 +674,11 @@ pub fn load_tree(source: &Arc<SourceFile>, mut tree: Tree, loaded: &mut Loaded) 
             ));
         return;
     };
-    let errors = schema::validate(&mut tree, schema);
+    let errors = if validated {
+        Vec::new()
+    } else {
+        schema::validate(&mut tree, schema)
+    };
     if !errors.is_empty() {
         loaded
             .diagnostics

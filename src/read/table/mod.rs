@@ -81,6 +81,7 @@
 //!   offset into `Sheet1!C12`, and [`cell_name`] formats a (sheet, row, column).
 
 mod flat;
+mod library;
 pub mod workbook_limits;
 pub use flat::{FieldCache, FlatChunk, FlatGroup, Part, RowField};
 
@@ -138,6 +139,9 @@ pub struct TableNote {
 pub struct TableRead {
     pub trees: Vec<Tree>,
     pub notes: Vec<TableNote>,
+    /// The documents were validated as they were read (a plain library table): they
+    /// need not be again.
+    pub validated: bool,
 }
 
 /// The columns of a published table as its reader sees them.
@@ -819,6 +823,7 @@ fn load_csv(
     Ok(TableRead {
         trees,
         notes: attach_notes(&source, read.notes),
+        validated: false,
     })
 }
 
@@ -998,6 +1003,15 @@ impl CsvTable {
             sidecar: sidecar.as_ref(),
             options,
         };
+        if sidecar.is_none() {
+            if let Some(trees) = library::read_plain(&self) {
+                return Ok(TableRead {
+                    trees,
+                    notes: Vec::new(),
+                    validated: true,
+                });
+            }
+        }
         let rows = CsvRows::new(&self.source.text, self.delimiter);
         let mut read = ReadOut::default();
         let trees = build_table(
@@ -1012,6 +1026,7 @@ impl CsvTable {
         Ok(TableRead {
             trees,
             notes: attach_notes(&self.source, read.notes),
+            validated: false,
         })
     }
 
