@@ -58,13 +58,13 @@ struct Plan {
     shared: Vec<(&'static str, Shape, usize)>,
 }
 
-fn record_field(kind: TableKind, key: &str) -> Option<&'static Field> {
-    let fields = match kind {
-        TableKind::ObjectLibrary => schema::OBJECT,
-        TableKind::PersonnelLibrary => schema::PERSON,
-        TableKind::Results => return None,
-    };
-    fields.iter().find(|f| f.name == key)
+/// The fields of a library's records.
+fn record_schema(kind: TableKind) -> Option<&'static [Field]> {
+    match kind {
+        TableKind::ObjectLibrary => Some(schema::OBJECT),
+        TableKind::PersonnelLibrary => Some(schema::PERSON),
+        TableKind::Results => None,
+    }
 }
 
 impl Plan {
@@ -100,6 +100,7 @@ impl Plan {
                 .iter()
                 .position(|f| f.is_some_and(|f| f.id == id))
         };
+        let record_fields = record_schema(kind)?;
         // Record fields in the kind's order, which is the order of a record's entries.
         let mut fields = Vec::new();
         for id in kind.columns() {
@@ -109,7 +110,7 @@ impl Plan {
             if !matches!(c.place, Place::Record) {
                 continue;
             }
-            let field = record_field(kind, c.key)?;
+            let field = record_fields.iter().find(|f| f.name == c.key)?;
             let ty = match (c.shape, &field.ty) {
                 (Shape::Text, Ty::Str) => Validated::Text,
                 (Shape::Text, Ty::Enum(allowed)) => Validated::OneOf(
@@ -128,10 +129,6 @@ impl Plan {
             });
         }
         // A record without a required field fails validation: the general reader tells.
-        let record_fields = match kind {
-            TableKind::ObjectLibrary => schema::OBJECT,
-            _ => schema::PERSON,
-        };
         if record_fields
             .iter()
             .any(|f| f.required && !fields.iter().any(|r| r.key == f.name))
