@@ -52,6 +52,9 @@ struct Plan {
     /// The header's cells and the span of its used cells.
     header_cells: Vec<Span>,
     header_span: Span,
+    /// A required record field has no column: a table that gives a record fails
+    /// validation.
+    lacks_required: bool,
     /// Where the department column is.
     department: usize,
     /// Where each shared column is, in the kind's order.
@@ -128,13 +131,10 @@ impl Plan {
                 required: field.required,
             });
         }
-        // A record without a required field fails validation: the general reader tells.
-        if record_fields
+        // Every record would lack a required field that has no column.
+        let lacks_required = record_fields
             .iter()
-            .any(|f| f.required && !fields.iter().any(|r| r.key == f.name))
-        {
-            return None;
-        }
+            .any(|f| f.required && !fields.iter().any(|r| r.key == f.name));
         let shared = kind
             .shared_columns()
             .iter()
@@ -147,6 +147,7 @@ impl Plan {
             fields,
             header_cells: header.cells.iter().map(|c| c.span).collect(),
             header_span: header.used_span(),
+            lacks_required,
             department: position("department")?,
             shared,
         })
@@ -395,6 +396,10 @@ pub(super) fn read_plain(table: &CsvTable) -> Option<Vec<Tree>> {
         if plan.fields.iter().all(|f| cells[f.column].text.is_empty()) {
             continue;
         }
+        // A record without a required field fails validation: the general reader tells.
+        if plan.lacks_required {
+            return None;
+        }
         let first = first?;
         let record = push(&mut doc.nodes, Value::Map(Vec::new()), first.span(), None)?;
         let mut entries: Vec<(Key, NodeId)> = Vec::with_capacity(plan.fields.len());
@@ -586,6 +591,8 @@ mod tests {
              B局,2024年1月6日,P9,P9,王五,,,,true\n\
              A局,,,P3,赵六,,,,\n",
         );
+        // A people table without an id column but with no record either, after a blank line.
+        same_as_general("department,qualification\n\nA局,\n");
         // Rows giving a department's fields but no record, and a record with its id only.
         same_as_general("department,updated_on,uscc,id\nA局,2024-01-01,,\nA局,,U1,\nB局,,,O2\n");
         // Records ended by a carriage return alone.
@@ -650,6 +657,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
         /// Tables of any columns, order, line ends and values, valid or not: whatever is
         /// read in one pass is what the general reader gives, without a problem; and a
         /// table of plain valid values is read in one pass.
@@ -661,6 +670,8 @@ mod tests {
             crlf in proptest::bool::ANY,
             rows in proptest::collection::vec(proptest::collection::vec(0..6usize, 10), 1..8),
             valid_only in proptest::bool::ANY,
+            blank_after in 0..10usize,
+            bom in proptest::bool::ANY,
         ) {
             let (names, values): (&[&str], &[&[&str]]) = if people {
                 (
@@ -701,7 +712,13 @@ mod tests {
             }
             let end = if crlf { "\r\n" } else { "\n" };
             let mut text = chosen.iter().map(|c| names[*c]).collect::<Vec<_>>().join(",") + end;
-            for row in &rows {
+            if bom {
+                text.insert(0, '\u{FEFF}');
+            }
+            for (n, row) in rows.iter().enumerate() {
+                if n == blank_after {
+                    text += end;
+                }
                 let cells: Vec<&str> = chosen
                     .iter()
                     .map(|c| values[*c][if valid_only { row[*c] % 5 } else { row[*c] }])
