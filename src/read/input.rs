@@ -74,7 +74,7 @@ pub struct Streamable {
 impl Streamable {
     /// Reads the whole table into documents, as any other table.
     pub fn load_whole(self, loaded: &mut Loaded) {
-        load_table_documents(self.table.into_trees(), loaded);
+        load_table_documents(self.table.into_trees(), false, loaded);
     }
 }
 
@@ -547,33 +547,25 @@ fn take_csv(shown: &str, read: Result<Streamable, TableDocuments>, loaded: &mut 
     {
         eprintln!("note: {shown}: read as {encoding}");
     }
-    match trees {
-        Ok(read) if read.validated => {
-            loaded.notes.extend(read.notes);
-            for tree in read.trees {
-                let source = Arc::clone(&tree.source);
-                keep_tree(&source, tree, true, loaded);
-            }
-        }
-        trees => load_table_documents(
-            trees.map(|read| {
-                loaded.notes.extend(read.notes);
-                read.trees
-            }),
-            loaded,
-        ),
-    }
+    let validated = matches!(&trees, Ok(read) if read.validated);
+    let trees = trees.map(|read| {
+        loaded.notes.extend(read.notes);
+        read.trees
+    });
+    load_table_documents(trees, validated, loaded);
 }
 
+/// The documents of a table, `validated` as they were read or not.
 fn load_table_documents(
     trees: Result<Vec<Tree>, Vec<crate::read::table::TableError>>,
+    validated: bool,
     loaded: &mut Loaded,
 ) {
     match trees {
         Ok(trees) => {
             for tree in trees {
                 let source = Arc::clone(&tree.source);
-                load_tree(&source, tree, loaded);
+                keep_tree(&source, tree, validated, loaded);
             }
         }
         Err(errors) => loaded

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::{normalise_header, CsvTable, RawRow, Shape, TableKind};
+use super::{normalise_header, trim_cell, CsvTable, RawRow, Shape, TableKind};
 use crate::parse::tree::{Node, NodeId, PathStep, Span, Tree, Value, ValueRef};
 use crate::schema::{self, Field, Ty};
 
@@ -65,15 +65,6 @@ fn tag(key: &str) -> Tag {
 fn same_key(slot_key: &str, key: &str) -> bool {
     let (a, b) = (slot_key.as_bytes(), key.as_bytes());
     a.len() == b.len() && a.iter().zip(b).skip(8).all(|(x, y)| x == y)
-}
-
-/// `cell.trim()`, without decoding characters when both ends are visible ASCII, as
-/// most cells of a large table are.
-fn trim_cell(cell: &str) -> &str {
-    match (cell.as_bytes().first(), cell.as_bytes().last()) {
-        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => cell,
-        _ => cell.trim(),
-    }
 }
 
 /// A cell of a record: its trimmed text as it lies in the file, or, for a quoted field

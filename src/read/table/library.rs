@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rhai::ImmutableString;
 
-use super::{column, list_items, normalise_date, Columns, CsvTable, Place, Shape, TableKind};
+use super::{column, Columns, CsvTable, Place, Shape, TableKind};
 use crate::parse::tree::{Key, Node, NodeId, Span, Tree, Value};
 use crate::schema::{self, Field, Ty};
 
@@ -176,92 +176,28 @@ struct Doc {
     records: Vec<NodeId>,
 }
 
+/// A node, as the general reader pushes it.
 #[inline(always)]
 fn push(nodes: &mut Vec<Node>, value: Value, span: Span, key_span: Option<Span>) -> Option<NodeId> {
-    let id = NodeId::try_from(nodes.len()).ok()?;
-    nodes.push(Node {
-        value,
-        span,
-        key_span,
-        raw: None,
-    });
-    Some(id)
+    super::push(nodes, value, span, key_span, None).ok()
 }
 
 /// A list cell: the list and its items, as the general reader places them.
 fn push_list(nodes: &mut Vec<Node>, cell: Cell, key_span: Span) -> Option<NodeId> {
-    let seq = push(nodes, Value::Seq(Vec::new()), cell.span(), Some(key_span))?;
-    let mut items = Vec::new();
-    for (offset, item) in list_items(cell.text) {
-        let start = cell.start + offset;
-        items.push(push(
-            nodes,
-            Value::Str(ImmutableString::from(item)),
-            Span::new(start, start + item.len()),
-            None,
-        )?);
-    }
-    if let Some(first) = items.first() {
-        nodes[seq as usize].span = nodes[*first as usize].span;
-    }
-    nodes[seq as usize].value = Value::Seq(items);
-    Some(seq)
+    super::list_node(nodes, cell.text, cell.span(), true, key_span).ok()
 }
 
-/// A date as the general reader normalises and validation accepts it.
-fn valid_date(text: &str) -> Option<String> {
-    let date = normalise_date(text).unwrap_or_else(|| text.to_owned());
-    (schema::is_iso_date(&date) || schema::parse_date(&date).is_ok()).then_some(date)
+/// Whether validation takes `date` (normalised as the general reader does) for a date.
+fn valid_date(date: &str) -> bool {
+    schema::is_iso_date(date) || schema::parse_date(date).is_ok()
 }
 
-/// The text a shared field is compared by from row to row (`shared_text`).
-fn shared_text(shape: Shape, text: &str) -> Option<String> {
-    Some(match shape {
-        Shape::Date => valid_date(text)?,
-        Shape::List => list_items(text)
-            .map(|(_, item)| item)
-            .collect::<Vec<_>>()
-            .join(";"),
-        _ => text.to_owned(),
-    })
-}
-
-/// Whether `text` may start with white space: a byte that starts no white-space
-/// character (a Chinese character's first byte among them) settles it undecoded.
-fn may_start_with_space(text: &str) -> bool {
-    match text.as_bytes().first() {
-        None => false,
-        Some(&b) if b < 0x80 => b.is_ascii_whitespace() || b == 0x0B,
-        // The first bytes of U+0085, U+00A0, U+1680, U+2000–U+205F and U+3000.
-        Some(&b) => matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3),
-    }
-}
-
-/// Whether `text` may end with white space: its last character is decoded only when
-/// its last bytes may be one of the white-space characters beyond ASCII.
-fn may_end_with_space(text: &str) -> bool {
-    let b = text.as_bytes();
-    match b {
-        [] => false,
-        [.., z] if *z < 0x80 => z.is_ascii_whitespace() || *z == 0x0B,
-        // U+0085 and U+00A0 end C2 85 and C2 A0; U+1680, U+2000–U+205F and U+3000 are
-        // three bytes starting E1, E2 or E3. A Chinese character starts E4–E9.
-        [.., 0xC2, _] => true,
-        [.., 0xE1..=0xE3, _, _] => text.chars().next_back().is_some_and(char::is_whitespace),
-        _ => false,
-    }
-}
-
-/// `cell.trim()` and where that starts, decoding characters only where an end may be
-/// white space.
+/// `cell.trim()` and where that starts.
 fn trimmed(text: &str, start: usize) -> Cell<'_> {
-    if !may_start_with_space(text) && !may_end_with_space(text) {
-        return Cell { text, start };
-    }
-    let rest = text.trim_start();
+    let cell = super::trim_cell(text);
     Cell {
-        text: rest.trim_end(),
-        start: start + text.len() - rest.len(),
+        text: cell,
+        start: start + (cell.as_ptr() as usize - text.as_ptr() as usize),
     }
 }
 
@@ -372,24 +308,25 @@ pub(super) fn read_plain(table: &CsvTable) -> Option<Vec<Tree>> {
             match doc.shared.iter().find(|(k, _)| *k == id) {
                 Some((_, before)) if *before == cell.text => {}
                 Some((_, before)) => {
-                    if shared_text(shape, cell.text)? != *before {
+                    if super::shared_text(shape, cell.text) != *before {
                         return None;
                     }
                 }
                 None => {
                     let key_span = plan.header_cells.get(column).copied()?;
+                    let text = super::shared_text(shape, cell.text);
                     let node = match shape {
                         Shape::List => push_list(&mut doc.nodes, cell, key_span)?,
-                        Shape::Date => push(
+                        Shape::Date if valid_date(&text) => push(
                             &mut doc.nodes,
-                            Value::Str(valid_date(cell.text)?.into()),
+                            Value::Str(text.as_str().into()),
                             cell.span(),
                             Some(key_span),
                         )?,
                         _ => return None,
                     };
                     doc.fields.push((id, node));
-                    doc.shared.push((id, shared_text(shape, cell.text)?));
+                    doc.shared.push((id, text));
                 }
             }
         }

@@ -755,6 +755,42 @@ impl RawRow {
     }
 }
 
+/// Whether `text` may start with white space: a byte that starts no white-space
+/// character (a Chinese character's first byte among them) settles it undecoded.
+fn may_start_with_space(text: &str) -> bool {
+    match text.as_bytes().first() {
+        None => false,
+        Some(&b) if b < 0x80 => b.is_ascii_whitespace() || b == 0x0B,
+        // The first bytes of U+0085, U+00A0, U+1680, U+2000–U+205F and U+3000.
+        Some(&b) => matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3),
+    }
+}
+
+/// Whether `text` may end with white space: its last character is decoded only when
+/// its last bytes may be one of the white-space characters beyond ASCII.
+fn may_end_with_space(text: &str) -> bool {
+    let b = text.as_bytes();
+    match b {
+        [] => false,
+        [.., z] if *z < 0x80 => z.is_ascii_whitespace() || *z == 0x0B,
+        // U+0085 and U+00A0 end C2 85 and C2 A0; U+1680, U+2000–U+205F and U+3000 are
+        // three bytes starting E1, E2 or E3. A Chinese character starts E4–E9.
+        [.., 0xC2, _] => true,
+        [.., 0xE1..=0xE3, _, _] => text.chars().next_back().is_some_and(char::is_whitespace),
+        _ => false,
+    }
+}
+
+/// `cell.trim()`, decoding characters only where an end may be white space: most cells
+/// of a large table start and end with visible ASCII or a Chinese character.
+fn trim_cell(cell: &str) -> &str {
+    if may_start_with_space(cell) || may_end_with_space(cell) {
+        cell.trim()
+    } else {
+        cell
+    }
+}
+
 /// A cell that is the text at `base` as it stands.
 fn plain_cell(value: &str, base: usize) -> RawCell {
     let trimmed = value.trim_start();
@@ -2497,7 +2533,7 @@ impl Builder {
             if known.is_some_and(|(_, before)| *before == c.text) {
                 continue;
             }
-            let text = shared_text(id, c);
+            let text = shared_text(column(id).map_or(Text, |c| c.shape), &c.text);
             match known {
                 Some((_, before)) if *before != text => {
                     let before = before.clone();
@@ -2753,19 +2789,20 @@ impl Builder {
     }
 }
 
-/// The text a shared document field is compared by.
-fn shared_text(id: &str, cell: &RawCell) -> String {
-    match column(id).map(|c| c.shape) {
-        Some(Date) => normalise_date(&cell.text).unwrap_or_else(|| cell.text.clone()),
-        Some(List) => split_list(&cell.text)
-            .into_iter()
-            .map(|(_, t)| t)
+/// The text a shared document field is compared by from row to row.
+fn shared_text(shape: Shape, text: &str) -> String {
+    match shape {
+        Date => normalise_date(text).unwrap_or_else(|| text.to_owned()),
+        List => list_items(text)
+            .map(|(_, item)| item)
             .collect::<Vec<_>>()
             .join(";"),
-        _ => cell.text.clone(),
+        _ => text.to_owned(),
     }
 }
 
+// Inlined, its error out of line: the nodes of a whole library are made through it.
+#[inline(always)]
 fn push(
     nodes: &mut Vec<Node>,
     value: Value,
@@ -2773,14 +2810,9 @@ fn push(
     key_span: Option<Span>,
     raw: Option<ImmutableString>,
 ) -> Result<NodeId, LoadError> {
-    let id = NodeId::try_from(nodes.len()).map_err(|_| {
-        error(
-            "input/too-large",
-            span,
-            "too many values in one document",
-            "单个文档中的值过多",
-        )
-    })?;
+    let Ok(id) = NodeId::try_from(nodes.len()) else {
+        return Err(too_many_values(span));
+    };
     nodes.push(Node {
         value,
         span,
@@ -2788,6 +2820,16 @@ fn push(
         raw,
     });
     Ok(id)
+}
+
+#[cold]
+fn too_many_values(span: Span) -> LoadError {
+    error(
+        "input/too-large",
+        span,
+        "too many values in one document",
+        "单个文档中的值过多",
+    )
 }
 
 fn value_node(
@@ -2825,31 +2867,36 @@ fn value_node(
             let value = normalise_date(text).map_or_else(|| text.into(), ImmutableString::from);
             push(nodes, Value::Str(value), cell.span, Some(key_span), None)
         }
-        List => {
-            let seq = push(
-                nodes,
-                Value::Seq(Vec::new()),
-                cell.span,
-                Some(key_span),
-                None,
-            )?;
-            let mut items = Vec::new();
-            for (offset, item) in split_list(text) {
-                let span = if cell.direct {
-                    let start = cell.span.start as usize + offset;
-                    Span::new(start, start + item.len())
-                } else {
-                    cell.span
-                };
-                items.push(push(nodes, Value::Str(item.into()), span, None, None)?);
-            }
-            if let Some(first) = items.first() {
-                nodes[seq as usize].span = nodes[*first as usize].span;
-            }
-            nodes[seq as usize].value = Value::Seq(items);
-            Ok(seq)
-        }
+        List => list_node(nodes, text, cell.span, cell.direct, key_span),
     }
+}
+
+/// A list cell's node and its items' nodes: each item placed where it stands when the
+/// cell's text is the source at `span` (`direct`), else at the whole cell; the list at
+/// its first item.
+fn list_node(
+    nodes: &mut Vec<Node>,
+    text: &str,
+    span: Span,
+    direct: bool,
+    key_span: Span,
+) -> Result<NodeId, LoadError> {
+    let seq = push(nodes, Value::Seq(Vec::new()), span, Some(key_span), None)?;
+    let mut items = Vec::new();
+    for (offset, item) in list_items(text) {
+        let at = if direct {
+            let start = span.start as usize + offset;
+            Span::new(start, start + item.len())
+        } else {
+            span
+        };
+        items.push(push(nodes, Value::Str(item.into()), at, None, None)?);
+    }
+    if let Some(first) = items.first() {
+        nodes[seq as usize].span = nodes[*first as usize].span;
+    }
+    nodes[seq as usize].value = Value::Seq(items);
+    Ok(seq)
 }
 
 /// Items of a list cell with their byte offsets in it, trimmed, empty ones dropped.
