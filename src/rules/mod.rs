@@ -12,7 +12,7 @@ use crate::domain::calendar::Calendar;
 use crate::parse::tree::NodeRef;
 use crate::policy::{Each, Logic, Policy, Rule};
 use crate::read::record::Rec;
-use crate::submission::{Entry, Submission};
+use crate::submission::{Found, Submission};
 
 pub mod checks;
 pub mod message;
@@ -37,7 +37,7 @@ pub struct Cx<'a> {
     pub kind_bit: u8,
     /// Its `task`, read once, and the plan task it names, looked up once.
     pub doc_task_id: Option<&'a str>,
-    pub doc_task: Option<&'a Entry>,
+    pub doc_task: Option<Found<'a>>,
 }
 
 impl<'a> Cx<'a> {

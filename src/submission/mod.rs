@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::parse::tree::{NodeRef, Value};
+use crate::parse::tree::{NodeId, NodeRef, Tree, Value};
 use crate::read::input::Document;
 use crate::read::record::{snapshot, Rec, Snapshot};
 
@@ -30,6 +30,10 @@ pub struct Index {
     /// Slots per shard.
     shard_size: usize,
     hasher: foldhash::fast::RandomState,
+    /// The documents whose records it holds.
+    trees: Vec<Arc<Tree>>,
+    /// What is known of each record, shared by its codes.
+    records: Vec<EntryData>,
     entries: Vec<Entry>,
     /// Entries whose code an earlier entry has, with that entry's place (where the code
     /// is found), by place: every other entry is found at its own.
@@ -146,23 +150,40 @@ pub const MEMO_SLOTS: usize = 8;
 pub struct Memo(pub [std::sync::atomic::AtomicU8; MEMO_SLOTS]);
 
 impl Index {
-    /// The entries under their codes, in order: the first entry with a code is the
-    /// one found by it.
-    fn build(made: Vec<(&str, Entry)>) -> Index {
+    /// The entries under their codes (`codes[i]` finds `entries[i]`), in order: the
+    /// first entry with a code is the one found by it.
+    fn build(made: Made) -> Index {
         use std::hash::BuildHasher;
+        let Made {
+            trees,
+            records,
+            mut codes,
+            mut entries,
+        } = made;
+        // Places are u32, and one of them means no entry.
+        codes.truncate(EMPTY as usize);
+        entries.truncate(EMPTY as usize);
         let hasher = foldhash::fast::RandomState::default();
-        let hashes: Vec<u64> = made
-            .par_iter()
-            .map(|(code, _)| hasher.hash_one(code))
-            .collect();
-        let mut per_shard = [0usize; SHARDS];
+        let hashes: Vec<u64> = codes.par_iter().map(|code| hasher.hash_one(code)).collect();
+        // Each shard's entries, in order, one shard after the other: shard `s` builds
+        // from `by_shard[starts[s]..starts[s + 1]]`, not by passing over every entry.
+        let mut starts = [0usize; SHARDS + 1];
         for hash in &hashes {
-            per_shard[shard_of(*hash)] += 1;
+            starts[shard_of(*hash) + 1] += 1;
+        }
+        let largest = starts.iter().max().copied().unwrap_or(0);
+        for s in 1..=SHARDS {
+            starts[s] += starts[s - 1];
+        }
+        let mut next = starts;
+        let mut by_shard = vec![0u32; hashes.len()];
+        for (at, hash) in (0u32..).zip(&hashes) {
+            let place = &mut next[shard_of(*hash)];
+            by_shard[*place] = at;
+            *place += 1;
         }
         // Every ring at most half full.
-        let shard_size = (per_shard.iter().max().copied().unwrap_or(0) * 2)
-            .max(1)
-            .next_power_of_two();
+        let shard_size = (largest * 2).max(1).next_power_of_two();
         let mut slots = Vec::with_capacity(shard_size * SHARDS);
         advise_huge_pages(slots.spare_capacity_mut());
         slots.extend(std::iter::repeat_with(Slot::empty).take(shard_size * SHARDS));
@@ -171,17 +192,14 @@ impl Index {
             .enumerate()
             .flat_map_iter(|(shard, ring)| {
                 let mut repeated = Vec::new();
-                for (at, ((code, _), &hash)) in made.iter().zip(&hashes).enumerate() {
-                    let Ok(at) = u32::try_from(at) else { break };
-                    if shard_of(hash) != shard || at == EMPTY {
-                        continue;
-                    }
+                for &at in &by_shard[starts[shard]..starts[shard + 1]] {
+                    let (code, hash) = (codes[at as usize], hashes[at as usize]);
                     let Some(slot) = probe(ring, hash, code).and_then(|i| ring.get_mut(i)) else {
                         continue;
                     };
                     if slot.at == EMPTY {
                         *slot = Slot {
-                            code: (*code).into(),
+                            code: code.into(),
                             tag: tag_of(hash),
                             at,
                             memo: Memo::default(),
@@ -198,7 +216,9 @@ impl Index {
             slots,
             shard_size,
             hasher,
-            entries: made.into_iter().map(|(_, entry)| entry).collect(),
+            trees,
+            records,
+            entries,
             repeated,
         }
     }
@@ -240,14 +260,23 @@ impl Index {
         }
     }
 
-    pub fn get(&self, code: &str) -> Option<&Entry> {
+    pub fn get(&self, code: &str) -> Option<Found<'_>> {
         self.find(code).map(|(entry, _)| entry)
     }
 
     /// The entry of `code`, with the answers kept about it.
-    pub fn find(&self, code: &str) -> Option<(&Entry, &Memo)> {
+    pub fn find(&self, code: &str) -> Option<(Found<'_>, &Memo)> {
         let slot = self.slot(code)?;
-        Some((self.entries.get(slot.at as usize)?, &slot.memo))
+        Some((self.entry(self.entries.get(slot.at as usize)?)?, &slot.memo))
+    }
+
+    fn entry(&self, entry: &Entry) -> Option<Found<'_>> {
+        Some(Found {
+            tree: self.trees.get(entry.tree as usize)?,
+            id: entry.id,
+            data: self.records.get(entry.record as usize)?,
+            uscc_is_key: entry.uscc_is_key,
+        })
     }
 
     /// Where `code` is found: one place per code, the same for every look-up.
@@ -262,32 +291,56 @@ impl Index {
     /// The entries of the records of `tree`, in order, each with where its code is
     /// found ([`Index::position`]): what looking its code up would give, without the
     /// look-up.
-    pub fn entries_of<'a>(
-        &'a self,
-        tree: &'a crate::parse::tree::Tree,
-    ) -> impl Iterator<Item = (&'a Entry, u32)> + 'a {
+    pub fn entries_of<'a>(&'a self, tree: &'a Tree) -> impl Iterator<Item = (Found<'a>, u32)> + 'a {
+        let of_tree = self
+            .trees
+            .iter()
+            .position(|t| std::ptr::eq(Arc::as_ptr(t), tree))
+            .and_then(|at| u32::try_from(at).ok());
         self.entries
             .iter()
             .zip(0u32..)
-            .filter(move |(entry, _)| std::ptr::eq(Arc::as_ptr(&entry.node.tree), tree))
-            .map(|(entry, at)| {
+            .filter(move |(entry, _)| Some(entry.tree) == of_tree)
+            .filter_map(|(entry, at)| {
                 let found = match self.repeated.binary_search_by_key(&at, |&(at, _)| at) {
                     Ok(i) => self.repeated.get(i).map_or(at, |&(_, first)| first),
                     Err(_) => at,
                 };
-                (entry, found)
+                Some((self.entry(entry)?, found))
             })
     }
+}
+
+/// What an index is built from: its documents, its records, and an entry per code of
+/// a record.
+#[derive(Default)]
+struct Made<'a> {
+    trees: Vec<Arc<Tree>>,
+    records: Vec<EntryData>,
+    codes: Vec<&'a str>,
+    entries: Vec<Entry>,
+}
+
+/// A code's record: small, as a library of a hundred thousand records has twice as
+/// many entries.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Its document, in [`Index::trees`].
+    tree: u32,
+    id: NodeId,
+    /// In [`Index::records`].
+    record: u32,
+    uscc_is_key: bool,
 }
 
 /// A record of an index, with its fields read once, when first joined to
 /// ([`Snapshot`]): joins (`@task.end`, the inspector's `active`) read them for every
 /// result record, and reading the library's tree for each would miss the cache.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub node: NodeRef,
-    /// Shared by the entries of one record (found by id and by USCC).
-    pub data: Arc<EntryData>,
+#[derive(Debug, Clone, Copy)]
+pub struct Found<'a> {
+    pub tree: &'a Arc<Tree>,
+    pub id: NodeId,
+    data: &'a EntryData,
     /// Whether the record's `uscc` is the key it is found by (not its `id`).
     pub uscc_is_key: bool,
 }
@@ -296,18 +349,25 @@ pub struct Entry {
 /// one. Most of a library's records are never joined to, and reading every field of
 /// every record up front would hold up the first result.
 #[derive(Debug, Default)]
-pub struct EntryData {
+struct EntryData {
     fields: std::sync::OnceLock<Box<Snapshot>>,
 }
 
-impl Entry {
-    /// The entry as a record rules read.
-    pub fn rec(&self) -> Rec<'_> {
+impl<'a> Found<'a> {
+    /// The record as rules read it.
+    pub fn rec(&self) -> Rec<'a> {
         let fields = self
             .data
             .fields
-            .get_or_init(|| snapshot(&self.node.tree, self.node.id).into_boxed_slice());
-        Rec::of_snapshot(&self.node.tree, self.node.id, fields)
+            .get_or_init(|| snapshot(self.tree, self.id).into_boxed_slice());
+        Rec::of_snapshot(self.tree, self.id, fields)
+    }
+
+    pub fn node(&self) -> NodeRef {
+        NodeRef {
+            tree: Arc::clone(self.tree),
+            id: self.id,
+        }
     }
 }
 
@@ -453,13 +513,13 @@ fn index(
         sub.kinds |= crate::schema::kind_bit(doc.kind());
     }
     // Entries of tasks, objects, people and items, in document order.
-    let mut entries: [Vec<(&str, Entry)>; 4] = Default::default();
+    let mut made: [Made; 4] = Default::default();
     for doc in &sub.documents {
         let tree = &doc.tree;
         let records = tree.get(tree.root, doc.schema.records);
-        let records = records.map(|r| tree.seq(r).to_vec()).unwrap_or_default();
+        let records = records.map(|r| tree.seq(r)).unwrap_or_default();
         if doc.kind() == "ItemList" {
-            for record in &records {
+            for record in records {
                 let (Some(id), Some(name)) =
                     (tree.str_at(*record, "id"), tree.str_at(*record, "name"))
                 else {
@@ -477,39 +537,46 @@ fn index(
             "ItemList" => 3,
             _ => continue,
         };
-        // A library holds a hundred thousand objects, whose entries are made and
-        // indexed side by side.
-        let made: Vec<[Option<(&str, Entry)>; 2]> = records
+        let made = &mut made[target];
+        let Ok(at_tree) = u32::try_from(made.trees.len()) else {
+            continue;
+        };
+        made.trees.push(Arc::clone(tree));
+        // A library holds a hundred thousand objects, whose codes are read side by side.
+        let codes: Vec<[Option<&str>; 2]> = records
             .par_iter()
             .map(|&record| {
                 let code = |key| match tree.get(record, key).map(|n| &tree.node(n).value) {
                     Some(Value::Str(code)) => Some(code.as_str()),
                     _ => None,
                 };
-                let codes = [code("id"), code("uscc")];
-                if codes.iter().all(Option::is_none) {
-                    return [None, None];
-                }
-                let data = Arc::new(EntryData::default());
-                let uscc = codes[1];
-                codes.map(|code| {
-                    code.map(|code| {
-                        let entry = Entry {
-                            node: NodeRef {
-                                tree: Arc::clone(tree),
-                                id: record,
-                            },
-                            data: Arc::clone(&data),
-                            uscc_is_key: uscc == Some(code),
-                        };
-                        (code, entry)
-                    })
-                })
+                [code("id"), code("uscc")]
             })
             .collect();
-        entries[target].extend(made.into_iter().flatten().flatten());
+        let given = codes.iter().flatten().flatten().count();
+        made.codes.reserve(given);
+        made.entries.reserve(given);
+        made.records.reserve(records.len());
+        for (&id, [by_id, by_uscc]) in records.iter().zip(codes) {
+            let Ok(record) = u32::try_from(made.records.len()) else {
+                break;
+            };
+            if by_id.is_none() && by_uscc.is_none() {
+                continue;
+            }
+            made.records.push(EntryData::default());
+            for code in [by_id, by_uscc].into_iter().flatten() {
+                made.codes.push(code);
+                made.entries.push(Entry {
+                    tree: at_tree,
+                    id,
+                    record,
+                    uscc_is_key: by_uscc == Some(code),
+                });
+            }
+        }
     }
-    let [tasks, objects, people, items] = entries.map(Index::build);
+    let [tasks, objects, people, items] = made.map(Index::build);
     Submission {
         tasks,
         objects,
@@ -524,27 +591,27 @@ mod tests {
     use super::*;
     use crate::parse::source::SourceFile;
 
-    /// Entries `(code, record)`, a record of `tree` each in order.
-    fn entries<'a>(
-        tree: &Arc<crate::parse::tree::Tree>,
-        codes: &[&'a str],
-    ) -> Vec<(&'a str, Entry)> {
+    /// Adds entries `(code, record)`, a record of `tree` each in order.
+    fn add<'a>(made: &mut Made<'a>, tree: &Arc<Tree>, codes: &[&'a str]) {
         let records = tree.seq(tree.get(tree.root, "records").unwrap()).to_vec();
-        codes
-            .iter()
-            .zip(records)
-            .map(|(code, id)| {
-                let entry = Entry {
-                    node: NodeRef {
-                        tree: Arc::clone(tree),
-                        id,
-                    },
-                    data: Arc::new(EntryData::default()),
-                    uscc_is_key: false,
-                };
-                (*code, entry)
-            })
-            .collect()
+        let at_tree = made.trees.len() as u32;
+        made.trees.push(Arc::clone(tree));
+        for (code, id) in codes.iter().zip(records) {
+            made.codes.push(code);
+            made.entries.push(Entry {
+                tree: at_tree,
+                id,
+                record: made.records.len() as u32,
+                uscc_is_key: false,
+            });
+            made.records.push(EntryData::default());
+        }
+    }
+
+    fn entries<'a>(tree: &Arc<Tree>, codes: &[&'a str]) -> Made<'a> {
+        let mut made = Made::default();
+        add(&mut made, tree, codes);
+        made
     }
 
     #[test]
@@ -572,7 +639,7 @@ mod tests {
             .all(|ring| ring.iter().any(|slot| slot.at != EMPTY)));
         for (i, code) in codes.iter().enumerate() {
             let (entry, _) = index.find(code).unwrap();
-            assert_eq!(entry.node.id, records[i], "{code}");
+            assert_eq!(entry.id, records[i], "{code}");
             assert!(index.contains_key(code));
         }
         assert!(index.get("91420100MA99999999").is_none());
@@ -615,7 +682,7 @@ mod tests {
                 .remove(0),
         );
         let mut made = entries(&tree, &given);
-        made.extend(entries(&other, &["91420100MA00000001"]));
+        add(&mut made, &other, &["91420100MA00000001"]);
         let index = Index::build(made);
         let found: Vec<u32> = index.entries_of(&tree).map(|(_, at)| at).collect();
         assert_eq!(found.len(), given.len());

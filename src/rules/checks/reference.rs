@@ -247,7 +247,7 @@ impl Reference {
     /// so it is worked out once per code it is found by and kept in its memo slot.
     fn failed_requirement(
         &self,
-        entry: &crate::submission::Entry,
+        entry: crate::submission::Found,
         memo: &crate::submission::Memo,
         cx: &Cx,
     ) -> Option<&Requirement> {

@@ -296,7 +296,7 @@ fn first_of(cx: &Cx, kind: &str) -> Dynamic {
 
 fn lookup(index: &crate::submission::Index, id: &str) -> Dynamic {
     index.get(id).map_or(Dynamic::UNIT, |entry| {
-        Dynamic::from(Node::shared(entry.node.clone()))
+        Dynamic::from(Node::shared(entry.node()))
     })
 }
 
