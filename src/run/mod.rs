@@ -402,9 +402,10 @@ fn submission_phase(
 /// the cache misses to overlap, few enough that what they bring stays in the cache.
 const WARMED_TOGETHER: usize = 32;
 
-/// The record phase of `rules` over `records` of one document: record by record for
-/// the checks (each record's cells are read once, by all of them), the look-ups of a
-/// run of records started first; then a batch for each script.
+/// The record phase of `rules` over `records` of one document, a run of records at a
+/// time: the run's look-ups started first, then each rule over the run (its code and
+/// its branches stay warm over the run, whose rows stay in the first-level cache);
+/// then a batch for each script.
 pub(crate) fn run_records(
     rules: &[(usize, &CompiledRule)],
     records: &[Rec],
@@ -422,9 +423,9 @@ pub(crate) fn run_records(
                 rule.warm(*record, cx);
             }
         }
-        for record in run {
-            for ((_, rule), out) in rules.iter().zip(outs.iter_mut()) {
-                if !rule.takes_batches() {
+        for ((_, rule), out) in rules.iter().zip(outs.iter_mut()) {
+            if !rule.takes_batches() {
+                for record in run {
                     rule.record(*record, cx, out);
                 }
             }
