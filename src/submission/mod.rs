@@ -267,16 +267,8 @@ impl Index {
     /// The entry of `code`, with the answers kept about it.
     pub fn find(&self, code: &str) -> Option<(Found<'_>, &Memo)> {
         let slot = self.slot(code)?;
-        Some((self.entry(self.entries.get(slot.at as usize)?)?, &slot.memo))
-    }
-
-    fn entry(&self, entry: &Entry) -> Option<Found<'_>> {
-        Some(Found {
-            tree: self.trees.get(entry.tree as usize)?,
-            id: entry.id,
-            data: self.records.get(entry.record as usize)?,
-            uscc_is_key: entry.uscc_is_key,
-        })
+        let entry = self.entries.get(slot.at as usize)?;
+        Some((Found { index: self, entry }, &slot.memo))
     }
 
     /// Where `code` is found: one place per code, the same for every look-up.
@@ -301,12 +293,12 @@ impl Index {
             .iter()
             .zip(0u32..)
             .filter(move |(entry, _)| Some(entry.tree) == of_tree)
-            .filter_map(|(entry, at)| {
+            .map(|(entry, at)| {
                 let found = match self.repeated.binary_search_by_key(&at, |&(at, _)| at) {
                     Ok(i) => self.repeated.get(i).map_or(at, |&(_, first)| first),
                     Err(_) => at,
                 };
-                Some((self.entry(entry)?, found))
+                (Found { index: self, entry }, found)
             })
     }
 }
@@ -333,16 +325,16 @@ struct Entry {
     uscc_is_key: bool,
 }
 
-/// A record of an index, with its fields read once, when first joined to
+/// A record of an index as found, with its fields read once, when first joined to
 /// ([`Snapshot`]): joins (`@task.end`, the inspector's `active`) read them for every
-/// result record, and reading the library's tree for each would miss the cache.
+/// result record, and reading the library's tree for each would miss the cache. The
+/// entry's own memory is read only when asked about, since a look-up its slot's memo
+/// answers needs none of it (in a library of a hundred thousand, that read is a cache
+/// miss per look-up).
 #[derive(Debug, Clone, Copy)]
 pub struct Found<'a> {
-    pub tree: &'a Arc<Tree>,
-    pub id: NodeId,
-    data: &'a EntryData,
-    /// Whether the record's `uscc` is the key it is found by (not its `id`).
-    pub uscc_is_key: bool,
+    index: &'a Index,
+    entry: &'a Entry,
 }
 
 /// What an entry knows of its record: its fields, read on the first join that reads
@@ -354,19 +346,32 @@ struct EntryData {
 }
 
 impl<'a> Found<'a> {
+    pub fn id(&self) -> NodeId {
+        self.entry.id
+    }
+
+    /// Whether the record's `uscc` is the code it is found by (not its `id`).
+    pub fn uscc_is_key(&self) -> bool {
+        self.entry.uscc_is_key
+    }
+
+    fn tree(&self) -> &'a Arc<Tree> {
+        &self.index.trees[self.entry.tree as usize]
+    }
+
     /// The record as rules read it.
     pub fn rec(&self) -> Rec<'a> {
-        let fields = self
-            .data
+        let (tree, id) = (self.tree(), self.entry.id);
+        let fields = self.index.records[self.entry.record as usize]
             .fields
-            .get_or_init(|| snapshot(self.tree, self.id).into_boxed_slice());
-        Rec::of_snapshot(self.tree, self.id, fields)
+            .get_or_init(|| snapshot(tree, id).into_boxed_slice());
+        Rec::of_snapshot(tree, id, fields)
     }
 
     pub fn node(&self) -> NodeRef {
         NodeRef {
-            tree: Arc::clone(self.tree),
-            id: self.id,
+            tree: Arc::clone(self.tree()),
+            id: self.entry.id,
         }
     }
 }
@@ -639,7 +644,7 @@ mod tests {
             .all(|ring| ring.iter().any(|slot| slot.at != EMPTY)));
         for (i, code) in codes.iter().enumerate() {
             let (entry, _) = index.find(code).unwrap();
-            assert_eq!(entry.id, records[i], "{code}");
+            assert_eq!(entry.id(), records[i], "{code}");
             assert!(index.contains_key(code));
         }
         assert!(index.get("91420100MA99999999").is_none());

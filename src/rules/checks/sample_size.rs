@@ -367,8 +367,8 @@ fn count(library: Rec, index: &crate::submission::Index, wants: &[Want]) -> Vec<
         let Some((_, id)) = o.tree_ref() else {
             continue;
         };
-        while let Some((entry, position)) = entries.next_if(|(e, _)| e.id == id) {
-            at[usize::from(!entry.uscc_is_key)] = Some(position);
+        while let Some((entry, position)) = entries.next_if(|(e, _)| e.id() == id) {
+            at[usize::from(!entry.uscc_is_key())] = Some(position);
         }
     }
     let dispatch = Dispatch::new(wants);

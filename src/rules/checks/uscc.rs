@@ -65,7 +65,7 @@ impl Uscc {
         // the cache, and most codes are valid.
         if self.skip_library_ids {
             if let Some(known) = cx.submission.objects.get(code) {
-                if !known.uscc_is_key {
+                if !known.uscc_is_key() {
                     return;
                 }
             }
