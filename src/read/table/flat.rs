@@ -197,6 +197,9 @@ pub struct Layout {
     /// The slots of `publication.channel` and `publication.published_on`: whether a
     /// result is published is asked of every row, by more than one rule.
     published: Option<[usize; 2]>,
+    /// The slots of the record fields a finding names for waivers
+    /// ([`crate::diag::TARGET_KEYS`]), looked up for each finding placed.
+    targets: [Option<usize>; crate::diag::TARGET_KEYS.len()],
     /// Slots (bits) whose value is never the cell's text: booleans and lists.
     not_text: u16,
 }
@@ -284,6 +287,8 @@ impl Layout {
                 .position(|s| s.key == "publication" && s.sub == Some(sub))
         };
         let published = slot_of("channel").zip(slot_of("published_on"));
+        let targets = crate::diag::TARGET_KEYS
+            .map(|key| slots.iter().position(|s| s.sub.is_none() && s.key == key));
         let not_text = slots
             .iter()
             .enumerate()
@@ -296,6 +301,7 @@ impl Layout {
             roles,
             slots,
             published: published.map(|(channel, date)| [channel, date]),
+            targets,
             not_text,
         })
     }
@@ -770,15 +776,22 @@ impl<'t> FlatChunk<'t> {
         let group = &self.groups[r.group as usize];
         let targets = crate::diag::TARGET_KEYS
             .iter()
-            .filter_map(|&key| match self.value(row, part, key) {
-                Some(ValueRef::Str(s)) => Some(s),
-                // Else the document's own text fields, as `Tree::str_at` at its root.
-                _ => match key {
-                    "kind" => Some("Results"),
-                    "department" => Some(group.department),
-                    "task" => Some(group.task),
-                    _ => None,
-                },
+            .zip(self.layout.targets)
+            .filter_map(|(&key, slot)| {
+                let value = match part {
+                    None => slot.and_then(|slot| self.cell(row, slot)),
+                    Some(_) => self.value(row, part, key),
+                };
+                match value {
+                    Some(ValueRef::Str(s)) => Some(s),
+                    // Else the document's own text fields, as `Tree::str_at` at its root.
+                    _ => match key {
+                        "kind" => Some("Results"),
+                        "department" => Some(group.department),
+                        "task" => Some(group.task),
+                        _ => None,
+                    },
+                }
             })
             .map(str::to_owned)
             .collect();
