@@ -77,26 +77,30 @@ struct Cell<'t> {
 /// Splits a record (its line break taken off) into cells as the csv reader reads it:
 /// RFC 4180 quoting, a quote opening a quoted field only as the field's first byte.
 /// `None` for what only the tree reader reads (a line break outside quotes, a quote
-/// left open), or a cell too long to place.
+/// left open, a carriage return: a line break in a quoted cell of a mapped CRLF text,
+/// which the tree reader reads as LF), or a cell too long to place.
 fn split_record<'t>(line: &'t str, delimiter: u8, cells: &mut Vec<Cell<'t>>) -> Option<()> {
     cells.clear();
     let bytes = line.as_bytes();
-    if memchr::memchr2(b'"', b'\n', bytes).is_none() {
-        // The usual record: no quotes, no line breaks, every cell a slice.
-        let mut start = 0;
-        for i in memchr::memchr_iter(delimiter, bytes) {
-            cells.push(Cell {
-                text: trim_cell(line.get(start..i)?),
+    // The usual record: no quotes, no line breaks, every cell a slice.
+    let mut cut = true;
+    let plain = super::cut_plain(bytes, delimiter, |from, end| {
+        // The delimiter is ASCII: each cell lies between character boundaries.
+        match line.get(from..end) {
+            Some(text) => cells.push(Cell {
+                text: trim_cell(text),
                 value: None,
-            });
-            start = i + 1;
+            }),
+            None => cut = false,
         }
-        cells.push(Cell {
-            text: trim_cell(line.get(start..)?),
-            value: None,
-        });
-        return Some(());
+    });
+    if plain {
+        return cut.then_some(());
     }
+    if memchr::memchr(b'\r', bytes).is_some() {
+        return None;
+    }
+    cells.clear();
     let mut pos = 0;
     loop {
         let end_from = |from: usize| {
@@ -443,11 +447,6 @@ impl<'t> FlatChunk<'t> {
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.is_empty() {
                 continue;
-            }
-            // A CR inside a record (a line break in a quoted cell of a mapped CRLF text)
-            // is read as LF by the tree reader.
-            if memchr::memchr(b'\r', line.as_bytes()).is_some() {
-                return None;
             }
             split_record(line, delimiter, &mut cells)?;
             if cells.iter().all(|c| c.text.is_empty()) {

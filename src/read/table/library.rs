@@ -201,35 +201,19 @@ fn trimmed(text: &str, start: usize) -> Cell<'_> {
     }
 }
 
-/// Cuts `line` into its cells at `delimiter`, 64 bytes at a time; `None` when it holds a
-/// quote or a carriage return (left to the general reader).
+/// Cuts `line` into its cells at `delimiter` ([`super::cut_plain`]); `None` when it
+/// holds a quote or a carriage return (left to the general reader).
 fn split<'t>(line: &'t str, base: usize, delimiter: u8, cells: &mut Vec<Cell<'t>>) -> Option<()> {
     cells.clear();
-    let bytes = line.as_bytes();
-    let mut from = 0;
-    let mut block = [0u8; 64];
-    for (at, piece) in (0..).step_by(64).zip(bytes.chunks(64)) {
-        // The last piece, padded with bytes that are none of those looked for.
-        let piece: &[u8] = if piece.len() == 64 {
-            piece
-        } else {
-            block[..piece.len()].copy_from_slice(piece);
-            block[piece.len()..].fill(0);
-            &block
-        };
-        if super::byte_mask(piece, b'"') | super::byte_mask(piece, b'\r') != 0 {
-            return None;
+    let mut cut = true;
+    let plain = super::cut_plain(line.as_bytes(), delimiter, |from, end| {
+        // The delimiter is ASCII: each cell lies between character boundaries.
+        match line.get(from..end) {
+            Some(cell) => cells.push(trimmed(cell, base + from)),
+            None => cut = false,
         }
-        let mut delimiters = super::byte_mask(piece, delimiter);
-        while delimiters != 0 {
-            let end = at + delimiters.trailing_zeros() as usize;
-            cells.push(trimmed(line.get(from..end)?, base + from));
-            from = end + 1;
-            delimiters &= delimiters - 1;
-        }
-    }
-    cells.push(trimmed(line.get(from..)?, base + from));
-    Some(())
+    });
+    (plain && cut).then_some(())
 }
 
 /// The validated documents of a library table whose every row is plain and valid;
