@@ -2976,19 +2976,59 @@ fn split_list(text: &str) -> Vec<(usize, String)> {
 }
 
 /// [`split_list`] without copying the items.
-fn list_items(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let is_sep = |c: char| matches!(c, ';' | '；' | '、' | ',' | '，' | '\n' | '\r');
-    let mut start = 0;
-    text.char_indices()
-        .chain(std::iter::once((text.len(), ';')))
-        .filter(move |(_, c)| is_sep(*c))
-        .filter_map(move |(i, c)| {
-            let piece = &text[start..i];
-            let lead = piece.len() - piece.trim_start().len();
-            let item = (start + lead, piece.trim());
-            start = i + c.len_utf8();
-            (!item.1.is_empty()).then_some(item)
-        })
+fn list_items(text: &str) -> ListItems<'_> {
+    ListItems {
+        text,
+        start: 0,
+        done: false,
+    }
+}
+
+/// The items of a list cell, split at `;` `；` `、` `,` `，` and line breaks.
+struct ListItems<'t> {
+    text: &'t str,
+    /// Where the next item starts.
+    start: usize,
+    done: bool,
+}
+
+impl<'t> Iterator for ListItems<'t> {
+    type Item = (usize, &'t str);
+
+    fn next(&mut self) -> Option<(usize, &'t str)> {
+        while !self.done {
+            let (end, width) = next_list_separator(self.text.as_bytes(), self.start);
+            self.done = width == 0;
+            let piece = self.text.get(self.start..end)?;
+            let item = trim_cell(piece);
+            let offset = self.start + (item.as_ptr() as usize - piece.as_ptr() as usize);
+            self.start = end + width;
+            if !item.is_empty() {
+                return Some((offset, item));
+            }
+        }
+        None
+    }
+}
+
+/// Where the first list separator at or after `from` is, and its length in bytes;
+/// `(text.len(), 0)` when there is none. Byte by byte, not character by character: a
+/// list cell is read for every record of a large table, and each separator beyond
+/// ASCII has a lead byte that no other character's continuation can be.
+fn next_list_separator(text: &[u8], from: usize) -> (usize, usize) {
+    let mut at = from;
+    while let Some(&b) = text.get(at) {
+        match b {
+            b';' | b',' | b'\n' | b'\r' => return (at, 1),
+            // `；` EF BC 9B, `，` EF BC 8C, `、` E3 80 81.
+            0xEF if matches!(text.get(at + 1..at + 3), Some([0xBC, 0x9B | 0x8C])) => {
+                return (at, 3)
+            }
+            0xE3 if text.get(at + 1..at + 3) == Some(&[0x80, 0x81]) => return (at, 3),
+            _ => at += 1,
+        }
+    }
+    (text.len(), 0)
 }
 
 /// `2024-04-30` for dates written `2024-4-30`, `2024/4/30`, `2024.4.30` or
@@ -3687,6 +3727,45 @@ mod tests {
         assert_eq!(cell_name("Sheet1", 12, 3), "Sheet1!C12");
         assert_eq!(cell_name("抽查结果", 2, 1), "抽查结果!A2");
         assert_eq!(cell_name("My sheet's", 1, 1), "'My sheet''s'!A1");
+    }
+
+    /// List items cut byte by byte are those of cutting the text character by
+    /// character at the separators: for texts of every separator, white space (ASCII
+    /// and beyond), and characters whose first byte is a separator's (`。` `ｆ`).
+    #[test]
+    fn list_items_are_those_of_cutting_by_characters() {
+        fn by_characters(text: &str) -> Vec<(usize, &str)> {
+            let is_sep = |c: char| matches!(c, ';' | '；' | '、' | ',' | '，' | '\n' | '\r');
+            let mut start = 0;
+            text.char_indices()
+                .chain(std::iter::once((text.len(), ';')))
+                .filter(|(_, c)| is_sep(*c))
+                .filter_map(|(i, c)| {
+                    let piece = &text[start..i];
+                    let lead = piece.len() - piece.trim_start().len();
+                    let item = (start + lead, piece.trim());
+                    start = i + c.len_utf8();
+                    (!item.1.is_empty()).then_some(item)
+                })
+                .collect()
+        }
+        let parts = [
+            "P001", ";", "；", "、", ",", "，", "\n", "\r", " ", "\u{3000}", "\u{a0}", "张三",
+            "。", "ｆ", "〇", "，，", "\t", "A",
+        ];
+        let mut texts = vec![String::new()];
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    texts.push(format!("{a}{b}{c}"));
+                    texts.push(format!("{a}P0{b}x{c}"));
+                }
+            }
+        }
+        for text in &texts {
+            let fast: Vec<(usize, &str)> = list_items(text).collect();
+            assert_eq!(fast, by_characters(text), "{text:?}");
+        }
     }
 
     #[test]
