@@ -201,19 +201,21 @@ fn trimmed(text: &str, start: usize) -> Cell<'_> {
     }
 }
 
-/// Cuts `line` into its cells at `delimiter` ([`super::cut_plain`]); `None` when it
+/// Cuts `line` into its cells at `delimiter` ([`super::cut_cells`]); `None` when it
 /// holds a quote or a carriage return (left to the general reader).
 fn split<'t>(line: &'t str, base: usize, delimiter: u8, cells: &mut Vec<Cell<'t>>) -> Option<()> {
     cells.clear();
-    let mut cut = true;
-    let plain = super::cut_plain(line.as_bytes(), delimiter, |from, end| {
+    let plain = super::cut_cells::<false>(line.as_bytes(), delimiter, |from, end, quotes| {
         // The delimiter is ASCII: each cell lies between character boundaries.
         match line.get(from..end) {
-            Some(cell) => cells.push(trimmed(cell, base + from)),
-            None => cut = false,
+            Some(cell) if quotes == 0 => {
+                cells.push(trimmed(cell, base + from));
+                true
+            }
+            _ => false,
         }
     });
-    (plain && cut).then_some(())
+    plain.then_some(())
 }
 
 /// The validated documents of a library table whose every row is plain and valid;

@@ -783,6 +783,7 @@ fn may_end_with_space(text: &str) -> bool {
 
 /// `cell.trim()`, decoding characters only where an end may be white space: most cells
 /// of a large table start and end with visible ASCII or a Chinese character.
+#[inline]
 fn trim_cell(cell: &str) -> &str {
     if may_start_with_space(cell) || may_end_with_space(cell) {
         cell.trim()
@@ -1232,12 +1233,23 @@ fn densely_quoted(part: &[u8]) -> bool {
 }
 
 /// Cuts a record (its line break taken off) into its cells at `delimiter`, 64 bytes
-/// at a time, calling `cell(start, end)` with the byte range of each: one pass of a
-/// few vector instructions a block, where looking for each delimiter in turn costs a
-/// call per cell. `false`, having stopped, at the first block with a quote, carriage
-/// return or line break: such a record is left to a reader of quoted fields.
-fn cut_plain(line: &[u8], delimiter: u8, mut cell: impl FnMut(usize, usize)) -> bool {
-    let mut from = 0;
+/// at a time, calling `cell(start, end, quotes)` with the byte range of each and the
+/// quotes in it: one pass of a few vector instructions a block, where looking for each
+/// delimiter in turn costs a call per cell. `QUOTED`: delimiters and line breaks
+/// between quotes (the running parity of the quotes before them) are the cell's own;
+/// else a quote stops the cutting. `false`, having stopped, at a carriage return, a
+/// line break outside quotes, or where `cell` says no: such a record is left to a
+/// reader that takes its fields one by one. Inlined with its `cell`, which runs for
+/// every cell of a large table.
+#[inline(always)]
+fn cut_cells<const QUOTED: bool>(
+    line: &[u8],
+    delimiter: u8,
+    mut cell: impl FnMut(usize, usize, u32) -> bool,
+) -> bool {
+    let (mut from, mut quotes) = (0, 0u32);
+    // All ones while inside quotes at the start of the block.
+    let mut quoted = 0u64;
     let mut block = [0u8; 64];
     for (at, piece) in (0..).step_by(64).zip(line.chunks(64)) {
         // The last piece, padded with bytes that are none of those looked for (no
@@ -1249,55 +1261,93 @@ fn cut_plain(line: &[u8], delimiter: u8, mut cell: impl FnMut(usize, usize)) -> 
             block[piece.len()..].fill(0);
             &block
         };
-        let (special, mut delimiters) = special_and_delimiters(piece, delimiter);
-        if special != 0 {
+        let masks = block_masks(piece, delimiter);
+        let inside = if QUOTED {
+            let mut inside = masks.quotes;
+            for shift in [1, 2, 4, 8, 16, 32] {
+                inside ^= inside << shift;
+            }
+            // Inside quotes after each byte: an opening quote is inside, a closing one
+            // not.
+            inside ^= quoted;
+            quoted = 0u64.wrapping_sub(inside >> 63);
+            inside
+        } else if masks.quotes != 0 {
+            return false;
+        } else {
+            0
+        };
+        if masks.carriage_returns != 0 || masks.line_breaks & !inside != 0 {
             return false;
         }
-        while delimiters != 0 {
-            let end = at + delimiters.trailing_zeros() as usize;
-            cell(from, end);
-            from = end + 1;
-            delimiters &= delimiters - 1;
+        let mut ends = masks.delimiters & !inside;
+        // The bits of this block not yet in a cell; quotes counted only in a block
+        // that has some.
+        let mut rest = u64::MAX;
+        while ends != 0 {
+            let bit = ends.trailing_zeros();
+            let before = (1u64 << bit) - 1;
+            if QUOTED && masks.quotes != 0 {
+                quotes += (masks.quotes & rest & before).count_ones();
+            }
+            if !cell(from, at + bit as usize, quotes) {
+                return false;
+            }
+            (from, quotes) = (at + bit as usize + 1, 0);
+            rest = !(before | (1u64 << bit));
+            ends &= ends - 1;
+        }
+        if QUOTED && masks.quotes != 0 {
+            quotes += (masks.quotes & rest).count_ones();
         }
     }
-    cell(from, line.len());
-    true
+    cell(from, line.len(), quotes)
 }
 
-/// Bits set where a block of 64 bytes has a quote, carriage return or line break, and
-/// where it has `delimiter`: each 16 bytes loaded once (SSE2).
+/// Where a block of 64 bytes has quotes, carriage returns, line breaks and delimiters,
+/// a bit for each byte.
+struct BlockMasks {
+    quotes: u64,
+    carriage_returns: u64,
+    line_breaks: u64,
+    delimiters: u64,
+}
+
+/// [`BlockMasks`] of a block, each 16 bytes loaded once (SSE2).
 #[cfg(target_arch = "x86_64")]
-fn special_and_delimiters(block: &[u8], delimiter: u8) -> (u64, u64) {
+fn block_masks(block: &[u8], delimiter: u8) -> BlockMasks {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
-    let (mut special, mut delimiters) = (0u64, 0u64);
+    let mut masks = [0u64; 4];
     for (i, lane) in block.chunks_exact(16).take(4).enumerate() {
-        // SAFETY: SSE2 is part of every x86_64 processor; `lane` is 16 readable bytes,
-        // and the load needs no alignment.
-        let (s, d) = unsafe {
-            let bytes = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
-            let quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
-            let cr = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\r' as i8));
-            let lf = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8));
-            let d = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(delimiter as i8));
-            (
-                _mm_movemask_epi8(_mm_or_si128(quote, _mm_or_si128(cr, lf))),
-                _mm_movemask_epi8(d),
-            )
-        };
-        special |= u64::from(s as u16) << (16 * i);
-        delimiters |= u64::from(d as u16) << (16 * i);
+        for (mask, byte) in masks.iter_mut().zip([b'"', b'\r', b'\n', delimiter]) {
+            // SAFETY: SSE2 is part of every x86_64 processor; `lane` is 16 readable
+            // bytes, and the load needs no alignment.
+            let found = unsafe {
+                let bytes = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(byte as i8)))
+            };
+            *mask |= u64::from(found as u16) << (16 * i);
+        }
     }
-    (special, delimiters)
+    let [quotes, carriage_returns, line_breaks, delimiters] = masks;
+    BlockMasks {
+        quotes,
+        carriage_returns,
+        line_breaks,
+        delimiters,
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn special_and_delimiters(block: &[u8], delimiter: u8) -> (u64, u64) {
-    (
-        byte_mask(block, b'"') | byte_mask(block, b'\r') | byte_mask(block, b'\n'),
-        byte_mask(block, delimiter),
-    )
+fn block_masks(block: &[u8], delimiter: u8) -> BlockMasks {
+    BlockMasks {
+        quotes: byte_mask(block, b'"'),
+        carriage_returns: byte_mask(block, b'\r'),
+        line_breaks: byte_mask(block, b'\n'),
+        delimiters: byte_mask(block, delimiter),
+    }
 }
 
 /// Bit `i` set where `block[i]` (of 64 bytes) is `byte`: SSE2, 16 bytes a step.
