@@ -1263,13 +1263,7 @@ fn cut_cells<const QUOTED: bool>(
         };
         let masks = block_masks(piece, delimiter);
         let inside = if QUOTED {
-            let mut inside = masks.quotes;
-            for shift in [1, 2, 4, 8, 16, 32] {
-                inside ^= inside << shift;
-            }
-            // Inside quotes after each byte: an opening quote is inside, a closing one
-            // not.
-            inside ^= quoted;
+            let inside = inside_quotes(masks.quotes, quoted);
             quoted = 0u64.wrapping_sub(inside >> 63);
             inside
         } else if masks.quotes != 0 {
@@ -1302,6 +1296,18 @@ fn cut_cells<const QUOTED: bool>(
         }
     }
     cell(from, line.len(), quotes)
+}
+
+/// Whether each byte of a block is inside quotes after it, from the block's quotes and
+/// whether it starts inside them (`carried`: all ones, or none): the running parity of
+/// the quotes, so an opening quote is inside and a closing one not.
+#[inline(always)]
+fn inside_quotes(quotes: u64, carried: u64) -> u64 {
+    let mut inside = quotes;
+    for shift in [1, 2, 4, 8, 16, 32] {
+        inside ^= inside << shift;
+    }
+    inside ^ carried
 }
 
 /// Where a block of 64 bytes has quotes, carriage returns, line breaks and delimiters,
@@ -1405,12 +1411,8 @@ fn cut_blocks(
         let quotes = byte_mask(block, b'"');
         let breaks = byte_mask(block, b'\n');
         let separators = breaks | byte_mask(block, delimiter);
-        let mut inside = quotes;
-        for shift in [1, 2, 4, 8, 16, 32] {
-            inside ^= inside << shift;
-        }
         // Inside quotes after each byte, and before it.
-        inside ^= quoted;
+        let inside = inside_quotes(quotes, quoted);
         let before = inside ^ quotes;
         let opening = quotes & !before;
         let field_starts = (separators << 1) | u64::from(after_separator);
