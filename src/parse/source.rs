@@ -525,7 +525,6 @@ fn decode_gb18030_in_blocks(
     max: usize,
     block_bytes: usize,
 ) -> Option<memmap2::Mmap> {
-    use encoding_rs::DecoderResult;
     use std::io::Write;
     let bytes: &[u8] = map;
     let marked = [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"]
@@ -537,7 +536,9 @@ fn decode_gb18030_in_blocks(
     // Unnamed, and gone when closed: nobody else can write to it while it is mapped.
     let mut file = tempfile::tempfile().ok()?;
     let mut decoder = GB18030.new_decoder_without_bom_handling();
-    let mut out = vec![0u8; block_bytes.max(64) * 3 / 2];
+    // A block is decoded while the one before it is written: two buffers, in turn.
+    let mut next = vec![0u8; block_bytes.max(64) * 3 / 2];
+    let mut before: (Vec<u8>, usize) = (vec![0u8; next.len()], 0);
     let (mut at, mut written) = (0, 0usize);
     // A line of another encoding seen: else the file is ASCII, for the reader of UTF-8.
     let mut other_lines = false;
@@ -553,8 +554,8 @@ fn decode_gb18030_in_blocks(
             return None;
         }
         let last = end == bytes.len();
-        // The lines' kinds are told beside decoding.
-        let ((utf8, other), decoded) = rayon::join(
+        let (decoded, (kinds, wrote)) = rayon::join(
+            || decode_block(&mut decoder, block, &mut next, last),
             || {
                 let mut kinds = (false, false);
                 for line in lines_of(block) {
@@ -564,42 +565,52 @@ fn decode_gb18030_in_blocks(
                         None => {}
                     }
                 }
-                kinds
-            },
-            || -> Option<()> {
-                let mut rest = block;
-                loop {
-                    let (result, read, wrote) =
-                        decoder.decode_to_utf8_without_replacement(rest, &mut out, last);
-                    written += wrote;
-                    if written > max {
-                        return None;
-                    }
-                    file.write_all(&out[..wrote]).ok()?;
-                    rest = &rest[read..];
-                    match result {
-                        DecoderResult::InputEmpty => return Some(()),
-                        DecoderResult::OutputFull => {}
-                        DecoderResult::Malformed(..) => return None,
-                    }
-                }
+                (kinds, file.write_all(&before.0[..before.1]))
             },
         );
-        decoded?;
+        wrote.ok()?;
+        let decoded = decoded?;
+        written += decoded;
         // A line of UTF-8 makes the file UTF-8 or mixed: either way not this reader's.
-        if utf8 {
+        if written > max || kinds.0 {
             return None;
         }
-        other_lines |= other;
+        other_lines |= kinds.1;
+        std::mem::swap(&mut before.0, &mut next);
+        before.1 = decoded;
         let_go_pages(map, (at & !4095, end));
         at = end;
     }
+    file.write_all(&before.0[..before.1]).ok()?;
     // No line of another encoding: UTF-8 after all, for the reader of UTF-8.
     if !other_lines {
         return None;
     }
     // SAFETY: a read-only mapping of a file of this process's own, no longer written.
     unsafe { memmap2::Mmap::map(&file) }.ok()
+}
+
+/// Decodes `block` into `out` from its start, `out` grown if it is too short: the
+/// length decoded, `None` for a malformed sequence.
+fn decode_block(
+    decoder: &mut encoding_rs::Decoder,
+    block: &[u8],
+    out: &mut Vec<u8>,
+    last: bool,
+) -> Option<usize> {
+    use encoding_rs::DecoderResult;
+    let (mut rest, mut len) = (block, 0);
+    loop {
+        let (result, read, wrote) =
+            decoder.decode_to_utf8_without_replacement(rest, &mut out[len..], last);
+        len += wrote;
+        rest = &rest[read..];
+        match result {
+            DecoderResult::InputEmpty => return Some(len),
+            DecoderResult::OutputFull => out.resize(out.len() * 2, 0),
+            DecoderResult::Malformed(..) => return None,
+        }
+    }
 }
 
 fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeError> {
