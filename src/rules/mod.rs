@@ -68,8 +68,8 @@ pub struct CompiledRule {
     pub rule: Rule,
     logic: Compiled,
     /// Per message key, the placeholders that name fields of the reported record
-    /// (filled from it when a finding is made).
-    from_record: BTreeMap<String, Vec<String>>,
+    /// (filled from it when a finding is made), with their paths parsed once.
+    from_record: BTreeMap<String, Vec<RecordPlaceholder>>,
     /// Per message key, every placeholder of its message.
     placeholders: BTreeMap<String, Vec<String>>,
     /// Findings kept (the rest are counted): a rule that fires on every one of a
@@ -222,16 +222,17 @@ impl CompiledRule {
         } else {
             "default"
         };
-        if let Some(paths) = self.from_record.get(key) {
-            for path in paths {
-                if !values.contains_key(path.as_str()) {
+        if let Some(placeholders) = self.from_record.get(key) {
+            for placeholder in placeholders {
+                if !values.contains_key(placeholder.name.as_str()) {
                     // `{name|uscc|id}`: the first that is given.
-                    let value = path
-                        .split('|')
-                        .map(|alt| out::value_of(at, cx, alt))
+                    let value = placeholder
+                        .paths
+                        .iter()
+                        .map(|path| out::value_at(at, cx, path))
                         .find(|v| !v.is_unit())
                         .unwrap_or(Dynamic::UNIT);
-                    values.insert(path.as_str().into(), value);
+                    values.insert(placeholder.name.as_str().into(), value);
                 }
             }
         }
@@ -247,6 +248,13 @@ impl CompiledRule {
     pub fn diagnostic(&self, raw: out::RawFinding) -> Diagnostic {
         out::diagnostic(&self.rule, &self.help, raw)
     }
+}
+
+/// A placeholder filled from a field of the reported record: `{name|uscc|id}` is the
+/// first of its paths that is given.
+struct RecordPlaceholder {
+    name: String,
+    paths: Vec<checks::path::Path>,
 }
 
 /// Every rule of a policy, compiled: checks parsed and their options and paths
@@ -329,8 +337,8 @@ fn check_messages(
     rule: &Rule,
     provided: &[Provided],
     errors: &mut Vec<Diagnostic>,
-) -> BTreeMap<String, Vec<String>> {
-    let mut from_record: BTreeMap<String, Vec<String>> = BTreeMap::new();
+) -> BTreeMap<String, Vec<RecordPlaceholder>> {
+    let mut from_record: BTreeMap<String, Vec<RecordPlaceholder>> = BTreeMap::new();
     let error = |errors: &mut Vec<Diagnostic>, at: &NodeRef, zh: String, en: String| {
         errors.push(Diagnostic::problem(
             Origin::Tool,
@@ -391,8 +399,14 @@ fn check_messages(
                 }
                 if given.is_some_and(|g| name.split('|').all(|alt| is_record_path(alt, g.each))) {
                     let names = from_record.entry(key.clone()).or_default();
-                    if !names.iter().any(|n| n == name) {
-                        names.push(name.to_owned());
+                    if !names.iter().any(|n| n.name == name) {
+                        names.push(RecordPlaceholder {
+                            name: name.to_owned(),
+                            paths: name
+                                .split('|')
+                                .filter_map(|alt| checks::path::Path::parse(alt).ok())
+                                .collect(),
+                        });
                     }
                     continue;
                 }

@@ -523,9 +523,14 @@ pub fn figures(rule: &Rule, tallies: Vec<Tally>) -> Vec<Figure> {
 
 /// A value read from a record (a field path, joins included), as messages show it.
 pub fn value_of(rec: &Rec, cx: &super::Cx, path: &str) -> Dynamic {
-    let Ok(path) = super::checks::path::Path::parse(path) else {
-        return Dynamic::UNIT;
-    };
+    match super::checks::path::Path::parse(path) {
+        Ok(path) => value_at(rec, cx, &path),
+        Err(_) => Dynamic::UNIT,
+    }
+}
+
+/// [`value_of`] for a path parsed already.
+pub fn value_at(rec: &Rec, cx: &super::Cx, path: &super::checks::path::Path) -> Dynamic {
     match path.value(*rec, cx) {
         Some(ValueRef::Seq) => {
             Dynamic::from_array(path.items(*rec, cx).map(|v| dynamic(Some(v))).collect())
