@@ -1524,6 +1524,39 @@ struct CsvRows<'t> {
     done: bool,
 }
 
+thread_local! {
+    /// The reader the last [`CsvRows`] of this thread used, and its delimiter.
+    static SPARE_READER: std::cell::RefCell<Option<(u8, csv_core::Reader)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// csv-core's reader for `delimiter`, with the `csv` crate's settings (RFC 4180
+/// quotes, any of CR, LF and CRLF ends a record): the thread's spare one, reset, when
+/// it is for `delimiter`. Building one (every state for every byte) costs more than
+/// reading a record, and a streamed table reads the first record of each task's rows
+/// with one of its own.
+fn core_reader(delimiter: u8) -> csv_core::Reader {
+    let spare = SPARE_READER
+        .try_with(|spare| spare.borrow_mut().take())
+        .ok()
+        .flatten();
+    match spare {
+        Some((built_for, mut reader)) if built_for == delimiter => {
+            reader.reset();
+            reader
+        }
+        _ => csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+    }
+}
+
+impl Drop for CsvRows<'_> {
+    fn drop(&mut self) {
+        let reader = std::mem::take(&mut self.core);
+        // Gone only while the thread ends.
+        let _ = SPARE_READER.try_with(|spare| *spare.borrow_mut() = Some((self.delimiter, reader)));
+    }
+}
+
 impl<'t> CsvRows<'t> {
     fn new(text: &'t str, delimiter: u8) -> Self {
         Self::range(text, 0, text.len(), delimiter)
@@ -1537,9 +1570,7 @@ impl<'t> CsvRows<'t> {
             end: end.min(text.len()),
             next: start,
             delimiter,
-            // The `csv` crate's settings: RFC 4180 quotes, any of CR, LF and CRLF ends
-            // a record.
-            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            core: core_reader(delimiter),
             core_at: start,
             fields: vec![0; 1024],
             ends: vec![0; 64],
