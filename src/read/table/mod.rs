@@ -1237,10 +1237,10 @@ fn densely_quoted(part: &[u8]) -> bool {
 /// quotes in it (counted up to three): one pass of a few vector instructions a block,
 /// where looking for each delimiter in turn costs a call per cell. `QUOTED`:
 /// delimiters and line breaks between quotes (the running parity of the quotes before
-/// them) are the cell's own; else a quote stops the cutting. `false`, having stopped, at a carriage return, a
-/// line break outside quotes, or where `cell` says no: such a record is left to a
-/// reader that takes its fields one by one. Inlined with its `cell`, which runs for
-/// every cell of a large table.
+/// them) are the cell's own; else a quote stops the cutting. `false`, having stopped,
+/// at a carriage return, a line break outside quotes, or where `cell` says no: such a
+/// record is left to a reader that takes its fields one by one. Inlined with its
+/// `cell`, which runs for every cell of a large table.
 #[inline(always)]
 fn cut_cells<const QUOTED: bool>(
     line: &[u8],
