@@ -369,11 +369,21 @@ fn check_messages(
         .iter()
         .filter_map(|k| crate::schema::kind_schema(k))
         .collect();
-    let is_record_path = |name: &str, each: Each| {
-        !record_kinds.is_empty()
-            && record_kinds.iter().all(|kind| {
-                checks::path::Path::parse(name).is_ok_and(|p| p.check(kind, each).is_ok())
+    // `{name|uscc|id}`: the paths of a placeholder every one of whose alternatives is
+    // a field of the record in each kind the rule reads.
+    let record_paths = |name: &str, each: Each| -> Option<Vec<checks::path::Path>> {
+        if record_kinds.is_empty() {
+            return None;
+        }
+        name.split('|')
+            .map(|alt| {
+                let path = checks::path::Path::parse(alt).ok()?;
+                record_kinds
+                    .iter()
+                    .all(|kind| path.check(kind, each).is_ok())
+                    .then_some(path)
             })
+            .collect()
     };
     let mut reported: Vec<(String, String)> = Vec::new();
     for (key, template) in &rule.messages {
@@ -397,15 +407,12 @@ fn check_messages(
                 if reported.iter().any(|(k, n)| k == key && n == name) {
                     continue;
                 }
-                if given.is_some_and(|g| name.split('|').all(|alt| is_record_path(alt, g.each))) {
+                if let Some(paths) = given.and_then(|g| record_paths(name, g.each)) {
                     let names = from_record.entry(key.clone()).or_default();
                     if !names.iter().any(|n| n.name == name) {
                         names.push(RecordPlaceholder {
                             name: name.to_owned(),
-                            paths: name
-                                .split('|')
-                                .filter_map(|alt| checks::path::Path::parse(alt).ok())
-                                .collect(),
+                            paths,
                         });
                     }
                     continue;
