@@ -1337,13 +1337,13 @@ fn block_masks(block: &[u8], delimiter: u8) -> BlockMasks {
     };
     let mut masks = [0u64; 4];
     for (i, lane) in block.chunks_exact(16).take(4).enumerate() {
+        // SAFETY: SSE2 is part of every x86_64 processor; `lane` is 16 readable bytes,
+        // and the load needs no alignment.
+        let bytes = unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) };
         for (mask, byte) in masks.iter_mut().zip([b'"', b'\r', b'\n', delimiter]) {
-            // SAFETY: SSE2 is part of every x86_64 processor; `lane` is 16 readable
-            // bytes, and the load needs no alignment.
-            let found = unsafe {
-                let bytes = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
-                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(byte as i8)))
-            };
+            // SAFETY: SSE2, on a value loaded above.
+            let found =
+                unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(byte as i8))) };
             *mask |= u64::from(found as u16) << (16 * i);
         }
     }
