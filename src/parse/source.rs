@@ -380,7 +380,7 @@ impl SourceFile {
     /// before an LF as part of the line end.
     pub fn map_utf8(
         name: impl Into<String>,
-        (map, decoded_from): (memmap2::Mmap, Option<&'static str>),
+        map: memmap2::Mmap,
         mut each: impl FnMut(&[u8], usize) + Send,
     ) -> Option<Arc<SourceFile>> {
         /// Blocks small against the memory bound, large against the cost of a call.
@@ -396,7 +396,7 @@ impl SourceFile {
         let source = SourceFile {
             name: name.into(),
             text: Text(Held::Mapped(map, start, Default::default())),
-            encoding: decoded_from.or((start == 3).then_some("UTF-8 with BOM")),
+            encoding: (start == 3).then_some("UTF-8 with BOM"),
             lines: Lines::default(),
         };
         let bytes = source.text.bytes();
@@ -507,39 +507,63 @@ impl SourceFile {
     }
 }
 
-/// A GB18030 (GBK) table's text, decoded block by block into a file of its own and
-/// mapped, so that memory does not grow with the table (see [`SourceFile::map_utf8`],
-/// which takes it with the label `GB18030`). `None` for bytes that [`decode_bytes`]
-/// would not read as GB18030 alone (a BOM, NUL bytes, UTF-8, lines of both encodings),
-/// for a malformed sequence, for text over `max` bytes, and where no file can be
-/// written: the table is then read whole, which reports what is wrong.
-pub fn decode_gb18030_mapped(map: &memmap2::Mmap, max: usize) -> Option<memmap2::Mmap> {
-    /// Decoded a block at a time, each cut after a line break (never part of a GBK
-    /// character), its pages let go once decoded.
-    const BLOCK: usize = 4 << 20;
-    decode_gb18030_in_blocks(map, max, BLOCK)
+impl SourceFile {
+    /// A large GB18030 (GBK) table, decoded block by block into a file of its own that
+    /// is mapped, so that memory does not grow with the table; the text is then read as
+    /// [`Self::map_utf8`] reads a mapped one, with the label `GB18030`. One pass: while a
+    /// block is decoded, the block before it is written, its lines are counted, and
+    /// `each` is told of the text so far, where to cut records up to (the start of that
+    /// block, whose last record may go on) and whether the text is whole. `None` for
+    /// bytes that [`decode_bytes`] would not read as GB18030 alone (a BOM, NUL bytes,
+    /// UTF-8, lines of both encodings), for a malformed sequence, a lone CR, decoded
+    /// text over `max` bytes, and where no file can be written: the table is then read
+    /// whole, which reports what is wrong.
+    pub fn map_gb18030(
+        name: &str,
+        raw: &memmap2::Mmap,
+        max: usize,
+        each: impl FnMut(&[u8], usize, bool) + Send,
+    ) -> Option<Arc<SourceFile>> {
+        /// Decoded a block at a time, each cut after a line break (never part of a GBK
+        /// character), its pages let go once decoded.
+        const BLOCK: usize = 4 << 20;
+        map_gb18030_in_blocks(name, raw, max, BLOCK, each)
+    }
 }
 
-fn decode_gb18030_in_blocks(
-    map: &memmap2::Mmap,
+fn map_gb18030_in_blocks(
+    name: &str,
+    raw: &memmap2::Mmap,
     max: usize,
     block_bytes: usize,
-) -> Option<memmap2::Mmap> {
-    use std::io::Write;
-    let bytes: &[u8] = map;
+    mut each: impl FnMut(&[u8], usize, bool) + Send,
+) -> Option<Arc<SourceFile>> {
+    let bytes: &[u8] = raw;
     let marked = [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"]
         .iter()
         .any(|bom| bytes.starts_with(bom));
-    if marked {
+    if marked || bytes.is_empty() {
         return None;
     }
-    // Unnamed, and gone when closed: nobody else can write to it while it is mapped.
-    let mut file = tempfile::tempfile().ok()?;
     let mut decoder = GB18030.new_decoder_without_bom_handling();
-    // A block is decoded while the one before it is written: two buffers, in turn.
+    // Unnamed, and gone when closed: nobody else can write to it while it is mapped.
+    // Sized for the longest text the bytes can decode to (a hole until written), so
+    // that it is mapped once, and each block read back as soon as it is written.
+    let mut file = tempfile::tempfile().ok()?;
+    let room = decoder.max_utf8_buffer_length(bytes.len())?.min(max);
+    file.set_len(room as u64).ok()?;
+    // SAFETY: a read-only mapping of a file of this process's own, read only where it
+    // was written, and written only past what was read.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    // A block is decoded while the one before it is written and cut: two buffers, in
+    // turn.
     let mut next = vec![0u8; block_bytes.max(64) * 3 / 2];
     let mut before: (Vec<u8>, usize) = (vec![0u8; next.len()], 0);
-    let (mut at, mut written) = (0, 0usize);
+    let (mut at, mut written, mut released) = (0, 0usize, 0usize);
+    let mut lines = Lines {
+        every: vec![0],
+        breaks: 0,
+    };
     // A line of another encoding seen: else the file is ASCII, for the reader of UTF-8.
     let mut other_lines = false;
     while at < bytes.len() {
@@ -554,7 +578,7 @@ fn decode_gb18030_in_blocks(
             return None;
         }
         let last = end == bytes.len();
-        let (decoded, (kinds, wrote)) = rayon::join(
+        let (decoded, (kinds, put)) = rayon::join(
             || decode_block(&mut decoder, block, &mut next, last),
             || {
                 let mut kinds = (false, false);
@@ -565,29 +589,77 @@ fn decode_gb18030_in_blocks(
                         None => {}
                     }
                 }
-                (kinds, file.write_all(&before.0[..before.1]))
+                let put = put_decoded(
+                    (&mut file, &map),
+                    (&before.0[..before.1], written),
+                    &mut lines,
+                    &mut each,
+                );
+                (kinds, put)
             },
         );
-        wrote.ok()?;
-        let decoded = decoded?;
-        written += decoded;
         // A line of UTF-8 makes the file UTF-8 or mixed: either way not this reader's.
-        if written > max || kinds.0 {
+        if !put || kinds.0 {
             return None;
         }
+        // The text before the block just written is cut: its pages go back to the kernel.
+        let_go_pages(&map, (released, written & !4095));
+        released = released.max(written & !4095);
+        written += before.1;
         other_lines |= kinds.1;
         std::mem::swap(&mut before.0, &mut next);
-        before.1 = decoded;
-        let_go_pages(map, (at & !4095, end));
+        before.1 = decoded?;
+        let_go_pages(raw, (at & !4095, end));
         at = end;
     }
-    file.write_all(&before.0[..before.1]).ok()?;
+    if !put_decoded(
+        (&mut file, &map),
+        (&before.0[..before.1], written),
+        &mut lines,
+        &mut each,
+    ) {
+        return None;
+    }
+    written += before.1;
+    each(&map[..written], written, true);
     // No line of another encoding: UTF-8 after all, for the reader of UTF-8.
     if !other_lines {
         return None;
     }
+    drop(map);
+    file.set_len(written as u64).ok()?;
     // SAFETY: a read-only mapping of a file of this process's own, no longer written.
-    unsafe { memmap2::Mmap::map(&file) }.ok()
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    Some(Arc::new(SourceFile {
+        name: name.to_owned(),
+        text: Text(Held::Mapped(map, 0, Default::default())),
+        encoding: Some("GB18030"),
+        lines,
+    }))
+}
+
+/// Writes the decoded `block`, which starts at `from` in the text, to the end of the
+/// file mapped as `map`; counts its lines; and tells `each` of the text so far, to be
+/// cut up to the block's start. `false` for a lone CR
+/// (not read in place), text past the mapping, or a failed write.
+fn put_decoded(
+    (file, map): (&mut std::fs::File, &memmap2::Mmap),
+    (block, from): (&[u8], usize),
+    lines: &mut Lines,
+    each: &mut impl FnMut(&[u8], usize, bool),
+) -> bool {
+    use std::io::Write;
+    let to = from + block.len();
+    if block.is_empty() {
+        return true;
+    }
+    let lone_cr = memchr::memchr_iter(b'\r', block).any(|i| block.get(i + 1) != Some(&b'\n'));
+    if lone_cr || to > map.len() || file.write_all(block).is_err() {
+        return false;
+    }
+    lines.extend(block, from);
+    each(&map[..to], from, false);
+    true
 }
 
 /// Decodes `block` into `out` from its start, `out` grown if it is too short: the
@@ -761,8 +833,23 @@ mod tests {
             }
             let mapped = map(&bytes);
             // In blocks of the size read, and small ones, cut after line breaks.
-            let in_blocks =
-                [4 << 20, 64, 7].map(|b| decode_gb18030_in_blocks(&mapped, usize::MAX, b));
+            // `each` sees the text so far, a prefix of the text, cut up to where it
+            // reached before.
+            let in_blocks = [4 << 20, 64, 7].map(|b| {
+                let (mut seen, mut cut) = (Vec::new(), 0);
+                let source =
+                    map_gb18030_in_blocks("t.csv", &mapped, usize::MAX, b, |t, upto, whole| {
+                        assert!(upto >= cut && upto <= t.len() && t.starts_with(&seen));
+                        assert_eq!(whole, upto == t.len());
+                        (seen, cut) = (t.to_vec(), upto);
+                    });
+                source.map(|s| {
+                    assert_eq!(seen, s.text.as_bytes());
+                    assert_eq!(s.encoding, Some("GB18030"));
+                    assert_eq!(s.lines.breaks, memchr::memchr_iter(b'\n', &seen).count());
+                    seen
+                })
+            });
             if in_blocks[0].is_none() {
                 assert!(in_blocks.iter().all(Option::is_none), "{bytes:?}");
                 continue;

@@ -124,9 +124,7 @@ fn map_decoded(
     let Some(Ok(map)) = map_csv(path, options) else {
         return None;
     };
-    let decoded =
-        crate::parse::source::decode_gb18030_mapped(&map, MAX_MAPPED_TABLE_BYTES as usize)?;
-    crate::read::table::CsvTable::open_mapped_as(shown, decoded, Some("GB18030"))
+    crate::read::table::CsvTable::open_gb18030(shown, &map, MAX_MAPPED_TABLE_BYTES as usize)
 }
 
 /// A mapped file cut short while it is read faults with SIGBUS where its pages are

@@ -913,22 +913,34 @@ impl CsvTable {
     /// As [`Self::open`], a plain UTF-8 file mapped rather than read (see
     /// [`SourceFile::map_utf8`]): `None` when it is not one, and is to be read.
     pub fn open_mapped(path_shown: &str, map: memmap2::Mmap) -> Option<CsvTable> {
-        Self::open_mapped_as(path_shown, map, None)
-    }
-
-    /// [`Self::open_mapped`] for UTF-8 text decoded from the file's encoding
-    /// `decoded_from` (see [`crate::parse::source::decode_gb18030_mapped`]).
-    pub fn open_mapped_as(
-        path_shown: &str,
-        map: memmap2::Mmap,
-        decoded_from: Option<&'static str>,
-    ) -> Option<CsvTable> {
         let text = map.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&map);
         let delimiter = sniff_delimiter_bytes(text)?;
         let mut cutter = Cutter::default();
-        let source = SourceFile::map_utf8(path_shown, (map, decoded_from), |text, upto| {
+        let source = SourceFile::map_utf8(path_shown, map, |text, upto| {
             cutter.advance(text, delimiter, upto)
         })?;
+        let ends = cutter.finish(source.text.as_bytes());
+        Some(Self::of(source, delimiter, ends))
+    }
+
+    /// [`Self::open_mapped`] for a GB18030 (GBK) file, decoded into a file of its own
+    /// and cut into records in the same pass (see [`SourceFile::map_gb18030`]): `None`
+    /// when it is not one, and is to be read.
+    pub fn open_gb18030(path_shown: &str, raw: &memmap2::Mmap, max: usize) -> Option<CsvTable> {
+        let mut cutter = Cutter::default();
+        let mut delimiter: Option<Option<u8>> = None;
+        let source = SourceFile::map_gb18030(path_shown, raw, max, |text, upto, whole| {
+            // Told by the first line that is not blank, which may come in a later block.
+            if delimiter.is_none()
+                && (whole || std::str::from_utf8(text).is_ok_and(|t| !t.trim().is_empty()))
+            {
+                delimiter = Some(sniff_delimiter_bytes(text));
+            }
+            if let Some(Some(delimiter)) = delimiter {
+                cutter.advance_part(text, delimiter, upto, whole);
+            }
+        })?;
+        let delimiter = delimiter.flatten()?;
         let ends = cutter.finish(source.text.as_bytes());
         Some(Self::of(source, delimiter, ends))
     }
@@ -1170,8 +1182,14 @@ struct Cutter {
 }
 
 impl Cutter {
-    /// Cuts the records that start before `upto`.
+    /// Cuts the records that start before `upto`, `text` being the whole text.
     fn advance(&mut self, text: &[u8], delimiter: u8, upto: usize) {
+        self.advance_part(text, delimiter, upto, true);
+    }
+
+    /// [`Self::advance`] on the text so far, `whole` once it is all there: a quoted
+    /// field that runs to the end of a part is cut again from its start with the next.
+    fn advance_part(&mut self, text: &[u8], delimiter: u8, upto: usize, whole: bool) {
         if self.i < upto && densely_quoted(&text[self.i..upto.min(text.len())]) {
             self.i = cut_blocks(text, delimiter, (self.i, upto), &mut self.ends);
         }
@@ -1197,18 +1215,24 @@ impl Cutter {
             }
             // A quoted field: it ends at a quote not doubled.
             let mut j = at + 1;
-            loop {
+            let closed = loop {
                 match memchr::memchr(b'"', &text[j..]) {
                     Some(q) if text.get(j + q + 1) == Some(&b'"') => j += q + 2,
-                    Some(q) => {
+                    // A quote last in a part may be doubled by the next.
+                    Some(q) if whole || j + q + 1 < text.len() => {
                         j += q + 1;
-                        break;
+                        break true;
                     }
-                    None => {
+                    _ if whole => {
                         j = text.len();
-                        break;
+                        break true;
                     }
+                    _ => break false,
                 }
+            };
+            if !closed {
+                i = at;
+                break;
             }
             i = j;
         }
@@ -4048,6 +4072,22 @@ mod tests {
                         cutter.finish(text),
                         record_ends(text, delimiter),
                         "{:?} in steps of {step}",
+                        String::from_utf8_lossy(text)
+                    );
+                    // Told only of the text so far, a step ahead of where to cut to,
+                    // as a decoded table is.
+                    let mut cutter = Cutter::default();
+                    let mut upto = 0;
+                    while upto < text.len() {
+                        let so_far = (upto + 2 * step).min(text.len());
+                        cutter.advance_part(&text[..so_far], delimiter, upto, false);
+                        upto = (upto + step).min(text.len());
+                    }
+                    cutter.advance_part(text, delimiter, text.len(), true);
+                    assert_eq!(
+                        cutter.finish(text),
+                        record_ends(text, delimiter),
+                        "{:?} in parts, steps of {step}",
                         String::from_utf8_lossy(text)
                     );
                 }
