@@ -511,9 +511,10 @@ impl SourceFile {
     /// A large GB18030 (GBK) table, decoded block by block into a file of its own that
     /// is mapped, so that memory does not grow with the table; the text is then read as
     /// [`Self::map_utf8`] reads a mapped one, with the label `GB18030`. One pass: while a
-    /// block is decoded, the block before it is written, its lines are counted, and
-    /// `each` is told of the text so far, where to cut records up to (the start of that
-    /// block, whose last record may go on) and whether the text is whole. `None` for
+    /// block is decoded, the block before it is written and its lines are counted, and
+    /// `each` is told of the text written before that, where to cut records up to (the
+    /// start of its last block, whose last record may go on) and whether the text is
+    /// whole. `None` for
     /// bytes that [`decode_bytes`] would not read as GB18030 alone (a BOM, NUL bytes,
     /// UTF-8, lines of both encodings), for a malformed sequence, a lone CR, decoded
     /// text over `max` bytes, and where no file can be written: the table is then read
@@ -549,7 +550,7 @@ fn map_gb18030_in_blocks(
     // Unnamed, and gone when closed: nobody else can write to it while it is mapped.
     // Sized for the longest text the bytes can decode to (a hole until written), so
     // that it is mapped once, and each block read back as soon as it is written.
-    let mut file = tempfile::tempfile().ok()?;
+    let file = tempfile::tempfile().ok()?;
     let room = decoder.max_utf8_buffer_length(bytes.len())?.min(max);
     file.set_len(room as u64).ok()?;
     // SAFETY: a read-only mapping of a file of this process's own, read only where it
@@ -559,7 +560,7 @@ fn map_gb18030_in_blocks(
     // turn.
     let mut next = vec![0u8; block_bytes.max(64) * 3 / 2];
     let mut before: (Vec<u8>, usize) = (vec![0u8; next.len()], 0);
-    let (mut at, mut written, mut released) = (0, 0usize, 0usize);
+    let (mut at, mut written, mut cut_to, mut released) = (0, 0usize, 0usize, 0usize);
     let mut lines = Lines {
         every: vec![0],
         breaks: 0,
@@ -578,49 +579,52 @@ fn map_gb18030_in_blocks(
             return None;
         }
         let last = end == bytes.len();
-        let (decoded, (kinds, put)) = rayon::join(
-            || decode_block(&mut decoder, block, &mut next, last),
+        // The block before is written in two halves side by side: the kernel's filling
+        // of the file's new pages weighs as much as the decoding.
+        let done = &before.0[..before.1];
+        if written + done.len() > map.len() {
+            return None;
+        }
+        let half = ((written + done.len() / 2) & !4095).saturating_sub(written);
+        let (first, second) = done.split_at(half.min(done.len()));
+        let ((decoded, put_first), (kinds, put)) = rayon::join(
             || {
-                let mut kinds = (false, false);
-                for line in lines_of(block) {
-                    match line_kind(line) {
-                        Some(true) => kinds.0 = true,
-                        Some(false) => kinds.1 = true,
-                        None => {}
-                    }
+                let decoded = decode_block(&mut decoder, block, &mut next, last);
+                (decoded, write_at(&file, first, written))
+            },
+            || {
+                let put = write_at(&file, second, written + first.len())
+                    && count_decoded(done, written, &mut lines);
+                // The text before `done` is all written: cut up to its last block.
+                if written > cut_to {
+                    each(&map[..written], cut_to, false);
                 }
-                let put = put_decoded(
-                    (&mut file, &map),
-                    (&before.0[..before.1], written),
-                    &mut lines,
-                    &mut each,
-                );
-                (kinds, put)
+                (line_kinds(block), put)
             },
         );
         // A line of UTF-8 makes the file UTF-8 or mixed: either way not this reader's.
-        if !put || kinds.0 {
+        if !(put && put_first) || kinds.0 {
             return None;
         }
-        // The text before the block just written is cut: its pages go back to the kernel.
-        let_go_pages(&map, (released, written & !4095));
-        released = released.max(written & !4095);
-        written += before.1;
+        // The text cut goes back to the kernel.
+        let_go_pages(&map, (released, cut_to & !4095));
+        released = released.max(cut_to & !4095);
+        cut_to = written;
+        written += done.len();
         other_lines |= kinds.1;
         std::mem::swap(&mut before.0, &mut next);
         before.1 = decoded?;
         let_go_pages(raw, (at & !4095, end));
         at = end;
     }
-    if !put_decoded(
-        (&mut file, &map),
-        (&before.0[..before.1], written),
-        &mut lines,
-        &mut each,
-    ) {
+    let done = &before.0[..before.1];
+    if written + done.len() > map.len()
+        || !write_at(&file, done, written)
+        || !count_decoded(done, written, &mut lines)
+    {
         return None;
     }
-    written += before.1;
+    written += done.len();
     each(&map[..written], written, true);
     // No line of another encoding: UTF-8 after all, for the reader of UTF-8.
     if !other_lines {
@@ -638,27 +642,48 @@ fn map_gb18030_in_blocks(
     }))
 }
 
-/// Writes the decoded `block`, which starts at `from` in the text, to the end of the
-/// file mapped as `map`; counts its lines; and tells `each` of the text so far, to be
-/// cut up to the block's start. `false` for a lone CR
-/// (not read in place), text past the mapping, or a failed write.
-fn put_decoded(
-    (file, map): (&mut std::fs::File, &memmap2::Mmap),
-    (block, from): (&[u8], usize),
-    lines: &mut Lines,
-    each: &mut impl FnMut(&[u8], usize, bool),
-) -> bool {
-    use std::io::Write;
-    let to = from + block.len();
-    if block.is_empty() {
-        return true;
+/// Whether `block` has a line of UTF-8 and a line of another encoding (see
+/// [`line_kind`]).
+fn line_kinds(block: &[u8]) -> (bool, bool) {
+    let mut kinds = (false, false);
+    for line in lines_of(block) {
+        match line_kind(line) {
+            Some(true) => kinds.0 = true,
+            Some(false) => kinds.1 = true,
+            None => {}
+        }
     }
+    kinds
+}
+
+/// Counts the lines of the decoded `block`, which starts at `from` in the text: `false`
+/// for a lone CR, which is not read in place.
+fn count_decoded(block: &[u8], from: usize, lines: &mut Lines) -> bool {
     let lone_cr = memchr::memchr_iter(b'\r', block).any(|i| block.get(i + 1) != Some(&b'\n'));
-    if lone_cr || to > map.len() || file.write_all(block).is_err() {
-        return false;
-    }
     lines.extend(block, from);
-    each(&map[..to], from, false);
+    !lone_cr
+}
+
+/// Writes `bytes` at `offset` in `file`, leaving its cursor: two parts of the file are
+/// written side by side.
+#[cfg(unix)]
+fn write_at(file: &std::fs::File, bytes: &[u8], offset: usize) -> bool {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(bytes, offset as u64).is_ok()
+}
+
+#[cfg(windows)]
+fn write_at(file: &std::fs::File, mut bytes: &[u8], mut offset: usize) -> bool {
+    use std::os::windows::fs::FileExt;
+    while !bytes.is_empty() {
+        match file.seek_write(bytes, offset as u64) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => {
+                bytes = &bytes[n..];
+                offset += n;
+            }
+        }
+    }
     true
 }
 
