@@ -213,17 +213,25 @@ pub fn load_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
     for path in paths {
         files.extend(document_files(path, &mut loaded.diagnostics));
     }
-    // Files are read side by side (a large table beside a large library), and their
-    // documents kept in file order.
+    // Files are read side by side (a large table beside a large library), the largest
+    // first, so that the others are read beside it rather than before it; their
+    // documents are kept in file order.
     use rayon::prelude::*;
-    let each: Vec<Option<Loaded>> = files
+    let mut largest_first: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| (std::fs::metadata(&file.path).map_or(0, |m| m.len()), i))
+        .collect();
+    largest_first.sort_by_key(|&(size, i)| (std::cmp::Reverse(size), i));
+    let mut each: Vec<(usize, Option<Loaded>)> = largest_first
         .par_iter()
-        .map(|file| {
+        .map(|&(_, i)| {
             let mut one = Loaded::default();
-            load_file(file, &mut one, options).then_some(one)
+            (i, load_file(&files[i], &mut one, options).then_some(one))
         })
         .collect();
-    for one in each.into_iter().flatten() {
+    each.sort_by_key(|&(i, _)| i);
+    for one in each.into_iter().filter_map(|(_, one)| one) {
         loaded.files += 1;
         loaded.documents.extend(one.documents);
         loaded.notes.extend(one.notes);
