@@ -514,11 +514,10 @@ impl SourceFile {
     /// block is decoded, the block before it is written and its lines are counted, and
     /// `each` is told of the text written before that, where to cut records up to (the
     /// start of its last block, whose last record may go on) and whether the text is
-    /// whole. `None` for
-    /// bytes that [`decode_bytes`] would not read as GB18030 alone (a BOM, NUL bytes,
-    /// UTF-8, lines of both encodings), for a malformed sequence, a lone CR, decoded
-    /// text over `max` bytes, and where no file can be written: the table is then read
-    /// whole, which reports what is wrong.
+    /// whole. `None` for bytes that [`decode_bytes`] would not read as GB18030 alone (a
+    /// BOM, NUL bytes, UTF-8, lines of both encodings), for a malformed sequence, a lone
+    /// CR, decoded text over `max` bytes, and where no file can be written: the table is
+    /// then read whole, which reports what is wrong.
     pub fn map_gb18030(
         name: &str,
         raw: &memmap2::Mmap,
