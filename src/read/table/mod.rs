@@ -932,7 +932,10 @@ impl CsvTable {
         let source = SourceFile::map_gb18030(path_shown, raw, max, |text, upto, whole| {
             // Told by the first line that is not blank, which may come in a later block.
             if delimiter.is_none()
-                && (whole || std::str::from_utf8(text).is_ok_and(|t| !t.trim().is_empty()))
+                && (whole
+                    || text
+                        .split(|&b| b == b'\n')
+                        .any(|line| std::str::from_utf8(line).is_ok_and(|l| !l.trim().is_empty())))
             {
                 delimiter = Some(sniff_delimiter_bytes(text));
             }
