@@ -137,11 +137,16 @@ struct Lines {
 }
 
 impl Lines {
-    fn of(text: &[u8]) -> Lines {
-        let mut lines = Lines {
+    /// No line break counted yet: the first line starts at 0.
+    fn new() -> Lines {
+        Lines {
             every: vec![0],
             breaks: 0,
-        };
+        }
+    }
+
+    fn of(text: &[u8]) -> Lines {
+        let mut lines = Lines::new();
         lines.extend(text, 0);
         lines
     }
@@ -400,10 +405,7 @@ impl SourceFile {
             lines: Lines::default(),
         };
         let bytes = source.text.bytes();
-        let mut lines = Lines {
-            every: vec![0],
-            breaks: 0,
-        };
+        let mut lines = Lines::new();
         let mut from = 0;
         while from < bytes.len() {
             let mut to = (from + BLOCK).min(bytes.len());
@@ -560,10 +562,7 @@ fn map_gb18030_in_blocks(
     let mut next = vec![0u8; block_bytes.max(64) * 3 / 2];
     let mut before: (Vec<u8>, usize) = (vec![0u8; next.len()], 0);
     let (mut at, mut written, mut cut_to, mut released) = (0, 0usize, 0usize, 0usize);
-    let mut lines = Lines {
-        every: vec![0],
-        breaks: 0,
-    };
+    let mut lines = Lines::new();
     // A line of another encoding seen: else the file is ASCII, for the reader of UTF-8.
     let mut other_lines = false;
     while at < bytes.len() {

@@ -931,13 +931,8 @@ impl CsvTable {
         let mut delimiter: Option<Option<u8>> = None;
         let source = SourceFile::map_gb18030(path_shown, raw, max, |text, upto, whole| {
             // Told by the first line that is not blank, which may come in a later block.
-            if delimiter.is_none()
-                && (whole
-                    || text
-                        .split(|&b| b == b'\n')
-                        .any(|line| std::str::from_utf8(line).is_ok_and(|l| !l.trim().is_empty())))
-            {
-                delimiter = Some(sniff_delimiter_bytes(text));
+            if delimiter.is_none() {
+                delimiter = first_line_delimiter(text).or(whole.then_some(Some(b',')));
             }
             if let Some(Some(delimiter)) = delimiter {
                 cutter.advance_part(text, delimiter, upto, whole);
@@ -1519,16 +1514,24 @@ fn attach(source: &Arc<SourceFile>, errors: Vec<LoadError>) -> Vec<TableError> {
 /// [`sniff_delimiter`] of bytes not yet known to be UTF-8: `None` when its first line
 /// that is not blank is not.
 fn sniff_delimiter_bytes(bytes: &[u8]) -> Option<u8> {
+    first_line_delimiter(bytes).unwrap_or(Some(b','))
+}
+
+/// [`sniff_delimiter`] of the first line of `bytes` that is not blank: `Some(None)` if
+/// a line before it is not UTF-8, `None` if there is none.
+fn first_line_delimiter(bytes: &[u8]) -> Option<Option<u8>> {
     let mut from = 0;
     while from < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i + 1);
-        let line = std::str::from_utf8(&bytes[from..end]).ok()?;
+        let Ok(line) = std::str::from_utf8(&bytes[from..end]) else {
+            return Some(None);
+        };
         if !line.trim().is_empty() {
-            return Some(sniff_delimiter(line));
+            return Some(Some(sniff_delimiter(line)));
         }
         from = end;
     }
-    Some(b',')
+    None
 }
 
 fn sniff_delimiter(text: &str) -> u8 {
