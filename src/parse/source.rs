@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
 
+use super::gbk;
+
 /// The text of a file: decoded into memory, or a read-only mapping of a plain UTF-8
 /// file (a large table), whose pages the kernel may drop and read again from the file.
 pub struct Text(Held);
@@ -587,7 +589,7 @@ fn map_gb18030_in_blocks(
         let (first, second) = done.split_at(half.min(done.len()));
         let ((decoded, put_first), (kinds, put)) = rayon::join(
             || {
-                let decoded = decode_block(&mut decoder, block, &mut next, last);
+                let decoded = gbk::decode_lines(&mut decoder, block, &mut next, last);
                 (decoded, write_at(&file, first, written))
             },
             || {
@@ -683,29 +685,6 @@ fn write_at(file: &std::fs::File, mut bytes: &[u8], mut offset: usize) -> bool {
         }
     }
     true
-}
-
-/// Decodes `block` into `out` from its start, `out` grown if it is too short: the
-/// length decoded, `None` for a malformed sequence.
-fn decode_block(
-    decoder: &mut encoding_rs::Decoder,
-    block: &[u8],
-    out: &mut Vec<u8>,
-    last: bool,
-) -> Option<usize> {
-    use encoding_rs::DecoderResult;
-    let (mut rest, mut len) = (block, 0);
-    loop {
-        let (result, read, wrote) =
-            decoder.decode_to_utf8_without_replacement(rest, &mut out[len..], last);
-        len += wrote;
-        rest = &rest[read..];
-        match result {
-            DecoderResult::InputEmpty => return Some(len),
-            DecoderResult::OutputFull => out.resize(out.len() * 2, 0),
-            DecoderResult::Malformed(..) => return None,
-        }
-    }
 }
 
 fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeError> {
