@@ -1446,6 +1446,40 @@ fn a_file_that_mixes_encodings_is_refused_at_the_first_line_that_does_not_fit() 
     assert_eq!(places_of(&report, "input/encoding"), [], "{report}");
 }
 
+#[test]
+fn a_gbk_file_with_a_bad_byte_is_refused_at_that_byte() {
+    let head = "department,year,task,object,inspectors,finished_on,entered_on,publication_channel,published_on\n";
+    let row = "江岸区市场监管局,2024,JA-1,O1,P1;P2,2024-05-06,2024-05-07,gsxt,2024-05-08\n";
+    let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
+    // A byte no GBK character starts with, inside the third row's department.
+    let mut bad = gbk(&format!("{head}{row}{row}"));
+    bad.extend_from_slice(&gbk("江岸"));
+    bad.push(0xFF);
+    bad.extend_from_slice(&gbk(&row["江岸".len()..]));
+    // A file cut in the middle of its last character.
+    let mut cut = gbk(&format!("{head}{row}江"));
+    cut.pop();
+    let dir = folder(&[("bad.csv", &bad[..]), ("cut.csv", &cut[..])]);
+    let (code, report) = check_json(dir.path(), &["--lang", "en"]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        places_of(&report, "input/encoding"),
+        [
+            ("./bad.csv".to_owned(), 4, 3),
+            ("./cut.csv".to_owned(), 3, 1)
+        ],
+        "{report}"
+    );
+    let message = report["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    let offset = bad.iter().position(|&b| b == 0xFF).unwrap_or_default();
+    assert!(
+        message.contains(&format!("first bad byte at {offset}")),
+        "{report}"
+    );
+}
+
 /// A value given but invalid (a channel not in the list, dates that do not exist) is
 /// reported once, as an input error at its cell: rules read it as unknown, not missing,
 /// so no "not published" or "not entered" finding follows from it. In a CSV table and

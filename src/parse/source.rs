@@ -181,7 +181,12 @@ pub enum DecodeError {
     #[error("the file is binary (NUL byte at byte {offset}), not a text document")]
     Binary { offset: usize },
     #[error("the bytes are neither UTF-8 nor GB18030/GBK text (first bad byte at {offset})")]
-    Undecodable { offset: usize },
+    Undecodable {
+        offset: usize,
+        /// A GBK file up to the line of the bad byte, as read with it replaced, and
+        /// where it is in that text: to point at it.
+        shown: Option<(Arc<SourceFile>, usize)>,
+    },
     /// Lines in UTF-8 and lines in another encoding (GBK, most often: rows pasted from
     /// another export). Read either way, part of the file would be garbled.
     #[error("the file mixes encodings: line {line} is {}, the lines with Chinese text before it are {}; save the whole file in one encoding (UTF-8)", kind_en(!*utf8_first), kind_en(*utf8_first))]
@@ -210,6 +215,12 @@ impl DecodeError {
                     String::from_utf8_lossy(bytes).into_owned(),
                 )),
             },
+            // Without a BOM, bytes that are not UTF-8 were read as GBK: the bad byte is
+            // shown in the GBK text before it.
+            DecodeError::Undecodable { offset, .. } if !has_bom(bytes) => {
+                let shown = gbk_shown_to(name, bytes, offset);
+                DecodeError::Undecodable { offset, shown }
+            }
             other => other,
         }
     }
@@ -219,7 +230,7 @@ impl DecodeError {
             DecodeError::Binary { offset } => {
                 format!("文件是二进制数据（第 {offset} 字节为 NUL），不是文本文档")
             }
-            DecodeError::Undecodable { offset } => {
+            DecodeError::Undecodable { offset, .. } => {
                 format!(
                     "文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本（第 {offset} 字节无法解码）"
                 )
@@ -247,7 +258,54 @@ impl DecodeError {
                 let end = start + shown.line_text(*line).len();
                 Some((Arc::clone(shown), start, end))
             }
+            DecodeError::Undecodable {
+                shown: Some((shown, at)),
+                ..
+            } => {
+                let bad = shown.text.get(*at..)?.chars().next();
+                Some((Arc::clone(shown), *at, at + bad.map_or(0, char::len_utf8)))
+            }
             _ => None,
+        }
+    }
+}
+
+fn has_bom(bytes: &[u8]) -> bool {
+    [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"]
+        .iter()
+        .any(|bom| bytes.starts_with(bom))
+}
+
+/// GBK `bytes` up to the end of the line of the bad byte at `offset` (read with bad
+/// bytes replaced), and where that byte is in the text.
+fn gbk_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<SourceFile>, usize)> {
+    let rest = bytes.get(offset..)?;
+    let end = memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| offset + i + 1);
+    // The decoder is between characters at the first bad byte: the two parts decode as
+    // the whole would.
+    let before = GB18030.decode_without_bom_handling(&bytes[..offset]).0;
+    let after = GB18030.decode_without_bom_handling(&bytes[offset..end]).0;
+    let at = normalise_newlines(before.to_string()).len();
+    let shown = SourceFile::from_text(name, before.into_owned() + after.as_ref());
+    Some((shown, at))
+}
+
+/// Where the first sequence GB18030 cannot decode starts.
+fn gb18030_error_at(bytes: &[u8]) -> Option<usize> {
+    use encoding_rs::DecoderResult;
+    let mut decoder = GB18030.new_decoder_without_bom_handling();
+    let mut out = vec![0u8; 64 << 10];
+    let mut read = 0;
+    loop {
+        let (result, took, _) =
+            decoder.decode_to_utf8_without_replacement(&bytes[read..], &mut out, true);
+        read += took;
+        match result {
+            DecoderResult::InputEmpty => return None,
+            DecoderResult::OutputFull => {}
+            DecoderResult::Malformed(bad, after) => {
+                return Some(read.saturating_sub(usize::from(bad) + usize::from(after)))
+            }
         }
     }
 }
@@ -349,6 +407,7 @@ impl SourceFile {
                     Err(e) => {
                         return Err(DecodeError::Undecodable {
                             offset: e.utf8_error().valid_up_to() + 3,
+                            shown: None,
                         })
                     }
                 }
@@ -543,10 +602,7 @@ fn map_gb18030_in_blocks(
     mut each: impl FnMut(&[u8], usize, bool) + Send,
 ) -> Option<Arc<SourceFile>> {
     let bytes: &[u8] = raw;
-    let marked = [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"]
-        .iter()
-        .any(|bom| bytes.starts_with(bom));
-    if marked || bytes.is_empty() {
+    if has_bom(bytes) || bytes.is_empty() {
         return None;
     }
     let mut decoder = GB18030.new_decoder_without_bom_handling();
@@ -699,7 +755,10 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
         };
         let (text, had_errors) = encoding.decode_with_bom_removal(bytes);
         if had_errors {
-            return Err(DecodeError::Undecodable { offset: 0 });
+            return Err(DecodeError::Undecodable {
+                offset: 0,
+                shown: None,
+            });
         }
         return Ok((text.into_owned(), Some(label)));
     }
@@ -719,7 +778,8 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
             let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
             if had_errors {
                 Err(DecodeError::Undecodable {
-                    offset: utf8_error.valid_up_to(),
+                    offset: gb18030_error_at(bytes).unwrap_or(utf8_error.valid_up_to()),
+                    shown: None,
                 })
             } else {
                 Ok((text.into_owned(), Some("GB18030")))
@@ -734,6 +794,7 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
     }
     String::from_utf8(bytes.to_vec()).map_err(|e| DecodeError::Undecodable {
         offset: e.utf8_error().valid_up_to() + 3,
+        shown: None,
     })
 }
 
@@ -879,7 +940,7 @@ mod tests {
         assert_eq!(mixed.line_col(mixed.text.len() - 1), (6, 2));
         assert!(matches!(
             SourceFile::decode("d", b"\xEF\xBB\xBFa\xFFb"),
-            Err(DecodeError::Undecodable { offset: 4 })
+            Err(DecodeError::Undecodable { offset: 4, .. })
         ));
         assert_eq!(bom.text, "kind: Plan\n");
         assert!(matches!(
