@@ -270,6 +270,7 @@ impl DecodeError {
     }
 }
 
+/// Whether `bytes` start with a UTF-8 or UTF-16 byte order mark.
 fn has_bom(bytes: &[u8]) -> bool {
     [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"]
         .iter()
