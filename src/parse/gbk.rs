@@ -45,13 +45,8 @@ pub fn decode_lines(
 ) -> Option<usize> {
     debug_assert!(last || block.last() == Some(&b'\n'));
     let pairs = pairs();
-    // ASCII stays one byte and a pair becomes at most three: room for the whole block
-    // decoded here, and for the four bytes each pair's entry writes.
-    let room = block.len() + block.len() / 2 + 4;
-    if out.len() < room {
-        out.resize(room, 0);
-    }
     let (mut at, mut len) = (0, 0);
+    make_room(out, len, block.len());
     while at < block.len() {
         let ascii = encoding_rs::Encoding::ascii_valid_up_to(&block[at..]);
         out[len..len + ascii].copy_from_slice(&block[at..at + ascii]);
@@ -78,11 +73,18 @@ pub fn decode_lines(
             last && end == block.len(),
         )?;
         at = end;
-        if out.len() < len + (block.len() - at) * 3 / 2 + 4 {
-            out.resize(len + (block.len() - at) * 3 / 2 + 4, 0);
-        }
+        make_room(out, len, block.len() - at);
     }
     Some(len)
+}
+
+/// Grows `out`, decoded up to `len`, for `rest` bytes more decoded here: ASCII stays one
+/// byte and a pair becomes at most three, plus the four bytes each pair's entry writes.
+fn make_room(out: &mut Vec<u8>, len: usize, rest: usize) {
+    let room = len + rest * 3 / 2 + 4;
+    if out.len() < room {
+        out.resize(room, 0);
+    }
 }
 
 /// Decodes `bytes` into `out` from `from` with `decoder` alone, `out` grown if it is
@@ -104,6 +106,28 @@ pub fn decode_with(
             DecoderResult::InputEmpty => return Some(len - from),
             DecoderResult::OutputFull => out.resize(out.len() * 2 + 8, 0),
             DecoderResult::Malformed(..) => return None,
+        }
+    }
+}
+
+/// Where the first sequence GB18030 cannot decode starts in `bytes`, `None` if every
+/// one decodes. Unlike [`decode_with`], the text is not kept: a scratch buffer is
+/// decoded into again and again, so a large file needs no second copy of itself.
+pub fn first_malformed(bytes: &[u8]) -> Option<usize> {
+    let mut decoder = GB18030.new_decoder_without_bom_handling();
+    let mut scratch = vec![0u8; 64 << 10];
+    let mut read = 0;
+    loop {
+        let (result, took, _) =
+            decoder.decode_to_utf8_without_replacement(&bytes[read..], &mut scratch, true);
+        read += took;
+        match result {
+            DecoderResult::InputEmpty => return None,
+            DecoderResult::OutputFull => {}
+            // The bad sequence, then what was read after it, end where reading stopped.
+            DecoderResult::Malformed(bad, after) => {
+                return Some(read.saturating_sub(usize::from(bad) + usize::from(after)))
+            }
         }
     }
 }

@@ -291,26 +291,6 @@ fn gbk_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<SourceFi
     Some((shown, at))
 }
 
-/// Where the first sequence GB18030 cannot decode starts.
-fn gb18030_error_at(bytes: &[u8]) -> Option<usize> {
-    use encoding_rs::DecoderResult;
-    let mut decoder = GB18030.new_decoder_without_bom_handling();
-    let mut out = vec![0u8; 64 << 10];
-    let mut read = 0;
-    loop {
-        let (result, took, _) =
-            decoder.decode_to_utf8_without_replacement(&bytes[read..], &mut out, true);
-        read += took;
-        match result {
-            DecoderResult::InputEmpty => return None,
-            DecoderResult::OutputFull => {}
-            DecoderResult::Malformed(bad, after) => {
-                return Some(read.saturating_sub(usize::from(bad) + usize::from(after)))
-            }
-        }
-    }
-}
-
 fn kind_en(utf8: bool) -> &'static str {
     if utf8 {
         "UTF-8"
@@ -393,10 +373,7 @@ impl SourceFile {
         with_text: impl FnOnce(&str) -> R + Send,
     ) -> Result<(Arc<SourceFile>, R), DecodeError> {
         let name = name.into();
-        let marked = bytes.starts_with(b"\xEF\xBB\xBF")
-            || bytes.starts_with(b"\xFF\xFE")
-            || bytes.starts_with(b"\xFE\xFF")
-            || memchr::memchr(0, &bytes).is_some();
+        let marked = has_bom(&bytes) || memchr::memchr(0, &bytes).is_some();
         let bom_utf8 = bytes.starts_with(b"\xEF\xBB\xBF") && memchr::memchr(0, &bytes).is_none();
         let (text, encoding) = match marked {
             // The BOM is taken off in place: no copy of a large export.
@@ -779,7 +756,7 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
             let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
             if had_errors {
                 Err(DecodeError::Undecodable {
-                    offset: gb18030_error_at(bytes).unwrap_or(utf8_error.valid_up_to()),
+                    offset: gbk::first_malformed(bytes).unwrap_or(utf8_error.valid_up_to()),
                     shown: None,
                 })
             } else {
