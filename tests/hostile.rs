@@ -1438,9 +1438,7 @@ fn a_file_that_mixes_encodings_is_refused_at_the_first_line_that_does_not_fit() 
         .unwrap_or_default();
     assert!(message.contains("line 5 is not UTF-8"), "{report}");
     // A file wholly in GBK is still read, as GBK.
-    let (whole, _, _) = encoding_rs::GBK.encode(
-        "department,year,task,object,inspectors,finished_on,entered_on,publication_channel,published_on\n江岸区市场监管局,2024,JA-1,O1,P1;P2,2024-05-06,2024-05-07,gsxt,2024-05-08\n",
-    );
+    let (whole, _, _) = encoding_rs::GBK.encode(RESULTS_CSV);
     let dir = folder(&[("results.csv", &whole[..])]);
     let (_, report) = check_json(dir.path(), &["--lang", "en"]);
     assert_eq!(places_of(&report, "input/encoding"), [], "{report}");
@@ -1448,16 +1446,15 @@ fn a_file_that_mixes_encodings_is_refused_at_the_first_line_that_does_not_fit() 
 
 #[test]
 fn a_gbk_file_with_a_bad_byte_is_refused_at_that_byte() {
-    let head = "department,year,task,object,inspectors,finished_on,entered_on,publication_channel,published_on\n";
-    let row = "江岸区市场监管局,2024,JA-1,O1,P1;P2,2024-05-06,2024-05-07,gsxt,2024-05-08\n";
+    let (_, row) = RESULTS_CSV.split_once('\n').unwrap_or_default();
     let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
     // A byte no GBK character starts with, inside the third row's department.
-    let mut bad = gbk(&format!("{head}{row}{row}"));
+    let mut bad = gbk(&format!("{RESULTS_CSV}{row}"));
     bad.extend_from_slice(&gbk("江岸"));
     bad.push(0xFF);
     bad.extend_from_slice(&gbk(&row["江岸".len()..]));
     // A file cut in the middle of its last character.
-    let mut cut = gbk(&format!("{head}{row}江"));
+    let mut cut = gbk(&format!("{RESULTS_CSV}江"));
     cut.pop();
     let dir = folder(&[("bad.csv", &bad[..]), ("cut.csv", &cut[..])]);
     let (code, report) = check_json(dir.path(), &["--lang", "en"]);
