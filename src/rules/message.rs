@@ -60,44 +60,112 @@ fn value<'v>(values: &'v Values, name: &str) -> Option<&'v Dynamic> {
         .map(|(_, v)| v)
 }
 
-/// Both languages of a template, filled.
-pub fn fill_text(template: &Text, values: &Values, params: &Map, labels: &Labels) -> Text {
-    Text::new(
-        fill(&template.zh, values, params, labels, Lang::Zh),
-        fill(&template.en, values, params, labels, Lang::En),
-    )
+/// A template split once into its texts and `{name}` placeholders, when the rule is
+/// compiled, then filled for each of its findings: a run may make a hundred thousand.
+#[derive(Debug, Clone)]
+pub struct Template {
+    parts: Vec<Part>,
+    /// Bytes of its texts and written parameters: the least a filled message holds.
+    len: usize,
 }
 
-/// `{name}` → the reported value, else the parameter, else left as written (a policy
-/// whose placeholders nothing fills does not load, so this is for scripts' values).
-pub fn fill(template: &str, values: &Values, params: &Map, labels: &Labels, lang: Lang) -> String {
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
-    // Braces are ASCII: a byte search finds them at character boundaries.
-    while let Some(open) = memchr::memchr(b'{', rest.as_bytes()) {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match memchr::memchr(b'}', after.as_bytes()) {
-            Some(close) => {
-                let name = &after[..close];
-                match value(values, name).or_else(|| params.get(name)) {
-                    Some(v) => display(&mut out, v, labels.get(name), lang),
-                    None => {
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Placeholder {
+        name: String,
+        /// The rule's parameter of that name, written once, for findings whose values
+        /// do not name it.
+        param: Option<String>,
+        labels: Option<BTreeMap<String, Text>>,
+    },
+}
+
+impl Template {
+    pub fn new(template: &str, params: &Map, labels: &Labels, lang: Lang) -> Template {
+        let mut parts = Vec::new();
+        let mut rest = template;
+        // Braces are ASCII: a byte search finds them at character boundaries.
+        while let Some(open) = memchr::memchr(b'{', rest.as_bytes()) {
+            let after = &rest[open + 1..];
+            let Some(close) = memchr::memchr(b'}', after.as_bytes()) else {
+                break;
+            };
+            parts.push(Part::Text(rest[..open].to_owned()));
+            let name = &after[..close];
+            let labels = labels.get(name);
+            let param = params.get(name).map(|v| {
+                let mut written = String::new();
+                display(&mut written, v, labels, lang);
+                written
+            });
+            parts.push(Part::Placeholder {
+                name: name.to_owned(),
+                param,
+                labels: labels.cloned(),
+            });
+            rest = &after[close + 1..];
+        }
+        parts.push(Part::Text(rest.to_owned()));
+        parts.retain(|p| !matches!(p, Part::Text(t) if t.is_empty()));
+        let len = parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.len(),
+                Part::Placeholder { param, .. } => param.as_ref().map_or(0, String::len),
+            })
+            .sum();
+        Template { parts, len }
+    }
+
+    /// `{name}` → the reported value, else the parameter, else left as written (a policy
+    /// whose placeholders nothing fills does not load, so this is for scripts' values).
+    pub fn fill(&self, values: &Values, lang: Lang) -> String {
+        let mut out = String::with_capacity(self.len + 32);
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Placeholder {
+                    name,
+                    param,
+                    labels,
+                } => match (value(values, name), param) {
+                    (Some(v), _) => display(&mut out, v, labels.as_ref(), lang),
+                    (None, Some(written)) => out.push_str(written),
+                    (None, None) => {
                         out.push('{');
                         out.push_str(name);
                         out.push('}');
                     }
-                }
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push_str(&rest[open..]);
-                rest = "";
+                },
             }
         }
+        out
     }
-    out.push_str(rest);
-    out
+}
+
+/// Both languages of a template, split once ([`Template`]).
+#[derive(Debug, Clone)]
+pub struct TextTemplate {
+    zh: Template,
+    en: Template,
+}
+
+impl TextTemplate {
+    pub fn new(template: &Text, params: &Map, labels: &Labels) -> TextTemplate {
+        TextTemplate {
+            zh: Template::new(&template.zh, params, labels, Lang::Zh),
+            en: Template::new(&template.en, params, labels, Lang::En),
+        }
+    }
+
+    /// Both languages filled ([`Template::fill`]).
+    pub fn fill(&self, values: &Values) -> Text {
+        Text::new(
+            self.zh.fill(values, Lang::Zh),
+            self.en.fill(values, Lang::En),
+        )
+    }
 }
 
 /// Writes a value into a message: whole numbers without decimals, lists joined with
@@ -168,20 +236,52 @@ mod tests {
             [("enterprise".to_owned(), Text::new("企业", "an enterprise"))].into(),
         );
         let template = "{n} {x} {list} {who} {why} {none} {p} {missing} {";
+        let values = values_of(values);
+        let filled = |lang| Template::new(template, &params, &labels, lang).fill(&values, lang);
+        assert_eq!(filled(Lang::Zh), "20 0.5 a、b 企业 原因 — 7 {missing} {");
         assert_eq!(
-            fill(
-                template,
-                &values_of(values.clone()),
-                &params,
-                &labels,
-                Lang::Zh
-            ),
-            "20 0.5 a、b 企业 原因 — 7 {missing} {"
-        );
-        assert_eq!(
-            fill(template, &values_of(values), &params, &labels, Lang::En),
+            filled(Lang::En),
             "20 0.5 a, b an enterprise reason — 7 {missing} {"
         );
         assert_eq!(placeholders("a {b} c {d.e} {"), ["b", "d.e"]);
+    }
+
+    #[test]
+    fn placeholders_take_values_then_parameters_and_odd_braces_stay_as_written() {
+        let values = values_of(map(&[
+            ("n", Dynamic::from_int(3)),
+            ("who", Dynamic::from(ImmutableString::from("enterprise"))),
+        ]));
+        let params = map(&[
+            ("n", Dynamic::from_int(1)),
+            ("p", Dynamic::from_float(0.8)),
+            ("kind", Dynamic::from(ImmutableString::from("enterprise"))),
+        ]);
+        let mut labels = Labels::new();
+        for name in ["who", "kind"] {
+            labels.insert(
+                name.into(),
+                [("enterprise".to_owned(), Text::new("企业", "an enterprise"))].into(),
+            );
+        }
+        // (template, filled with the values, filled with none: parameters alone)
+        let cases = [
+            ("", "", ""),
+            ("plain", "plain", "plain"),
+            ("{n}{p}{n}", "30.83", "10.81"),
+            ("{who}/{kind}", "企业/企业", "{who}/企业"),
+            ("{ {n} }", "{ {n} }", "{ {n} }"),
+            ("{unclosed {n}", "{unclosed {n}", "{unclosed {n}"),
+            ("tail {", "tail {", "tail {"),
+            ("}{n}{", "}3{", "}1{"),
+            ("{}", "{}", "{}"),
+        ];
+        for (template, with_values, with_params) in cases {
+            let filled = Template::new(template, &params, &labels, Lang::Zh);
+            assert_eq!(filled.fill(&values, Lang::Zh), with_values, "{template:?}");
+            assert_eq!(filled.fill(&[], Lang::Zh), with_params, "{template:?}");
+        }
+        let both = TextTemplate::new(&Text::new("{who}", "{kind} {n}"), &params, &labels);
+        assert_eq!(both.fill(&values), Text::new("企业", "an enterprise 3"));
     }
 }

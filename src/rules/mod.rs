@@ -75,7 +75,7 @@ pub struct CompiledRule {
     /// Findings kept (the rest are counted): a rule that fires on every one of a
     /// million records must not hold a million findings.
     pub max_findings: usize,
-    help: out::RuleHelp,
+    texts: out::RuleTexts,
 }
 
 enum Compiled {
@@ -246,7 +246,7 @@ impl CompiledRule {
 
     /// A finding as a diagnostic.
     pub fn diagnostic(&self, raw: out::RawFinding) -> Diagnostic {
-        out::diagnostic(&self.rule, &self.help, raw)
+        out::diagnostic(&self.rule, &self.texts, raw)
     }
 }
 
@@ -304,7 +304,7 @@ impl CompiledPolicy {
                 .collect();
             if let (Some(logic), true) = (logic, errors.len() == before) {
                 rules.push(CompiledRule {
-                    help: out::RuleHelp::of(rule),
+                    texts: out::RuleTexts::of(rule),
                     rule: rule.clone(),
                     logic,
                     from_record,

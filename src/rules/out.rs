@@ -437,41 +437,53 @@ impl Out {
     }
 }
 
-/// A rule's help, filled once from its parameters, for its findings that give none of
-/// the values it names.
+/// A rule's messages and help, split into their texts and placeholders once; and its
+/// help filled from its parameters alone, shared by its findings that give none of the
+/// values it names.
 #[derive(Debug)]
-pub struct RuleHelp {
-    names: Vec<String>,
-    shared: std::sync::Arc<Text>,
+pub struct RuleTexts {
+    messages: std::collections::BTreeMap<String, message::TextTemplate>,
+    help: message::TextTemplate,
+    help_names: Vec<String>,
+    shared_help: std::sync::Arc<Text>,
 }
 
-impl RuleHelp {
-    pub fn of(rule: &Rule) -> RuleHelp {
-        let names = message::placeholders_of(&rule.help);
-        let shared = message::fill_text(&rule.help, &[], &rule.params.values, &rule.labels);
-        RuleHelp {
-            names,
-            shared: std::sync::Arc::new(shared),
+impl RuleTexts {
+    pub fn of(rule: &Rule) -> RuleTexts {
+        let (params, labels) = (&rule.params.values, &rule.labels);
+        let help = message::TextTemplate::new(&rule.help, params, labels);
+        RuleTexts {
+            messages: rule
+                .messages
+                .iter()
+                .map(|(key, text)| {
+                    (
+                        key.clone(),
+                        message::TextTemplate::new(text, params, labels),
+                    )
+                })
+                .collect(),
+            help_names: message::placeholders_of(&rule.help),
+            shared_help: std::sync::Arc::new(help.fill(&[])),
+            help,
         }
     }
 }
 
 /// A finding of `rule` as a diagnostic: placed, its message and help filled, its
 /// texts cited.
-pub fn diagnostic(rule: &Rule, help: &RuleHelp, raw: RawFinding) -> Diagnostic {
+pub fn diagnostic(rule: &Rule, texts: &RuleTexts, raw: RawFinding) -> Diagnostic {
     let (source, span, targets, line_col) = raw.at.resolve(&raw.field);
-    let none = Text::default();
-    let template = rule
+    let message = texts
         .messages
         .get(&raw.key)
-        .or_else(|| rule.messages.get("default"))
-        .unwrap_or(&none);
-    let params = &rule.params.values;
+        .or_else(|| texts.messages.get("default"))
+        .map_or_else(Text::default, |template| template.fill(&raw.values));
     let mut d = Diagnostic::problem_at(
         Origin::Finding,
         &rule.id,
         (&source, span, line_col),
-        message::fill_text(template, &raw.values, params, &rule.labels),
+        message,
     );
     d.severity = rule.severity;
     let cite = &rule.cite;
@@ -480,19 +492,14 @@ pub fn diagnostic(rule: &Rule, help: &RuleHelp, raw: RawFinding) -> Diagnostic {
     d.clause = Some(std::sync::Arc::clone(&cite.clause));
     d.source_doc = Some(std::sync::Arc::clone(&cite.source));
     d.quote = Some(std::sync::Arc::clone(&cite.quote));
-    let own_help = help
-        .names
+    let own_help = texts
+        .help_names
         .iter()
         .any(|name| raw.values.iter().any(|(k, _)| k == name));
     d.help = Some(if own_help {
-        std::sync::Arc::new(message::fill_text(
-            &rule.help,
-            &raw.values,
-            params,
-            &rule.labels,
-        ))
+        std::sync::Arc::new(texts.help.fill(&raw.values))
     } else {
-        std::sync::Arc::clone(&help.shared)
+        std::sync::Arc::clone(&texts.shared_help)
     });
     d.targets = targets;
     d
