@@ -1444,8 +1444,11 @@ fn a_file_that_mixes_encodings_is_refused_at_the_first_line_that_does_not_fit() 
     assert_eq!(places_of(&report, "input/encoding"), [], "{report}");
 }
 
+/// A byte that no character of the file's encoding starts with (GBK, read as such
+/// without a BOM; UTF-8, declared by its BOM), or a file cut inside its last character,
+/// is an encoding error at that byte's line and column.
 #[test]
-fn a_gbk_file_with_a_bad_byte_is_refused_at_that_byte() {
+fn a_file_with_a_bad_byte_is_refused_at_that_byte() {
     let (_, row) = RESULTS_CSV.split_once('\n').unwrap_or_default();
     let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
     // A byte no GBK character starts with, inside the third row's department.
@@ -1456,13 +1459,28 @@ fn a_gbk_file_with_a_bad_byte_is_refused_at_that_byte() {
     // A file cut in the middle of its last character.
     let mut cut = gbk(&format!("{RESULTS_CSV}江"));
     cut.pop();
-    let dir = folder(&[("bad.csv", &bad[..]), ("cut.csv", &cut[..])]);
+    // UTF-8 that its BOM declares, with the same bad byte (CRLF lines before it).
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(
+        format!("{RESULTS_CSV}{row}")
+            .replace('\n', "\r\n")
+            .as_bytes(),
+    );
+    bom.extend_from_slice("江岸".as_bytes());
+    bom.push(0xFF);
+    bom.extend_from_slice(&row.as_bytes()["江岸".len()..]);
+    let dir = folder(&[
+        ("bad.csv", &bad[..]),
+        ("bom.csv", &bom[..]),
+        ("cut.csv", &cut[..]),
+    ]);
     let (code, report) = check_json(dir.path(), &["--lang", "en"]);
     assert_eq!(code, 2, "{report}");
     assert_eq!(
         places_of(&report, "input/encoding"),
         [
             ("./bad.csv".to_owned(), 4, 3),
+            ("./bom.csv".to_owned(), 4, 3),
             ("./cut.csv".to_owned(), 3, 1)
         ],
         "{report}"

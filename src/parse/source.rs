@@ -221,6 +221,13 @@ impl DecodeError {
                 let shown = gbk_shown_to(name, bytes, offset);
                 DecodeError::Undecodable { offset, shown }
             }
+            // A BOM said UTF-8: the bad byte is shown in the UTF-8 text before it.
+            DecodeError::Undecodable { offset, .. } if bytes.starts_with(UTF8_BOM) => {
+                let shown = offset
+                    .checked_sub(UTF8_BOM.len())
+                    .and_then(|at| utf8_shown_to(name, bytes.get(UTF8_BOM.len()..)?, at));
+                DecodeError::Undecodable { offset, shown }
+            }
             other => other,
         }
     }
@@ -272,9 +279,23 @@ impl DecodeError {
 
 /// Whether `bytes` start with a UTF-8 or UTF-16 byte order mark.
 fn has_bom(bytes: &[u8]) -> bool {
-    [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"]
+    [UTF8_BOM, b"\xFF\xFE", b"\xFE\xFF"]
         .iter()
         .any(|bom| bytes.starts_with(bom))
+}
+
+/// The UTF-8 byte order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// UTF-8 `bytes` (after their BOM) up to the end of the line of the bad byte at
+/// `offset` (read with bad bytes replaced), and where that byte is in the text.
+fn utf8_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<SourceFile>, usize)> {
+    let rest = bytes.get(offset..)?;
+    let end = memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| offset + i + 1);
+    let before = std::str::from_utf8(bytes.get(..offset)?).ok()?;
+    let at = normalise_newlines(before.to_owned()).len();
+    let shown = SourceFile::from_text(name, String::from_utf8_lossy(&bytes[..end]).into_owned());
+    Some((shown, at))
 }
 
 /// GBK `bytes` up to the end of the line of the bad byte at `offset` (read with bad
@@ -374,7 +395,7 @@ impl SourceFile {
     ) -> Result<(Arc<SourceFile>, R), DecodeError> {
         let name = name.into();
         let marked = has_bom(&bytes) || memchr::memchr(0, &bytes).is_some();
-        let bom_utf8 = bytes.starts_with(b"\xEF\xBB\xBF") && memchr::memchr(0, &bytes).is_none();
+        let bom_utf8 = bytes.starts_with(UTF8_BOM) && memchr::memchr(0, &bytes).is_none();
         let (text, encoding) = match marked {
             // The BOM is taken off in place: no copy of a large export.
             true if bom_utf8 => {
@@ -383,10 +404,11 @@ impl SourceFile {
                 match utf8_string(bytes) {
                     Ok(text) => (text, Some("UTF-8 with BOM")),
                     Err(e) => {
+                        let at = e.utf8_error().valid_up_to();
                         return Err(DecodeError::Undecodable {
-                            offset: e.utf8_error().valid_up_to() + 3,
-                            shown: None,
-                        })
+                            offset: at + UTF8_BOM.len(),
+                            shown: utf8_shown_to(&name, e.as_bytes(), at),
+                        });
                     }
                 }
             }
@@ -429,11 +451,7 @@ impl SourceFile {
     ) -> Option<Arc<SourceFile>> {
         /// Blocks small against the memory bound, large against the cost of a call.
         const BLOCK: usize = 4 << 20;
-        let start = if map.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            0
-        };
+        let start = if map.starts_with(UTF8_BOM) { 3 } else { 0 };
         if map[start..].starts_with(b"\xFF\xFE") || map[start..].starts_with(b"\xFE\xFF") {
             return None;
         }
@@ -722,7 +740,7 @@ fn write_at(file: &std::fs::File, mut bytes: &[u8], mut offset: usize) -> bool {
 }
 
 fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeError> {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+    if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
         return utf8(rest).map(|t| (t, Some("UTF-8 with BOM")));
     }
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
