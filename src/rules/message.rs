@@ -11,19 +11,39 @@ use rhai::{Dynamic, ImmutableString, Map};
 use crate::diag::{Lang, Text};
 use crate::policy::Labels;
 
-/// The `{name}` placeholders of a template, in order.
-pub fn placeholders(template: &str) -> Vec<&str> {
-    let mut names = Vec::new();
+/// A piece of a template: text, or the name of a `{name}` placeholder.
+enum Piece<'t> {
+    Text(&'t str),
+    Name(&'t str),
+}
+
+/// A template's texts and placeholders, in order; a `{` with no `}` after it is text.
+fn pieces(template: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
     let mut rest = template;
+    // Braces are ASCII: a byte search finds them at character boundaries.
     while let Some(open) = memchr::memchr(b'{', rest.as_bytes()) {
         let after = &rest[open + 1..];
         let Some(close) = memchr::memchr(b'}', after.as_bytes()) else {
             break;
         };
-        names.push(&after[..close]);
+        pieces.push(Piece::Text(&rest[..open]));
+        pieces.push(Piece::Name(&after[..close]));
         rest = &after[close + 1..];
     }
-    names
+    pieces.push(Piece::Text(rest));
+    pieces
+}
+
+/// The `{name}` placeholders of a template, in order.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    pieces(template)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Name(name) => Some(name),
+            Piece::Text(_) => None,
+        })
+        .collect()
 }
 
 /// The placeholders of both languages of a template, each once, in order.
@@ -83,31 +103,26 @@ enum Part {
 
 impl Template {
     pub fn new(template: &str, params: &Map, labels: &Labels, lang: Lang) -> Template {
-        let mut parts = Vec::new();
-        let mut rest = template;
-        // Braces are ASCII: a byte search finds them at character boundaries.
-        while let Some(open) = memchr::memchr(b'{', rest.as_bytes()) {
-            let after = &rest[open + 1..];
-            let Some(close) = memchr::memchr(b'}', after.as_bytes()) else {
-                break;
-            };
-            parts.push(Part::Text(rest[..open].to_owned()));
-            let name = &after[..close];
-            let labels = labels.get(name);
-            let param = params.get(name).map(|v| {
-                let mut written = String::new();
-                display(&mut written, v, labels, lang);
-                written
-            });
-            parts.push(Part::Placeholder {
-                name: name.to_owned(),
-                param,
-                labels: labels.cloned(),
-            });
-            rest = &after[close + 1..];
-        }
-        parts.push(Part::Text(rest.to_owned()));
-        parts.retain(|p| !matches!(p, Part::Text(t) if t.is_empty()));
+        let parts: Vec<Part> = pieces(template)
+            .into_iter()
+            .filter_map(|piece| match piece {
+                Piece::Text("") => None,
+                Piece::Text(text) => Some(Part::Text(text.to_owned())),
+                Piece::Name(name) => {
+                    let labels = labels.get(name);
+                    let param = params.get(name).map(|v| {
+                        let mut written = String::new();
+                        display(&mut written, v, labels, lang);
+                        written
+                    });
+                    Some(Part::Placeholder {
+                        name: name.to_owned(),
+                        param,
+                        labels: labels.cloned(),
+                    })
+                }
+            })
+            .collect();
         let len = parts
             .iter()
             .map(|p| match p {
