@@ -1493,6 +1493,16 @@ fn a_file_with_a_bad_byte_is_refused_at_that_byte() {
         message.contains(&format!("first bad byte at {offset}")),
         "{report}"
     );
+    // The BOM's encoding is named: the file was not read as GBK.
+    let offset = bom.iter().position(|&b| b == 0xFF).unwrap_or_default();
+    let message = report["diagnostics"][1]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        format!("the file's byte order mark says UTF-8, but byte {offset} is not UTF-8"),
+        "{report}"
+    );
 }
 
 /// A value given but invalid (a channel not in the list, dates that do not exist) is

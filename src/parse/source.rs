@@ -187,6 +187,15 @@ pub enum DecodeError {
         /// where it is in that text: to point at it.
         shown: Option<(Arc<SourceFile>, usize)>,
     },
+    /// A byte order mark names the encoding, and a byte does not fit it.
+    #[error("the file's byte order mark says {declared}, but byte {offset} is not {declared}")]
+    NotAsDeclared {
+        declared: &'static str,
+        offset: usize,
+        /// The file up to the line of the bad byte, as read with it replaced, and where
+        /// it is in that text.
+        shown: Option<(Arc<SourceFile>, usize)>,
+    },
     /// Lines in UTF-8 and lines in another encoding (GBK, most often: rows pasted from
     /// another export). Read either way, part of the file would be garbled.
     #[error("the file mixes encodings: line {line} is {}, the lines with Chinese text before it are {}; save the whole file in one encoding (UTF-8)", kind_en(!*utf8_first), kind_en(*utf8_first))]
@@ -222,11 +231,17 @@ impl DecodeError {
                 DecodeError::Undecodable { offset, shown }
             }
             // A BOM said UTF-8: the bad byte is shown in the UTF-8 text before it.
-            DecodeError::Undecodable { offset, .. } if bytes.starts_with(UTF8_BOM) => {
+            DecodeError::NotAsDeclared {
+                declared, offset, ..
+            } if bytes.starts_with(UTF8_BOM) => {
                 let shown = offset
                     .checked_sub(UTF8_BOM.len())
                     .and_then(|at| utf8_shown_to(name, bytes.get(UTF8_BOM.len()..)?, at));
-                DecodeError::Undecodable { offset, shown }
+                DecodeError::NotAsDeclared {
+                    declared,
+                    offset,
+                    shown,
+                }
             }
             other => other,
         }
@@ -241,6 +256,11 @@ impl DecodeError {
                 format!(
                     "文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本（第 {offset} 字节无法解码）"
                 )
+            }
+            DecodeError::NotAsDeclared {
+                declared, offset, ..
+            } => {
+                format!("文件的字节顺序标记表明是 {declared} 编码，但第 {offset} 字节不是 {declared}")
             }
             DecodeError::Mixed {
                 line, utf8_first, ..
@@ -266,6 +286,10 @@ impl DecodeError {
                 Some((Arc::clone(shown), start, end))
             }
             DecodeError::Undecodable {
+                shown: Some((shown, at)),
+                ..
+            }
+            | DecodeError::NotAsDeclared {
                 shown: Some((shown, at)),
                 ..
             } => {
@@ -405,7 +429,8 @@ impl SourceFile {
                     Ok(text) => (text, Some("UTF-8 with BOM")),
                     Err(e) => {
                         let at = e.utf8_error().valid_up_to();
-                        return Err(DecodeError::Undecodable {
+                        return Err(DecodeError::NotAsDeclared {
+                            declared: "UTF-8",
                             offset: at + UTF8_BOM.len(),
                             shown: utf8_shown_to(&name, e.as_bytes(), at),
                         });
@@ -788,8 +813,9 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(DecodeError::Binary { offset });
     }
-    String::from_utf8(bytes.to_vec()).map_err(|e| DecodeError::Undecodable {
-        offset: e.utf8_error().valid_up_to() + 3,
+    String::from_utf8(bytes.to_vec()).map_err(|e| DecodeError::NotAsDeclared {
+        declared: "UTF-8",
+        offset: e.utf8_error().valid_up_to() + UTF8_BOM.len(),
         shown: None,
     })
 }
@@ -936,7 +962,7 @@ mod tests {
         assert_eq!(mixed.line_col(mixed.text.len() - 1), (6, 2));
         assert!(matches!(
             SourceFile::decode("d", b"\xEF\xBB\xBFa\xFFb"),
-            Err(DecodeError::Undecodable { offset: 4, .. })
+            Err(DecodeError::NotAsDeclared { offset: 4, .. })
         ));
         assert_eq!(bom.text, "kind: Plan\n");
         assert!(matches!(
