@@ -187,10 +187,10 @@ pub enum DecodeError {
         /// where it is in that text: to point at it.
         shown: Option<(Arc<SourceFile>, usize)>,
     },
-    /// A byte order mark names the encoding, and a byte does not fit it.
-    #[error("the file's byte order mark says {declared}, but byte {offset} is not {declared}")]
+    /// A UTF-8 byte order mark, and a byte that is not UTF-8: the file is not read as
+    /// GBK, which its mark rules out.
+    #[error("the file's byte order mark says UTF-8, but byte {offset} is not UTF-8")]
     NotAsDeclared {
-        declared: &'static str,
         offset: usize,
         /// The file up to the line of the bad byte, as read with it replaced, and where
         /// it is in that text.
@@ -230,19 +230,6 @@ impl DecodeError {
                 let shown = gbk_shown_to(name, bytes, offset);
                 DecodeError::Undecodable { offset, shown }
             }
-            // A BOM said UTF-8: the bad byte is shown in the UTF-8 text before it.
-            DecodeError::NotAsDeclared {
-                declared, offset, ..
-            } if bytes.starts_with(UTF8_BOM) => {
-                let shown = offset
-                    .checked_sub(UTF8_BOM.len())
-                    .and_then(|at| utf8_shown_to(name, bytes.get(UTF8_BOM.len()..)?, at));
-                DecodeError::NotAsDeclared {
-                    declared,
-                    offset,
-                    shown,
-                }
-            }
             other => other,
         }
     }
@@ -257,10 +244,8 @@ impl DecodeError {
                     "文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本（第 {offset} 字节无法解码）"
                 )
             }
-            DecodeError::NotAsDeclared {
-                declared, offset, ..
-            } => {
-                format!("文件的字节顺序标记表明是 {declared} 编码，但第 {offset} 字节不是 {declared}")
+            DecodeError::NotAsDeclared { offset, .. } => {
+                format!("文件的字节顺序标记表明是 UTF-8 编码，但第 {offset} 字节不是 UTF-8")
             }
             DecodeError::Mixed {
                 line, utf8_first, ..
@@ -430,7 +415,6 @@ impl SourceFile {
                     Err(e) => {
                         let at = e.utf8_error().valid_up_to();
                         return Err(DecodeError::NotAsDeclared {
-                            declared: "UTF-8",
                             offset: at + UTF8_BOM.len(),
                             shown: utf8_shown_to(&name, e.as_bytes(), at),
                         });
@@ -814,7 +798,6 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
         return Err(DecodeError::Binary { offset });
     }
     String::from_utf8(bytes.to_vec()).map_err(|e| DecodeError::NotAsDeclared {
-        declared: "UTF-8",
         offset: e.utf8_error().valid_up_to() + UTF8_BOM.len(),
         shown: None,
     })
