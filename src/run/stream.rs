@@ -4,11 +4,10 @@
 //! dropped, chunks in parallel. What the whole-submission phase needs (tallies,
 //! aggregates, the documents' headers) is gathered as it goes.
 
+use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-
-use rayon::prelude::*;
 
 use super::{Gathered, Key, Submissions};
 use crate::diag::Diagnostic;
@@ -56,9 +55,9 @@ pub struct Streamed {
     pub headers: Vec<(Key, NodeRef)>,
 }
 
-/// Chunks checked side by side before their outputs are merged, in order: what is held
-/// at once is a batch's outputs and what the rules gathered so far, not every chunk's.
-const BATCH_CHUNKS: usize = 16;
+/// Chunks merged between two settlings of the values gathered: what is held at once is
+/// these chunks' values and what the rules gathered so far, not every chunk's.
+const SETTLE_EVERY: usize = 16;
 
 /// Parses (and with `rules`, checks) every streamed table; `progress` is told the bytes
 /// of each chunk done.
@@ -83,40 +82,30 @@ pub fn run(
         let ranges: Vec<(usize, (usize, usize))> =
             table.chunks(chunk_rows).into_iter().enumerate().collect();
         let check = |rooms: Option<&Rooms>, progress: &(dyn Fn(u64) + Sync)| {
-            let mut merged = Merged::default();
-            let merge = |merged: &mut Merged, outputs: Vec<ChunkOutput>| {
-                for output in outputs {
-                    merged.add(output);
+            let merging = Merging::default();
+            // Each core takes the next chunk in table order as soon as it is free, with
+            // no wait for the others at any point: the outputs done are merged in order
+            // by whichever core finds the merge free, so that few wait to be merged.
+            let next = AtomicUsize::new(0);
+            let work = || {
+                while let Some(&(index, range)) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let output = chunk(table, (index, range), &run, rooms);
+                    // Its rows are read: a mapped table's pages go back to the kernel.
+                    table.source.text.release(range);
+                    if let Some(rooms) = rooms {
+                        rooms.record(index, &output.made);
+                    }
+                    progress(range.1.saturating_sub(range.0) as u64);
+                    merging.done(output);
                 }
-                merged.settle();
             };
-            // A batch is merged while the next one is checked: the merge is one
-            // thread's work, and the other cores would wait for it.
-            let mut previous: Vec<ChunkOutput> = Vec::new();
-            for batch in ranges.chunks(BATCH_CHUNKS) {
-                let (outputs, ()) = rayon::join(
-                    || {
-                        batch
-                            .par_iter()
-                            .map(|&(index, range)| {
-                                let output = chunk(table, (index, range), &run, rooms);
-                                // Its rows are read: a mapped table's pages go back to
-                                // the kernel.
-                                table.source.text.release(range);
-                                if let Some(rooms) = rooms {
-                                    rooms.record(index, &output.made);
-                                }
-                                progress(range.1.saturating_sub(range.0) as u64);
-                                output
-                            })
-                            .collect::<Vec<ChunkOutput>>()
-                    },
-                    || merge(&mut merged, std::mem::take(&mut previous)),
-                );
-                previous = outputs;
-            }
-            merge(&mut merged, previous);
-            merged
+            rayon::scope(|scope| {
+                for _ in 1..rayon::current_num_threads() {
+                    scope.spawn(|_| work());
+                }
+                work();
+            });
+            merging.finish()
         };
         let mut merged = check(rooms.as_ref(), progress);
         // A document found invalid drops its findings from every chunk, so the room
@@ -132,6 +121,50 @@ pub fn run(
         merged.into_streamed(&mut streamed);
     }
     streamed
+}
+
+/// Chunk outputs as they are done, in any order, merged in chunk order: an output waits
+/// in `ready` until those before it are merged.
+#[derive(Default)]
+struct Merging {
+    ready: Mutex<BTreeMap<usize, ChunkOutput>>,
+    merged: Mutex<(Merged, usize)>,
+}
+
+impl Merging {
+    /// Takes a chunk's output, and merges what is ready unless another core is merging
+    /// (it will merge this one too, or the next core done will).
+    fn done(&self, output: ChunkOutput) {
+        lock(&self.ready).insert(output.index, output);
+        if let Ok(mut merged) = self.merged.try_lock() {
+            self.merge_ready(&mut merged);
+        }
+    }
+
+    fn merge_ready(&self, (merged, next): &mut (Merged, usize)) {
+        loop {
+            let Some(output) = lock(&self.ready).remove(next) else {
+                return;
+            };
+            merged.add(output);
+            *next += 1;
+            if *next % SETTLE_EVERY == 0 {
+                merged.settle();
+            }
+        }
+    }
+
+    /// Every chunk done: the rest merged.
+    fn finish(self) -> Merged {
+        let mut merged = lock(&self.merged);
+        self.merge_ready(&mut merged);
+        merged.0.settle();
+        std::mem::take(&mut merged.0)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The outputs of a table's chunks merged in chunk order, by rule and document: which
@@ -190,11 +223,12 @@ impl Merged {
     }
 
     /// Values gathered so far made sets: bounded by the distinct values, not the rows.
-    /// Side by side: each document's are one task's values, so a set each.
+    /// On the merging core alone: a parallel loop here could take up a chunk's work
+    /// while the merge is held.
     fn settle(&mut self) {
-        self.outs
-            .par_iter_mut()
-            .for_each(|(_, gathered)| gathered.out.aggregates.settle());
+        for (_, gathered) in &mut self.outs {
+            gathered.out.aggregates.settle();
+        }
     }
 
     fn into_streamed(self, streamed: &mut Streamed) {
