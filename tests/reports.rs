@@ -1157,3 +1157,68 @@ fn report_judges_a_plan_that_has_no_tasks() {
         ]
     );
 }
+
+#[test]
+fn human_report_places_each_finding_at_the_line_and_column_json_gives() {
+    let files: Vec<String> = std::fs::read_dir(root().join("fixtures/demo"))
+        .expect("the demo folder")
+        .map(|e| {
+            format!(
+                "fixtures/demo/{}",
+                e.expect("entry").file_name().to_string_lossy()
+            )
+        })
+        .collect();
+    let dir = copies(&files.iter().map(String::as_str).collect::<Vec<_>>());
+    // The object with the wrong check character written as one line, its name first:
+    // the USCC follows Chinese text in its line.
+    let objects = dir.path().join("objects.yaml");
+    let text = std::fs::read_to_string(&objects).expect("objects.yaml");
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("  - uscc: 91420102MA4KXT8G34"))
+        .expect("the object with the wrong check character");
+    let mut changed: Vec<String> = lines[..at].iter().map(|l| l.to_string()).collect();
+    changed.push(
+        "  - {name: 武汉江岸区汇创广告传媒有限公司, uscc: 91420102MA4KXT8G34, entity_type: \
+         enterprise, licence_category: 一般经营项目, industry: 广告经营, risk_level: B}"
+            .to_owned(),
+    );
+    let end = lines[at + 1..]
+        .iter()
+        .position(|l| !l.starts_with("    "))
+        .map_or(lines.len(), |i| at + 1 + i);
+    changed.extend(lines[end..].iter().map(|l| l.to_string()));
+    std::fs::write(&objects, changed.join("\n") + "\n").expect("write");
+
+    let run = |format: &str| {
+        spotlint_in(
+            dir.path(),
+            &["check", ".", "--format", format, "--as-of", "2024-12-31"],
+        )
+    };
+    let json: Value = serde_json::from_str(&run("json").stdout).expect("one JSON object");
+    let from_json: BTreeSet<String> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["line"].as_u64().is_some())
+        .map(|d| {
+            let file = d["file"].as_str().expect("file");
+            let file = file.strip_prefix("./").unwrap_or(file);
+            format!("{file}:{}:{}", d["line"], d["column"])
+        })
+        .collect();
+    assert!(
+        from_json.contains(&format!("objects.yaml:{}:35", at + 1)),
+        "the USCC is the 35th character of its line: {from_json:?}"
+    );
+    let human = run("human").stdout;
+    let from_human: BTreeSet<String> = human
+        .lines()
+        .filter_map(|l| Some(l.split_once("─[")?.1.strip_suffix(']')?.to_owned()))
+        .map(|place| place.strip_prefix("./").unwrap_or(&place).to_owned())
+        .collect();
+    assert_eq!(from_human, from_json, "{human}");
+}

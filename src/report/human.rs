@@ -103,7 +103,14 @@ impl SourceCode for Src {
         let offset = span.offset().saturating_sub(from).min(window.len());
         let within = SourceSpan::from((offset, span.len().min(window.len() - offset)));
         let shown = window.read_span(&within, before, after)?;
-        let (line, column, count) = (shown.line(), shown.column(), shown.line_count());
+        let (line, count) = (shown.line(), shown.line_count());
+        // miette counts a column in bytes; the header's `file:line:column` counts it in
+        // characters, as every other report does (a span after Chinese text in its line
+        // was placed two columns right for each character).
+        let column = match shown.column() {
+            0 => 0,
+            _ => self.lines.line_col(span.offset()).1.saturating_sub(1),
+        };
         let at = SourceSpan::from((shown.span().offset() + from, shown.span().len()));
         Ok(Box::new(miette::MietteSpanContents::new(
             shown.data(),
@@ -551,7 +558,8 @@ mod tests {
     }
 
     /// The lines around a span read from the window are those miette reads from the
-    /// whole text: same bytes, span, line, column and count.
+    /// whole text: same bytes, span, line and count, and the column in characters
+    /// where miette counts bytes.
     #[test]
     fn a_span_read_from_its_window_is_read_as_from_the_whole_text() {
         let text = "a: 1\nb: 二\n\nc: [x, y]\nd: |\n  long\n  text\ne: end";
@@ -587,9 +595,17 @@ mod tests {
                             )
                         })
                     };
+                    let in_chars = |(data, offset, len, line, column, count)| {
+                        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                        let column = match column {
+                            0 => 0,
+                            _ => text[line_start..start].chars().count(),
+                        };
+                        (data, offset, len, line, column, count)
+                    };
                     assert_eq!(
                         seen(window),
-                        seen(whole),
+                        seen(whole).map(in_chars),
                         "span {start}+{} around {before}/{after}",
                         end - start
                     );
