@@ -1469,10 +1469,32 @@ fn a_file_with_a_bad_byte_is_refused_at_that_byte() {
     bom.extend_from_slice("江岸".as_bytes());
     bom.push(0xFF);
     bom.extend_from_slice(&row.as_bytes()["江岸".len()..]);
+    // UTF-16 (little- and big-endian) that its BOM declares, with a lone surrogate
+    // where the bad byte is.
+    let utf16 = |big: bool| {
+        let unit = |u: u16| {
+            if big {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            }
+        };
+        let text = |t: &str| t.encode_utf16().flat_map(unit).collect::<Vec<u8>>();
+        let mut bytes = unit(0xFEFF).to_vec();
+        bytes.extend(text(
+            &format!("{RESULTS_CSV}{row}江岸").replace('\n', "\r\n"),
+        ));
+        bytes.extend(unit(0xD800));
+        bytes.extend(text(&row["江岸".len()..]));
+        bytes
+    };
+    let (le, be) = (utf16(false), utf16(true));
     let dir = folder(&[
         ("bad.csv", &bad[..]),
+        ("be.csv", &be[..]),
         ("bom.csv", &bom[..]),
         ("cut.csv", &cut[..]),
+        ("le.csv", &le[..]),
     ]);
     let (code, report) = check_json(dir.path(), &["--lang", "en"]);
     assert_eq!(code, 2, "{report}");
@@ -1480,11 +1502,42 @@ fn a_file_with_a_bad_byte_is_refused_at_that_byte() {
         places_of(&report, "input/encoding"),
         [
             ("./bad.csv".to_owned(), 4, 3),
+            ("./be.csv".to_owned(), 4, 3),
             ("./bom.csv".to_owned(), 4, 3),
-            ("./cut.csv".to_owned(), 3, 1)
+            ("./cut.csv".to_owned(), 3, 1),
+            ("./le.csv".to_owned(), 4, 3)
         ],
         "{report}"
     );
+    // The lone surrogate's first byte, named with the BOM's encoding.
+    for (name, bytes, encoding) in [("be.csv", &be, "UTF-16BE"), ("le.csv", &le, "UTF-16LE")] {
+        let offset = (2..bytes.len())
+            .step_by(2)
+            .find(|&i| {
+                let pair = [bytes[i], bytes[i + 1]];
+                let unit = if encoding == "UTF-16BE" {
+                    u16::from_be_bytes(pair)
+                } else {
+                    u16::from_le_bytes(pair)
+                };
+                unit == 0xD800
+            })
+            .unwrap_or_default();
+        let said = report["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["file"] == format!("./{name}"))
+            .and_then(|d| d["message"].as_str())
+            .unwrap_or_default();
+        assert_eq!(
+            said,
+            format!(
+                "the file's byte order mark says {encoding}, but byte {offset} is not {encoding}"
+            ),
+            "{report}"
+        );
+    }
     let message = report["diagnostics"][0]["message"]
         .as_str()
         .unwrap_or_default();
@@ -1495,7 +1548,7 @@ fn a_file_with_a_bad_byte_is_refused_at_that_byte() {
     );
     // The BOM's encoding is named: the file was not read as GBK.
     let offset = bom.iter().position(|&b| b == 0xFF).unwrap_or_default();
-    let message = report["diagnostics"][1]["message"]
+    let message = report["diagnostics"][2]["message"]
         .as_str()
         .unwrap_or_default();
     assert_eq!(

@@ -110,28 +110,6 @@ pub fn decode_with(
     }
 }
 
-/// Where the first sequence GB18030 cannot decode starts in `bytes`, `None` if every
-/// one decodes. Unlike [`decode_with`], the text is not kept: a scratch buffer is
-/// decoded into again and again, so a large file needs no second copy of itself.
-pub fn first_malformed(bytes: &[u8]) -> Option<usize> {
-    let mut decoder = GB18030.new_decoder_without_bom_handling();
-    let mut scratch = vec![0u8; 64 << 10];
-    let mut read = 0;
-    loop {
-        let (result, took, _) =
-            decoder.decode_to_utf8_without_replacement(&bytes[read..], &mut scratch, true);
-        read += took;
-        match result {
-            DecoderResult::InputEmpty => return None,
-            DecoderResult::OutputFull => {}
-            // The bad sequence, then what was read after it, end where reading stopped.
-            DecoderResult::Malformed(bad, after) => {
-                return Some(read.saturating_sub(usize::from(bad) + usize::from(after)))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

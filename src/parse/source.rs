@@ -187,11 +187,12 @@ pub enum DecodeError {
         /// where it is in that text: to point at it.
         shown: Option<(Arc<SourceFile>, usize)>,
     },
-    /// A UTF-8 byte order mark, and a byte that is not UTF-8: the file is not read as
-    /// GBK, which its mark rules out.
-    #[error("the file's byte order mark says UTF-8, but byte {offset} is not UTF-8")]
+    /// A byte order mark (UTF-8, UTF-16), and bytes that are not in its encoding: the
+    /// file is not read as GBK, which its mark rules out.
+    #[error("the file's byte order mark says {encoding}, but byte {offset} is not {encoding}")]
     NotAsDeclared {
         offset: usize,
+        encoding: &'static str,
         /// The file up to the line of the bad byte, as read with it replaced, and where
         /// it is in that text.
         shown: Option<(Arc<SourceFile>, usize)>,
@@ -230,6 +231,16 @@ impl DecodeError {
                 let shown = gbk_shown_to(name, bytes, offset);
                 DecodeError::Undecodable { offset, shown }
             }
+            // A UTF-16 file's bad sequence is shown in the text before it.
+            DecodeError::NotAsDeclared {
+                offset,
+                encoding,
+                shown: None,
+            } if encoding.starts_with("UTF-16") => DecodeError::NotAsDeclared {
+                offset,
+                encoding,
+                shown: utf16_shown_to(name, bytes, offset),
+            },
             other => other,
         }
     }
@@ -244,8 +255,10 @@ impl DecodeError {
                     "文件既不是 UTF-8 也不是 GB18030/GBK 编码的文本（第 {offset} 字节无法解码）"
                 )
             }
-            DecodeError::NotAsDeclared { offset, .. } => {
-                format!("文件的字节顺序标记表明是 UTF-8 编码，但第 {offset} 字节不是 UTF-8")
+            DecodeError::NotAsDeclared {
+                offset, encoding, ..
+            } => {
+                format!("文件的字节顺序标记表明是 {encoding} 编码，但第 {offset} 字节不是 {encoding}")
             }
             DecodeError::Mixed {
                 line, utf8_first, ..
@@ -318,6 +331,26 @@ fn gbk_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<SourceFi
     let after = GB18030.decode_without_bom_handling(&bytes[offset..end]).0;
     let at = normalise_newlines(before.to_string()).len();
     let shown = SourceFile::from_text(name, before.into_owned() + after.as_ref());
+    Some((shown, at))
+}
+
+/// UTF-16 `bytes` (a BOM, then text) up to the end of the line of the bad sequence at
+/// `offset` (read with bad sequences replaced), and where that sequence is in the text.
+fn utf16_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<SourceFile>, usize)> {
+    let encoding = if bytes.starts_with(b"\xFF\xFE") {
+        UTF_16LE
+    } else {
+        UTF_16BE
+    };
+    let body = bytes.get(2..)?;
+    let (good, rest) = body.split_at_checked(offset.checked_sub(2)?)?;
+    // The text before the bad sequence is whole characters: the two parts decode as the
+    // whole would.
+    let before = encoding.decode_without_bom_handling(good).0;
+    let after = encoding.decode_without_bom_handling(rest).0;
+    let line = after.find('\n').map_or(after.len(), |i| i + 1);
+    let at = normalise_newlines(before.to_string()).len();
+    let shown = SourceFile::from_text(name, before.into_owned() + &after[..line]);
     Some((shown, at))
 }
 
@@ -416,6 +449,7 @@ impl SourceFile {
                         let at = e.utf8_error().valid_up_to();
                         return Err(DecodeError::NotAsDeclared {
                             offset: at + UTF8_BOM.len(),
+                            encoding: "UTF-8",
                             shown: utf8_shown_to(&name, e.as_bytes(), at),
                         });
                     }
@@ -760,8 +794,10 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
         };
         let (text, had_errors) = encoding.decode_with_bom_removal(bytes);
         if had_errors {
-            return Err(DecodeError::Undecodable {
-                offset: 0,
+            let offset = first_malformed(encoding, &bytes[2..]).map_or(2, |at| at + 2);
+            return Err(DecodeError::NotAsDeclared {
+                offset,
+                encoding: label,
                 shown: None,
             });
         }
@@ -783,11 +819,33 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
             let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
             if had_errors {
                 Err(DecodeError::Undecodable {
-                    offset: gbk::first_malformed(bytes).unwrap_or(utf8_error.valid_up_to()),
+                    offset: first_malformed(GB18030, bytes).unwrap_or(utf8_error.valid_up_to()),
                     shown: None,
                 })
             } else {
                 Ok((text.into_owned(), Some("GB18030")))
+            }
+        }
+    }
+}
+
+/// Where the first sequence `encoding` cannot decode starts in `bytes` (after any BOM), `None` if every
+/// one decodes. Unlike [`gbk::decode_with`], the text is not kept: a scratch buffer is
+/// decoded into again and again, so a large file needs no second copy of itself.
+fn first_malformed(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> Option<usize> {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut scratch = vec![0u8; 64 << 10];
+    let mut read = 0;
+    loop {
+        let (result, took, _) =
+            decoder.decode_to_utf8_without_replacement(&bytes[read..], &mut scratch, true);
+        read += took;
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return None,
+            encoding_rs::DecoderResult::OutputFull => {}
+            // The bad sequence, then what was read after it, end where reading stopped.
+            encoding_rs::DecoderResult::Malformed(bad, after) => {
+                return Some(read.saturating_sub(usize::from(bad) + usize::from(after)))
             }
         }
     }
@@ -799,6 +857,7 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
     }
     String::from_utf8(bytes.to_vec()).map_err(|e| DecodeError::NotAsDeclared {
         offset: e.utf8_error().valid_up_to() + UTF8_BOM.len(),
+        encoding: "UTF-8",
         shown: None,
     })
 }
