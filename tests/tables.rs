@@ -407,3 +407,28 @@ fn a_policy_vocabulary_reads_headers_the_shipped_one_does_not() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stdout.contains("did you mean `ratio`"), "{out:?}");
 }
+
+/// Files are read side by side; what is said of each on stderr ("read as GB18030") comes
+/// in file order all the same, run after run.
+#[test]
+fn notes_on_how_files_were_read_come_in_file_order() {
+    for _ in 0..3 {
+        let out = spotlint(&[
+            "check",
+            "fixtures/tables",
+            "--format",
+            "json",
+            "--as-of",
+            "2024-12-31",
+        ]);
+        let read_as: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.ends_with(": read as GB18030"))
+            .collect();
+        assert!(read_as.len() >= 5, "{out:?}");
+        let mut sorted = read_as.clone();
+        sorted.sort();
+        assert_eq!(read_as, sorted, "{out:?}");
+    }
+}

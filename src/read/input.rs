@@ -61,6 +61,9 @@ pub struct Loaded {
     /// Results tables kept for streaming: their documents are built chunk by chunk
     /// while the rules run (see [`crate::run::stream`]), or read whole if the policy needs.
     pub tables: Vec<Streamable>,
+    /// Notes for stderr on how a file was read ("read as GB18030"), printed in file
+    /// order once every file is read: files are read side by side.
+    pub said: Vec<String>,
 }
 
 /// A CSV Results table, opened but not yet read into documents.
@@ -213,25 +216,44 @@ pub fn load_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
     for path in paths {
         files.extend(document_files(path, &mut loaded.diagnostics));
     }
-    // Files are read side by side (a large table beside a large library), the largest
-    // first, so that the others are read beside it rather than before it; their
-    // documents are kept in file order.
-    use rayon::prelude::*;
+    // Files are read side by side (a large table beside a large library), each core
+    // taking the largest file not yet taken, so that the library is read beside the
+    // table from the start rather than after small files; their documents are kept in
+    // file order.
     let mut largest_first: Vec<(u64, usize)> = files
         .iter()
         .enumerate()
         .map(|(i, file)| (std::fs::metadata(&file.path).map_or(0, |m| m.len()), i))
         .collect();
     largest_first.sort_by_key(|&(size, i)| (std::cmp::Reverse(size), i));
-    let mut each: Vec<(usize, Option<Loaded>)> = largest_first
-        .par_iter()
-        .map(|&(_, i)| {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::with_capacity(files.len()));
+    let work = || {
+        while let Some(&(_, i)) =
+            largest_first.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        {
             let mut one = Loaded::default();
-            (i, load_file(&files[i], &mut one, options).then_some(one))
-        })
-        .collect();
-    each.sort_by_key(|&(i, _)| i);
-    for one in each.into_iter().filter_map(|(_, one)| one) {
+            let kept = load_file(&files[i], &mut one, options);
+            done.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((i, kept, one));
+        }
+    };
+    rayon::scope(|scope| {
+        for _ in 1..rayon::current_num_threads().min(files.len()) {
+            scope.spawn(|_| work());
+        }
+        work();
+    });
+    let mut each: Vec<(usize, bool, Loaded)> = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    each.sort_by_key(|&(i, _, _)| i);
+    for (_, kept, one) in each {
+        for line in &one.said {
+            eprintln!("{line}");
+        }
+        if !kept {
+            continue;
+        }
         loaded.files += 1;
         loaded.documents.extend(one.documents);
         loaded.notes.extend(one.notes);
@@ -482,7 +504,9 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
     };
     if given.walked {
         if let Some(report) = crate::read::own_reports::recognise(&bytes) {
-            eprintln!("note: {shown}: spotlint's own {report}, not a submission; skipped");
+            loaded.said.push(format!(
+                "note: {shown}: spotlint's own {report}, not a submission; skipped"
+            ));
             return false;
         }
     }
@@ -527,7 +551,9 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
         }
     };
     if let Some(encoding) = source.encoding {
-        eprintln!("note: {shown}: read as {encoding}");
+        loaded
+            .said
+            .push(format!("note: {shown}: read as {encoding}"));
     }
     load_source(&source, loaded);
     true
@@ -538,7 +564,9 @@ fn take_csv(shown: &str, read: Result<Streamable, TableDocuments>, loaded: &mut 
     let trees = match read {
         Ok(streamable) => {
             if let Some(encoding) = streamable.table.source.encoding {
-                eprintln!("note: {shown}: read as {encoding}");
+                loaded
+                    .said
+                    .push(format!("note: {shown}: read as {encoding}"));
             }
             loaded.tables.push(streamable);
             return;
@@ -551,7 +579,9 @@ fn take_csv(shown: &str, read: Result<Streamable, TableDocuments>, loaded: &mut 
         .and_then(|t| t.trees.first())
         .and_then(|t| t.source.encoding)
     {
-        eprintln!("note: {shown}: read as {encoding}");
+        loaded
+            .said
+            .push(format!("note: {shown}: read as {encoding}"));
     }
     let validated = matches!(&trees, Ok(read) if read.validated);
     let trees = trees.map(|read| {
