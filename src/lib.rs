@@ -12,14 +12,15 @@
 //! - [`report`]: human, JSON, SARIF, JUnit and GitHub output;
 //! - [`commands`]: the jobs of the command line ([`cli`]).
 //!
-//! [`diag`] (diagnostics) and [`domain`] (working-day calendar, USCC, ratios) are used
-//! throughout.
+//! [`diag`] (diagnostics), [`domain`] (working-day calendar, USCC, ratios) and
+//! [`in_turn`] (work over the cores item by item) are used throughout.
 
 pub mod cli;
 pub mod commands;
 pub mod diag;
 pub mod domain;
 pub mod findings;
+pub mod in_turn;
 pub mod parse;
 pub mod policy;
 pub mod read;

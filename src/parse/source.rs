@@ -829,9 +829,10 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
     }
 }
 
-/// Where the first sequence `encoding` cannot decode starts in `bytes` (after any BOM), `None` if every
-/// one decodes. Unlike [`gbk::decode_with`], the text is not kept: a scratch buffer is
-/// decoded into again and again, so a large file needs no second copy of itself.
+/// Where the first sequence `encoding` cannot decode starts in `bytes` (given without
+/// their BOM), `None` if every one decodes. Unlike [`gbk::decode_with`], the text is
+/// not kept: a scratch buffer is decoded into again and again, so a large file needs no
+/// second copy of itself.
 fn first_malformed(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> Option<usize> {
     let mut decoder = encoding.new_decoder_without_bom_handling();
     let mut scratch = vec![0u8; 64 << 10];

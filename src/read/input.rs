@@ -226,24 +226,13 @@ pub fn load_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
         .map(|(i, file)| (std::fs::metadata(&file.path).map_or(0, |m| m.len()), i))
         .collect();
     largest_first.sort_by_key(|&(size, i)| (std::cmp::Reverse(size), i));
-    let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::Mutex::new(Vec::with_capacity(files.len()));
-    let work = || {
-        while let Some(&(_, i)) =
-            largest_first.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-        {
-            let mut one = Loaded::default();
-            let kept = load_file(&files[i], &mut one, options);
-            done.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push((i, kept, one));
-        }
-    };
-    rayon::scope(|scope| {
-        for _ in 1..rayon::current_num_threads().min(files.len()) {
-            scope.spawn(|_| work());
-        }
-        work();
+    crate::in_turn::in_turn(&largest_first, |&(_, i)| {
+        let mut one = Loaded::default();
+        let kept = load_file(&files[i], &mut one, options);
+        done.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((i, kept, one));
     });
     let mut each: Vec<(usize, bool, Loaded)> = done.into_inner().unwrap_or_else(|p| p.into_inner());
     each.sort_by_key(|&(i, _, _)| i);

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{Gathered, Key, Submissions};
@@ -86,24 +86,15 @@ pub fn run(
             // Each core takes the next chunk in table order as soon as it is free, with
             // no wait for the others at any point: the outputs done are merged in order
             // by whichever core finds the merge free, so that few wait to be merged.
-            let next = AtomicUsize::new(0);
-            let work = || {
-                while let Some(&(index, range)) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let output = chunk(table, (index, range), &run, rooms);
-                    // Its rows are read: a mapped table's pages go back to the kernel.
-                    table.source.text.release(range);
-                    if let Some(rooms) = rooms {
-                        rooms.record(index, &output.made);
-                    }
-                    progress(range.1.saturating_sub(range.0) as u64);
-                    merging.done(output);
+            crate::in_turn::in_turn(&ranges, |&(index, range)| {
+                let output = chunk(table, (index, range), &run, rooms);
+                // Its rows are read: a mapped table's pages go back to the kernel.
+                table.source.text.release(range);
+                if let Some(rooms) = rooms {
+                    rooms.record(index, &output.made);
                 }
-            };
-            rayon::scope(|scope| {
-                for _ in 1..rayon::current_num_threads() {
-                    scope.spawn(|_| work());
-                }
-                work();
+                progress(range.1.saturating_sub(range.0) as u64);
+                merging.done(output);
             });
             merging.finish()
         };
