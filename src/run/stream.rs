@@ -278,7 +278,7 @@ impl Rooms {
 
     /// The findings chunk `chunk` may keep at its rows for rule `rule`.
     fn room(&self, chunk: usize, rule: usize) -> RowRoom {
-        let made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        let made = lock(&self.made);
         let earlier: u64 = made.get(rule).map_or(0, |m| {
             m.iter().filter(|(c, _)| *c < chunk).map(|(_, n)| n).sum()
         });
@@ -290,7 +290,7 @@ impl Rooms {
     }
 
     fn record(&self, chunk: usize, counts: &[(usize, u64)]) {
-        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        let mut made = lock(&self.made);
         for &(rule, n) in counts {
             if let Some(m) = made.get_mut(rule) {
                 m.push((chunk, n));
