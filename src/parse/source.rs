@@ -680,6 +680,7 @@ fn map_gb18030_in_blocks(
         if written + done.len() > map.len() {
             return None;
         }
+        reserve(&file, written, done.len());
         let half = ((written + done.len() / 2) & !4095).saturating_sub(written);
         let (first, second) = done.split_at(half.min(done.len()));
         let ((decoded, put_first), (kinds, put)) = rayon::join(
@@ -713,6 +714,7 @@ fn map_gb18030_in_blocks(
         at = end;
     }
     let done = &before.0[..before.1];
+    reserve(&file, written, done.len());
     if written + done.len() > map.len()
         || !write_at(&file, done, written)
         || !count_decoded(done, written, &mut lines)
@@ -758,6 +760,24 @@ fn count_decoded(block: &[u8], from: usize, lines: &mut Lines) -> bool {
     lines.extend(block, from);
     !lone_cr
 }
+
+/// Gives `file` its blocks for `len` bytes at `offset` before they are written: written
+/// into a hole, each page is reserved one at a time as it is filled (delayed
+/// allocation), which made writing the decoded text about a tenth slower. Only a hint:
+/// where the file system cannot, the pages are written as they are.
+#[cfg(target_os = "linux")]
+fn reserve(file: &std::fs::File, offset: usize, len: usize) {
+    use std::os::fd::AsRawFd;
+    if let (Ok(offset), Ok(len @ 1..)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len))
+    {
+        // SAFETY: a plain system call on an open descriptor of this process's own; it
+        // changes no memory.
+        let _ = unsafe { libc::fallocate(file.as_raw_fd(), 0, offset, len) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn reserve(_file: &std::fs::File, _offset: usize, _len: usize) {}
 
 /// Writes `bytes` at `offset` in `file`, leaving its cursor: two parts of the file are
 /// written side by side.
