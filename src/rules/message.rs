@@ -73,6 +73,28 @@ pub fn values_of(values: Map) -> Box<Values> {
     values.into_iter().collect()
 }
 
+/// Whether a finding's value `name` (`None` without one) is written as the parameter
+/// `param` is: the same whole number, text or truth value (anything else, or no
+/// parameter, counts as written differently).
+pub fn shows_as(values: &Values, name: &str, param: Option<&Dynamic>) -> Option<bool> {
+    let v = value(values, name)?;
+    let Some(param) = param else {
+        return Some(false);
+    };
+    Some(if let (Ok(a), Ok(b)) = (v.as_int(), param.as_int()) {
+        a == b
+    } else if let (Some(a), Some(b)) = (
+        v.read_lock::<ImmutableString>(),
+        param.read_lock::<ImmutableString>(),
+    ) {
+        *a == *b
+    } else if let (Ok(a), Ok(b)) = (v.as_bool(), param.as_bool()) {
+        a == b
+    } else {
+        false
+    })
+}
+
 fn value<'v>(values: &'v Values, name: &str) -> Option<&'v Dynamic> {
     values
         .iter()
@@ -226,6 +248,34 @@ pub fn display(out: &mut String, v: &Dynamic, labels: Option<&BTreeMap<String, T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_shows_as_its_parameter_only_when_written_the_same() {
+        let text = |s: &str| Dynamic::from(ImmutableString::from(s));
+        let values = values_of(map(&[
+            ("min", Dynamic::from_int(2)),
+            ("who", text("enterprise")),
+            ("ratio", Dynamic::from_float(2.0)),
+        ]));
+        let two = Dynamic::from_int(2);
+        assert_eq!(shows_as(&values, "min", Some(&two)), Some(true));
+        assert_eq!(
+            shows_as(&values, "min", Some(&Dynamic::from_int(3))),
+            Some(false)
+        );
+        assert_eq!(
+            shows_as(&values, "who", Some(&text("enterprise"))),
+            Some(true)
+        );
+        assert_eq!(
+            shows_as(&values, "who", Some(&text("individual"))),
+            Some(false)
+        );
+        // Written alike, but not the same kind of value: written out again.
+        assert_eq!(shows_as(&values, "ratio", Some(&two)), Some(false));
+        assert_eq!(shows_as(&values, "min", None), Some(false));
+        assert_eq!(shows_as(&values, "max", Some(&two)), None);
+    }
 
     fn map(entries: &[(&str, Dynamic)]) -> Map {
         entries

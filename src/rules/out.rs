@@ -438,13 +438,15 @@ impl Out {
 }
 
 /// A rule's messages and help, split into their texts and placeholders once; and its
-/// help filled from its parameters alone, shared by its findings that give none of the
-/// values it names.
+/// help filled from its parameters alone, shared by its findings whose values would
+/// write it the same.
 #[derive(Debug)]
 pub struct RuleTexts {
     messages: std::collections::BTreeMap<String, message::TextTemplate>,
     help: message::TextTemplate,
-    help_names: Vec<String>,
+    /// The help's placeholders, each with the parameter written there when a finding
+    /// gives no value of its name.
+    help_names: Vec<(String, Option<Dynamic>)>,
     shared_help: std::sync::Arc<Text>,
 }
 
@@ -463,7 +465,13 @@ impl RuleTexts {
                     )
                 })
                 .collect(),
-            help_names: message::placeholders_of(&rule.help),
+            help_names: message::placeholders_of(&rule.help)
+                .into_iter()
+                .map(|name| {
+                    let param = params.get(name.as_str()).cloned();
+                    (name, param)
+                })
+                .collect(),
             shared_help: std::sync::Arc::new(help.fill(&[])),
             help,
         }
@@ -492,10 +500,12 @@ pub fn diagnostic(rule: &Rule, texts: &RuleTexts, raw: RawFinding) -> Diagnostic
     d.clause = Some(std::sync::Arc::clone(&cite.clause));
     d.source_doc = Some(std::sync::Arc::clone(&cite.source));
     d.quote = Some(std::sync::Arc::clone(&cite.quote));
+    // A finding that reports a parameter's own value (a count check's `min`, say)
+    // shares the help filled once: a run may keep tens of thousands of findings.
     let own_help = texts
         .help_names
         .iter()
-        .any(|name| raw.values.iter().any(|(k, _)| k == name));
+        .any(|(name, param)| message::shows_as(&raw.values, name, param.as_ref()) == Some(false));
     d.help = Some(if own_help {
         std::sync::Arc::new(texts.help.fill(&raw.values))
     } else {
