@@ -33,11 +33,11 @@ mod tests {
             let items: Vec<usize> = (0..len).collect();
             let started = Mutex::new(Vec::new());
             in_turn(&items, |&i| {
-                started.lock().unwrap_or_else(|p| p.into_inner()).push(i);
+                crate::shared::lock(&started).push(i);
                 // Uneven work, so that the cores finish out of order.
                 std::hint::black_box((0..(i % 7) * 1000).sum::<usize>());
             });
-            let started = started.into_inner().unwrap_or_else(|p| p.into_inner());
+            let started = crate::shared::into_inner(started);
             let mut sorted = started.clone();
             sorted.sort_unstable();
             assert_eq!(sorted, items);

@@ -12,8 +12,9 @@
 //! - [`report`]: human, JSON, SARIF, JUnit and GitHub output;
 //! - [`commands`]: the jobs of the command line ([`cli`]).
 //!
-//! [`diag`] (diagnostics), [`domain`] (working-day calendar, USCC, ratios) and
-//! [`in_turn`] (work over the cores item by item) are used throughout.
+//! [`diag`] (diagnostics), [`domain`] (working-day calendar, USCC, ratios),
+//! [`in_turn`] (work over the cores item by item) and [`shared`] (the mutexes that
+//! work shares) are used throughout.
 
 pub mod cli;
 pub mod commands;
@@ -28,4 +29,5 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod shared;
 pub mod submission;

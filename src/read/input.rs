@@ -230,11 +230,9 @@ pub fn load_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
     crate::in_turn::in_turn(&largest_first, |&(_, i)| {
         let mut one = Loaded::default();
         let kept = load_file(&files[i], &mut one, options);
-        done.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((i, kept, one));
+        crate::shared::lock(&done).push((i, kept, one));
     });
-    let mut each: Vec<(usize, bool, Loaded)> = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut each: Vec<(usize, bool, Loaded)> = crate::shared::into_inner(done);
     each.sort_by_key(|&(i, _, _)| i);
     for (_, kept, one) in each {
         for line in &one.said {

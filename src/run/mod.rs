@@ -127,7 +127,7 @@ impl<'d> Submissions<'d> {
     }
 
     pub fn get(&self, key: &Key) -> Arc<Submission> {
-        let mut list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list = crate::shared::lock(&self.list);
         if let Some(sub) = list
             .iter()
             .find(|s| s.department == key.0 && s.year == key.1)
@@ -146,14 +146,14 @@ impl<'d> Submissions<'d> {
 
     /// The submissions of the loaded documents (made up front).
     pub fn loaded(&self) -> Vec<Arc<Submission>> {
-        let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        let list = crate::shared::lock(&self.list);
         list.iter().take(self.loaded).cloned().collect()
     }
 
     /// The submissions: those of the loaded documents, then those made on demand by
     /// key (made as chunks were checked, in parallel, so in no fixed order).
     pub fn into_list(self) -> Vec<Arc<Submission>> {
-        let mut list = self.list.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut list = crate::shared::into_inner(self.list);
         if let Some(made) = list.get_mut(self.loaded..) {
             made.sort_by(|a, b| (&a.department, a.year).cmp(&(&b.department, b.year)));
         }

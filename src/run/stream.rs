@@ -17,6 +17,7 @@ use crate::read::record::Rec;
 use crate::read::table::{CsvTable, FlatChunk, MAX_ERRORS};
 use crate::rules::out::RowRoom;
 use crate::rules::{CompiledRule, Cx, Out};
+use crate::shared::lock;
 
 /// A document of a streamed table: its submission and task. A document may go on over
 /// several chunks.
@@ -152,10 +153,6 @@ impl Merging {
         merged.0.settle();
         std::mem::take(&mut merged.0)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The outputs of a table's chunks merged in chunk order, by rule and document: which
