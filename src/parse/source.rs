@@ -651,6 +651,7 @@ fn map_gb18030_in_blocks(
     let file = tempfile::tempfile().ok()?;
     let room = decoder.max_utf8_buffer_length(bytes.len())?.min(max);
     file.set_len(room as u64).ok()?;
+    let ahead = reserves_ahead(&file);
     // SAFETY: a read-only mapping of a file of this process's own, read only where it
     // was written, and written only past what was read.
     let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
@@ -680,7 +681,9 @@ fn map_gb18030_in_blocks(
         if written + done.len() > map.len() {
             return None;
         }
-        reserve(&file, written, done.len());
+        if ahead {
+            reserve(&file, written, done.len());
+        }
         let half = ((written + done.len() / 2) & !4095).saturating_sub(written);
         let (first, second) = done.split_at(half.min(done.len()));
         let ((decoded, put_first), (kinds, put)) = rayon::join(
@@ -714,7 +717,9 @@ fn map_gb18030_in_blocks(
         at = end;
     }
     let done = &before.0[..before.1];
-    reserve(&file, written, done.len());
+    if ahead {
+        reserve(&file, written, done.len());
+    }
     if written + done.len() > map.len()
         || !write_at(&file, done, written)
         || !count_decoded(done, written, &mut lines)
@@ -761,10 +766,10 @@ fn count_decoded(block: &[u8], from: usize, lines: &mut Lines) -> bool {
     !lone_cr
 }
 
-/// Gives `file` its blocks for `len` bytes at `offset` before they are written: written
-/// into a hole, each page is reserved one at a time as it is filled (delayed
-/// allocation), which made writing the decoded text about a tenth slower. Only a hint:
-/// where the file system cannot, the pages are written as they are.
+/// Gives `file` its blocks for `len` bytes at `offset` before they are written, where
+/// [`reserves_ahead`]: written into a hole, each page is reserved one at a time as it
+/// is filled (delayed allocation), which made writing the decoded text about a tenth
+/// slower. Only a hint: where the file system cannot, the pages are written as they are.
 #[cfg(target_os = "linux")]
 fn reserve(file: &std::fs::File, offset: usize, len: usize) {
     use std::os::fd::AsRawFd;
@@ -778,6 +783,26 @@ fn reserve(file: &std::fs::File, offset: usize, len: usize) {
 
 #[cfg(not(target_os = "linux"))]
 fn reserve(_file: &std::fs::File, _offset: usize, _len: usize) {}
+
+/// Whether [`reserve`] pays for `file`: not in memory (tmpfs), where it fills the pages
+/// with zeros that the write then fills again.
+#[cfg(target_os = "linux")]
+fn reserves_ahead(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `fstatfs` fills the struct when it returns 0, and it is read only then.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
+        return false;
+    }
+    // SAFETY: filled, above.
+    let stat = unsafe { stat.assume_init() };
+    stat.f_type != libc::TMPFS_MAGIC
+}
+
+#[cfg(not(target_os = "linux"))]
+fn reserves_ahead(_file: &std::fs::File) -> bool {
+    false
+}
 
 /// Writes `bytes` at `offset` in `file`, leaving its cursor: two parts of the file are
 /// written side by side.
