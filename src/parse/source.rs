@@ -315,7 +315,7 @@ fn utf8_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<SourceF
     let rest = bytes.get(offset..)?;
     let end = memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| offset + i + 1);
     let before = std::str::from_utf8(bytes.get(..offset)?).ok()?;
-    let at = normalise_newlines(before.to_owned()).len();
+    let at = normalised_len(before);
     let shown = SourceFile::from_text(name, String::from_utf8_lossy(&bytes[..end]).into_owned());
     Some((shown, at))
 }
@@ -329,7 +329,7 @@ fn gbk_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<SourceFi
     // the whole would.
     let before = GB18030.decode_without_bom_handling(&bytes[..offset]).0;
     let after = GB18030.decode_without_bom_handling(&bytes[offset..end]).0;
-    let at = normalise_newlines(before.to_string()).len();
+    let at = normalised_len(&before);
     let shown = SourceFile::from_text(name, before.into_owned() + after.as_ref());
     Some((shown, at))
 }
@@ -349,7 +349,7 @@ fn utf16_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<Source
     let before = encoding.decode_without_bom_handling(good).0;
     let after = encoding.decode_without_bom_handling(rest).0;
     let line = after.find('\n').map_or(after.len(), |i| i + 1);
-    let at = normalise_newlines(before.to_string()).len();
+    let at = normalised_len(&before);
     let shown = SourceFile::from_text(name, before.into_owned() + &after[..line]);
     Some((shown, at))
 }
@@ -837,15 +837,17 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
         } else {
             (UTF_16BE, "UTF-16BE")
         };
-        let (text, had_errors) = encoding.decode_with_bom_removal(bytes);
-        if had_errors {
+        // Decoded without replacement: a bad sequence stops the decoding there, and the
+        // text made so far is dropped before the text shown around it is made.
+        let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(&bytes[2..])
+        else {
             let offset = first_malformed(encoding, &bytes[2..]).map_or(2, |at| at + 2);
             return Err(DecodeError::NotAsDeclared {
                 offset,
                 encoding: label,
                 shown: None,
             });
-        }
+        };
         return Ok((text.into_owned(), Some(label)));
     }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
@@ -861,14 +863,13 @@ fn decode_bytes(bytes: &[u8]) -> Result<(String, Option<&'static str>), DecodeEr
                     shown: None,
                 });
             }
-            let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
-            if had_errors {
-                Err(DecodeError::Undecodable {
+            // As for UTF-16 above: a bad sequence stops the decoding.
+            match GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+                Some(text) => Ok((text.into_owned(), Some("GB18030"))),
+                None => Err(DecodeError::Undecodable {
                     offset: first_malformed(GB18030, bytes).unwrap_or(utf8_error.valid_up_to()),
                     shown: None,
-                })
-            } else {
-                Ok((text.into_owned(), Some("GB18030")))
+                }),
             }
         }
     }
@@ -906,6 +907,13 @@ fn utf8(bytes: &[u8]) -> Result<String, DecodeError> {
         encoding: "UTF-8",
         shown: None,
     })
+}
+
+/// The length of `text` once [`normalise_newlines`] made it: a CRLF becomes one byte, a
+/// lone CR stays one. Counted, not made: the text before a bad byte may be most of a
+/// large file.
+fn normalised_len(text: &str) -> usize {
+    text.len() - memchr::memmem::find_iter(text.as_bytes(), b"\r\n").count()
 }
 
 /// CRLF and lone CR become LF so that every later position counts lines the same way.
