@@ -965,6 +965,25 @@ fn utf8_string(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_length_counted_is_the_length_normalised() {
+        for text in [
+            "",
+            "a",
+            "\r",
+            "\r\n",
+            "a\r\nb\rc\n",
+            "\r\r\n\n\r",
+            "检查\r\n结果\r",
+        ] {
+            assert_eq!(
+                normalised_len(text),
+                normalise_newlines(text.to_owned()).len(),
+                "{text:?}"
+            );
+        }
+    }
+
     /// A table decoded into a file of its own is exactly what the whole reader makes of
     /// it, and it is decoded so only where the whole reader reads it as GB18030.
     #[test]
