@@ -327,11 +327,12 @@ fn gbk_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<SourceFi
     let end = memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| offset + i + 1);
     // The decoder is between characters at the first bad byte: the two parts decode as
     // the whole would.
-    let before = GB18030.decode_without_bom_handling(&bytes[..offset]).0;
-    let after = GB18030.decode_without_bom_handling(&bytes[offset..end]).0;
-    let at = normalised_len(&before);
-    let shown = SourceFile::from_text(name, before.into_owned() + after.as_ref());
-    Some((shown, at))
+    Some(shown_in(
+        name,
+        GB18030,
+        &bytes[..offset],
+        &bytes[offset..end],
+    ))
 }
 
 /// UTF-16 `bytes` (a BOM, then text) up to the end of the line of the bad sequence at
@@ -344,14 +345,37 @@ fn utf16_shown_to(name: &str, bytes: &[u8], offset: usize) -> Option<(Arc<Source
     };
     let body = bytes.get(2..)?;
     let (good, rest) = body.split_at_checked(offset.checked_sub(2)?)?;
-    // The text before the bad sequence is whole characters: the two parts decode as the
-    // whole would.
+    // The line ends at its first line-feed code unit: only that much of the rest is
+    // decoded. The text before the bad sequence is whole characters (so `rest` starts
+    // on a code unit), and the two parts decode as the whole would.
+    let line_feed = if encoding == UTF_16LE {
+        [b'\n', 0]
+    } else {
+        [0, b'\n']
+    };
+    let end = rest
+        .chunks_exact(2)
+        .position(|unit| unit == line_feed)
+        .map_or(rest.len(), |i| 2 * i + 2);
+    Some(shown_in(name, encoding, good, &rest[..end]))
+}
+
+/// `good`, whole characters of `encoding`, then `bad`, from a bad sequence to the end
+/// of its line, decoded with bad sequences replaced: the text shown, and where the bad
+/// sequence is in it.
+fn shown_in(
+    name: &str,
+    encoding: &'static encoding_rs::Encoding,
+    good: &[u8],
+    bad: &[u8],
+) -> (Arc<SourceFile>, usize) {
     let before = encoding.decode_without_bom_handling(good).0;
-    let after = encoding.decode_without_bom_handling(rest).0;
-    let line = after.find('\n').map_or(after.len(), |i| i + 1);
+    let after = encoding.decode_without_bom_handling(bad).0;
     let at = normalised_len(&before);
-    let shown = SourceFile::from_text(name, before.into_owned() + &after[..line]);
-    Some((shown, at))
+    (
+        SourceFile::from_text(name, before.into_owned() + after.as_ref()),
+        at,
+    )
 }
 
 fn kind_en(utf8: bool) -> &'static str {
