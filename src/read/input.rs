@@ -66,6 +66,15 @@ pub struct Loaded {
     pub said: Vec<String>,
 }
 
+impl Loaded {
+    /// Notes that `shown` was read as `encoding`, where it was not UTF-8.
+    fn read_as(&mut self, shown: &str, encoding: Option<&str>) {
+        if let Some(encoding) = encoding {
+            self.said.push(format!("note: {shown}: read as {encoding}"));
+        }
+    }
+}
+
 /// A CSV Results table, opened but not yet read into documents.
 #[derive(Debug)]
 pub struct Streamable {
@@ -537,11 +546,7 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
             return true;
         }
     };
-    if let Some(encoding) = source.encoding {
-        loaded
-            .said
-            .push(format!("note: {shown}: read as {encoding}"));
-    }
+    loaded.read_as(&shown, source.encoding);
     load_source(&source, loaded);
     true
 }
@@ -550,26 +555,18 @@ fn load_file(given: &Given, loaded: &mut Loaded, options: &ReadOptions) -> bool 
 fn take_csv(shown: &str, read: Result<Streamable, TableDocuments>, loaded: &mut Loaded) {
     let trees = match read {
         Ok(streamable) => {
-            if let Some(encoding) = streamable.table.source.encoding {
-                loaded
-                    .said
-                    .push(format!("note: {shown}: read as {encoding}"));
-            }
+            loaded.read_as(shown, streamable.table.source.encoding);
             loaded.tables.push(streamable);
             return;
         }
         Err(trees) => trees,
     };
-    if let Some(encoding) = trees
+    let encoding = trees
         .as_ref()
         .ok()
         .and_then(|t| t.trees.first())
-        .and_then(|t| t.source.encoding)
-    {
-        loaded
-            .said
-            .push(format!("note: {shown}: read as {encoding}"));
-    }
+        .and_then(|t| t.source.encoding);
+    loaded.read_as(shown, encoding);
     let validated = matches!(&trees, Ok(read) if read.validated);
     let trees = trees.map(|read| {
         loaded.notes.extend(read.notes);
