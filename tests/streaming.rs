@@ -490,6 +490,19 @@ fn with_extra_columns(text: &str) -> String {
 
 /// `text` with every non-empty cell in quotes, and the outcome of its first record over
 /// two lines with a comma and a quote in it.
+/// `text` with a blank line after its third line.
+fn with_blank_lines(text: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        if i == 2 {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 fn all_quoted(text: &str) -> String {
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
@@ -527,6 +540,7 @@ fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
             .concat(),
         ),
         ("extra columns", with_extra_columns(&text).into_bytes()),
+        ("blank lines", with_blank_lines(&text).into_bytes()),
         (
             "extra columns, CRLF",
             with_extra_columns(&text).replace('\n', "\r\n").into_bytes(),
@@ -576,6 +590,18 @@ fn every_export_shape_gives_the_findings_of_the_table_read_whole() {
                     found.iter().all(|(_, line, _)| *line != 3),
                     "{shape}: line 3 is inside a cell: {found:?}"
                 );
+            }
+            // Rows after a blank line are a line further down.
+            "blank lines" => {
+                let shifted: Vec<(String, usize, usize)> = lf
+                    .iter()
+                    .map(|(rule, line, col)| (rule.clone(), line + usize::from(*line > 3), *col))
+                    .collect();
+                let mut found = found.clone();
+                found.sort();
+                let mut shifted = shifted;
+                shifted.sort();
+                assert_eq!(found, shifted, "{shape}");
             }
             "quoted CRLF with a BOM" | "extra columns" | "extra columns, CRLF" => {}
             _ => assert_eq!(&found, lf, "{shape}"),

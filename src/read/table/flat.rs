@@ -392,9 +392,18 @@ pub struct FlatChunk<'t> {
     /// text after the closing quote), by row and slot.
     unescaped: HashMap<(u32, usize), String>,
     pub groups: Vec<FlatGroup<'t>>,
-    /// The 1-based line each row starts on, counted once, when a finding is first
-    /// placed in the chunk (its text is then at hand, not let go).
-    row_lines: OnceLock<Vec<usize>>,
+    /// The 1-based line each row starts on, known once, when a finding is first placed
+    /// in the chunk (its text is then at hand, not let go).
+    row_lines: OnceLock<RowLines>,
+}
+
+/// The line each row of a chunk starts on.
+#[derive(Debug)]
+enum RowLines {
+    /// Row `i` starts on line `first + i`: each row is one line.
+    OnePerRow(usize),
+    /// By row, counted over the chunk's line breaks.
+    Counted(Vec<usize>),
 }
 
 /// Where in a row a [`crate::read::record::Rec`] reads: the record, or a mapping inside it.
@@ -843,24 +852,37 @@ impl<'t> FlatChunk<'t> {
             return source.line_col(offset);
         }
         let lines = self.row_lines.get_or_init(|| {
-            let text = self.text().as_bytes();
-            let Some(first) = self.rows.first() else {
-                return Vec::new();
+            let (Some(first), Some(last)) = (self.rows.first(), self.rows.last()) else {
+                return RowLines::Counted(Vec::new());
             };
             let (mut line, start) = (source.line_col(first.range.0).0, first.range.0);
+            // Each row but the last ends with a line break, so the last starts at least
+            // one line per row after the first; exactly that many when no row holds
+            // another (in a quoted cell, or blank lines before it): the file's line
+            // index tells so without reading the chunk.
+            if source.line_col(last.range.0).0 == line + (self.rows.len() - 1) {
+                return RowLines::OnePerRow(line);
+            }
             // One pass over the chunk's line breaks: rows start in order.
+            let text = self.text().as_bytes();
             let mut breaks = memchr::memchr_iter(b'\n', &text[start..]).peekable();
-            self.rows
-                .iter()
-                .map(|r| {
-                    while breaks.next_if(|b| start + b < r.range.0).is_some() {
-                        line += 1;
-                    }
-                    line
-                })
-                .collect()
+            RowLines::Counted(
+                self.rows
+                    .iter()
+                    .map(|r| {
+                        while breaks.next_if(|b| start + b < r.range.0).is_some() {
+                            line += 1;
+                        }
+                        line
+                    })
+                    .collect(),
+            )
         });
-        source.line_col_from((start, lines[row as usize]), offset)
+        let line = match lines {
+            RowLines::OnePerRow(first) => first + row as usize,
+            RowLines::Counted(lines) => lines[row as usize],
+        };
+        source.line_col_from((start, line), offset)
     }
 
     /// The file the chunk is read from.
