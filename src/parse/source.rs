@@ -698,9 +698,6 @@ fn map_gb18030_in_blocks(
             }
         };
         let block = &bytes[at..end];
-        if memchr::memchr(0, block).is_some() {
-            return None;
-        }
         let last = end == bytes.len();
         // The block before is written in two halves side by side: the kernel's filling
         // of the file's new pages weighs as much as the decoding.
@@ -715,7 +712,11 @@ fn map_gb18030_in_blocks(
         let (first, second) = done.split_at(half.min(done.len()));
         let ((decoded, put_first), (kinds, put)) = rayon::join(
             || {
-                let decoded = gbk::decode_lines(&mut decoder, block, &mut next, last);
+                // A NUL byte: not text this reader takes.
+                let decoded = memchr::memchr(0, block)
+                    .is_none()
+                    .then(|| gbk::decode_lines(&mut decoder, block, &mut next, last))
+                    .flatten();
                 (decoded, write_at(&file, first, written))
             },
             || {
