@@ -633,14 +633,27 @@ impl SourceFile {
     }
 }
 
+/// What [`SourceFile::map_gb18030`] hands on, as it decodes, to be cut into records.
+pub enum Decoded<'a> {
+    /// The text written so far, from its start, and whether it is all there.
+    Written { text: &'a [u8], whole: bool },
+    /// A block just decoded, at `start` in the text, read where it was decoded rather
+    /// than where it is written (whose pages would have to be mapped for it), and
+    /// whether it ends the text. The text before it was handed on first.
+    Block {
+        text: &'a [u8],
+        start: usize,
+        last: bool,
+    },
+}
+
 impl SourceFile {
     /// A large GB18030 (GBK) table, decoded block by block into a file of its own that
     /// is mapped, so that memory does not grow with the table; the text is then read as
     /// [`Self::map_utf8`] reads a mapped one, with the label `GB18030`. One pass: while a
     /// block is decoded, the block before it is written and its lines are counted, and
-    /// `each` is told of the text written before that, where to cut records up to (the
-    /// start of its last block, whose last record may go on) and whether the text is
-    /// whole. `None` for bytes that [`decode_bytes`] would not read as GB18030 alone (a
+    /// `each` is told of the text written before it, then of the block itself, read
+    /// where it was decoded (see [`Decoded`]). `None` for bytes that [`decode_bytes`] would not read as GB18030 alone (a
     /// BOM, NUL bytes, UTF-8, lines of both encodings), for a malformed sequence, a lone
     /// CR, decoded text over `max` bytes, and where no file can be written: the table is
     /// then read whole, which reports what is wrong.
@@ -648,7 +661,7 @@ impl SourceFile {
         name: &str,
         raw: &memmap2::Mmap,
         max: usize,
-        each: impl FnMut(&[u8], usize, bool) + Send,
+        each: impl FnMut(Decoded) + Send,
     ) -> Option<Arc<SourceFile>> {
         /// Decoded a block at a time, each cut after a line break (never part of a GBK
         /// character), its pages let go once decoded. A block of 1 MiB decodes into
@@ -665,7 +678,7 @@ fn map_gb18030_in_blocks(
     raw: &memmap2::Mmap,
     max: usize,
     block_bytes: usize,
-    mut each: impl FnMut(&[u8], usize, bool) + Send,
+    mut each: impl FnMut(Decoded) + Send,
 ) -> Option<Arc<SourceFile>> {
     let bytes: &[u8] = raw;
     if has_bom(bytes) || bytes.is_empty() {
@@ -722,10 +735,16 @@ fn map_gb18030_in_blocks(
             || {
                 let put = write_at(&file, second, written + first.len())
                     && count_decoded(done, written, &mut lines);
-                // The text before `done` is all written: cut up to its last block.
-                if written > cut_to {
-                    each(&map[..written], cut_to, false);
-                }
+                // The text before `done` is all written.
+                each(Decoded::Written {
+                    text: &map[..written],
+                    whole: false,
+                });
+                each(Decoded::Block {
+                    text: done,
+                    start: written,
+                    last: false,
+                });
                 (line_kinds(block), put)
             },
         );
@@ -754,8 +773,20 @@ fn map_gb18030_in_blocks(
     {
         return None;
     }
+    each(Decoded::Written {
+        text: &map[..written],
+        whole: false,
+    });
+    each(Decoded::Block {
+        text: done,
+        start: written,
+        last: true,
+    });
     written += done.len();
-    each(&map[..written], written, true);
+    each(Decoded::Written {
+        text: &map[..written],
+        whole: true,
+    });
     // No line of another encoding: UTF-8 after all, for the reader of UTF-8.
     if !other_lines {
         return None;
@@ -1064,14 +1095,21 @@ mod tests {
             // `each` sees the text so far, a prefix of the text, cut up to where it
             // reached before.
             let in_blocks = [4 << 20, 64, 7].map(|b| {
-                let (mut seen, mut cut) = (Vec::new(), 0);
-                let source =
-                    map_gb18030_in_blocks("t.csv", &mapped, usize::MAX, b, |t, upto, whole| {
-                        assert!(upto >= cut && upto <= t.len() && t.starts_with(&seen));
-                        assert_eq!(whole, upto == t.len());
-                        (seen, cut) = (t.to_vec(), upto);
-                    });
+                // The blocks handed on, which the text written before each must be.
+                let (mut seen, mut whole) = (Vec::new(), false);
+                let source = map_gb18030_in_blocks("t.csv", &mapped, usize::MAX, b, |d| match d {
+                    Decoded::Written { text, whole: all } => {
+                        assert_eq!(text, &seen[..]);
+                        assert!(!whole);
+                        whole = all;
+                    }
+                    Decoded::Block { text, start, .. } => {
+                        assert_eq!(start, seen.len());
+                        seen.extend_from_slice(text);
+                    }
+                });
                 source.map(|s| {
+                    assert!(whole);
                     assert_eq!(seen, s.text.as_bytes());
                     assert_eq!(s.encoding, Some("GB18030"));
                     assert_eq!(s.lines.breaks, memchr::memchr_iter(b'\n', &seen).count());

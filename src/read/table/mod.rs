@@ -93,7 +93,7 @@ use std::sync::OnceLock;
 use calamine::{Data, Reader, SheetType, SheetVisible, Sheets};
 use rhai::ImmutableString;
 
-use crate::parse::source::SourceFile;
+use crate::parse::source::{Decoded, SourceFile};
 use crate::parse::tree::{Key, Node, NodeId, Span, Tree, Value};
 use crate::parse::yaml::LoadError;
 use crate::schema;
@@ -929,13 +929,27 @@ impl CsvTable {
     pub fn open_gb18030(path_shown: &str, raw: &memmap2::Mmap, max: usize) -> Option<CsvTable> {
         let mut cutter = Cutter::default();
         let mut delimiter: Option<Option<u8>> = None;
-        let source = SourceFile::map_gb18030(path_shown, raw, max, |text, upto, whole| {
+        let source = SourceFile::map_gb18030(path_shown, raw, max, |decoded| {
             // Told by the first line that is not blank, which may come in a later block.
             if delimiter.is_none() {
-                delimiter = first_line_delimiter(text).or(whole.then_some(Some(b',')));
+                delimiter = match decoded {
+                    Decoded::Written { text, whole } => {
+                        first_line_delimiter(text).or(whole.then_some(Some(b',')))
+                    }
+                    Decoded::Block { text, start: 0, .. } => first_line_delimiter(text),
+                    Decoded::Block { .. } => None,
+                };
             }
-            if let Some(Some(delimiter)) = delimiter {
-                cutter.advance_part(text, delimiter, upto, whole);
+            let Some(Some(delimiter)) = delimiter else {
+                return;
+            };
+            match decoded {
+                Decoded::Written { text, whole } => {
+                    cutter.advance_part(text, delimiter, text.len(), whole);
+                }
+                Decoded::Block { text, start, last } => {
+                    cutter.advance_block(text, start, delimiter, last);
+                }
             }
         })?;
         let delimiter = delimiter.flatten()?;
@@ -1235,6 +1249,30 @@ impl Cutter {
             i = j;
         }
         self.i = i;
+    }
+
+    /// [`Self::advance_part`] on `part`, the text from `start` on, where reading goes on
+    /// at its start, after the last record: cut in it alone. Otherwise (a quoted field
+    /// that runs on into it, blank lines before it) nothing is cut: the text written is
+    /// cut with the next part.
+    fn advance_block(&mut self, part: &[u8], start: usize, delimiter: u8, last: bool) {
+        let last_end = self.ends.last().map_or(0, |&e| e as usize);
+        if self.i != start || last_end != start || part.is_empty() {
+            return;
+        }
+        let Ok(base) = u32::try_from(start) else {
+            return;
+        };
+        // A record's end in the part, counted from its start; the last record ended
+        // where it starts.
+        let mut local = Cutter {
+            i: 0,
+            ends: vec![0],
+        };
+        local.advance_part(part, delimiter, part.len(), last);
+        self.ends
+            .extend(local.ends.iter().skip(1).map(|&e| e.saturating_add(base)));
+        self.i = start + local.i;
     }
 
     fn finish(self, text: &[u8]) -> Vec<u32> {
@@ -3324,6 +3362,41 @@ mod tests {
                 let mixed: Vec<_> = CsvRows::new(&text, delimiter).collect();
                 proptest::prop_assert_eq!(rows_shown(&mixed), rows_shown(&rows_by_the_csv_crate(&text, delimiter)));
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Cut as a large GBK table is: the text written so far, then each block where
+        /// it was decoded (blocks end after a line break), then the whole.
+        #[test]
+        fn a_text_cut_block_by_block_is_cut_as_whole(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "中", ",", "\"", "\"\"", "\n", "\r\n", "\n\n", "b,\"x\ny\",c\n"]),
+                0..60,
+            ),
+            cuts in proptest::collection::vec(0usize..1000, 0..6),
+        ) {
+            let text = parts.concat();
+            let bytes = text.as_bytes();
+            let mut starts: Vec<usize> = cuts
+                .iter()
+                .filter_map(|&c| {
+                    let at = c % (bytes.len() + 1);
+                    memchr::memchr(b'\n', &bytes[at..]).map(|i| at + i + 1)
+                })
+                .filter(|&at| at < bytes.len())
+                .collect();
+            starts.push(0);
+            starts.sort_unstable();
+            starts.dedup();
+            let mut cutter = Cutter::default();
+            for (i, &start) in starts.iter().enumerate() {
+                let end = starts.get(i + 1).copied().unwrap_or(bytes.len());
+                cutter.advance_part(&bytes[..start], b',', start, false);
+                cutter.advance_block(&bytes[start..end], start, b',', end == bytes.len());
+            }
+            cutter.advance_part(bytes, b',', bytes.len(), true);
+            proptest::prop_assert_eq!(cutter.finish(bytes), record_ends(bytes, b','));
         }
     }
 
