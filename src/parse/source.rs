@@ -736,15 +736,7 @@ fn map_gb18030_in_blocks(
                 let put = write_at(&file, second, written + first.len())
                     && count_decoded(done, written, &mut lines);
                 // The text before `done` is all written.
-                each(Decoded::Written {
-                    text: &map[..written],
-                    whole: false,
-                });
-                each(Decoded::Block {
-                    text: done,
-                    start: written,
-                    last: false,
-                });
+                hand_on(&mut each, &map[..written], done, false);
                 (line_kinds(block), put)
             },
         );
@@ -773,15 +765,7 @@ fn map_gb18030_in_blocks(
     {
         return None;
     }
-    each(Decoded::Written {
-        text: &map[..written],
-        whole: false,
-    });
-    each(Decoded::Block {
-        text: done,
-        start: written,
-        last: true,
-    });
+    hand_on(&mut each, &map[..written], done, true);
     written += done.len();
     each(Decoded::Written {
         text: &map[..written],
@@ -801,6 +785,19 @@ fn map_gb18030_in_blocks(
         encoding: Some("GB18030"),
         lines,
     }))
+}
+
+/// Hands on the text `written` so far, then `block`, decoded after it (see [`Decoded`]).
+fn hand_on(each: &mut impl FnMut(Decoded), written: &[u8], block: &[u8], last: bool) {
+    each(Decoded::Written {
+        text: written,
+        whole: false,
+    });
+    each(Decoded::Block {
+        text: block,
+        start: written.len(),
+        last,
+    });
 }
 
 /// Whether `block` has a line of UTF-8 and a line of another encoding (see
