@@ -653,10 +653,11 @@ impl SourceFile {
     /// [`Self::map_utf8`] reads a mapped one, with the label `GB18030`. One pass: while a
     /// block is decoded, the block before it is written and its lines are counted, and
     /// `each` is told of the text written before it, then of the block itself, read
-    /// where it was decoded (see [`Decoded`]). `None` for bytes that [`decode_bytes`] would not read as GB18030 alone (a
-    /// BOM, NUL bytes, UTF-8, lines of both encodings), for a malformed sequence, a lone
-    /// CR, decoded text over `max` bytes, and where no file can be written: the table is
-    /// then read whole, which reports what is wrong.
+    /// where it was decoded (see [`Decoded`]). `None` for bytes that [`decode_bytes`]
+    /// would not read as GB18030 alone (a BOM, NUL bytes, UTF-8, lines of both
+    /// encodings), for a malformed sequence, a lone CR, decoded text over `max` bytes,
+    /// and where no file can be written: the table is then read whole, which reports
+    /// what is wrong.
     pub fn map_gb18030(
         name: &str,
         raw: &memmap2::Mmap,
@@ -1089,8 +1090,8 @@ mod tests {
             }
             let mapped = map(&bytes);
             // In blocks of the size read, and small ones, cut after line breaks.
-            // `each` sees the text so far, a prefix of the text, cut up to where it
-            // reached before.
+            // `each` sees each block after the text written before it, which is the
+            // blocks seen so far, and the whole text last.
             let in_blocks = [4 << 20, 64, 7].map(|b| {
                 // The blocks handed on, which the text written before each must be.
                 let (mut seen, mut whole) = (Vec::new(), false);
