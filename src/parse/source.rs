@@ -700,7 +700,7 @@ fn map_gb18030_in_blocks(
     // turn.
     let mut next = vec![0u8; block_bytes.max(64) * 3 / 2];
     let mut before: (Vec<u8>, usize) = (vec![0u8; next.len()], 0);
-    let (mut at, mut written, mut cut_to, mut released) = (0, 0usize, 0usize, 0usize);
+    let (mut at, mut written, mut released) = (0, 0usize, 0usize);
     let mut lines = Lines::new();
     // A line of another encoding seen: else the file is ASCII, for the reader of UTF-8.
     let mut other_lines = false;
@@ -745,10 +745,10 @@ fn map_gb18030_in_blocks(
         if !(put && put_first) || kinds.0 {
             return None;
         }
-        // The text cut goes back to the kernel.
-        let_go_pages(&map, (released, cut_to & !4095));
-        released = released.max(cut_to & !4095);
-        cut_to = written;
+        // The text written before `done` is cut: what of it was read goes back to the
+        // kernel.
+        let_go_pages(&map, (released, written & !4095));
+        released = written & !4095;
         written += done.len();
         other_lines |= kinds.1;
         std::mem::swap(&mut before.0, &mut next);
