@@ -280,7 +280,7 @@ pub fn reports(data: &[u8]) {
         d.quote = Some(Arc::from(part()));
         d.source_doc = Some(Arc::from(part()));
         d.policy = Some(Arc::from(part()));
-        d.targets = part().split(',').map(str::to_owned).collect();
+        d.targets = part().split(',').map(Into::into).collect();
         let measured = part().parse::<f64>().ok();
         if let Some(measured) = measured {
             let numerator = part().parse::<i64>().unwrap_or_default();

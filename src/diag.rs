@@ -99,8 +99,12 @@ pub struct Diagnostic {
     pub help: Option<Arc<Text>>,
     pub source: Option<Arc<SourceFile>>,
     /// Ids of the reported record (object, id, uscc, task), for waivers to match.
-    pub targets: Vec<String>,
+    pub targets: Vec<Target>,
 }
+
+/// An id a finding is about: short (a code, a task id), so held inline, not allocated
+/// for each of a run's findings.
+pub type Target = smartstring::alias::String;
 
 impl Diagnostic {
     /// A positioned problem in a file (input, policy or script).

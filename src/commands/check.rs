@@ -386,6 +386,7 @@ pub fn run(options: &CheckOptions) -> Outcome {
         let evaluation = run::parse_only(&loaded.documents, tables, options.chunk_rows);
         let mut diagnostics = loaded.diagnostics;
         diagnostics.extend(evaluation.diagnostics.into_iter().flatten());
+        diagnostics.extend(evaluation.findings);
         let mut report = Report {
             files_checked: loaded.files,
             documents_checked: loaded.documents.len() + evaluation.streamed_documents,
@@ -525,12 +526,17 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
                 .flat_map(|tree| waivers::from_tree(tree, false)),
         )
         .collect();
-    // Findings are moved once, into the report after what it holds already.
     let findings_from = report.diagnostics.len();
-    let count: usize = evaluation.diagnostics.iter().map(Vec::len).sum();
-    report.diagnostics.reserve(count);
     for part in evaluation.diagnostics {
         report.diagnostics.extend(part);
+    }
+    // The findings are the report's list when it holds nothing else. Put after every
+    // problem, they sort as before: the sort keeps ties in the order held, and a
+    // problem ties with a finding only if a rule's id is a problem's code.
+    if report.diagnostics.is_empty() {
+        report.diagnostics = evaluation.findings;
+    } else {
+        report.diagnostics.extend(evaluation.findings);
     }
     report.waived = Box::new(waivers::apply(
         &mut report.diagnostics,

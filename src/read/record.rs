@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::diag::TARGET_KEYS;
+use crate::diag::{Target, TARGET_KEYS};
 use crate::parse::source::SourceFile;
 use crate::parse::tree::{NodeId, NodeRef, Span, Tree, Value, ValueRef};
 use crate::read::table::{FlatChunk, Part};
@@ -430,7 +430,7 @@ pub enum Anchor {
     Placed {
         source: Arc<SourceFile>,
         span: Span,
-        targets: Vec<String>,
+        targets: Vec<Target>,
         /// The line and column of `span`, when counted where the finding was made.
         line_col: Option<(usize, usize)>,
     },
@@ -448,7 +448,7 @@ impl Anchor {
                 let targets = TARGET_KEYS
                     .iter()
                     .filter_map(|k| tree.str_at(at.id, k).or_else(|| tree.str_at(tree.root, k)))
-                    .map(str::to_owned)
+                    .map(Target::from)
                     .collect();
                 (
                     Arc::clone(&tree.source),
@@ -468,7 +468,7 @@ impl Anchor {
 }
 
 /// What [`Anchor::resolve`] gives.
-pub type Resolved = (Arc<SourceFile>, Span, Vec<String>, Option<(usize, usize)>);
+pub type Resolved = (Arc<SourceFile>, Span, Vec<Target>, Option<(usize, usize)>);
 
 /// Whether a result is published: its publication's channel and date are both given.
 pub fn is_published(record: &Rec) -> bool {

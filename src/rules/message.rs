@@ -60,17 +60,45 @@ pub fn placeholders_of(template: &Text) -> Vec<String> {
     names
 }
 
-/// The values a finding reports, by name, in name order: a few each, kept in a list
-/// made to size (a map's node is several hundred bytes, and a run may keep a hundred
-/// thousand findings).
+/// The values a finding reports, by name: a few each, kept in a list made to size (a
+/// map's node is several hundred bytes, and a run may keep a hundred thousand findings).
 pub type Values = [(Name, Dynamic)];
 
 /// The key of a [`Map`].
-type Name = smartstring::SmartString<smartstring::LazyCompact>;
+pub type Name = smartstring::SmartString<smartstring::LazyCompact>;
 
-/// `values` as [`Values`].
-pub fn values_of(values: Map) -> Box<Values> {
-    values.into_iter().collect()
+/// A finding's values as a check gathers them: a list, each name once (a later value
+/// replaces an earlier one, as in a map), never a map's node.
+#[derive(Debug, Clone, Default)]
+pub struct FindingValues(Vec<(Name, Dynamic)>);
+
+impl FindingValues {
+    pub fn new() -> FindingValues {
+        // Room for what a check and its message's record fields give.
+        FindingValues(Vec::with_capacity(8))
+    }
+
+    pub fn insert(&mut self, name: Name, value: Dynamic) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, held)) => *held = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n.as_str() == name)
+    }
+
+    /// The values as kept with the finding.
+    pub fn into_kept(self) -> Box<Values> {
+        self.0.into_boxed_slice()
+    }
+}
+
+impl From<Map> for FindingValues {
+    fn from(values: Map) -> FindingValues {
+        FindingValues(values.into_iter().collect())
+    }
 }
 
 /// Whether a finding's value `name` (`None` without one) is written as the parameter
@@ -252,11 +280,12 @@ mod tests {
     #[test]
     fn a_value_shows_as_its_parameter_only_when_written_the_same() {
         let text = |s: &str| Dynamic::from(ImmutableString::from(s));
-        let values = values_of(map(&[
+        let values = FindingValues::from(map(&[
             ("min", Dynamic::from_int(2)),
             ("who", text("enterprise")),
             ("ratio", Dynamic::from_float(2.0)),
-        ]));
+        ]))
+        .into_kept();
         let two = Dynamic::from_int(2);
         assert_eq!(shows_as(&values, "min", Some(&two)), Some(true));
         assert_eq!(
@@ -301,7 +330,7 @@ mod tests {
             [("enterprise".to_owned(), Text::new("企业", "an enterprise"))].into(),
         );
         let template = "{n} {x} {list} {who} {why} {none} {p} {missing} {";
-        let values = values_of(values);
+        let values = FindingValues::from(values).into_kept();
         let filled = |lang| Template::new(template, &params, &labels, lang).fill(&values, lang);
         assert_eq!(filled(Lang::Zh), "20 0.5 a、b 企业 原因 — 7 {missing} {");
         assert_eq!(
@@ -313,10 +342,11 @@ mod tests {
 
     #[test]
     fn placeholders_take_values_then_parameters_and_odd_braces_stay_as_written() {
-        let values = values_of(map(&[
+        let values = FindingValues::from(map(&[
             ("n", Dynamic::from_int(3)),
             ("who", Dynamic::from(ImmutableString::from("enterprise"))),
-        ]));
+        ]))
+        .into_kept();
         let params = map(&[
             ("n", Dynamic::from_int(1)),
             ("p", Dynamic::from_float(0.8)),

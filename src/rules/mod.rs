@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use rhai::{Dynamic, Map};
+use rhai::Dynamic;
 
 use crate::diag::{Diagnostic, Origin, Text};
 use crate::domain::calendar::Calendar;
@@ -13,6 +13,7 @@ use crate::parse::tree::NodeRef;
 use crate::policy::{Each, Logic, Policy, Rule};
 use crate::read::record::Rec;
 use crate::submission::{Found, Submission};
+use message::FindingValues;
 
 pub mod checks;
 pub mod message;
@@ -183,7 +184,15 @@ impl CompiledRule {
 
     /// Reports a finding about `field` of `at`; placeholders of its message that name
     /// fields of `at` are filled from it.
-    pub fn report(&self, out: &mut Out, cx: &Cx, at: &Rec, field: &str, key: &str, values: Map) {
+    pub fn report(
+        &self,
+        out: &mut Out,
+        cx: &Cx,
+        at: &Rec,
+        field: &str,
+        key: &str,
+        values: FindingValues,
+    ) {
         if self.keeps(out, at) {
             self.report_kept(out, cx, at, field, key, values);
         }
@@ -210,7 +219,7 @@ impl CompiledRule {
         at: &Rec,
         field: &str,
         key: &str,
-        mut values: Map,
+        mut values: FindingValues,
     ) {
         // Twice the limit before choosing the first: one output's findings come in
         // the order they are made, not of their places.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use rhai::{Dynamic, Map};
+use rhai::Dynamic;
 
 use super::message;
 use crate::diag::{Diagnostic, Figure, Origin, Text};
@@ -17,8 +17,9 @@ use crate::read::record::{Anchor, Rec};
 #[derive(Debug, Clone)]
 pub struct RawFinding {
     pub at: Anchor,
-    pub field: String,
-    pub key: String,
+    /// The field's path and the message's key: short, so held inline.
+    pub field: smartstring::alias::String,
+    pub key: smartstring::alias::String,
     pub values: Box<message::Values>,
 }
 
@@ -30,10 +31,31 @@ pub fn keep_first(findings: &mut Vec<RawFinding>, limit: usize, not_kept: &mut u
         for f in findings.iter_mut() {
             f.place();
         }
-        findings.sort_by(RawFinding::place_cmp);
+        put_in_place_order(findings);
         *not_kept += (findings.len() - limit) as u64;
         findings.truncate(limit);
     }
+}
+
+/// Sorts placed findings in [`RawFinding::place_cmp`] order, ties in the order they
+/// are in. A rule's findings come in a run for each document, in documents taken in
+/// turn: their order is worked out on their places, and each finding is then moved
+/// twice, not once for each merge of runs.
+pub fn put_in_place_order(findings: &mut Vec<RawFinding>) {
+    use std::cmp::Ordering;
+    if findings.is_sorted_by(|a, b| RawFinding::place_cmp(a, b) != Ordering::Greater) {
+        return;
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| RawFinding::place_cmp(&findings[a], &findings[b]));
+    let mut held: Vec<Option<RawFinding>> =
+        std::mem::take(findings).into_iter().map(Some).collect();
+    findings.reserve_exact(held.len());
+    findings.extend(
+        order
+            .into_iter()
+            .filter_map(|at| held.get_mut(at).and_then(Option::take)),
+    );
 }
 
 impl RawFinding {
@@ -59,8 +81,8 @@ impl RawFinding {
         .then_with(|| rest_a.cmp(&rest_b))
     }
 
-    /// Resolves the finding's place in place.
-    fn place(&mut self) {
+    /// Resolves the finding's place in place: it no longer holds the document it is about.
+    pub fn place(&mut self) {
         if let Anchor::Node(at) = &self.at {
             let (source, span, targets, line_col) = Anchor::Node(at.clone()).resolve(&self.field);
             self.at = Anchor::Placed {
@@ -70,12 +92,6 @@ impl RawFinding {
                 line_col,
             };
         }
-    }
-
-    /// The finding with its place resolved: it no longer holds the document it is about.
-    pub fn placed(mut self) -> RawFinding {
-        self.place();
-        self
     }
 }
 
@@ -369,12 +385,12 @@ impl RowRoom {
 
 impl Out {
     /// A finding about `field` of `at`, with message `key` and its values.
-    pub fn report(&mut self, at: &Rec, field: &str, key: &str, values: Map) {
+    pub fn report(&mut self, at: &Rec, field: &str, key: &str, values: message::FindingValues) {
         self.findings.push(RawFinding {
             at: at.anchor(field),
-            field: field.to_owned(),
-            key: key.to_owned(),
-            values: message::values_of(values),
+            field: field.into(),
+            key: key.into(),
+            values: values.into_kept(),
         });
     }
 
@@ -484,7 +500,7 @@ pub fn diagnostic(rule: &Rule, texts: &RuleTexts, raw: RawFinding) -> Diagnostic
     let (source, span, targets, line_col) = raw.at.resolve(&raw.field);
     let message = texts
         .messages
-        .get(&raw.key)
+        .get(raw.key.as_str())
         .or_else(|| texts.messages.get("default"))
         .map_or_else(Text::default, |template| template.fill(&raw.values));
     let mut d = Diagnostic::problem_at(

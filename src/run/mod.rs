@@ -54,8 +54,12 @@ const RECORDS_PER_TASK: usize = 4096;
 /// whatever order they were checked; the rest are counted in `out.not_kept`.
 #[derive(Debug, Default)]
 pub struct Gathered {
-    /// Up to twice the limit: the first are chosen when there are more.
-    pub findings: Vec<RawFinding>,
+    /// Up to twice the limit (the first are chosen when there are more), in the parts
+    /// they were gathered in: joined once, into a list made to size, not moved into a
+    /// growing one at each merge.
+    findings: Vec<Vec<RawFinding>>,
+    /// Findings in `findings`.
+    count: usize,
     pub out: Out,
     /// The rule's limit on findings kept (none before the first output is gathered).
     limit: Option<usize>,
@@ -65,9 +69,9 @@ impl Gathered {
     pub fn of(rule: &CompiledRule, mut out: Out) -> Gathered {
         let findings = std::mem::take(&mut out.findings);
         let mut gathered = Gathered {
-            findings: Vec::new(),
             out,
             limit: Some(rule.max_findings),
+            ..Gathered::default()
         };
         gathered.add(findings);
         gathered
@@ -76,17 +80,42 @@ impl Gathered {
     /// Adds what `other` gathered.
     pub fn merge(&mut self, other: Gathered) {
         self.limit = self.limit.or(other.limit);
-        self.add(other.findings);
+        for part in other.findings {
+            self.add(part);
+        }
         self.out.merge(other.out);
     }
 
-    fn add(&mut self, findings: Vec<RawFinding>) {
-        self.findings
-            .extend(findings.into_iter().map(RawFinding::placed));
-        let limit = self.limit.unwrap_or(usize::MAX);
-        if self.findings.len() > limit.saturating_mul(2) {
-            crate::rules::out::keep_first(&mut self.findings, limit, &mut self.out.not_kept);
+    fn add(&mut self, mut findings: Vec<RawFinding>) {
+        if findings.is_empty() {
+            return;
         }
+        for finding in &mut findings {
+            finding.place();
+        }
+        self.count += findings.len();
+        self.findings.push(findings);
+        let limit = self.limit.unwrap_or(usize::MAX);
+        if self.count > limit.saturating_mul(2) {
+            let mut all = self.take_findings();
+            crate::rules::out::keep_first(&mut all, limit, &mut self.out.not_kept);
+            self.count = all.len();
+            self.findings.push(all);
+        }
+    }
+
+    /// The findings gathered, in the order gathered, in one list.
+    fn take_findings(&mut self) -> Vec<RawFinding> {
+        let mut parts = std::mem::take(&mut self.findings);
+        self.count = 0;
+        if parts.len() == 1 {
+            return parts.pop().unwrap_or_default();
+        }
+        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for mut part in parts {
+            all.append(&mut part);
+        }
+        all
     }
 }
 
@@ -164,7 +193,11 @@ impl<'d> Submissions<'d> {
 /// What a run found.
 #[derive(Debug, Default)]
 pub struct Evaluation {
-    /// Findings and problems, in parts: a report moves each once, into its own list.
+    /// Every rule's findings, one rule after the other, in one list made to size: a
+    /// report takes it as its own list when it holds nothing else.
+    pub findings: Vec<Diagnostic>,
+    /// Problems reading and running, in parts: a report moves each once, into its
+    /// own list.
     pub diagnostics: Vec<Vec<Diagnostic>>,
     pub figures: Vec<Figure>,
     /// Documents read from streamed tables.
@@ -194,6 +227,7 @@ pub fn parse_only(
     let calendar = Calendar::default();
     let streamed = stream::run(tables, None, &subs, ("", &calendar), chunk_rows, &|_| ());
     Evaluation {
+        findings: Vec::new(),
         diagnostics: streamed.diagnostics,
         figures: Vec::new(),
         streamed_documents: streamed.documents,
@@ -241,6 +275,7 @@ pub fn evaluate(
         },
     );
     let mut evaluation = Evaluation {
+        findings: Vec::new(),
         diagnostics: streamed.diagnostics,
         figures: Vec::new(),
         streamed_documents: streamed.documents,
@@ -279,8 +314,7 @@ pub fn evaluate(
     }
     // Whole-submission phases, rules side by side, each with what it gathered; then
     // the rule's findings over every submission, within its limit, made diagnostics
-    // (only those kept are rendered). One rule's findings are made while another's
-    // submission phase runs: neither waits for every rule's phase.
+    // (only those kept are rendered) in one list.
     let mut by_rule: Vec<HashMap<Key, Gathered>> = rules.iter().map(|_| HashMap::new()).collect();
     for ((index, key), gathered) in outputs {
         if let Some(mine) = by_rule.get_mut(index) {
@@ -304,11 +338,15 @@ pub fn evaluate(
             rule_outcome(rule, mine)
         })
         .collect();
-    for outcome in per_rule {
+    evaluation.findings = Vec::with_capacity(per_rule.iter().map(|o| o.findings.len()).sum());
+    for (rule, outcome) in rules.iter().zip(per_rule) {
         evaluation.diagnostics.extend(outcome.problems);
         evaluation.figures.extend(outcome.figures);
         evaluation.not_kept.extend(outcome.not_kept);
-        evaluation.diagnostics.push(outcome.findings);
+        // Side by side within a rule too: a few rules may hold most of the findings.
+        evaluation
+            .findings
+            .par_extend(outcome.findings.into_par_iter().map(|f| rule.diagnostic(f)));
     }
     drop_aside(submissions);
     evaluation
@@ -332,7 +370,8 @@ fn first_holders(submissions: &[Arc<Submission>]) -> Vec<(Arc<Submission>, &Docu
 
 /// What one rule gave over the whole run.
 struct RuleOutcome {
-    findings: Vec<Diagnostic>,
+    /// Those kept, in order.
+    findings: Vec<RawFinding>,
     problems: Vec<Vec<Diagnostic>>,
     figures: Vec<Figure>,
     not_kept: Option<NotKept>,
@@ -348,18 +387,17 @@ fn rule_outcome(rule: &CompiledRule, gathered: Vec<(Key, Gathered)>) -> RuleOutc
     for (_, g) in gathered {
         let Gathered { findings, out, .. } = g;
         all.out.not_kept += out.not_kept;
-        all.add(findings);
+        for part in findings {
+            all.add(part);
+        }
         all.add(out.findings);
         problems.push(out.problems);
         figures.extend(crate::rules::out::figures(&rule.rule, out.tallies));
     }
-    let Gathered {
-        mut findings,
-        out: Out { mut not_kept, .. },
-        ..
-    } = all;
+    let mut findings = all.take_findings();
+    let mut not_kept = all.out.not_kept;
     crate::rules::out::keep_first(&mut findings, rule.max_findings, &mut not_kept);
-    findings.sort_by(RawFinding::place_cmp);
+    crate::rules::out::put_in_place_order(&mut findings);
     let not_kept = (not_kept > 0).then(|| NotKept {
         rule: rule.rule.id.clone(),
         severity: rule.rule.severity,
@@ -368,11 +406,7 @@ fn rule_outcome(rule: &CompiledRule, gathered: Vec<(Key, Gathered)>) -> RuleOutc
         waived: false,
     });
     RuleOutcome {
-        // Side by side within a rule too: a few rules may hold most of the findings.
-        findings: findings
-            .into_par_iter()
-            .map(|f| rule.diagnostic(f))
-            .collect(),
+        findings,
         problems,
         figures,
         not_kept,

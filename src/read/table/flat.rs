@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use super::{normalise_header, trim_cell, CsvTable, RawRow, Shape, TableKind};
+use crate::diag::Target;
 use crate::parse::tree::{Node, NodeId, PathStep, Span, Tree, Value, ValueRef};
 use crate::schema::{self, Field, Ty};
 
@@ -771,7 +772,7 @@ impl<'t> FlatChunk<'t> {
     /// the values it is about (see [`crate::diag::TARGET_KEYS`]): what a tree of the
     /// row gives through `Tree::resolve`, `Tree::report_span` and `Tree::str_at`,
     /// without building the tree. A path stops where the row has nothing more.
-    pub fn place(&self, row: u32, part: Part, path: &str) -> (Span, Vec<String>) {
+    pub fn place(&self, row: u32, part: Part, path: &str) -> (Span, Vec<Target>) {
         let r = &self.rows[row as usize];
         let slots = &self.layout.slots;
         let present = |s: usize| !r.cells[s].is_empty();
@@ -833,7 +834,7 @@ impl<'t> FlatChunk<'t> {
                     },
                 }
             })
-            .map(str::to_owned)
+            .map(Target::from)
             .collect();
         (span, targets)
     }
@@ -1114,10 +1115,10 @@ mod tests {
                 for path in paths {
                     let (tree, id) = chunk.node(row, part);
                     let (node, _) = tree.resolve(id, path);
-                    let targets: Vec<String> = crate::diag::TARGET_KEYS
+                    let targets: Vec<Target> = crate::diag::TARGET_KEYS
                         .iter()
                         .filter_map(|k| tree.str_at(id, k).or_else(|| tree.str_at(tree.root, k)))
-                        .map(str::to_owned)
+                        .map(Target::from)
                         .collect();
                     assert_eq!(
                         chunk.place(row, part, path),

@@ -36,10 +36,11 @@
 //!       - {values: $other_channels}
 //! ```
 
+use crate::rules::message::FindingValues;
 use std::sync::Arc;
 
 use regex::Regex;
-use rhai::{Dynamic, ImmutableString, Map};
+use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
 use super::path::Path;
@@ -231,7 +232,7 @@ impl Allowed {
         if !rule.keeps(out, &rec) {
             return;
         }
-        let mut values = Map::new();
+        let mut values = FindingValues::new();
         values.insert(self.field.name().into(), super::super::out::dynamic(value));
         values.insert("expected".into(), case.allow.expected());
         if let Some(path) = self.by.first() {

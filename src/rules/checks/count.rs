@@ -22,9 +22,10 @@
 //!   count: {field: inspectors, distinct: true, min: $min}
 //! ```
 
+use crate::rules::message::FindingValues;
 use std::collections::HashSet;
 
-use rhai::{Dynamic, Map};
+use rhai::Dynamic;
 
 use super::opts::Opts;
 use super::path::Path;
@@ -139,7 +140,7 @@ impl Count {
         if !rule.keeps(out, &rec) {
             return;
         }
-        let mut values = Map::new();
+        let mut values = FindingValues::new();
         values.insert("count".into(), Dynamic::from_int(count));
         if let Some(min) = self.min {
             values.insert("min".into(), Dynamic::from_int(min));

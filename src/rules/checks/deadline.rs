@@ -32,8 +32,9 @@
 //!              if_end_missing: as_of, before_start: report, figure: results-on-time}
 //! ```
 
+use crate::rules::message::FindingValues;
 use chrono::NaiveDate;
-use rhai::{Dynamic, ImmutableString, Map};
+use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
 use super::path::Path;
@@ -223,7 +224,14 @@ impl Deadline {
                 Some(s) => Some(s),
                 None => {
                     if self.report_missing_start && path.shape(rec, cx).is_none() {
-                        rule.report(out, cx, &rec, &self.at, "missing_start", Map::new());
+                        rule.report(
+                            out,
+                            cx,
+                            &rec,
+                            &self.at,
+                            "missing_start",
+                            FindingValues::new(),
+                        );
                     }
                     return;
                 }
@@ -280,14 +288,14 @@ impl Deadline {
         };
         let in_time = within && cap.is_none_or(|(_, c)| end_day <= c);
         let due = || self.due(start.map(|s| s.1), cap.map(|c| c.1), cx);
-        let put = |values: &mut Map, path: Option<&Path>, text: &str| {
+        let put = |values: &mut FindingValues, path: Option<&Path>, text: &str| {
             if let Some(path) = path {
                 values.insert(path.name().into(), text_value(text));
             }
         };
         if !end_given {
             if !in_time && rule.keeps(out, &rec) {
-                let mut values = Map::new();
+                let mut values = FindingValues::new();
                 put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
                 values.insert("due".into(), due());
                 values.insert("as_of".into(), text_value(cx.as_of));
@@ -303,7 +311,7 @@ impl Deadline {
             if !rule.keeps(out, &rec) {
                 return;
             }
-            let mut values = Map::new();
+            let mut values = FindingValues::new();
             put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
             if let End::Field(p) = &self.end {
                 put(&mut values, Some(p), end_text);
@@ -314,7 +322,7 @@ impl Deadline {
             if !rule.keeps(out, &rec) {
                 return;
             }
-            let mut values = Map::new();
+            let mut values = FindingValues::new();
             put(&mut values, self.start.as_ref(), start.map_or("", |s| s.0));
             if let End::Field(p) = &self.end {
                 put(&mut values, Some(p), end_text);

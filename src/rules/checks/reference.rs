@@ -30,9 +30,10 @@
 //!       - {that: {qualification: {present: true}}, message: unqualified}
 //! ```
 
+use crate::rules::message::FindingValues;
 use std::sync::Arc;
 
-use rhai::{Dynamic, ImmutableString, Map};
+use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
 use super::path::Path;
@@ -291,7 +292,7 @@ impl Reference {
         if !rule.keeps(out, &rec) {
             return;
         }
-        let mut values = Map::new();
+        let mut values = FindingValues::new();
         let text = Dynamic::from(ImmutableString::from(id));
         values.insert("value".into(), text.clone());
         values.insert(self.field.name().into(), text);

@@ -25,7 +25,8 @@
 //!   when: {problem: true}
 //! ```
 
-use rhai::{Dynamic, ImmutableString, Map};
+use crate::rules::message::FindingValues;
+use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
 use super::path::Path;
@@ -149,7 +150,7 @@ impl Required {
         if !rule.keeps(out, &rec) {
             return;
         }
-        let mut values = Map::new();
+        let mut values = FindingValues::new();
         values.insert(
             "missing".into(),
             Dynamic::from_array(

@@ -30,10 +30,11 @@
 //!   sample_size: {}
 //! ```
 
+use crate::rules::message::FindingValues;
 use std::collections::HashMap;
 
 use rayon::prelude::*;
-use rhai::{Dynamic, ImmutableString, Map};
+use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
 use super::share::pct;
@@ -53,8 +54,8 @@ fn values(
     task: &Dynamic,
     class: &str,
     (inspected, ratio, population, required): (i64, f64, i64, i64),
-) -> Map {
-    let mut values = Map::new();
+) -> FindingValues {
+    let mut values = FindingValues::new();
     values.insert("task".into(), task.clone());
     values.insert("class".into(), Dynamic::from(ImmutableString::from(class)));
     values.insert("inspected".into(), Dynamic::from_int(inspected));

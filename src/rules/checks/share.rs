@@ -31,7 +31,8 @@
 //!   each: document
 //! ```
 
-use rhai::{Dynamic, ImmutableString, Map};
+use crate::rules::message::FindingValues;
+use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
 use super::path::Path;
@@ -204,7 +205,14 @@ impl Share {
         let passed = self.passes.holds(rec, cx);
         out.tally(&self.figure, passed, self.min);
         if let (false, Some(at)) = (passed, &self.report_failing) {
-            rule.report(out, cx, &rec, at, &self.failing_message, Map::new());
+            rule.report(
+                out,
+                cx,
+                &rec,
+                at,
+                &self.failing_message,
+                FindingValues::new(),
+            );
         }
     }
 
@@ -281,7 +289,7 @@ impl Share {
         if share >= self.min {
             return;
         }
-        let mut values = Map::new();
+        let mut values = FindingValues::new();
         let text = |s: String| Dynamic::from(ImmutableString::from(s));
         values.insert(
             "share".into(),

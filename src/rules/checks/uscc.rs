@@ -20,7 +20,8 @@
 //!   uscc: {field: uscc}
 //! ```
 
-use rhai::{Dynamic, ImmutableString, Map};
+use crate::rules::message::FindingValues;
+use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
 use super::path::Path;
@@ -73,7 +74,7 @@ impl Uscc {
         if !rule.keeps(out, &rec) {
             return;
         }
-        let mut values = Map::new();
+        let mut values = FindingValues::new();
         values.insert("code".into(), Dynamic::from(ImmutableString::from(code)));
         values.insert(
             "reason".into(),

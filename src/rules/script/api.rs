@@ -350,6 +350,7 @@ fn report(
     };
     let rec = node.rec()?;
     let values: Map = values.into_iter().map(|(k, v)| (k, keepable(v))).collect();
+    let values = crate::rules::message::FindingValues::from(values);
     state
         .rule
         .report(state.out, state.cx, &rec, field, key, values);
