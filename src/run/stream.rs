@@ -14,7 +14,7 @@ use crate::diag::Diagnostic;
 use crate::parse::tree::{NodeRef, Tree};
 use crate::read::input::{self, Loaded, Streamable};
 use crate::read::record::Rec;
-use crate::read::table::{CsvTable, FlatChunk, MAX_ERRORS};
+use crate::read::table::{CsvTable, FlatChunk, Spare, MAX_ERRORS};
 use crate::rules::out::RowRoom;
 use crate::rules::{CompiledRule, Cx, Out};
 use crate::shared::lock;
@@ -84,11 +84,12 @@ pub fn run(
             table.chunks(chunk_rows).into_iter().enumerate().collect();
         let check = |rooms: Option<&Rooms>, progress: &(dyn Fn(u64) + Sync)| {
             let merging = Merging::default();
+            let spares = Mutex::new(Vec::new());
             // Each core takes the next chunk in table order as soon as it is free, with
             // no wait for the others at any point: the outputs done are merged in order
             // by whichever core finds the merge free, so that few wait to be merged.
             crate::in_turn::in_turn(&ranges, |&(index, range)| {
-                let output = chunk(table, (index, range), &run, rooms);
+                let output = chunk(table, (index, range), &run, (rooms, &spares));
                 // Its rows are read: a mapped table's pages go back to the kernel.
                 table.source.text.release(range);
                 if let Some(rooms) = rooms {
@@ -296,15 +297,19 @@ impl Rooms {
     }
 }
 
-fn chunk(
-    table: &CsvTable,
+fn chunk<'t>(
+    table: &'t CsvTable,
     (index, range): (usize, (usize, usize)),
     run: &Run,
-    rooms: Option<&Rooms>,
+    (rooms, spares): (Option<&Rooms>, &Mutex<Vec<Spare<'t>>>),
 ) -> ChunkOutput {
-    let flat = FlatChunk::read(table, range);
-    if let Some(output) = flat.and_then(|flat| flat_chunk(table, &flat, run, (index, rooms))) {
-        return output;
+    let spare = lock(spares).pop().unwrap_or_default();
+    if let Some(flat) = FlatChunk::read_into(table, range, spare) {
+        let output = flat_chunk(table, &flat, run, (index, rooms));
+        lock(spares).push(flat.into_spare());
+        if let Some(output) = output {
+            return output;
+        }
     }
     let mut output = ChunkOutput {
         index,

@@ -462,23 +462,50 @@ pub enum RowField {
     Absent,
 }
 
+/// The lists of a chunk read before, emptied, for the next chunk of the table to fill:
+/// a chunk's rows take megabytes, and memory taken afresh for each chunk is paid for
+/// page by page.
+#[derive(Default)]
+pub struct Spare<'t> {
+    rows: Vec<FlatRow<'t>>,
+    items: Vec<&'t str>,
+}
+
 impl<'t> FlatChunk<'t> {
     /// Reads the records in `range` in place; `None` when one is not plain and valid
     /// as written, so the chunk must be read as trees.
     pub fn read(table: &'t CsvTable, range: (usize, usize)) -> Option<FlatChunk<'t>> {
+        FlatChunk::read_into(table, range, Spare::default())
+    }
+
+    /// The chunk's lists, emptied, for the next chunk to be read into.
+    pub fn into_spare(self) -> Spare<'t> {
+        let (mut rows, mut items) = (self.rows, self.items);
+        rows.clear();
+        items.clear();
+        Spare { rows, items }
+    }
+
+    /// [`FlatChunk::read`] into the lists of a chunk read before.
+    pub fn read_into(
+        table: &'t CsvTable,
+        range: (usize, usize),
+        spare: Spare<'t>,
+    ) -> Option<FlatChunk<'t>> {
         let layout = table.flat.as_ref()?;
         let text = table.source.text.as_str();
         let delimiter = table.delimiter;
         let mut chunk = FlatChunk {
             table,
             layout,
-            rows: Vec::with_capacity(super::CHUNK_ROWS),
-            items: Vec::new(),
+            rows: spare.rows,
+            items: spare.items,
             dates: HashMap::new(),
             unescaped: HashMap::new(),
             groups: Vec::new(),
             row_lines: OnceLock::new(),
         };
+        chunk.rows.reserve(super::CHUNK_ROWS);
         let mut index: HashMap<(&str, i64, &str), u32> = HashMap::new();
         let mut last: Option<((&str, i64, &str), u32)> = None;
         let mut cells: Vec<Cell> = Vec::with_capacity(layout.width + 1);

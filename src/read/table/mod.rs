@@ -83,7 +83,7 @@
 mod flat;
 mod library;
 pub mod workbook_limits;
-pub use flat::{FieldCache, FlatChunk, FlatGroup, Part, RowField};
+pub use flat::{FieldCache, FlatChunk, FlatGroup, Part, RowField, Spare};
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Cursor;
