@@ -1002,11 +1002,22 @@ impl CsvTable {
         has("kind") || TableKind::detect(has) == Some(TableKind::Results)
     }
 
-    /// Byte ranges of runs of `rows` whole records (the last may be shorter).
+    /// Byte ranges of runs of `rows` whole records, the last few shorter: cores take
+    /// runs in turn, and a last run as long as the others would keep one core busy
+    /// while the others wait.
     pub fn chunks(&self, rows: usize) -> Vec<(usize, usize)> {
+        const SHORTER: usize = 8;
+        let rows = rows.max(1);
+        let tail = rows
+            .saturating_mul(rayon::current_num_threads())
+            .min(self.ends.len());
+        let (body, tail) = self.ends.split_at(self.ends.len() - tail);
         let mut chunks = Vec::new();
         let mut start = self.header.1;
-        for piece in self.ends.chunks(rows.max(1)) {
+        for piece in body
+            .chunks(rows)
+            .chain(tail.chunks((rows / SHORTER).max(1)))
+        {
             if let Some(&end) = piece.last() {
                 chunks.push((start, end as usize));
                 start = end as usize;
