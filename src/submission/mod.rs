@@ -186,7 +186,13 @@ impl Index {
         let shard_size = (largest * 2).max(1).next_power_of_two();
         let mut slots = Vec::with_capacity(shard_size * SHARDS);
         advise_huge_pages(slots.spare_capacity_mut());
-        slots.extend(std::iter::repeat_with(Slot::empty).take(shard_size * SHARDS));
+        // Tens of megabytes for a large library, their pages first touched here: side
+        // by side.
+        slots.par_extend(
+            (0..shard_size * SHARDS)
+                .into_par_iter()
+                .map(|_| Slot::empty()),
+        );
         let mut repeated: Vec<(u32, u32)> = slots
             .par_chunks_mut(shard_size)
             .enumerate()
