@@ -278,6 +278,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_findings_values_hold_each_name_once_as_a_map_would() {
+        let mut values = FindingValues::new();
+        values.insert("a".into(), Dynamic::from_int(1));
+        values.insert("b".into(), Dynamic::from_int(2));
+        values.insert("a".into(), Dynamic::from_int(3));
+        assert!(values.contains_key("b") && !values.contains_key("c"));
+        let kept = values.into_kept();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(value(&kept, "a").and_then(|v| v.as_int().ok()), Some(3));
+        let from_map = FindingValues::from(map(&[("a", Dynamic::from_int(3))])).into_kept();
+        assert_eq!(value(&from_map, "a").and_then(|v| v.as_int().ok()), Some(3));
+    }
+
+    #[test]
     fn a_value_shows_as_its_parameter_only_when_written_the_same() {
         let text = |s: &str| Dynamic::from(ImmutableString::from(s));
         let values = FindingValues::from(map(&[

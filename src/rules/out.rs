@@ -587,6 +587,63 @@ pub fn dynamic(value: Option<ValueRef>) -> Dynamic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::source::SourceFile;
+
+    /// A finding placed at `start` of `source`, told apart by its key.
+    fn at(source: &std::sync::Arc<SourceFile>, start: u32, key: &str) -> RawFinding {
+        RawFinding {
+            at: Anchor::Placed {
+                source: std::sync::Arc::clone(source),
+                span: Span {
+                    start,
+                    end: start + 1,
+                },
+                targets: Vec::new(),
+                line_col: None,
+            },
+            field: "f".into(),
+            key: key.into(),
+            values: Box::new([]),
+        }
+    }
+
+    #[test]
+    fn findings_come_in_place_order_with_ties_as_they_came() {
+        let (a, b) = (
+            SourceFile::from_text("a.csv", "x"),
+            SourceFile::from_text("b.csv", "x"),
+        );
+        // Runs in place order, one a document, taken in turn; ties at 5 and at 9.
+        let mut findings = Vec::new();
+        for (run, source) in [(0, &b), (1, &a), (2, &b), (3, &a)] {
+            for start in [run, 5, 9 - run, 9, 20 + run] {
+                findings.push(at(source, start, &format!("r{run}s{start}")));
+            }
+        }
+        let mut expected = findings.clone();
+        expected.sort_by(RawFinding::place_cmp);
+        let keys = |f: &[RawFinding]| f.iter().map(|f| f.key.to_string()).collect::<Vec<_>>();
+        put_in_place_order(&mut findings);
+        assert_eq!(keys(&findings), keys(&expected));
+        // In order already: left as it is.
+        put_in_place_order(&mut findings);
+        assert_eq!(keys(&findings), keys(&expected));
+        // Past the limit, the first by place are kept, the rest counted.
+        let mut not_kept = 0;
+        let mut kept = findings.clone();
+        kept.reverse();
+        keep_first(&mut kept, 7, &mut not_kept);
+        assert_eq!(not_kept, 13);
+        assert_eq!(
+            keys(&kept)[..],
+            {
+                let mut first: Vec<RawFinding> = findings.clone();
+                first.reverse();
+                first.sort_by(RawFinding::place_cmp);
+                keys(&first[..7])
+            }[..]
+        );
+    }
 
     /// Places marked by `parts`, each its own gathering, merged as streamed chunks are.
     fn merged(parts: &[(&str, &[Option<u32>])]) -> Aggregates {
