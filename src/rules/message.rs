@@ -95,9 +95,19 @@ impl FindingValues {
     }
 }
 
+impl FromIterator<(Name, Dynamic)> for FindingValues {
+    fn from_iter<I: IntoIterator<Item = (Name, Dynamic)>>(values: I) -> FindingValues {
+        let mut list = FindingValues::default();
+        for (name, value) in values {
+            list.insert(name, value);
+        }
+        list
+    }
+}
+
 impl From<Map> for FindingValues {
     fn from(values: Map) -> FindingValues {
-        FindingValues(values.into_iter().collect())
+        values.into_iter().collect()
     }
 }
 

@@ -81,17 +81,22 @@ impl Gathered {
     pub fn merge(&mut self, other: Gathered) {
         self.limit = self.limit.or(other.limit);
         for part in other.findings {
-            self.add(part);
+            self.add_placed(part);
         }
         self.out.merge(other.out);
     }
 
     fn add(&mut self, mut findings: Vec<RawFinding>) {
-        if findings.is_empty() {
-            return;
-        }
         for finding in &mut findings {
             finding.place();
+        }
+        self.add_placed(findings);
+    }
+
+    /// [`Gathered::add`] of findings placed already (a part of another's).
+    fn add_placed(&mut self, findings: Vec<RawFinding>) {
+        if findings.is_empty() {
+            return;
         }
         self.count += findings.len();
         self.findings.push(findings);
@@ -388,7 +393,7 @@ fn rule_outcome(rule: &CompiledRule, gathered: Vec<(Key, Gathered)>) -> RuleOutc
         let Gathered { findings, out, .. } = g;
         all.out.not_kept += out.not_kept;
         for part in findings {
-            all.add(part);
+            all.add_placed(part);
         }
         all.add(out.findings);
         problems.push(out.problems);

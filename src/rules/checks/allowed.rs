@@ -36,7 +36,6 @@
 //!       - {values: $other_channels}
 //! ```
 
-use crate::rules::message::FindingValues;
 use std::sync::Arc;
 
 use regex::Regex;
@@ -48,6 +47,7 @@ use super::when::{self, Lit, Test};
 use crate::parse::tree::{NodeRef, Value, ValueRef};
 use crate::policy::Each;
 use crate::read::record::Rec;
+use crate::rules::message::FindingValues;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 
 #[derive(Debug, Clone)]

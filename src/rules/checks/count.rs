@@ -22,7 +22,6 @@
 //!   count: {field: inspectors, distinct: true, min: $min}
 //! ```
 
-use crate::rules::message::FindingValues;
 use std::collections::HashSet;
 
 use rhai::Dynamic;
@@ -33,6 +32,7 @@ use super::when::same;
 use crate::parse::tree::ValueRef;
 use crate::policy::Each;
 use crate::read::record::Rec;
+use crate::rules::message::FindingValues;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 use crate::schema::Ty;
 

@@ -32,7 +32,6 @@
 //!              if_end_missing: as_of, before_start: report, figure: results-on-time}
 //! ```
 
-use crate::rules::message::FindingValues;
 use chrono::NaiveDate;
 use rhai::{Dynamic, ImmutableString};
 
@@ -41,6 +40,7 @@ use super::path::Path;
 use crate::parse::tree::ValueRef;
 use crate::policy::Each;
 use crate::read::record::{Rec, Shape};
+use crate::rules::message::FindingValues;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 use crate::schema::{self, Ty};
 

@@ -30,7 +30,6 @@
 //!       - {that: {qualification: {present: true}}, message: unqualified}
 //! ```
 
-use crate::rules::message::FindingValues;
 use std::sync::Arc;
 
 use rhai::{Dynamic, ImmutableString};
@@ -41,6 +40,7 @@ use super::when::Cond;
 use crate::parse::tree::{NodeRef, Value, ValueRef};
 use crate::policy::Each;
 use crate::read::record::Rec;
+use crate::rules::message::FindingValues;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 use crate::schema::{self, KindSchema};
 use crate::submission::{Index, Submission};

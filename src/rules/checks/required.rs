@@ -25,7 +25,6 @@
 //!   when: {problem: true}
 //! ```
 
-use crate::rules::message::FindingValues;
 use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
@@ -34,6 +33,7 @@ use super::when::{self, Cond};
 use crate::parse::tree::{NodeRef, Value};
 use crate::policy::Each;
 use crate::read::record::Rec;
+use crate::rules::message::FindingValues;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 
 #[derive(Debug, Clone)]

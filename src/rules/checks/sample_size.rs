@@ -30,7 +30,6 @@
 //!   sample_size: {}
 //! ```
 
-use crate::rules::message::FindingValues;
 use std::collections::HashMap;
 
 use rayon::prelude::*;
@@ -41,6 +40,7 @@ use super::share::pct;
 use crate::parse::tree::{Value, ValueRef};
 use crate::policy::Each;
 use crate::read::record::Rec;
+use crate::rules::message::FindingValues;
 use crate::rules::out::{dynamic, Marks};
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 

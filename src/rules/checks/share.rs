@@ -31,7 +31,6 @@
 //!   each: document
 //! ```
 
-use crate::rules::message::FindingValues;
 use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
@@ -40,6 +39,7 @@ use super::when::Cond;
 use crate::parse::tree::Value;
 use crate::policy::Each;
 use crate::read::record::Rec;
+use crate::rules::message::FindingValues;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 use crate::schema::{self, Ty};
 

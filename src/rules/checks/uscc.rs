@@ -20,7 +20,6 @@
 //!   uscc: {field: uscc}
 //! ```
 
-use crate::rules::message::FindingValues;
 use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
@@ -29,6 +28,7 @@ use crate::diag::Text;
 use crate::parse::tree::ValueRef;
 use crate::policy::Each;
 use crate::read::record::Rec;
+use crate::rules::message::FindingValues;
 use crate::rules::{CompiledRule, Cx, Out, Provided};
 
 #[derive(Debug, Clone)]

@@ -349,8 +349,8 @@ fn report(
         })?,
     };
     let rec = node.rec()?;
-    let values: Map = values.into_iter().map(|(k, v)| (k, keepable(v))).collect();
-    let values = crate::rules::message::FindingValues::from(values);
+    let values: crate::rules::message::FindingValues =
+        values.into_iter().map(|(k, v)| (k, keepable(v))).collect();
     state
         .rule
         .report(state.out, state.cx, &rec, field, key, values);
