@@ -37,7 +37,7 @@ use rhai::{Dynamic, ImmutableString};
 
 use super::opts::Opts;
 use super::share::pct;
-use crate::parse::tree::{Value, ValueRef};
+use crate::parse::tree::{NodeId, Value, ValueRef};
 use crate::policy::Each;
 use crate::read::record::Rec;
 use crate::rules::message::FindingValues;
@@ -204,6 +204,28 @@ impl SampleSize {
 const CLASSES: [&str; 4] = ["A", "B", "C", "D"];
 const FILTER_KEYS: [&str; 3] = ["industry", "licence_category", "entity_type"];
 
+/// What a library field is to the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `risk_level`.
+    Class,
+    /// The [`FILTER_KEYS`] at this place.
+    Filter(usize),
+    Other,
+}
+
+impl Role {
+    fn of(key: &str) -> Role {
+        if key == "risk_level" {
+            return Role::Class;
+        }
+        FILTER_KEYS
+            .iter()
+            .position(|k| *k == key)
+            .map_or(Role::Other, Role::Filter)
+    }
+}
+
 /// `ceil_mul` of the script helpers: a ratio is a floor (“不低于”), so a partial
 /// object counts as one.
 pub fn ceil_mul(ratio: f64, population: i64) -> i64 {
@@ -352,22 +374,21 @@ fn text(v: &Value) -> Option<&str> {
 /// tens of tasks at province scale): an object is read once and counted for the tasks
 /// whose filter it matches, found by the text a task wants rather than by trying each.
 fn count(library: Rec, index: &crate::submission::Index, wants: &[Want]) -> Vec<Counts> {
-    let Some((tree, _)) = library.tree_ref() else {
+    let Some((tree, root)) = library.tree_ref() else {
         return Vec::new();
     };
-    let records: Vec<Rec> = library.records("objects").collect();
-    let fields = |o: &Rec| match o.tree_ref().map(|(_, id)| &tree.node(id).value) {
-        Some(Value::Map(entries)) => entries.as_slice(),
+    // The records' node ids, not records made of them: a list of a hundred thousand
+    // made for one pass costs more in fresh pages than the pass reading them.
+    let records: &[NodeId] = tree.get(root, "objects").map_or(&[], |seq| tree.seq(seq));
+    let fields = |record: NodeId| match &tree.node(record).value {
+        Value::Map(entries) => entries.as_slice(),
         _ => &[],
     };
     // Where the index finds each object's USCC and id, as looking them up would say,
     // read off the index's entries (those of the library's records, in order).
     let mut found: Vec<[Option<u32>; 2]> = vec![[None; 2]; records.len()];
     let mut entries = index.entries_of(tree).peekable();
-    for (o, at) in records.iter().zip(found.iter_mut()) {
-        let Some((_, id)) = o.tree_ref() else {
-            continue;
-        };
+    for (&id, at) in records.iter().zip(found.iter_mut()) {
         while let Some((entry, position)) = entries.next_if(|(e, _)| e.id() == id) {
             at[usize::from(!entry.uscc_is_key())] = Some(position);
         }
@@ -381,27 +402,30 @@ fn count(library: Rec, index: &crate::submission::Index, wants: &[Want]) -> Vec<
     records
         .par_iter()
         .zip(found.par_iter())
-        .fold(none, |mut counts, (o, &found_at)| {
+        .fold(none, |mut counts, (&o, &found_at)| {
             let mut view = ObjectView {
                 attrs: [None; 3],
                 found_at,
                 class: None,
             };
+            // Most fields are none of these: their nodes are not read.
             for (key, child) in fields(o) {
-                let value = &tree.node(*child).value;
-                if matches!(value, Value::Null) {
+                let role = Role::of(key);
+                if role == Role::Other {
                     continue;
                 }
-                match key.as_str() {
-                    "risk_level" => {
+                let value = &tree.node(*child).value;
+                match role {
+                    Role::Class => {
                         view.class =
                             text(value).and_then(|level| CLASSES.iter().position(|c| *c == level))
                     }
-                    other => {
-                        if let Some(i) = FILTER_KEYS.iter().position(|k| *k == other) {
-                            view.attrs[i] = Some((value, text(value)));
+                    Role::Filter(i) if !matches!(value, Value::Null) => {
+                        if let Some(attr) = view.attrs.get_mut(i) {
+                            *attr = Some((value, text(value)));
                         }
                     }
+                    Role::Filter(_) | Role::Other => {}
                 }
             }
             for task in dispatch.tasks(&view) {
