@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use spotlint::commands::check::{check_documents, CheckOptions, PolicyChoice};
-use spotlint::diag::{Diagnostic, Figure, Lang, Origin, Report, Severity, Text, Waived};
+use spotlint::diag::{Cite, Diagnostic, Figure, Lang, Origin, Report, Severity, Text, Waived};
 use spotlint::parse::source::SourceFile;
 use spotlint::parse::tree::Span;
 use spotlint::policy::{self, Store};
@@ -275,11 +275,13 @@ pub fn reports(data: &[u8]) {
         if !help.zh.is_empty() || !help.en.is_empty() {
             d = d.with_help(help);
         }
-        d.title = Some(Arc::new(Text::new(part(), part())));
-        d.clause = Some(Arc::from(part()));
-        d.quote = Some(Arc::from(part()));
-        d.source_doc = Some(Arc::from(part()));
-        d.policy = Some(Arc::from(part()));
+        d.cite = Some(Arc::new(Cite {
+            title: Some(Text::new(part(), part())),
+            clause: Some(part().to_owned()),
+            quote: Some(part().to_owned()),
+            source_doc: Some(part().to_owned()),
+            policy: Some(part().to_owned()),
+        }));
         d.targets = part().split(',').map(Into::into).collect();
         let measured = part().parse::<f64>().ok();
         if let Some(measured) = measured {

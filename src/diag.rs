@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use crate::name::Name;
 use crate::parse::source::SourceFile;
 use crate::parse::tree::Span;
 
@@ -76,25 +77,33 @@ pub enum Origin {
     Tool,
 }
 
+/// What a diagnostic cites: the policy, and for a rule's finding the rule's title and
+/// the notice's document, clause and quote. A rule's, shared by all its findings (a
+/// million-row table may give a hundred thousand).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cite {
+    /// The policy that declares the rule.
+    pub policy: Option<String>,
+    /// The rule's short title, used as the label under the offending field.
+    pub title: Option<Text>,
+    /// The document the clause is in (文号).
+    pub source_doc: Option<String>,
+    pub clause: Option<String>,
+    pub quote: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
-    pub rule: String,
-    /// The policy that declares the rule, for findings.
-    pub policy: Option<Arc<str>>,
+    /// The rule's id, or the problem's code.
+    pub rule: Name,
     pub severity: Severity,
     pub origin: Origin,
-    pub file: String,
+    pub file: Name,
     pub line: usize,
     pub column: usize,
     pub span: Option<Span>,
     pub message: Text,
-    /// The rule's short title, used as the label under the offending field. The rule's
-    /// texts are shared by its findings (a million-row table may give a hundred thousand).
-    pub title: Option<Arc<Text>>,
-    pub clause: Option<Arc<str>>,
-    /// The document the clause is in (文号).
-    pub source_doc: Option<Arc<str>>,
-    pub quote: Option<Arc<str>>,
+    pub cite: Option<Arc<Cite>>,
     /// Shared by a rule's findings when it names none of their values.
     pub help: Option<Arc<Text>>,
     pub source: Option<Arc<SourceFile>>,
@@ -126,10 +135,19 @@ impl Diagnostic {
         (source, span, known): (&Arc<SourceFile>, Span, Option<(usize, usize)>),
         message: Text,
     ) -> Diagnostic {
+        Diagnostic::named_problem_at(origin, Name::from(code), (source, span, known), message)
+    }
+
+    /// [`Diagnostic::problem_at`] with its code as a shared name (a rule's id).
+    pub fn named_problem_at(
+        origin: Origin,
+        code: Name,
+        (source, span, known): (&Arc<SourceFile>, Span, Option<(usize, usize)>),
+        message: Text,
+    ) -> Diagnostic {
         let (line, column) = known.unwrap_or_else(|| source.line_col(span.start as usize));
         Diagnostic {
-            rule: code.to_owned(),
-            policy: None,
+            rule: code,
             severity: Severity::Error,
             origin,
             file: source.name.clone(),
@@ -137,10 +155,7 @@ impl Diagnostic {
             column,
             span: Some(span),
             message,
-            title: None,
-            clause: None,
-            source_doc: None,
-            quote: None,
+            cite: None,
             help: None,
             source: Some(Arc::clone(source)),
             targets: Vec::new(),
@@ -150,19 +165,15 @@ impl Diagnostic {
     /// A problem with no file to point into (usage errors, unreadable paths).
     pub fn unplaced(origin: Origin, code: &str, file: &str, message: Text) -> Diagnostic {
         Diagnostic {
-            rule: code.to_owned(),
-            policy: None,
+            rule: Name::from(code),
             severity: Severity::Error,
             origin,
-            file: file.to_owned(),
+            file: Name::from(file),
             line: 1,
             column: 1,
             span: None,
             message,
-            title: None,
-            clause: None,
-            source_doc: None,
-            quote: None,
+            cite: None,
             help: None,
             source: None,
             targets: Vec::new(),
@@ -172,6 +183,32 @@ impl Diagnostic {
     pub fn with_help(mut self, help: Text) -> Diagnostic {
         self.help = Some(Arc::new(help));
         self
+    }
+
+    /// The policy that declares the rule, for findings and script problems.
+    pub fn policy(&self) -> Option<&str> {
+        self.cite.as_ref()?.policy.as_deref()
+    }
+
+    pub fn title(&self) -> Option<&Text> {
+        self.cite.as_ref()?.title.as_ref()
+    }
+
+    pub fn clause(&self) -> Option<&str> {
+        self.cite.as_ref()?.clause.as_deref()
+    }
+
+    pub fn source_doc(&self) -> Option<&str> {
+        self.cite.as_ref()?.source_doc.as_deref()
+    }
+
+    pub fn quote(&self) -> Option<&str> {
+        self.cite.as_ref()?.quote.as_deref()
+    }
+
+    /// The citation to change, this diagnostic's own.
+    pub fn cite_mut(&mut self) -> &mut Cite {
+        Arc::make_mut(self.cite.get_or_insert_with(Default::default))
     }
 
     fn sort_key(&self) -> (&str, usize, usize, &str) {
@@ -373,7 +410,8 @@ mod tests {
         type Row = (String, usize, usize, String, String);
         let rows = |report: &Report| -> Vec<Row> {
             let row = |d: &Diagnostic| {
-                let (file, rule, message) = (d.file.clone(), d.rule.clone(), d.message.en.clone());
+                let (file, rule, message) =
+                    (d.file.to_string(), d.rule.to_string(), d.message.en.clone());
                 (file, d.line, d.column, rule, message)
             };
             report.diagnostics.iter().map(row).collect()

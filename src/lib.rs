@@ -12,8 +12,8 @@
 //! - [`report`]: human, JSON, SARIF, JUnit and GitHub output;
 //! - [`commands`]: the jobs of the command line ([`cli`]).
 //!
-//! [`diag`] (diagnostics), [`domain`] (working-day calendar, USCC, ratios),
-//! [`in_turn`] (work over the cores item by item) and [`shared`] (the mutexes that
+//! [`diag`] (diagnostics), [`name`] (names diagnostics share), [`domain`]
+//! (working-day calendar, USCC, ratios), [`in_turn`] (work over the cores item by item) and [`shared`] (the mutexes that
 //! work shares) are used throughout.
 
 pub mod cli;
@@ -22,6 +22,7 @@ pub mod diag;
 pub mod domain;
 pub mod findings;
 pub mod in_turn;
+pub mod name;
 pub mod parse;
 pub mod policy;
 pub mod read;

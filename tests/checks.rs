@@ -48,7 +48,7 @@ fn run(
         .iter()
         .map(|d| {
             (
-                d.rule.clone(),
+                d.rule.to_string(),
                 d.file.replace(&base, "").trim_start_matches('/').to_owned(),
                 d.line,
                 d.column,

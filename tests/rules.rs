@@ -87,7 +87,7 @@ fn every_rule_has_docs_and_fixtures_and_flags_exactly_the_marked_lines() {
                 .filter(|d| d.rule == rule.id)
                 .collect();
             let found_lines: BTreeSet<(String, usize)> =
-                found.iter().map(|d| (d.file.clone(), d.line)).collect();
+                found.iter().map(|d| (d.file.to_string(), d.line)).collect();
             let expected = expected_lines(dir, &rule.id);
             if must_flag && expected.is_empty() {
                 failures.push(format!("{}: the failing fixture marks no line", rule.id));
@@ -108,7 +108,7 @@ fn every_rule_has_docs_and_fixtures_and_flags_exactly_the_marked_lines() {
                         let file = Path::new(&d.file)
                             .strip_prefix(root())
                             .map(|p| p.display().to_string())
-                            .unwrap_or(d.file.clone());
+                            .unwrap_or(d.file.to_string());
                         format!(
                             "{}:{}:{} {} [{}]\n  zh: {}\n  en: {}",
                             file,

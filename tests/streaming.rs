@@ -292,7 +292,7 @@ fn entry_findings(file: &str, text: &str) -> (Vec<(String, usize)>, serde_json::
         .diagnostics
         .iter()
         .filter(|d| d.rule.starts_with("calendar") || d.rule == "result-entry-deadline")
-        .map(|d| (d.rule.clone(), d.line))
+        .map(|d| (d.rule.to_string(), d.line))
         .collect();
     let figure = report
         .figures
@@ -412,7 +412,7 @@ fn a_submission_script_gathers_from_streamed_records_in_chunks_of_any_size() {
             .filter(|d| d.rule == "task-distinct-objects" || d.rule.starts_with("policy"))
             .map(|d| {
                 (
-                    d.file.clone(),
+                    d.file.to_string(),
                     d.line,
                     d.column,
                     d.message.get(Lang::En).to_owned(),
@@ -467,7 +467,7 @@ fn reports_read(
         .diagnostics
         .iter()
         .filter(|d| d.file.ends_with("results.csv"))
-        .map(|d| (d.rule.clone(), d.line, d.column))
+        .map(|d| (d.rule.to_string(), d.line, d.column))
         .collect();
     (json, human, places)
 }
@@ -645,7 +645,12 @@ fn a_bad_value_in_a_streamed_table_costs_its_cell_not_its_document() {
                 let file = Path::new(&d.file)
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned());
-                (d.rule.clone(), file.unwrap_or_default(), d.line, d.column)
+                (
+                    d.rule.to_string(),
+                    file.unwrap_or_default(),
+                    d.line,
+                    d.column,
+                )
             })
             .collect();
         // No task is said to have no results, and the result published on a channel

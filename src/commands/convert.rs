@@ -73,7 +73,7 @@ pub fn main(args: Args, out: &mut dyn Write, style: Style) -> i32 {
                 let source = &tree.source;
                 let csv = source.name.to_ascii_lowercase().ends_with(".csv");
                 if csv && !cells.iter().any(|(n, _)| *n == source.name) {
-                    cells.push((source.name.clone(), CsvCells::of(source)));
+                    cells.push((source.name.to_string(), CsvCells::of(source)));
                 }
                 let csv_cells = cells
                     .iter()

@@ -337,7 +337,7 @@ fn run_test(
         .iter()
         .zip(&matched)
         .filter(|(_, m)| !**m)
-        .map(|(d, _)| (d.rule.clone(), d.file.clone(), Some(d.line as i64)))
+        .map(|(d, _)| (d.rule.to_string(), d.file.to_string(), Some(d.line as i64)))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

@@ -168,7 +168,7 @@ impl Lines {
 /// columns 1-based counted in characters, as editors and SARIF readers show them.
 #[derive(Debug)]
 pub struct SourceFile {
-    pub name: String,
+    pub name: crate::name::Name,
     pub text: Text,
     /// The encoding the bytes were read as, when it was not plain UTF-8.
     pub encoding: Option<&'static str>,
@@ -445,7 +445,7 @@ impl SourceFile {
         let text: String = text.into();
         let text = normalise_newlines(text);
         Arc::new(SourceFile {
-            name: name.into(),
+            name: name.into().into(),
             lines: Lines::of(text.as_bytes()),
             text: Text(Held::Owned(text)),
             encoding: None,
@@ -490,7 +490,7 @@ impl SourceFile {
         let text = normalise_newlines(text);
         let (lines, also) = rayon::join(|| Lines::of(text.as_bytes()), || with_text(&text));
         let source = SourceFile {
-            name,
+            name: name.into(),
             lines,
             text: Text(Held::Owned(text)),
             encoding,
@@ -523,7 +523,7 @@ impl SourceFile {
             return None;
         }
         let source = SourceFile {
-            name: name.into(),
+            name: name.into().into(),
             text: Text(Held::Mapped(map, start, Default::default())),
             encoding: (start == 3).then_some("UTF-8 with BOM"),
             lines: Lines::default(),
@@ -781,7 +781,7 @@ fn map_gb18030_in_blocks(
     // SAFETY: a read-only mapping of a file of this process's own, no longer written.
     let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
     Some(Arc::new(SourceFile {
-        name: name.to_owned(),
+        name: name.into(),
         text: Text(Held::Mapped(map, 0, Default::default())),
         encoding: Some("GB18030"),
         lines,

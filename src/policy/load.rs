@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rhai::{Dynamic, Map};
 
 use super::spec::{CALENDAR_SCHEMA, KIND_NAMES, OVERRIDE, POLICY_SCHEMA};
-use super::{doc_header, normalise, Cite, Each, Labels, Logic, Params, Policy, Rule, Store};
-use crate::diag::{Diagnostic, Origin, Severity, Text};
+use super::{doc_header, normalise, Each, Labels, Logic, Params, Policy, Rule, Store};
+use crate::diag::{Cite, Diagnostic, Origin, Severity, Text};
 use crate::domain::calendar::Calendar;
 use crate::parse::source::SourceFile;
 use crate::parse::tree::{NodeId, NodeRef, Span, Tree, Value};
@@ -707,13 +707,13 @@ fn load_rule(
     let clause = tree.str_at(node, "clause").unwrap_or_default();
     let quote = tree.str_at(node, "quote").unwrap_or_default();
     Some(Rule {
-        cite: Cite {
-            policy: policy_id.into(),
-            title: Arc::new(title.clone()),
-            source: cited.into(),
-            clause: clause.into(),
-            quote: quote.into(),
-        },
+        cite: Arc::new(Cite {
+            policy: Some(policy_id.to_owned()),
+            title: Some(title.clone()),
+            source_doc: Some(cited.to_owned()),
+            clause: Some(clause.to_owned()),
+            quote: Some(quote.to_owned()),
+        }),
         policy: policy_id.to_owned(),
         title,
         source: cited.to_owned(),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, ImmutableString, Map};
 
-use crate::diag::{Severity, Text};
+use crate::diag::{Cite, Severity, Text};
 use crate::domain::calendar::Calendar;
 use crate::parse::source::SourceFile;
 use crate::parse::tree::NodeRef;
@@ -194,7 +194,7 @@ pub struct Rule {
     /// The rule's entry in its policy file.
     pub node: NodeRef,
     /// The texts above as its findings cite them.
-    pub cite: Cite,
+    pub cite: Arc<Cite>,
 }
 
 impl Rule {
@@ -205,16 +205,6 @@ impl Rule {
             Logic::Checks(_) => None,
         }
     }
-}
-
-/// What a rule's findings cite of it, shared by all of them.
-#[derive(Debug, Clone)]
-pub struct Cite {
-    pub policy: Arc<str>,
-    pub title: Arc<Text>,
-    pub source: Arc<str>,
-    pub clause: Arc<str>,
-    pub quote: Arc<str>,
 }
 
 #[derive(Debug)]

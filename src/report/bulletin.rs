@@ -103,7 +103,7 @@ impl Row {
         for d in &report.diagnostics {
             if d.origin == Origin::Finding {
                 findings.add(d.severity);
-                by_section[section_of(d.clause.as_deref().unwrap_or_default())].add(d.severity);
+                by_section[section_of(d.clause().unwrap_or_default())].add(d.severity);
             } else {
                 input_problems += 1;
                 if problems.len() < 3 {

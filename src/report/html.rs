@@ -343,7 +343,7 @@ fn findings(html: &mut String, report: &Report, lang: Lang) {
     for ((_, rule), list) in rules {
         let title = list
             .iter()
-            .find_map(|d| d.title.as_ref())
+            .find_map(|d| d.title())
             .map(|t| t.get(lang).to_owned())
             .unwrap_or_default();
         let _ = write!(

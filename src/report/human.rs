@@ -125,9 +125,9 @@ impl SourceCode for Src {
 
 pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
     let mut diag = MietteDiagnostic::new(inert::escaped(d.message.get(lang), false))
-        .with_code(match &d.policy {
+        .with_code(match d.policy() {
             Some(p) => format!("{p}/{}", d.rule),
-            None => d.rule.clone(),
+            None => d.rule.to_string(),
         })
         .with_severity(match d.severity {
             Severity::Error => miette::Severity::Error,
@@ -138,9 +138,9 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
         .as_ref()
         .map(|h| h.get(lang).to_owned())
         .unwrap_or_default();
-    if let Some(clause) = d.clause.as_deref().filter(|c| !c.is_empty()) {
-        let quote = d.quote.as_deref().unwrap_or_default();
-        let doc = d.source_doc.as_deref().unwrap_or_default();
+    if let Some(clause) = d.clause().filter(|c| !c.is_empty()) {
+        let quote = d.quote().unwrap_or_default();
+        let doc = d.source_doc().unwrap_or_default();
         let basis = match lang {
             Lang::Zh => format!("依据：{doc} {clause}「{quote}」"),
             Lang::En => format!("basis: {doc} {clause} “{quote}”"),
@@ -155,7 +155,7 @@ pub fn render_diagnostic(d: &Diagnostic, lang: Lang, style: Style) -> String {
         diag = diag.with_help(inert::escaped(&help, false));
     }
     let label = match d.origin {
-        Origin::Finding => d.title.as_ref().map(|t| t.get(lang).to_owned()),
+        Origin::Finding => d.title().map(|t| t.get(lang).to_owned()),
         _ => None,
     };
     let mut rendered = String::new();

@@ -164,7 +164,7 @@ fn diagnostic(d: &Diagnostic, lang: Lang) -> JsonDiagnostic<'_> {
         line: d.line,
         message: d.message.get(lang),
         origin: origin(d.origin),
-        policy: d.policy.as_deref(),
+        policy: d.policy(),
         rule: &d.rule,
         severity: d.severity,
     }
@@ -240,7 +240,7 @@ fn write_diagnostic(out: &mut Vec<u8>, d: &Diagnostic, lang: Lang, scratch: &mut
     number(out, b",\n      \"line\": ", d.line);
     text(out, b",\n      \"message\": ", Some(d.message.get(lang)));
     text(out, b",\n      \"origin\": ", Some(origin(d.origin)));
-    text(out, b",\n      \"policy\": ", d.policy.as_deref());
+    text(out, b",\n      \"policy\": ", d.policy());
     text(out, b",\n      \"rule\": ", Some(&d.rule));
     text(out, b",\n      \"severity\": ", Some(severity(d.severity)));
     out.extend_from_slice(b"\n    }");
@@ -250,14 +250,10 @@ fn write_diagnostic(out: &mut Vec<u8>, d: &Diagnostic, lang: Lang, scratch: &mut
 /// written into `into`.
 fn clause_of<'s>(d: &Diagnostic, into: &'s mut String) -> Option<&'s str> {
     use std::fmt::Write as _;
-    let clause = d.clause.as_ref()?;
+    let clause = d.clause()?;
     into.clear();
     // Writing to a String does not fail.
-    let _ = write!(
-        into,
-        "{} {clause}",
-        d.source_doc.as_deref().unwrap_or_default()
-    );
+    let _ = write!(into, "{} {clause}", d.source_doc().unwrap_or_default());
     Some(into.trim())
 }
 
@@ -413,12 +409,12 @@ mod tests {
                 // A clause with its document, without, or blank; one in a policy.
                 match i % 4 {
                     0 => {
-                        d.clause = Some("二（一）".into());
-                        d.source_doc = Some("武双随机联办〔2024〕1号".into());
+                        d.cite_mut().clause = Some("二（一）".into());
+                        d.cite_mut().source_doc = Some("武双随机联办〔2024〕1号".into());
                     }
-                    1 => d.clause = Some(" 三 ".into()),
-                    2 => d.clause = Some("".into()),
-                    _ => d.policy = Some("wuhan-2024".into()),
+                    1 => d.cite_mut().clause = Some(" 三 ".into()),
+                    2 => d.cite_mut().clause = Some("".into()),
+                    _ => d.cite_mut().policy = Some("wuhan-2024".into()),
                 }
                 d.severity = if i % 5 == 0 {
                     Severity::Warning

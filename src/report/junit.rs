@@ -22,7 +22,7 @@ pub fn junit(report: &Report, policy: Option<&Policy>, lang: Lang) -> String {
         }
     }
     for d in &report.diagnostics {
-        suites.entry(d.rule.clone()).or_default().push(d);
+        suites.entry(d.rule.to_string()).or_default().push(d);
     }
     // Findings past the per-rule limit count as failures, though they are not listed
     // (unless a waiver sets the whole rule aside).

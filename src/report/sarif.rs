@@ -89,7 +89,7 @@ pub fn sarif(report: &Report, policy: Option<&Policy>, lang: Lang) -> Value {
                     "artifactLocation": {"uri": uri_reference(&d.file)},
                     "region": region,
                 }}],
-                "properties": {"origin": origin(d), "clause": d.clause.as_deref()},
+                "properties": {"origin": origin(d), "clause": d.clause()},
             });
             if let Some(suppressions) = suppressions {
                 result["suppressions"] = suppressions;

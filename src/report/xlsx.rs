@@ -74,12 +74,12 @@ pub(crate) fn place(d: &Diagnostic, locator: &mut Locator) -> String {
 
 /// The clause a finding enforces, with its words: `武双随机联办〔2024〕1号 三「…」`.
 pub(crate) fn basis(d: &Diagnostic) -> String {
-    let Some(clause) = d.clause.as_deref().filter(|c| !c.is_empty()) else {
+    let Some(clause) = d.clause().filter(|c| !c.is_empty()) else {
         return String::new();
     };
-    let doc = d.source_doc.as_deref().unwrap_or_default();
+    let doc = d.source_doc().unwrap_or_default();
     let mut text = format!("{doc} {clause}").trim().to_owned();
-    if let Some(quote) = d.quote.as_deref().filter(|q| !q.is_empty()) {
+    if let Some(quote) = d.quote().filter(|q| !q.is_empty()) {
         text.push_str(&format!("「{quote}」"));
     }
     text

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rhai::Dynamic;
 
 use super::message;
-use crate::diag::{Diagnostic, Figure, Origin, Text};
+use crate::diag::{Diagnostic, Figure, Name, Origin, Text};
 use crate::domain::calendar::CalendarError;
 use crate::parse::tree::{Span, ValueRef};
 use crate::policy::Rule;
@@ -464,6 +464,8 @@ pub struct RuleTexts {
     /// gives no value of its name.
     help_names: Vec<(String, Option<Dynamic>)>,
     shared_help: std::sync::Arc<Text>,
+    /// The rule's id, as its findings name it.
+    id: Name,
 }
 
 impl RuleTexts {
@@ -490,6 +492,7 @@ impl RuleTexts {
                 .collect(),
             shared_help: std::sync::Arc::new(help.fill(&[])),
             help,
+            id: Name::from(&rule.id),
         }
     }
 }
@@ -503,19 +506,14 @@ pub fn diagnostic(rule: &Rule, texts: &RuleTexts, raw: RawFinding) -> Diagnostic
         .get(raw.key.as_str())
         .or_else(|| texts.messages.get("default"))
         .map_or_else(Text::default, |template| template.fill(&raw.values));
-    let mut d = Diagnostic::problem_at(
+    let mut d = Diagnostic::named_problem_at(
         Origin::Finding,
-        &rule.id,
+        texts.id.clone(),
         (&source, span, line_col),
         message,
     );
     d.severity = rule.severity;
-    let cite = &rule.cite;
-    d.policy = Some(std::sync::Arc::clone(&cite.policy));
-    d.title = Some(std::sync::Arc::clone(&cite.title));
-    d.clause = Some(std::sync::Arc::clone(&cite.clause));
-    d.source_doc = Some(std::sync::Arc::clone(&cite.source));
-    d.quote = Some(std::sync::Arc::clone(&cite.quote));
+    d.cite = Some(std::sync::Arc::clone(&rule.cite));
     // A finding that reports a parameter's own value (a count check's `min`, say)
     // shares the help filled once: a run may keep tens of thousands of findings.
     let own_help = texts

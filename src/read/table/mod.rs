@@ -247,7 +247,7 @@ pub fn column_meanings(
             plantable::meanings(&rows, &cx).map_err(|e| attach(&source, e))?
         {
             out.push(TableMeanings {
-                table: source.name.clone(),
+                table: source.name.to_string(),
                 kind: section.kind(),
                 columns,
             });
@@ -349,7 +349,7 @@ pub fn cell_of(source: &SourceFile, offset: usize, csv: Option<&CsvCells>) -> Op
 /// Where a note is, as `file:line:column (C7)`.
 pub fn note_place(note: &TableNote) -> String {
     if note.span == Span::default() && note.source.text.is_empty() {
-        return note.source.name.clone();
+        return note.source.name.to_string();
     }
     let offset = note.span.start as usize;
     let (line, col) = note.source.line_col(offset);

@@ -565,7 +565,7 @@ fn script_diagnostic(
         Span::new(start, end),
         message,
     );
-    d.policy = Some(Arc::clone(&rule.cite.policy));
+    d.cite_mut().policy.clone_from(&rule.cite.policy);
     d
 }
 
