@@ -553,15 +553,31 @@ fn index(
             continue;
         };
         made.trees.push(Arc::clone(tree));
-        // A library holds a hundred thousand objects, whose codes are read side by side.
+        // A library holds a hundred thousand objects, whose codes are read side by side,
+        // in one pass over each record's fields whose keys are matched against the two
+        // names written here (compared in place, not by a call for each key).
         let codes: Vec<[Option<&str>; 2]> = records
             .par_iter()
             .map(|&record| {
-                let code = |key| match tree.get(record, key).map(|n| &tree.node(n).value) {
-                    Some(Value::Str(code)) => Some(code.as_str()),
-                    _ => None,
+                let mut codes = [None; 2];
+                let Value::Map(fields) = &tree.node(record).value else {
+                    return codes;
                 };
-                [code("id"), code("uscc")]
+                // The first field of a name is the one read, as `Tree::get` reads it.
+                let mut seen = [false; 2];
+                for (key, field) in fields {
+                    let at = match key.as_str() {
+                        "id" => 0,
+                        "uscc" => 1,
+                        _ => continue,
+                    };
+                    if !std::mem::replace(&mut seen[at], true) {
+                        if let Value::Str(code) = &tree.node(*field).value {
+                            codes[at] = Some(code.as_str());
+                        }
+                    }
+                }
+                codes
             })
             .collect();
         let given = codes.iter().flatten().flatten().count();
