@@ -72,12 +72,6 @@ impl From<&String> for Name {
     }
 }
 
-impl From<Name> for String {
-    fn from(name: Name) -> String {
-        name.0.as_ref().to_owned()
-    }
-}
-
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
         *self.0 == *other

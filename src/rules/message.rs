@@ -105,12 +105,6 @@ impl FromIterator<(Name, Dynamic)> for FindingValues {
     }
 }
 
-impl From<Map> for FindingValues {
-    fn from(values: Map) -> FindingValues {
-        values.into_iter().collect()
-    }
-}
-
 /// Whether a finding's value `name` (`None` without one) is written as the parameter
 /// `param` is: the same whole number, text or truth value (anything else, or no
 /// parameter, counts as written differently).
@@ -287,6 +281,11 @@ pub fn display(out: &mut String, v: &Dynamic, labels: Option<&BTreeMap<String, T
 mod tests {
     use super::*;
 
+    /// A script's map of values as a finding keeps them.
+    fn kept_of(values: Map) -> Box<Values> {
+        values.into_iter().collect::<FindingValues>().into_kept()
+    }
+
     #[test]
     fn a_findings_values_hold_each_name_once_as_a_map_would() {
         let mut values = FindingValues::new();
@@ -297,19 +296,18 @@ mod tests {
         let kept = values.into_kept();
         assert_eq!(kept.len(), 2);
         assert_eq!(value(&kept, "a").and_then(|v| v.as_int().ok()), Some(3));
-        let from_map = FindingValues::from(map(&[("a", Dynamic::from_int(3))])).into_kept();
+        let from_map = kept_of(map(&[("a", Dynamic::from_int(3))]));
         assert_eq!(value(&from_map, "a").and_then(|v| v.as_int().ok()), Some(3));
     }
 
     #[test]
     fn a_value_shows_as_its_parameter_only_when_written_the_same() {
         let text = |s: &str| Dynamic::from(ImmutableString::from(s));
-        let values = FindingValues::from(map(&[
+        let values = kept_of(map(&[
             ("min", Dynamic::from_int(2)),
             ("who", text("enterprise")),
             ("ratio", Dynamic::from_float(2.0)),
-        ]))
-        .into_kept();
+        ]));
         let two = Dynamic::from_int(2);
         assert_eq!(shows_as(&values, "min", Some(&two)), Some(true));
         assert_eq!(
@@ -354,7 +352,7 @@ mod tests {
             [("enterprise".to_owned(), Text::new("企业", "an enterprise"))].into(),
         );
         let template = "{n} {x} {list} {who} {why} {none} {p} {missing} {";
-        let values = FindingValues::from(values).into_kept();
+        let values = kept_of(values);
         let filled = |lang| Template::new(template, &params, &labels, lang).fill(&values, lang);
         assert_eq!(filled(Lang::Zh), "20 0.5 a、b 企业 原因 — 7 {missing} {");
         assert_eq!(
@@ -366,11 +364,10 @@ mod tests {
 
     #[test]
     fn placeholders_take_values_then_parameters_and_odd_braces_stay_as_written() {
-        let values = FindingValues::from(map(&[
+        let values = kept_of(map(&[
             ("n", Dynamic::from_int(3)),
             ("who", Dynamic::from(ImmutableString::from("enterprise"))),
-        ]))
-        .into_kept();
+        ]));
         let params = map(&[
             ("n", Dynamic::from_int(1)),
             ("p", Dynamic::from_float(0.8)),
