@@ -11,7 +11,7 @@ use super::{emit, write_annotated, write_output, EXIT_ERROR};
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity, Text};
 use crate::findings::waivers;
 use crate::policy::{self, Policy, Store};
-use crate::read::input::{self, Loaded};
+use crate::read::input::{self, Document, Loaded};
 use crate::read::table::ReadOptions;
 use crate::report::{self, Format, Style};
 use crate::rules::{CompiledPolicy, Limits};
@@ -409,7 +409,21 @@ pub fn run(options: &CheckOptions) -> Outcome {
         .filter_map(|d| d.year)
         .chain(loaded.tables.iter().flat_map(|t| t.years.iter().copied()))
         .max();
-    let policy = match named.unwrap_or_else(|| load_policy_for(&options.policy, year)) {
+    let documents = std::mem::take(&mut loaded.documents);
+    // The shipped policy is chosen by the documents' year. It is read and compiled
+    // while the documents' submissions are indexed, which needs no policy.
+    let (prepared, submissions) = rayon::join(
+        || {
+            named
+                .unwrap_or_else(|| load_policy_for(&options.policy, year))
+                .map(|policy| {
+                    let compiled = CompiledPolicy::new(&policy, &options.limits);
+                    (policy, compiled)
+                })
+        },
+        || run::Submissions::new(&documents),
+    );
+    let (policy, compiled) = match prepared {
         Ok(p) => p,
         Err(mut report) => {
             report.diagnostics.extend(loaded.diagnostics);
@@ -430,7 +444,13 @@ pub fn run(options: &CheckOptions) -> Outcome {
             year.map(|y| format!(" for {y}")).unwrap_or_default()
         )
     });
-    let report = check_loaded(&policy, options, loaded);
+    let report = check_prepared(
+        (&policy, &compiled),
+        options,
+        loaded,
+        (&documents, submissions),
+    );
+    run::drop_aside(documents);
     Outcome {
         report,
         policy: Some(policy),
@@ -476,7 +496,28 @@ pub fn check_documents(policy: &Policy, options: &CheckOptions, loaded: Loaded) 
 }
 
 fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> Report {
-    let compiled = CompiledPolicy::new(policy, &options.limits);
+    let documents = std::mem::take(&mut loaded.documents);
+    let (compiled, submissions) = rayon::join(
+        || CompiledPolicy::new(policy, &options.limits),
+        || run::Submissions::new(&documents),
+    );
+    let report = check_prepared(
+        (policy, &compiled),
+        options,
+        loaded,
+        (&documents, submissions),
+    );
+    run::drop_aside(documents);
+    report
+}
+
+/// Checks the loaded documents, indexed into `submissions`, against a compiled policy.
+fn check_prepared(
+    (policy, compiled): (&Policy, &CompiledPolicy),
+    options: &CheckOptions,
+    mut loaded: Loaded,
+    (documents, submissions): (&[Document], run::Submissions),
+) -> Report {
     let tables = std::mem::take(&mut loaded.tables);
     let mut report = Report {
         policy: policy.id.clone(),
@@ -506,14 +547,10 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         chunk_rows: options.chunk_rows,
         progress: &|bytes| bar.advance(bytes),
     };
-    let evaluation = run::evaluate(&compiled.rules, &loaded.documents, tables, &setting);
+    let evaluation = run::evaluate(&compiled.rules, submissions, tables, &setting);
     drop(bar);
-    report.documents_checked = loaded.documents.len() + evaluation.streamed_documents;
-    report.plans_checked = loaded
-        .documents
-        .iter()
-        .filter(|d| d.kind() == "Plan")
-        .count();
+    report.documents_checked = documents.len() + evaluation.streamed_documents;
+    report.plans_checked = documents.iter().filter(|d| d.kind() == "Plan").count();
     nothing_checked(&mut report, &options.paths);
     let waivers: Vec<_> = loaded
         .trusted_waivers
@@ -550,7 +587,6 @@ fn check_loaded(policy: &Policy, options: &CheckOptions, mut loaded: Loaded) -> 
         n.waived = waivers::covers_whole_rule(&waivers, &n.rule, (&policy.waivers, options.as_of));
     }
     report.not_kept = Box::new(not_kept);
-    run::drop_aside(loaded.documents);
     report.sort();
     report
 }

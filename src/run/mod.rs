@@ -240,14 +240,14 @@ pub fn parse_only(
     }
 }
 
-/// Runs every rule over the documents and streamed tables.
+/// Runs every rule over the submissions of the loaded documents
+/// ([`Submissions::new`]) and the streamed tables.
 pub fn evaluate(
     rules: &[CompiledRule],
-    documents: &[Document],
+    subs: Submissions,
     tables: Vec<Streamable>,
     setting: &Setting,
 ) -> Evaluation {
-    let subs = Submissions::new(documents);
     // Documents held whole: undated ones belong to several submissions and are checked
     // once, in the first. Every one is in a submission of the loaded documents, which
     // come first.
