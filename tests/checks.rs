@@ -552,6 +552,22 @@ records:
         &[("r.yaml", results), ("o.yaml", ids)],
     );
     assert_eq!(got.iter().map(|d| d.2).collect::<Vec<_>>(), [6, 7]);
+    // A library id that is its record's USCC too is that code, and is checked; one that
+    // is only an id is not.
+    let results = format!("{results}  - {{object: 91420100MA4K000029}}\n");
+    let ids = format!(
+        "{ids}  - {{id: 91420100MA4K000010, uscc: 91420100MA4K000010, name: 乙}}\n  - {{id: 91420100MA4K000029, uscc: 91420102MA4K00001Q, name: 丙}}\n"
+    );
+    let got = run(
+        &[("p.yaml", &policy(&rule(", library_ids: skip")))],
+        &[("r.yaml", &results), ("o.yaml", &ids)],
+    );
+    assert_eq!(got.iter().map(|d| d.2).collect::<Vec<_>>(), [7], "{got:?}");
+    let got = run(
+        &[("p.yaml", &policy(&rule("")))],
+        &[("r.yaml", &results), ("o.yaml", &ids)],
+    );
+    assert_eq!(got.iter().map(|d| d.2).collect::<Vec<_>>(), [6, 7, 9]);
 }
 
 #[test]

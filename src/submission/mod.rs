@@ -555,13 +555,15 @@ fn index(
         made.trees.push(Arc::clone(tree));
         // A library holds a hundred thousand objects, whose codes are read side by side,
         // in one pass over each record's fields whose keys are matched against the two
-        // names written here (compared in place, not by a call for each key).
-        let codes: Vec<[Option<&str>; 2]> = records
+        // names written here (compared in place, not by a call for each key). Whether
+        // the id is the USCC's text too is asked here, side by side, where the texts
+        // are read: asked in turn below, it waited on memory for each record.
+        let codes: Vec<([Option<&str>; 2], bool)> = records
             .par_iter()
             .map(|&record| {
                 let mut codes = [None; 2];
                 let Value::Map(fields) = &tree.node(record).value else {
-                    return codes;
+                    return (codes, false);
                 };
                 // The first field of a name is the one read, as `Tree::get` reads it.
                 let mut seen = [false; 2];
@@ -577,14 +579,14 @@ fn index(
                         }
                     }
                 }
-                codes
+                (codes, codes[0].is_some() && codes[0] == codes[1])
             })
             .collect();
-        let given = codes.iter().flatten().flatten().count();
+        let given = codes.iter().flat_map(|(c, _)| c).flatten().count();
         made.codes.reserve(given);
         made.entries.reserve(given);
         made.records.reserve(records.len());
-        for (&id, [by_id, by_uscc]) in records.iter().zip(codes) {
+        for (&id, ([by_id, by_uscc], id_is_uscc)) in records.iter().zip(codes) {
             let Ok(record) = u32::try_from(made.records.len()) else {
                 break;
             };
@@ -592,13 +594,15 @@ fn index(
                 continue;
             }
             made.records.push(EntryData::default());
-            for code in [by_id, by_uscc].into_iter().flatten() {
+            let codes = [(by_id, id_is_uscc), (by_uscc, true)];
+            for (code, uscc_is_key) in codes {
+                let Some(code) = code else { continue };
                 made.codes.push(code);
                 made.entries.push(Entry {
                     tree: at_tree,
                     id,
                     record,
-                    uscc_is_key: by_uscc == Some(code),
+                    uscc_is_key,
                 });
             }
         }
