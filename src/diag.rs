@@ -135,14 +135,20 @@ impl Diagnostic {
         (source, span, known): (&Arc<SourceFile>, Span, Option<(usize, usize)>),
         message: Text,
     ) -> Diagnostic {
-        Diagnostic::named_problem_at(origin, Name::from(code), (source, span, known), message)
+        Diagnostic::named_problem_at(
+            origin,
+            (Name::from(code), source.name.clone()),
+            (Arc::clone(source), span, known),
+            message,
+        )
     }
 
-    /// [`Diagnostic::problem_at`] with its code as a shared name (a rule's id).
+    /// [`Diagnostic::problem_at`] with its code and its file's name given as shared
+    /// names (a rule's id; `source`'s name), and its source given, not cloned.
     pub fn named_problem_at(
         origin: Origin,
-        code: Name,
-        (source, span, known): (&Arc<SourceFile>, Span, Option<(usize, usize)>),
+        (code, file): (Name, Name),
+        (source, span, known): (Arc<SourceFile>, Span, Option<(usize, usize)>),
         message: Text,
     ) -> Diagnostic {
         let (line, column) = known.unwrap_or_else(|| source.line_col(span.start as usize));
@@ -150,14 +156,14 @@ impl Diagnostic {
             rule: code,
             severity: Severity::Error,
             origin,
-            file: source.name.clone(),
+            file,
             line,
             column,
             span: Some(span),
             message,
             cite: None,
             help: None,
-            source: Some(Arc::clone(source)),
+            source: Some(source),
             targets: Vec::new(),
         }
     }

@@ -15,6 +15,11 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `other` is this very name, not only the same text.
+    pub fn is(&self, other: &Name) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Default for Name {
@@ -129,6 +134,12 @@ mod tests {
         let name = Name::from("result-entry-deadline");
         let shared = name.clone();
         assert!(Arc::ptr_eq(&name.0, &shared.0), "a clone shares the text");
+        assert!(name.is(&shared));
+        let copy = Name::from("result-entry-deadline");
+        assert!(
+            !name.is(&copy) && name == copy,
+            "a copy is another name of the same text"
+        );
         assert_eq!(name, "result-entry-deadline");
         assert_eq!("result-entry-deadline", name);
         assert_eq!(name, String::from("result-entry-deadline"));

@@ -253,9 +253,14 @@ impl CompiledRule {
         self.placeholders.get(key).map_or(&[], Vec::as_slice)
     }
 
+    /// What its diagnostics share, copied for those made on one core.
+    pub fn shared(&self) -> out::Shared {
+        out::Shared::of(&self.rule, &self.texts)
+    }
+
     /// A finding as a diagnostic.
-    pub fn diagnostic(&self, raw: out::RawFinding) -> Diagnostic {
-        out::diagnostic(&self.rule, &self.texts, raw)
+    pub fn diagnostic(&self, shared: &mut out::Shared, raw: out::RawFinding) -> Diagnostic {
+        out::diagnostic(&self.rule, &self.texts, shared, raw)
     }
 }
 

@@ -3,11 +3,12 @@
 //! error), and the aggregates it declared. Outputs of chunks and threads are merged.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rhai::Dynamic;
 
 use super::message;
-use crate::diag::{Diagnostic, Figure, Name, Origin, Text};
+use crate::diag::{Cite, Diagnostic, Figure, Name, Origin, Text};
 use crate::domain::calendar::CalendarError;
 use crate::parse::tree::{Span, ValueRef};
 use crate::policy::Rule;
@@ -497,23 +498,64 @@ impl RuleTexts {
     }
 }
 
+/// What a rule's diagnostics share — its id, citation and help, their file's name —
+/// copied for a run of them made on one core. Were the originals shared by the
+/// diagnostics made on every core, each core's raising of their counts would wait for
+/// the other's: most of the time making diagnostics went so.
+pub struct Shared {
+    id: Name,
+    cite: Arc<Cite>,
+    help: Arc<Text>,
+    /// The name of the last file placed in, and its copy here.
+    file: Option<(Name, Name)>,
+}
+
+impl Shared {
+    pub fn of(rule: &Rule, texts: &RuleTexts) -> Shared {
+        Shared {
+            id: Name::from(texts.id.as_str()),
+            cite: Arc::new(Cite::clone(&rule.cite)),
+            help: Arc::new(Text::clone(&texts.shared_help)),
+            file: None,
+        }
+    }
+
+    /// The copy of `name` shared here.
+    fn file(&mut self, name: &Name) -> Name {
+        match &self.file {
+            Some((of, copy)) if of.is(name) => copy.clone(),
+            _ => {
+                let copy = Name::from(name.as_str());
+                self.file = Some((name.clone(), copy.clone()));
+                copy
+            }
+        }
+    }
+}
+
 /// A finding of `rule` as a diagnostic: placed, its message and help filled, its
 /// texts cited.
-pub fn diagnostic(rule: &Rule, texts: &RuleTexts, raw: RawFinding) -> Diagnostic {
+pub fn diagnostic(
+    rule: &Rule,
+    texts: &RuleTexts,
+    shared: &mut Shared,
+    raw: RawFinding,
+) -> Diagnostic {
     let (source, span, targets, line_col) = raw.at.resolve(&raw.field);
     let message = texts
         .messages
         .get(raw.key.as_str())
         .or_else(|| texts.messages.get("default"))
         .map_or_else(Text::default, |template| template.fill(&raw.values));
+    let file = shared.file(&source.name);
     let mut d = Diagnostic::named_problem_at(
         Origin::Finding,
-        texts.id.clone(),
-        (&source, span, line_col),
+        (shared.id.clone(), file),
+        (source, span, line_col),
         message,
     );
     d.severity = rule.severity;
-    d.cite = Some(std::sync::Arc::clone(&rule.cite));
+    d.cite = Some(Arc::clone(&shared.cite));
     // A finding that reports a parameter's own value (a count check's `min`, say)
     // shares the help filled once: a run may keep tens of thousands of findings.
     let own_help = texts
@@ -521,9 +563,9 @@ pub fn diagnostic(rule: &Rule, texts: &RuleTexts, raw: RawFinding) -> Diagnostic
         .iter()
         .any(|(name, param)| message::shows_as(&raw.values, name, param.as_ref()) == Some(false));
     d.help = Some(if own_help {
-        std::sync::Arc::new(texts.help.fill(&raw.values))
+        Arc::new(texts.help.fill(&raw.values))
     } else {
-        std::sync::Arc::clone(&texts.shared_help)
+        Arc::clone(&shared.help)
     });
     d.targets = targets;
     d

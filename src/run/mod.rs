@@ -349,9 +349,12 @@ pub fn evaluate(
         evaluation.figures.extend(outcome.figures);
         evaluation.not_kept.extend(outcome.not_kept);
         // Side by side within a rule too: a few rules may hold most of the findings.
-        evaluation
-            .findings
-            .par_extend(outcome.findings.into_par_iter().map(|f| rule.diagnostic(f)));
+        evaluation.findings.par_extend(
+            outcome
+                .findings
+                .into_par_iter()
+                .map_init(|| rule.shared(), |shared, f| rule.diagnostic(shared, f)),
+        );
     }
     drop_aside(submissions);
     evaluation
