@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use super::bulletin::{cells, requirements, Bulletin, Counts, Row, SECTIONS};
 use super::cells::Locator;
 use super::xlsx::basis;
-use super::{counts_by_rule, level};
+use super::{counts, level};
 use crate::diag::{Diagnostic, Figure, Lang, Origin, Report, Severity};
 
 /// Findings shown per rule; a rule with more says how many are left out (the JSON and
@@ -400,7 +400,7 @@ fn findings(html: &mut String, report: &Report, lang: Lang) {
 }
 
 fn filter_form(html: &mut String, report: &Report, lang: Lang) {
-    let counts = counts_by_rule(report);
+    let counts = counts(report).by_rule;
     let mut files: Vec<&str> = report.diagnostics.iter().map(|d| d.file.as_str()).collect();
     files.sort_unstable();
     files.dedup();

@@ -10,7 +10,7 @@ use miette::{
 };
 
 use super::bulletin::{cells, requirements, Bulletin, SECTIONS};
-use super::{counts_by_rule, inert, Style};
+use super::{counts, inert, Style};
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 use crate::parse::source::SourceFile;
 
@@ -251,7 +251,7 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
                 "By rule:"
             }
         )?;
-        for (rule, counts) in counts_by_rule(report) {
+        for (rule, counts) in counts(report).by_rule {
             let shown: Vec<String> = counts
                 .iter()
                 .map(|(severity, n)| match (lang, *severity) {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::counts_by_rule;
+use super::counts;
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
 
 /// The report as written.
@@ -93,15 +93,16 @@ struct JsonWaived<'r> {
 
 impl<'r> JsonReport<'r> {
     pub fn new(report: &'r Report, lang: Lang) -> JsonReport<'r> {
+        let counts = counts(report);
         JsonReport {
             diagnostics: Diagnostics {
                 all: &report.diagnostics,
                 lang,
             },
             summary: Summary {
-                by_rule: counts_by_rule(report),
+                by_rule: counts.by_rule,
                 documents: report.documents_checked,
-                errors: report.count(Severity::Error),
+                errors: counts.errors,
                 figures: report
                     .figures
                     .iter()
@@ -116,11 +117,7 @@ impl<'r> JsonReport<'r> {
                     })
                     .collect(),
                 files: report.files_checked,
-                input_errors: report
-                    .diagnostics
-                    .iter()
-                    .filter(|d| d.origin != Origin::Finding)
-                    .count(),
+                input_errors: counts.input_errors,
                 not_kept: report
                     .not_kept
                     .iter()
@@ -134,7 +131,7 @@ impl<'r> JsonReport<'r> {
                     .collect(),
                 policy: &report.policy,
                 waived: report.waived.len(),
-                warnings: report.count(Severity::Warning),
+                warnings: counts.warnings,
             },
             version: 1,
             waived: report

@@ -4,7 +4,7 @@
 //! findings workbook ([`xlsx`]) and a one-page HTML report ([`html`]); annotated copies
 //! of input tables ([`annotate`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use crate::diag::{Diagnostic, Lang, Origin, Report, Severity};
@@ -97,25 +97,65 @@ fn write_json<'o>(
     buffered.flush()
 }
 
-/// Findings and problems by rule and severity, for summaries.
-pub(crate) fn counts_by_rule(report: &Report) -> BTreeMap<&str, BTreeMap<&str, usize>> {
-    let mut by_rule: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
-    for d in &report.diagnostics {
-        *by_rule
-            .entry(&d.rule)
-            .or_default()
-            .entry(d.severity.as_str())
-            .or_default() += 1;
-    }
+/// What a summary counts: findings and problems by rule and severity, of each
+/// severity ([`Report::count`]), and input errors.
+pub(crate) struct Counts<'r> {
+    pub by_rule: BTreeMap<&'r str, BTreeMap<&'static str, usize>>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub input_errors: usize,
+}
+
+/// [`Counts`] of `report`, its diagnostics counted in one pass, side by side: a report
+/// may list hundreds of thousands.
+pub(crate) fn counts(report: &Report) -> Counts<'_> {
+    use rayon::prelude::*;
+    type ByRule<'r> = HashMap<(&'r str, Severity), usize, foldhash::fast::RandomState>;
+    let (listed, input_errors) = report
+        .diagnostics
+        .par_iter()
+        .fold(
+            || (ByRule::default(), 0),
+            |(mut by_rule, inputs), d| {
+                *by_rule.entry((d.rule.as_str(), d.severity)).or_default() += 1;
+                (by_rule, inputs + usize::from(d.origin != Origin::Finding))
+            },
+        )
+        .reduce(
+            || (ByRule::default(), 0),
+            |(mut all, all_inputs), (part, inputs)| {
+                for (key, n) in part {
+                    *all.entry(key).or_default() += n;
+                }
+                (all, all_inputs + inputs)
+            },
+        );
     // Findings past the per-rule limit are the rule's too (unless waived with it).
-    for n in report.not_kept.iter().filter(|n| !n.waived) {
-        *by_rule
-            .entry(&n.rule)
+    let unlisted = report.not_kept.iter().filter(|n| !n.waived).map(|n| {
+        let count = usize::try_from(n.not_kept).unwrap_or(usize::MAX);
+        ((n.rule.as_str(), n.severity), count)
+    });
+    let mut counts = Counts {
+        by_rule: BTreeMap::new(),
+        errors: 0,
+        warnings: 0,
+        input_errors,
+    };
+    for ((rule, severity), n) in listed.into_iter().chain(unlisted) {
+        let count: &mut usize = counts
+            .by_rule
+            .entry(rule)
             .or_default()
-            .entry(n.severity.as_str())
-            .or_default() += usize::try_from(n.not_kept).unwrap_or(usize::MAX);
+            .entry(severity.as_str())
+            .or_default();
+        *count = count.saturating_add(n);
+        let of_severity = match severity {
+            Severity::Error => &mut counts.errors,
+            Severity::Warning => &mut counts.warnings,
+        };
+        *of_severity = of_severity.saturating_add(n);
     }
-    by_rule
+    counts
 }
 
 /// A severity as the machine formats name it.
@@ -152,4 +192,58 @@ const PATH_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMER
 /// characters percent-encoded, as SARIF's `artifactLocation.uri` must be.
 pub(crate) fn uri_reference(file: &str) -> String {
     percent_encoding::utf8_percent_encode(&uri(file), PATH_KEEP).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{NotKept, Text};
+
+    #[test]
+    fn counts_are_by_rule_and_severity_with_findings_not_listed() {
+        let mut report = Report::default();
+        for i in 0..5000usize {
+            let (origin, rule) = match i % 4 {
+                0 => (Origin::Input, "input/malformed"),
+                1 => (Origin::Finding, "rule-b"),
+                _ => (Origin::Finding, "rule-a"),
+            };
+            let mut d = Diagnostic::unplaced(origin, rule, "a.csv", Text::new("问题", "problem"));
+            if i % 4 == 3 {
+                d.severity = Severity::Warning;
+            }
+            report.diagnostics.push(d);
+        }
+        let not_kept = |rule: &str, severity, not_kept, waived| NotKept {
+            rule: rule.to_owned(),
+            severity,
+            kept: 1,
+            not_kept,
+            waived,
+        };
+        *report.not_kept = vec![
+            not_kept("rule-a", Severity::Error, 7, false),
+            not_kept("rule-c", Severity::Warning, 3, false),
+            not_kept("rule-b", Severity::Error, 100, true),
+        ];
+        let counts = counts(&report);
+        let by_rule: Vec<(&str, Vec<(&str, usize)>)> = counts
+            .by_rule
+            .iter()
+            .map(|(rule, n)| (*rule, n.iter().map(|(s, n)| (*s, *n)).collect()))
+            .collect();
+        assert_eq!(
+            by_rule,
+            [
+                ("input/malformed", vec![("error", 1250)]),
+                ("rule-a", vec![("error", 1257), ("warning", 1250)]),
+                ("rule-b", vec![("error", 1250)]),
+                ("rule-c", vec![("warning", 3)]),
+            ]
+        );
+        assert_eq!(counts.errors, report.count(Severity::Error));
+        assert_eq!(counts.warnings, report.count(Severity::Warning));
+        assert_eq!((counts.errors, counts.warnings), (3757, 1253));
+        assert_eq!(counts.input_errors, 1250);
+    }
 }
