@@ -337,7 +337,7 @@ impl Report {
             .collect();
         keys.par_sort_unstable();
         let mut order: Vec<usize> = keys.into_iter().map(|(_, at)| at).collect();
-        permute(&mut self.diagnostics, &mut order);
+        crate::shared::permute(&mut self.diagnostics, &mut order);
         self.diagnostics
             .dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
     }
@@ -392,23 +392,6 @@ pub struct Waived {
     pub expires_on: chrono::NaiveDate,
 }
 
-/// Puts what was at `order[i]` at `i`, for every `i` (`order` a permutation of the
-/// list's places), following each cycle of `order` with swaps; `order` is used up.
-fn permute<T>(list: &mut [T], order: &mut [usize]) {
-    for start in 0..order.len().min(list.len()) {
-        let mut at = start;
-        loop {
-            let from = order[at];
-            order[at] = at;
-            if from == start || from == at || from >= list.len() {
-                break;
-            }
-            list.swap(at, from);
-            at = from;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,32 +431,5 @@ mod tests {
         report.sort();
         let got = rows(&report);
         assert_eq!(got, wanted);
-    }
-
-    #[test]
-    fn a_list_is_put_in_the_order_given() {
-        // Reversed in blocks of `step`: cycles of two, and places that stay.
-        for n in [0usize, 1, 2, 3, 10, 257] {
-            for step in [1usize, 2, 3, 7] {
-                let order: Vec<usize> = (0..n)
-                    .map(|i| {
-                        let block = i / step * step;
-                        let end = (block + step).min(n);
-                        end - 1 - (i - block)
-                    })
-                    .collect();
-                let list: Vec<String> = (0..n).map(|i| format!("d{i}")).collect();
-                let wanted: Vec<String> = order.iter().map(|&at| list[at].clone()).collect();
-                let mut got = list.clone();
-                permute(&mut got, &mut order.clone());
-                assert_eq!(got, wanted, "{n} {step}");
-            }
-        }
-        // A rotation: one cycle through every place.
-        let list: Vec<u32> = (0..100).collect();
-        let mut order: Vec<usize> = (0..100).map(|i| (i + 37) % 100).collect();
-        let mut got = list.clone();
-        permute(&mut got, &mut order);
-        assert_eq!(got, (0..100).map(|i| (i + 37) % 100).collect::<Vec<u32>>());
     }
 }

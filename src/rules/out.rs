@@ -39,24 +39,48 @@ pub fn keep_first(findings: &mut Vec<RawFinding>, limit: usize, not_kept: &mut u
 }
 
 /// Sorts placed findings in [`RawFinding::place_cmp`] order, ties in the order they
-/// are in. A rule's findings come in a run for each document, in documents taken in
-/// turn: their order is worked out on their places, and each finding is then moved
-/// twice, not once for each merge of runs.
-pub fn put_in_place_order(findings: &mut Vec<RawFinding>) {
+/// are in. A rule's findings come in a run for each document or chunk, in the order
+/// they were gathered: their order is worked out on keys of numbers (the file's rank
+/// by name, the span), the field and key compared only where those tie, and each
+/// finding is then moved into place once, not once for each merge of runs.
+pub fn put_in_place_order(findings: &mut [RawFinding]) {
     use std::cmp::Ordering;
     if findings.is_sorted_by(|a, b| RawFinding::place_cmp(a, b) != Ordering::Greater) {
         return;
     }
-    let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by(|&a, &b| RawFinding::place_cmp(&findings[a], &findings[b]));
-    let mut held: Vec<Option<RawFinding>> =
-        std::mem::take(findings).into_iter().map(Some).collect();
-    findings.reserve_exact(held.len());
-    findings.extend(
-        order
-            .into_iter()
-            .filter_map(|at| held.get_mut(at).and_then(Option::take)),
-    );
+    // The files' names ranked; a finding's rank is looked up again only where it does
+    // not share the last one's name (those of a file mostly share its name).
+    let mut files: Vec<&str> = findings.iter().map(|f| f.place_key().0).collect();
+    files.dedup_by(|a, b| std::ptr::eq(*a, *b));
+    files.sort_unstable();
+    files.dedup();
+    let mut last: Option<(&str, u32)> = None;
+    let mut keys: Vec<(u32, u32, u32, usize)> = Vec::with_capacity(findings.len());
+    for (at, f) in findings.iter().enumerate() {
+        let (file, (start, end, _, _)) = f.place_key();
+        let rank = match last {
+            Some((name, rank)) if std::ptr::eq(name, file) => rank,
+            _ => {
+                let rank = files
+                    .binary_search(&file)
+                    .map_or(u32::MAX, |i| u32::try_from(i).unwrap_or(u32::MAX));
+                last = Some((file, rank));
+                rank
+            }
+        };
+        keys.push((rank, start, end, at));
+    }
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2)
+            .cmp(&(b.0, b.1, b.2))
+            .then_with(|| {
+                let (fa, fb) = (&findings[a.3], &findings[b.3]);
+                (&fa.field, &fa.key).cmp(&(&fb.field, &fb.key))
+            })
+            .then(a.3.cmp(&b.3))
+    });
+    let mut order: Vec<usize> = keys.into_iter().map(|(_, _, _, at)| at).collect();
+    crate::shared::permute(findings, &mut order);
 }
 
 impl RawFinding {
@@ -682,6 +706,30 @@ mod tests {
                 first.sort_by(RawFinding::place_cmp);
                 keys(&first[..7])
             }[..]
+        );
+        // Ties in place, field and key, in a file whose name is held twice (by two
+        // sources of the same name): kept in the order they came.
+        let other_a = SourceFile::from_text("a.csv", "y");
+        let mut tied: Vec<RawFinding> = (0..6)
+            .map(|i| {
+                let mut f = at(if i % 2 == 0 { &a } else { &other_a }, 3, "same");
+                f.values = Box::new([("n".into(), Dynamic::from_int(i))]);
+                f
+            })
+            .collect();
+        tied.push(at(&other_a, 1, "first"));
+        tied.push(at(&b, 0, "last"));
+        put_in_place_order(&mut tied);
+        let shown: Vec<String> = tied
+            .iter()
+            .map(|f| match f.values.first() {
+                Some((_, n)) => format!("{}{n}", f.key),
+                None => f.key.to_string(),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            ["first", "same0", "same1", "same2", "same3", "same4", "same5", "last"]
         );
     }
 
