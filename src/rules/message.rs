@@ -85,6 +85,11 @@ impl FindingValues {
         }
     }
 
+    /// Keeps the values whose name `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.0.retain(|(name, _)| keep(name));
+    }
+
     pub fn contains_key(&self, name: &str) -> bool {
         self.0.iter().any(|(n, _)| n.as_str() == name)
     }

@@ -73,6 +73,9 @@ pub struct CompiledRule {
     from_record: BTreeMap<String, Vec<RecordPlaceholder>>,
     /// Per message key, every placeholder of its message.
     placeholders: BTreeMap<String, Vec<String>>,
+    /// Per message key, the values a finding's message and the help show: the only
+    /// ones kept with it (a check reports all it has; a run keeps tens of thousands).
+    shown: BTreeMap<String, Vec<String>>,
     /// Findings kept (the rest are counted): a rule that fires on every one of a
     /// million records must not hold a million findings.
     pub max_findings: usize,
@@ -245,6 +248,9 @@ impl CompiledRule {
                 }
             }
         }
+        if let Some(shown) = self.shown.get(key) {
+            values.retain(|name| shown.iter().any(|s| s == name));
+        }
         out.report(at, field, key, values);
     }
 
@@ -311,10 +317,19 @@ impl CompiledPolicy {
             } else {
                 BTreeMap::new()
             };
-            let placeholders = rule
+            let placeholders: BTreeMap<String, Vec<String>> = rule
                 .messages
                 .iter()
                 .map(|(key, text)| (key.clone(), message::placeholders_of(text)))
+                .collect();
+            let in_help = message::placeholders_of(&rule.help);
+            let shown = placeholders
+                .iter()
+                .map(|(key, names)| {
+                    let mut shown = names.clone();
+                    shown.extend(in_help.iter().filter(|h| !names.contains(h)).cloned());
+                    (key.clone(), shown)
+                })
                 .collect();
             if let (Some(logic), true) = (logic, errors.len() == before) {
                 rules.push(CompiledRule {
@@ -323,6 +338,7 @@ impl CompiledPolicy {
                     logic,
                     from_record,
                     placeholders,
+                    shown,
                     max_findings: limits.max_findings_per_rule.max(1),
                 });
             }
@@ -461,4 +477,75 @@ fn check_messages(
         }
     }
     from_record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::source::SourceFile;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_finding_keeps_only_the_values_its_message_and_help_show() {
+        let policy = crate::policy::load(
+            crate::policy::Store::Embedded,
+            std::path::Path::new("policies/wuhan-2024.yaml"),
+        )
+        .expect("the shipped policy loads");
+        let compiled = CompiledPolicy::new(&policy, &Limits::default());
+        let rule = compiled
+            .rules
+            .iter()
+            .find(|r| r.rule.id == "result-entry-deadline")
+            .expect("a shipped rule");
+        let text = "records:\n  - {finished_on: 2024-06-03, entered_on: 2024-07-20}\n";
+        let tree = Arc::new(
+            crate::parse::yaml::load(&SourceFile::from_text("r.yaml", text))
+                .expect("valid YAML")
+                .remove(0),
+        );
+        let record = Rec::root(&tree)
+            .records("records")
+            .next()
+            .expect("a record");
+        let sub = crate::submission::for_key(&[], &Arc::new(Vec::new()), "d".into(), Some(2024));
+        let cx = Cx::new("2024-12-31", &policy.calendar, &sub, None);
+        let kept = |key: &str| {
+            let mut values = message::FindingValues::new();
+            for name in [
+                "finished_on",
+                "entered_on",
+                "due",
+                "as_of",
+                "days",
+                "working_days",
+                "x",
+            ] {
+                values.insert(name.into(), Dynamic::from_int(1));
+            }
+            let mut out = Out::default();
+            rule.report_kept(&mut out, &cx, &record, "entered_on", key, values);
+            let finding = out.findings.pop().expect("reported");
+            finding
+                .values
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect::<Vec<_>>()
+        };
+        // The help shows `working_days`; `as_of` is only in the message of a result
+        // not entered; `x` is in none.
+        assert_eq!(
+            kept("default"),
+            ["finished_on", "entered_on", "due", "days", "working_days"]
+        );
+        assert_eq!(
+            kept("missing_end"),
+            ["finished_on", "due", "as_of", "working_days"]
+        );
+        assert_eq!(
+            kept("before_start"),
+            ["finished_on", "entered_on", "working_days"]
+        );
+        assert_eq!(kept("no-such-key"), kept("default"));
+    }
 }
