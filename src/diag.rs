@@ -346,22 +346,6 @@ impl Report {
         self.diagnostics.iter().any(|d| d.origin != Origin::Finding)
     }
 
-    /// Diagnostics of `severity`, findings past the per-rule limit included.
-    pub fn count(&self, severity: Severity) -> usize {
-        let listed = self
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == severity)
-            .count();
-        let unlisted: u64 = self
-            .not_kept
-            .iter()
-            .filter(|n| n.severity == severity && !n.waived)
-            .map(|n| n.not_kept)
-            .sum();
-        listed + usize::try_from(unlisted).unwrap_or(usize::MAX)
-    }
-
     /// Exit status: 2 when anything could not be read or evaluated, else 1 when a
     /// finding reaches `fail_on`, else 0.
     pub fn exit_code(&self, fail_on: Severity) -> i32 {

@@ -13,7 +13,7 @@ use super::bulletin::{cells, requirements, Bulletin, Counts, Row, SECTIONS};
 use super::cells::Locator;
 use super::xlsx::basis;
 use super::{counts, level};
-use crate::diag::{Diagnostic, Figure, Lang, Origin, Report, Severity};
+use crate::diag::{Diagnostic, Figure, Lang, Report, Severity};
 
 /// Findings shown per rule; a rule with more says how many are left out (the JSON and
 /// XLSX reports hold them all).
@@ -164,8 +164,8 @@ pub fn page(report: &Report, lang: Lang) -> String {
         "Spot-check submission report",
     );
     head(&mut html, lang, title);
-    let errors = report.count(Severity::Error);
-    let warnings = report.count(Severity::Warning);
+    let counts = counts(report);
+    let (errors, warnings) = (counts.errors, counts.warnings);
     let _ = write!(html, "<header>\n<h1>{}</h1>\n", esc(title));
     let meta = match lang {
         Lang::Zh => format!(
@@ -178,11 +178,7 @@ pub fn page(report: &Report, lang: Lang) -> String {
         ),
     };
     let _ = writeln!(html, "<p class=\"meta\">{}</p>", esc(&meta));
-    let input_problems = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.origin != Origin::Finding)
-        .count();
+    let input_problems = counts.input_errors;
     let mut verdict = match lang {
         Lang::Zh => format!("{errors} 个错误，{warnings} 个警告"),
         Lang::En => format!("{errors} errors, {warnings} warnings"),
@@ -400,7 +396,7 @@ fn findings(html: &mut String, report: &Report, lang: Lang) {
 }
 
 fn filter_form(html: &mut String, report: &Report, lang: Lang) {
-    let counts = counts(report).by_rule;
+    let counts = counts(report);
     let mut files: Vec<&str> = report.diagnostics.iter().map(|d| d.file.as_str()).collect();
     files.sort_unstable();
     files.dedup();
@@ -415,7 +411,7 @@ fn filter_form(html: &mut String, report: &Report, lang: Lang) {
             "<label><input type=\"checkbox\" name=\"severity\" id=\"filter-{0}\" value=\"{0}\" checked> {1} ({2})</label>",
             level(severity),
             super::xlsx::severity_name(severity, lang),
-            report.count(severity)
+            counts.of(severity)
         );
     }
     let all = t(lang, "全部", "all");
@@ -424,7 +420,7 @@ fn filter_form(html: &mut String, report: &Report, lang: Lang) {
         "\n<label>{} <select id=\"filter-rule\"><option value=\"\">{all}</option>",
         t(lang, "规则：", "Rule:")
     );
-    for (rule, by_severity) in &counts {
+    for (rule, by_severity) in &counts.by_rule {
         let n: usize = by_severity.values().sum();
         let _ = write!(html, "<option value=\"{0}\">{0} ({n})</option>", esc(rule));
     }

@@ -241,6 +241,7 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
             )?;
         }
     }
+    let counts = counts(report);
     if report.diagnostics.len() > 1 {
         writeln!(
             out,
@@ -251,8 +252,8 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
                 "By rule:"
             }
         )?;
-        for (rule, counts) in counts(report).by_rule {
-            let shown: Vec<String> = counts
+        for (rule, by_severity) in &counts.by_rule {
+            let shown: Vec<String> = by_severity
                 .iter()
                 .map(|(severity, n)| match (lang, *severity) {
                     (Lang::Zh, "error") => format!("{n} 个错误"),
@@ -266,13 +267,7 @@ pub fn write(report: &Report, lang: Lang, style: Style, out: &mut dyn Write) -> 
     for n in report.not_kept.iter() {
         writeln!(out, "{}", n.note().get(lang))?;
     }
-    let errors = report.count(Severity::Error);
-    let warnings = report.count(Severity::Warning);
-    let input_problems = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.origin != Origin::Finding)
-        .count();
+    let (errors, warnings, input_problems) = (counts.errors, counts.warnings, counts.input_errors);
     if !report.figures.is_empty() {
         writeln!(
             out,
