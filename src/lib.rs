@@ -13,8 +13,9 @@
 //! - [`commands`]: the jobs of the command line ([`cli`]).
 //!
 //! [`diag`] (diagnostics), [`name`] (names diagnostics share), [`domain`]
-//! (working-day calendar, USCC, ratios), [`in_turn`] (work over the cores item by item) and [`shared`] (the mutexes that
-//! work shares) are used throughout.
+//! (working-day calendar, USCC, ratios), [`in_turn`] (work over the cores item by
+//! item) and [`shared`] (the mutexes that work shares, and lists put in an order
+//! worked out on their places) are used throughout.
 
 pub mod cli;
 pub mod commands;
